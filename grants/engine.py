@@ -1,0 +1,391 @@
+"""The engine: input lines in, one result per row and period (or one rejection) out.
+
+No I/O happens here beyond loading the project's own data files once. The flow per batch:
+validate rows -> check overlapping shares per doctor -> split each line by grant period ->
+resolve centrality -> derive facts -> run the rules in durable_rules -> price -> prove that
+every row produced results or exactly one rejection.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+from .centrality import CentralityRegistry, Municipality
+from .domain import GrantType, Role, Status
+from .durable_adapter import RuleRunner, runner_for
+from .errors import ConservationError, RateTableError, RulesError
+from .facts import date_int
+from .formulas import FORMULAS
+from .inputs import Header, LineInput, Rejection, map_header, validate_row
+from .money import to_kroner
+from .months import longer_than_whole_months, whole_months
+from .rates import RateBook, RateTable
+from .results import GrantResult, LineResult
+from .rules import REQUIRED_KINDS, Rule, RuleBook
+
+_ZERO = Decimal(0)
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    row: int
+    line: LineInput
+    table: RateTable
+    start: date
+    end: date
+    municipality: Municipality
+    notes: tuple[str, ...]
+
+
+class Engine:
+    """Loaded rates, rules and centrality data, and the compiled ruleset; reuse it."""
+
+    def __init__(
+        self,
+        ratebook: RateBook | None = None,
+        rulebook: RuleBook | None = None,
+        centrality: CentralityRegistry | None = None,
+    ):
+        self.ratebook = ratebook or RateBook.load()
+        self.rulebook = rulebook or RuleBook.load(self.ratebook)
+        self.centrality = centrality or CentralityRegistry()
+        for table in self.ratebook.tables:
+            if not self.centrality.has(table.centrality.classification):
+                raise RateTableError(
+                    f"{table.file}: centrality.classification: unknown classification "
+                    f"{table.centrality.classification!r}"
+                )
+        self._rules_by_key = self.rulebook.by_key
+        self._rule_order = {r.key: i for i, r in enumerate(self.rulebook.rules)}
+        self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
+        self._verify_every_combination_is_priced()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def compute(self, lines: Any, period: str | None = None) -> GrantResult:
+        """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
+        table = self.ratebook.get(period) if period is not None else None
+        valid, rejections, ignored = _normalise(lines)
+        n_rows = len(valid) + len(rejections)
+        valid, overlap_rejections = _reject_overlapping_shares(valid)
+        rejections.extend(overlap_rejections)
+
+        parts: list[_Part] = []
+        for row, line in valid:
+            split = self._split(row, line, table)
+            if isinstance(split, Rejection):
+                rejections.append(split)
+            else:
+                parts.extend(split)
+
+        facts = [_facts(p) for p in parts]
+        fired = self.runner.fire(facts)
+        if len(fired) != len(parts):
+            raise ConservationError(f"posted {len(parts)} facts, got {len(fired)} outcomes back")
+
+        results: list[LineResult] = []
+        bad_rows: dict[int, Rejection] = {}
+        for part, names in zip(parts, fired):
+            outcome = self._price(part, names)
+            if isinstance(outcome, Rejection):
+                bad_rows.setdefault(part.row, outcome)
+            else:
+                results.append(outcome)
+        if bad_rows:
+            results = [r for r in results if r.row not in bad_rows]
+            rejections.extend(bad_rows.values())
+
+        results.sort(key=lambda r: (r.row, r.table.period.first_day))
+        rejections.sort(key=lambda r: r.row)
+        _prove_conservation(n_rows, results, rejections)
+        used = {table.id: table} if table is not None else {}
+        return GrantResult(results, rejections, n_rows, ignored, used)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _split(self, row: int, line: LineInput, table: RateTable | None) -> list[_Part] | Rejection:
+        """The line's parts: clipped to the named period, or split across every period it
+        touches. A line outside the named period is one empty part (0 months), not an error."""
+        if table is not None:
+            tables = [table]
+            notes: tuple[str, ...] = ()
+            if line.end < table.period.first_day or line.start > table.period.last_day:
+                notes = (
+                    f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
+                    f"{table.id} ({table.period.first_day:%d.%m.%Y}–{table.period.last_day:%d.%m.%Y}) og gir 0 måneder",
+                )
+        else:
+            tables = self.ratebook.overlapping(line.start, line.end)
+            if not tables:
+                return Rejection(
+                    row, "start–end", f"{line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}",
+                    "ingen satstabell dekker tidsrommet; kjente perioder: "
+                    + ", ".join(f"{t.id} ({t.period.first_day:%d.%m.%Y}–{t.period.last_day:%d.%m.%Y})" for t in self.ratebook.tables),
+                    line.alis_id, line.kommunenummer,
+                )
+            notes = _uncovered_notes(line, tables)
+        parts = []
+        for t in tables:
+            muni = self.centrality.lookup(line.kommunenummer, t.centrality.classification, t.centrality.preferred_codes)
+            if muni is None:
+                return Rejection(
+                    row, "kommunenummer", line.kommunenummer,
+                    f"ukjent kommunenummer (finnes ikke i {self.centrality.titles[t.centrality.classification]}, "
+                    "verken med 2020–2023- eller 2024-kommunenumre)",
+                    line.alis_id, line.kommunenummer,
+                )
+            start = max(line.start, t.period.first_day)
+            end = min(line.end, t.period.last_day)
+            part_notes = notes
+            if table is None and len(tables) > 1:
+                part_notes = notes + (
+                    f"linjen er delt ved periodegrensen; denne delen gjelder perioden {t.id}",
+                )
+            parts.append(_Part(row, line, t, start, end, muni, part_notes))
+        return parts
+
+    def _price(self, part: _Part, names: list[str]) -> LineResult | Rejection:
+        """Interpret the rules that fired for one part and compute its amount."""
+        line, table = part.line, part.table
+        rules = sorted((self._rules_by_key[n] for n in names), key=lambda r: self._rule_order[r.key])
+        chosen: dict[str, Rule] = {}
+        for kind in REQUIRED_KINDS:
+            of_kind = [r for r in rules if r.kind == kind]
+            if len(of_kind) > 1:
+                raise RulesError(
+                    f"rules {', '.join(r.id for r in of_kind)} all apply to row {part.row} in period {table.id}: "
+                    f"an overlap in the dated rules of kind {kind}"
+                )
+            if not of_kind:
+                return Rejection(
+                    part.row, None, None,
+                    f"ingen regel av typen {kind} gjelder linjen i perioden {table.id} (et hull i regelverket); "
+                    "linjen er ikke beregnet",
+                    line.alis_id, line.kommunenummer,
+                )
+            chosen[kind] = of_kind[0]
+
+        counted_start = part.start
+        for r in rules:
+            if r.kind == "clip_start" and r.to_fact:
+                counted_start = max(counted_start, getattr(line, r.to_fact))
+        months = whole_months(counted_start, part.end, table.whole_months)
+        group = chosen["select_centrality_group"].group
+        rate_path = chosen["select_rate"].rate
+        annual = table.rate(rate_path, group).amount
+
+        reasons = tuple(r.text_nb for r in rules if r.kind == "exclude")
+        minimum = table.minimum_share_percent
+        if not reasons and minimum is not None and line.position_share < minimum:
+            reasons = (f"stillingsandelen {line.position_share} % er under minstekravet {minimum} % i satstabellen for {table.id}",)
+        if reasons:
+            exact, status = _ZERO, Status.INELIGIBLE
+        else:
+            exact = FORMULAS[chosen["formula"].formula](annual, line.position_share, months)
+            status = Status.OK
+        cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+        return LineResult(
+            row=part.row,
+            line=line,
+            period=table.id,
+            table=table,
+            counted_start=counted_start,
+            counted_end=part.end,
+            whole_months=months,
+            kommunenavn=part.municipality.name,
+            centrality_class=cls,
+            centrality_source="input" if line.centrality_class is not None else "ssb",
+            code_set=part.municipality.code_set,
+            centrality_group=group,
+            rate_path=rate_path,
+            annual_rate=annual,
+            exact_amount=exact,
+            amount_nok=to_kroner(exact),
+            status=status,
+            reasons=reasons,
+            rules=tuple(rules),
+            notes=part.notes,
+        )
+
+    def _verify_every_combination_is_priced(self) -> None:
+        """Post every grant type x role x class in every period: exactly one rule of each
+        required kind must fire, so a gap or overlap in the dated rules is caught on load."""
+        probes = []
+        for table in self.ratebook.tables:
+            for gt in GrantType:
+                for role in Role:
+                    for cls in range(1, 7):
+                        p = table.period
+                        probes.append(((table.id, gt.value, role.value, cls), {
+                            "period_first_day": date_int(p.first_day), "part_start": date_int(p.first_day),
+                            "part_end": date_int(p.last_day), "line_start": date_int(p.first_day),
+                            "line_end": date_int(p.last_day), "line_whole_months": 12, "line_has_extra_days": True,
+                            "grant_type": gt.value, "role": role.value, "centrality_class": cls,
+                            "via_agency": False, "private_commercial": False, "new_scheme": True,
+                        }))
+        fired = self.runner.fire([f for _, f in probes])
+        for (label, _), names in zip(probes, fired):
+            kinds = [self._rules_by_key[n].kind for n in names]
+            for kind in REQUIRED_KINDS:
+                count = kinds.count(kind)
+                if count != 1:
+                    which = [n for n in names if self._rules_by_key[n].kind == kind]
+                    raise RulesError(
+                        f"period {label[0]}, {label[1]}, {label[2]}, centrality class {label[3]}: "
+                        f"{count} rules of kind {kind} apply ({', '.join(which) or 'none'}); exactly one must"
+                    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...]]:
+    """Rows from any accepted shape, numbered from 1, validated one by one."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pd = None
+    if pd is not None and isinstance(lines, pd.DataFrame):
+        header = map_header(lines.columns)
+        records: Sequence[Any] = lines.to_dict("records")
+    else:
+        records = list(lines)
+        header = None
+        if any(not isinstance(r, LineInput) for r in records):
+            keys: dict[str, None] = {}
+            for r in records:
+                if isinstance(r, Mapping):
+                    keys.update(dict.fromkeys(map(str, r)))
+            header = map_header(keys)
+    valid: list[tuple[int, LineInput]] = []
+    rejections: list[Rejection] = []
+    for i, rec in enumerate(records, start=1):
+        if isinstance(rec, LineInput):
+            valid.append((i, rec))
+            continue
+        if not isinstance(rec, Mapping):
+            rejections.append(Rejection(i, None, repr(rec)[:80], "raden er verken en tabellrad (dict) eller en LineInput"))
+            continue
+        assert header is not None
+        out = validate_row(i, rec, header)
+        if isinstance(out, Rejection):
+            rejections.append(out)
+        else:
+            valid.append((i, out))
+    return valid, rejections, header.ignored if header else ()
+
+
+def _reject_overlapping_shares(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
+    """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
+    each naming the rows it collides with."""
+    by_doctor: dict[str, list[tuple[int, LineInput]]] = {}
+    for row, line in valid:
+        by_doctor.setdefault(line.alis_id, []).append((row, line))
+    clashes: dict[int, set[int]] = {}
+    for lines in by_doctor.values():
+        if len(lines) < 2:
+            continue
+        events = []
+        for row, line in lines:
+            events.append((line.start, 1, row, line.position_share))
+            events.append((line.end + _DAY, 0, row, line.position_share))
+        events.sort(key=lambda e: (e[0], e[1]))
+        active: dict[int, Decimal] = {}
+        total = _ZERO
+        i = 0
+        while i < len(events):
+            day = events[i][0]
+            while i < len(events) and events[i][0] == day:
+                _, is_start, row, share = events[i]
+                if is_start:
+                    active[row] = share
+                    total += share
+                else:
+                    total -= active.pop(row)
+                i += 1
+            if total > 100:
+                for row in active:
+                    clashes.setdefault(row, set()).update(r for r in active if r != row)
+    if not clashes:
+        return valid, []
+    kept, rejected = [], []
+    for row, line in valid:
+        if row in clashes:
+            others = ", ".join(str(r) for r in sorted(clashes[row]))
+            rejected.append(Rejection(
+                row, "position_share", f"{line.position_share}",
+                f"overlapper i tid med rad {others} for samme lege ({line.alis_id}), og stillingsandelene er til sammen over 100 %",
+                line.alis_id, line.kommunenummer,
+            ))
+        else:
+            kept.append((row, line))
+    return kept, rejected
+
+
+def _uncovered_notes(line: LineInput, tables: list[RateTable]) -> tuple[str, ...]:
+    """Say which days of the line no rate table covers, so nothing is dropped silently."""
+    gaps = []
+    cursor = line.start
+    for t in tables:
+        if t.period.first_day > cursor:
+            gaps.append((cursor, min(t.period.first_day - _DAY, line.end)))
+        cursor = max(cursor, t.period.last_day + _DAY)
+    if cursor <= line.end:
+        gaps.append((cursor, line.end))
+    return tuple(
+        f"tiden {a:%d.%m.%Y}–{b:%d.%m.%Y} er ikke beregnet: ingen satstabell dekker den" for a, b in gaps
+    )
+
+
+def _facts(part: _Part) -> dict[str, Any]:
+    line = part.line
+    n, extra = longer_than_whole_months(line.start, line.end)
+    facts: dict[str, Any] = {
+        "period_first_day": date_int(part.table.period.first_day),
+        "part_start": date_int(part.start),
+        "part_end": date_int(part.end),
+        "line_start": date_int(line.start),
+        "line_end": date_int(line.end),
+        "line_whole_months": n,
+        "line_has_extra_days": extra,
+        "grant_type": line.grant_type.value,
+        "role": line.role.value,
+        "centrality_class": line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class,
+        "via_agency": line.via_agency,
+        "private_commercial": line.private_commercial,
+        "new_scheme": line.new_scheme,
+    }
+    if line.agreement_signed is not None:
+        facts["agreement_signed"] = date_int(line.agreement_signed)
+    return facts
+
+
+def _prove_conservation(n_rows: int, results: list[LineResult], rejections: list[Rejection]) -> None:
+    """Every input row: one or more results (one per period part) or exactly one rejection."""
+    computed = {r.row for r in results}
+    rejected = [r.row for r in rejections]
+    problems = []
+    if len(set(rejected)) != len(rejected):
+        problems.append("a row was rejected twice")
+    if computed & set(rejected):
+        problems.append(f"rows both computed and rejected: {sorted(computed & set(rejected))[:10]}")
+    if computed | set(rejected) != set(range(1, n_rows + 1)):
+        missing = sorted(set(range(1, n_rows + 1)) - computed - set(rejected))
+        problems.append(f"rows without any outcome: {missing[:10]}")
+    if problems:
+        raise ConservationError("; ".join(problems))
+
+
+@functools.lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    """The engine on the shipped data, built once per process."""
+    return Engine()
+
+
+def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None) -> GrantResult:
+    """Compute the grant for a batch of lines; see `Engine.compute`."""
+    return (engine or default_engine()).compute(lines, period)

@@ -1,0 +1,273 @@
+"""The input line: its typed model, the Norwegian headers and values it accepts, row errors.
+
+One parser serves every door (CSV file, pandas DataFrame, list of dicts): a row either becomes
+a `LineInput` or a `Rejection` that names the row, the column as the user wrote it, and the
+value. Nothing is dropped.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from .domain import GrantType, Role, fold, parse_grant_type, parse_role
+from .errors import InputFileError
+
+REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
+OPTIONAL_COLUMNS = ("via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class")
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "id", "hpr", "hpr_nr", "hpr_nummer", "hprnr"),
+    "kommunenummer": ("kommunenummer", "kommunenr", "kommune_nr", "knr", "kommune", "municipality", "municipality_number"),
+    "grant_type": ("grant_type", "tilskuddstype", "tilskudd_type", "tilskudd", "type"),
+    "role": ("role", "rolle"),
+    "position_share": ("position_share", "stillingsandel", "stillingsprosent", "andel", "stilling", "share"),
+    "start": ("start", "fra", "fra_dato", "fom", "fra_og_med", "startdato", "start_dato", "start_date"),
+    "end": ("end", "til", "til_dato", "tom", "til_og_med", "sluttdato", "slutt_dato", "slutt", "end_date"),
+    "via_agency": ("via_agency", "vikarbyra", "via_vikarbyra", "vikarbyraa", "via_vikarbyraa"),
+    "private_commercial": ("private_commercial", "privat_kommersiell", "privat_kommersiell_aktor", "privat_aktor"),
+    "new_scheme": ("new_scheme", "ny_ordning", "nye_spesialistregler", "ny_spesialistordning"),
+    "agreement_signed": ("agreement_signed", "avtale_signert", "signert", "avtaledato", "dato_signert", "signert_dato"),
+    "centrality_class": ("centrality_class", "sentralitetsklasse", "sentralitet", "klasse"),
+}
+_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+_TRUE = {"ja", "j", "yes", "y", "true", "sann", "1", "x"}
+_FALSE = {"nei", "n", "no", "false", "usann", "0"}
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NORWEGIAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:  # pandas NaT / NA
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if " " in text or "T" in text:  # 2022-03-01 00:00:00 from spreadsheets
+        text = re.split(r"[ T]", text)[0]
+    m = _ISO.match(text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _NORWEGIAN.match(text)
+        if not m:
+            raise ValueError(f"«{value}» er ikke en dato; skriv 2022-03-01 eller 01.03.2022")
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"datoen «{value}» finnes ikke") from None
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    key = fold(str(value))
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"«{value}» er ikke ja eller nei")
+
+
+def parse_share(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"«{value}» er ikke en prosent")
+    if isinstance(value, Decimal):
+        share = value
+    elif isinstance(value, int):
+        share = Decimal(value)
+    elif isinstance(value, float):
+        share = Decimal(repr(value))
+    else:
+        text = str(value).strip().replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            share = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)") from None
+    if not share.is_finite() or share <= 0 or share > 100:
+        raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
+    return share
+
+
+def parse_municipality(value: Any) -> str:
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if not text.isdigit() or not 1 <= len(text) <= 4:
+        raise ValueError(f"«{value}» er ikke et kommunenummer (fire siffer, f.eks. 0301)")
+    return text.zfill(4)
+
+
+class LineInput(BaseModel):
+    """One line of an application: a doctor, a municipality, a role, a share, a time span."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alis_id: str
+    kommunenummer: str
+    grant_type: GrantType
+    role: Role
+    position_share: Decimal
+    start: date
+    end: date
+    via_agency: bool = False
+    private_commercial: bool = False
+    new_scheme: bool = True
+    agreement_signed: date | None = None
+    centrality_class: int | None = None
+
+    @field_validator("alis_id", mode="before")
+    @classmethod
+    def _alis_id(cls, v: Any) -> str:
+        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+        if not text:
+            raise ValueError("mangler verdi")
+        return text
+
+    @field_validator("kommunenummer", mode="before")
+    @classmethod
+    def _kommune(cls, v: Any) -> str:
+        return parse_municipality(v)
+
+    @field_validator("grant_type", mode="before")
+    @classmethod
+    def _grant_type(cls, v: Any) -> GrantType:
+        return parse_grant_type(v)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, v: Any) -> Role:
+        return parse_role(v)
+
+    @field_validator("position_share", mode="before")
+    @classmethod
+    def _share(cls, v: Any) -> Decimal:
+        return parse_share(v)
+
+    @field_validator("start", "end", "agreement_signed", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> date | None:
+        return None if v is None else parse_date(v)
+
+    @field_validator("via_agency", "private_commercial", "new_scheme", mode="before")
+    @classmethod
+    def _bool(cls, v: Any) -> bool:
+        return parse_bool(v)
+
+    @field_validator("centrality_class", mode="before")
+    @classmethod
+    def _class(cls, v: Any) -> int | None:
+        if v is None:
+            return None
+        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+        if text not in {"1", "2", "3", "4", "5", "6"}:
+            raise ValueError(f"sentralitetsklasse «{v}» må være et helt tall fra 1 til 6")
+        return int(text)
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> "LineInput":
+        if self.end < self.start:
+            raise ValueError(f"sluttdato {self.end:%d.%m.%Y} er før startdato {self.start:%d.%m.%Y}")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row that could not be computed, with where and why, in bokmål."""
+
+    row: int
+    column: str | None
+    value: str | None
+    message: str
+    alis_id: str | None = None
+    kommunenummer: str | None = None
+
+    def text(self) -> str:
+        where = f"rad {self.row}"
+        if self.column:
+            where += f", kolonne «{self.column}»"
+        if self.value is not None:
+            where += f", verdi «{self.value}»"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """How the user's column names map to the canonical fields."""
+
+    field_to_column: dict[str, str]
+    ignored: tuple[str, ...]
+
+
+def map_header(columns: Iterable[Any]) -> Header:
+    """Map user column names (Norwegian or English) to fields; duplicates and gaps are errors."""
+    field_to_column: dict[str, str] = {}
+    ignored = []
+    for col in columns:
+        name = str(col)
+        field = _ALIAS_TO_FIELD.get(fold(name))
+        if field is None:
+            ignored.append(name)
+            continue
+        if field in field_to_column:
+            raise InputFileError(
+                f"kolonnene «{field_to_column[field]}» og «{name}» betyr begge {field}; fjern den ene"
+            )
+        field_to_column[field] = name
+    missing = [f for f in REQUIRED_COLUMNS if f not in field_to_column]
+    if missing:
+        raise InputFileError(
+            "mangler påkrevd kolonne: "
+            + ", ".join(f"{f} (f.eks. {' / '.join(HEADER_ALIASES[f][:3])})" for f in missing)
+        )
+    return Header(field_to_column, tuple(ignored))
+
+
+def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInput | Rejection:
+    """One mapped record to a LineInput, or a Rejection naming the first bad column."""
+    data: dict[str, Any] = {}
+    for field, column in header.field_to_column.items():
+        value = record.get(column)
+        if is_blank(value):
+            if field in REQUIRED_COLUMNS:
+                return _reject(row, column, None, "mangler verdi", record, header)
+            continue
+        data[field] = value.strip() if isinstance(value, str) else value
+    try:
+        return LineInput.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else None
+        message = str(err.get("ctx", {}).get("error", err["msg"])) if err["type"] == "value_error" else err["msg"]
+        if field is None:  # model-level: end before start
+            return _reject(row, header.field_to_column["end"], record.get(header.field_to_column["end"]), message, record, header)
+        column = header.field_to_column.get(field, field)
+        return _reject(row, column, record.get(column), message, record, header)
+
+
+def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: Header) -> Rejection:
+    def get(field: str) -> str | None:
+        v = record.get(header.field_to_column.get(field, ""))
+        return None if is_blank(v) else str(v).strip()
+
+    return Rejection(row, column, None if is_blank(value) else str(value), message, get("alis_id"), get("kommunenummer"))

@@ -1,0 +1,39 @@
+"""The one rounding rule of the project: Decimal inside, integer kroner out, half up.
+
+DOMAIN.md section 8. Every amount that leaves the engine passes through `to_kroner`, so the
+rounding rule lives here and nowhere else.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+ROUNDING_RULE_NB = "avrundet halvt opp til hele kroner"
+ROUNDING_RULE = "half up to whole kroner (ROUND_HALF_UP)"
+
+_ONE = Decimal(1)
+
+
+def to_kroner(amount: Decimal) -> int:
+    """Round an exact Decimal amount to whole kroner, half up."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be Decimal, got {type(amount).__name__}")
+    return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def format_nok(amount: int | Decimal) -> str:
+    """Format kroner the Norwegian way: 1 234 567 kr (thin spaces avoided for spreadsheets)."""
+    if isinstance(amount, Decimal) and amount != amount.to_integral_value():
+        whole, _, frac = f"{amount:.2f}".partition(".")
+        return f"{_group(whole)},{frac} kr"
+    return f"{_group(str(int(amount)))} kr"
+
+
+def _group(digits: str) -> str:
+    sign = "-" if digits.startswith("-") else ""
+    digits = digits.lstrip("-")
+    parts = []
+    while len(digits) > 3:
+        parts.insert(0, digits[-3:])
+        digits = digits[:-3]
+    parts.insert(0, digits)
+    return sign + " ".join(parts)

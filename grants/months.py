@@ -1,0 +1,65 @@
+"""Whole months in an interval, the two readings of DOMAIN.md section 5.
+
+The official definition of "hele måneder" was not found, so each rate table names its method.
+Both functions take an inclusive interval already clipped to the period; an empty interval
+(end before start) has 0 months.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+
+MonthMethod = Literal["calendar", "anniversary"]
+
+_ONE_DAY = timedelta(days=1)
+
+
+def calendar_months(start: date, end: date) -> list[tuple[int, int]]:
+    """The calendar months (year, month) in which [start, end] covers every day."""
+    if end < start:
+        return []
+    # first month that starts on or after `start`
+    y, m = start.year, start.month
+    if start.day != 1:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    months = []
+    while True:
+        last = date(y, m, calendar.monthrange(y, m)[1])
+        if last > end:
+            break
+        months.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def anniversary_months(start: date, end: date) -> int:
+    """Largest n with start + n months - 1 day <= end (relativedelta clamps month ends)."""
+    if end < start:
+        return 0
+    n = (end.year - start.year) * 12 + (end.month - start.month) + 1
+    while n > 0 and start + relativedelta(months=n) - _ONE_DAY > end:
+        n -= 1
+    return n
+
+
+def whole_months(start: date, end: date, method: MonthMethod) -> int:
+    """Count whole months by the named method."""
+    if method == "calendar":
+        return len(calendar_months(start, end))
+    if method == "anniversary":
+        return anniversary_months(start, end)
+    raise ValueError(f"unknown whole-month method {method!r}")
+
+
+def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
+    """(n, extra): n whole anniversary months from start, and whether days remain after them.
+
+    Used for "the vikariat is longer than 3 months": longer means n > 3, or n == 3 with days
+    to spare. Measured on the line's own dates, before clipping to the period.
+    """
+    n = anniversary_months(start, end)
+    covered_to = start + relativedelta(months=n) - _ONE_DAY if n else start - _ONE_DAY
+    return n, end > covered_to

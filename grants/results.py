@@ -1,0 +1,236 @@
+"""What the engine returns: one `LineResult` per row and period part, the rejections beside
+them, totals per doctor and municipality, and the trace of each line as JSON-ready data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .domain import Status
+from .inputs import LineInput, Rejection
+from .money import ROUNDING_RULE
+from .months import calendar_months
+from .rules import Rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .rates import RateTable
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The computation of one input row within one grant period."""
+
+    row: int
+    line: LineInput
+    period: str
+    table: "RateTable"
+    counted_start: date
+    counted_end: date
+    whole_months: int
+    kommunenavn: str
+    centrality_class: int
+    centrality_source: str  # "ssb" or "input"
+    code_set: str
+    centrality_group: str | None
+    rate_path: str | None
+    annual_rate: Decimal | None
+    exact_amount: Decimal
+    amount_nok: int
+    status: Status
+    reasons: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def alis_id(self) -> str:
+        return self.line.alis_id
+
+    @property
+    def kommunenummer(self) -> str:
+        return self.line.kommunenummer
+
+    @property
+    def rates_status(self) -> str:
+        return self.table.status
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.rules)
+
+    def as_row(self) -> dict[str, Any]:
+        """The flat output row (CSV / JSON / DataFrame)."""
+        return {
+            "row": self.row,
+            "alis_id": self.alis_id,
+            "kommunenummer": self.kommunenummer,
+            "kommunenavn": self.kommunenavn,
+            "period": self.period,
+            "grant_type": self.line.grant_type.value,
+            "role": self.line.role.value,
+            "position_share": str(self.line.position_share),
+            "start": self.line.start.isoformat(),
+            "end": self.line.end.isoformat(),
+            "counted_start": self.counted_start.isoformat(),
+            "counted_end": self.counted_end.isoformat(),
+            "whole_months": self.whole_months,
+            "centrality_class": self.centrality_class,
+            "centrality_source": self.centrality_source,
+            "annual_rate": None if self.annual_rate is None else int(self.annual_rate) if self.annual_rate == self.annual_rate.to_integral_value() else str(self.annual_rate),
+            "amount_nok": self.amount_nok,
+            "status": self.status.value,
+            "reason": " | ".join(self.reasons + self.notes),
+            "rule_ids": " ".join(self.rule_ids),
+            "rates_status": self.rates_status,
+        }
+
+    def trace(self) -> dict[str, Any]:
+        """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
+        t = self.table
+        rate_source = None
+        if self.rate_path and self.centrality_group:
+            amount = t.rate(self.rate_path, self.centrality_group)
+            src = t.source(amount.source)
+            rate_source = {"id": src.id, "title": src.title, "url": src.url}
+        months = []
+        if t.whole_months == "calendar":
+            months = [f"{y:04d}-{m:02d}" for y, m in calendar_months(self.counted_start, self.counted_end)]
+        return {
+            "row": self.row,
+            "period": {"id": t.id, "first_day": t.period.first_day.isoformat(), "last_day": t.period.last_day.isoformat()},
+            "status": self.status.value,
+            "input": self.line.model_dump(mode="json"),
+            "centrality": {
+                "class": self.centrality_class,
+                "from": self.centrality_source,
+                "classification": t.centrality.classification,
+                "code_set": self.code_set,
+                "municipality": self.kommunenavn,
+                "group": self.centrality_group,
+            },
+            "interval": {
+                "line": [self.line.start.isoformat(), self.line.end.isoformat()],
+                "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()],
+            },
+            "rules": [
+                {
+                    "id": r.id,
+                    "version_from": r.valid_from,
+                    "kind": r.kind,
+                    "description": r.description,
+                    "text_nb": r.text_nb,
+                    "citation": r.citation.text(),
+                }
+                for r in self.rules
+            ],
+            "months": {"method": t.whole_months, "count": self.whole_months, "calendar_months": months},
+            "constants": {
+                "annual_rate": None if self.annual_rate is None else str(self.annual_rate),
+                "rate_path": None if self.rate_path is None else f"annual_rates.{self.rate_path}.{self.centrality_group}",
+                "rate_source": rate_source,
+                "rates_status": t.status,
+                "rates_file": f"rates/{t.id}.yaml",
+            },
+            "calculation": {
+                "share": str(self.line.position_share / 100),
+                "exact_amount": str(self.exact_amount),
+                "amount_nok": self.amount_nok,
+                "rounding": ROUNDING_RULE,
+            },
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    key: str
+    name: str
+    lines: int
+    amount_nok: int
+
+
+@dataclass
+class GrantResult:
+    """The whole batch: results, rejections, totals, and the status of the rates used."""
+
+    lines: list[LineResult]
+    rejections: list[Rejection]
+    input_rows: int
+    ignored_columns: tuple[str, ...] = ()
+    _tables: dict[str, "RateTable"] = field(default_factory=dict)
+
+    @property
+    def total_nok(self) -> int:
+        return sum(r.amount_nok for r in self.lines)
+
+    @property
+    def rates_statuses(self) -> dict[str, str]:
+        """Period id -> status (official / provisional / illustrative) of every table used."""
+        return {r.period: r.rates_status for r in self.lines} | {k: v.status for k, v in self._tables.items()}
+
+    @property
+    def uses_unofficial_rates(self) -> bool:
+        return any(s != "official" for s in self.rates_statuses.values())
+
+    def totals_by_doctor(self) -> list[Total]:
+        return self._totals(lambda r: (r.alis_id, r.alis_id))
+
+    def totals_by_municipality(self) -> list[Total]:
+        return self._totals(lambda r: (r.kommunenummer, r.kommunenavn))
+
+    def totals_by_period(self) -> list[Total]:
+        return self._totals(lambda r: (r.period, r.period))
+
+    def _totals(self, key) -> list[Total]:
+        acc: dict[str, list] = {}
+        for r in self.lines:
+            k, name = key(r)
+            entry = acc.setdefault(k, [name, 0, 0])
+            entry[1] += 1
+            entry[2] += r.amount_nok
+        return [Total(k, v[0], v[1], v[2]) for k, v in sorted(acc.items())]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Output rows in input order: each result, and each rejected row with its reason."""
+        out = [r.as_row() for r in self.lines]
+        for rej in self.rejections:
+            out.append(
+                {
+                    "row": rej.row,
+                    "alis_id": rej.alis_id,
+                    "kommunenummer": rej.kommunenummer,
+                    "status": Status.REJECTED.value,
+                    "reason": rej.text(),
+                    "amount_nok": None,
+                }
+            )
+        out.sort(key=lambda d: (d["row"], d.get("period") or ""))
+        return out
+
+    def to_frame(self) -> "pd.DataFrame":
+        import pandas as pd
+
+        columns = list(LINE_COLUMNS)
+        return pd.DataFrame(self.rows(), columns=columns)
+
+    def traces(self) -> list[dict[str, Any]]:
+        return [r.trace() for r in self.lines]
+
+    def line(self, row: int, period: str | None = None) -> LineResult | None:
+        for r in self.lines:
+            if r.row == row and (period is None or r.period == period):
+                return r
+        return None
+
+    def rejection(self, row: int) -> Rejection | None:
+        return next((r for r in self.rejections if r.row == row), None)
+
+
+LINE_COLUMNS = (
+    "row", "alis_id", "kommunenummer", "kommunenavn", "period", "grant_type", "role", "position_share",
+    "start", "end", "counted_start", "counted_end", "whole_months", "centrality_class", "centrality_source",
+    "annual_rate", "amount_nok", "status", "reason", "rule_ids", "rates_status",
+)

@@ -1,0 +1,287 @@
+"""Declarative rules: loaded from rules/*.yaml, validated, compiled for durable_rules.
+
+A rule has an id, a kind, an English description, a bokmål text, a citation, the grant periods
+it is valid in and a condition over facts (grants/facts.py). Versions of one rule (same id,
+different periods) must not overlap; the kinds every line needs (rate, centrality group, month
+count, formula) must cover every period without gap or overlap. No text from a file is ever
+evaluated as code: conditions are a small data language compiled to durable_rules' JSON form.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from .errors import RulesError
+from .facts import FACT_TYPES, date_int
+from .formulas import FORMULAS
+from .paths import data_dir
+from .rates import RateBook
+
+Kind = Literal[
+    "exclude",
+    "clip_start",
+    "select_rate",
+    "select_centrality_group",
+    "count_months",
+    "formula",
+    "paper_condition",
+]
+REQUIRED_KINDS: tuple[str, ...] = ("select_rate", "select_centrality_group", "count_months", "formula")
+
+_COMPARISONS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
+_OPERATOR_NB = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str
+    clause: str | None = None
+    url: str | None = None
+
+    def text(self) -> str:
+        parts = [self.source]
+        if self.clause:
+            parts.append(self.clause)
+        if self.url:
+            parts.append(self.url)
+        return ", ".join(parts)
+
+
+class Rule(BaseModel):
+    """One dated version of a rule, as written in a rules file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    kind: Kind
+    description: str
+    text_nb: str
+    citation: Citation
+    valid_from: str
+    valid_to: str | None = None
+    when: dict[str, Any] | None = None
+    rate: str | None = None
+    group: str | None = None
+    to_fact: str | None = None
+    formula: str | None = None
+    file: str = ""
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> "Rule":
+        needs = {"select_rate": "rate", "select_centrality_group": "group", "clip_start": "to_fact", "formula": "formula"}
+        for kind, name in needs.items():
+            given = getattr(self, name) is not None
+            if given and self.kind != kind:
+                raise ValueError(f"{name!r} is only for rules of kind {kind}")
+            if self.kind == kind and not given:
+                raise ValueError(f"a {kind} rule needs {name!r}")
+        if self.kind == "paper_condition":
+            if self.when is not None:
+                raise ValueError("a paper_condition has no 'when': no input carries it")
+        elif self.when is None:
+            raise ValueError("a rule needs a 'when' condition")
+        if self.formula is not None and self.formula not in FORMULAS:
+            raise ValueError(f"unknown formula {self.formula!r} (known: {', '.join(FORMULAS)})")
+        if self.to_fact is not None and FACT_TYPES.get(self.to_fact) is not date:
+            raise ValueError(f"to_fact {self.to_fact!r} is not a date fact")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The name of this version inside durable_rules."""
+        return f"{self.id}@{self.valid_from}"
+
+
+def _fact_value(value: Any, where: str) -> Any:
+    if isinstance(value, dict):
+        if set(value) != {"fact"} or value["fact"] not in FACT_TYPES:
+            raise RulesError(f"{where}: a comparison with a fact is written {{fact: NAME}} with a known fact name, got {value!r}")
+        return {"$m": value["fact"]}
+    if isinstance(value, date):
+        return date_int(value)
+    if isinstance(value, (bool, int, str)):
+        return value
+    raise RulesError(f"{where}: value {value!r} is not a number, text, yes/no or date")
+
+
+def compile_condition(cond: Any, where: str) -> dict[str, Any]:
+    """Translate the YAML condition language into durable_rules' JSON expression."""
+    if not isinstance(cond, dict):
+        raise RulesError(f"{where}: a condition must be a mapping, got {cond!r}")
+    if set(cond) == {"all"} or set(cond) == {"any"}:
+        op = "all" if "all" in cond else "any"
+        items = cond[op]
+        if not isinstance(items, list) or not items:
+            raise RulesError(f"{where}.{op}: must be a non-empty list")
+        compiled = [compile_condition(c, f"{where}.{op}[{i}]") for i, c in enumerate(items)]
+        if len(compiled) == 1:
+            return compiled[0]
+        return {"$and" if op == "all" else "$or": compiled}
+    name = cond.get("fact")
+    if name not in FACT_TYPES:
+        raise RulesError(f"{where}: unknown fact {name!r} (known: {', '.join(sorted(FACT_TYPES))})")
+    ops = set(cond) - {"fact"}
+    if len(ops) != 1:
+        raise RulesError(f"{where}: a test on fact {name!r} needs exactly one operator, got {sorted(ops)}")
+    (op,) = ops
+    value = cond[op]
+    if op == "exists":
+        return {"$ex" if value else "$nex": {name: 1}}
+    if op == "in":
+        if not isinstance(value, list) or not value:
+            raise RulesError(f"{where}: 'in' takes a non-empty list")
+        alts = [{name: _fact_value(v, where)} for v in value]
+        return alts[0] if len(alts) == 1 else {"$or": alts}
+    if op not in _COMPARISONS:
+        raise RulesError(f"{where}: unknown operator {op!r} (known: all, any, exists, in, {', '.join(_COMPARISONS)})")
+    compiled_value = _fact_value(value, where)
+    return {name: compiled_value} if op == "eq" else {_COMPARISONS[op]: {name: compiled_value}}
+
+
+def describe_condition(cond: dict[str, Any] | None) -> str:
+    """The condition in plain words, for explanations and `rates show`."""
+    if cond is None:
+        return "(vilkår på papir, ikke i inndata)"
+    if "all" in cond:
+        return "(" + " og ".join(describe_condition(c) for c in cond["all"]) + ")"
+    if "any" in cond:
+        return "(" + " eller ".join(describe_condition(c) for c in cond["any"]) + ")"
+    name = cond["fact"]
+    (op,) = set(cond) - {"fact"}
+    value = cond[op]
+    if isinstance(value, dict):
+        value = value["fact"]
+    if op == "exists":
+        return f"{name} er oppgitt" if value else f"{name} mangler"
+    if op == "in":
+        return f"{name} er en av {', '.join(map(str, value))}"
+    if isinstance(value, bool):
+        value = "ja" if value else "nei"
+    return f"{name} {_OPERATOR_NB[op]} {value}"
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """All rules, validated against the rate book, with their durable_rules definition."""
+
+    rules: tuple[Rule, ...]
+    ratebook: RateBook
+    definition: dict[str, Any] = field(repr=False)
+    digest: str
+
+    @property
+    def by_key(self) -> dict[str, Rule]:
+        return {r.key: r for r in self.rules}
+
+    def valid_in(self, period_id: str) -> list[Rule]:
+        """The rule versions in force in a period, in file order."""
+        order = self.ratebook.period_ids
+        idx = order.index(period_id)
+        return [
+            r
+            for r in self.rules
+            if order.index(r.valid_from) <= idx and (r.valid_to is None or idx <= order.index(r.valid_to))
+        ]
+
+    def paper_conditions(self, period_id: str) -> list[Rule]:
+        return [r for r in self.valid_in(period_id) if r.kind == "paper_condition"]
+
+    @classmethod
+    def load(cls, ratebook: RateBook, folder: Path | None = None) -> "RuleBook":
+        folder = folder or data_dir("rules")
+        files = sorted(folder.glob("*.yaml"))
+        if not files:
+            raise RulesError(f"{folder}: no rules files (*.yaml) found")
+        rules: list[Rule] = []
+        for path in files:
+            rules.extend(_read_rules_file(path))
+        return cls.build(rules, ratebook)
+
+    @classmethod
+    def build(cls, rules: list[Rule], ratebook: RateBook) -> "RuleBook":
+        order = ratebook.period_ids
+        for r in rules:
+            for attr in ("valid_from", "valid_to"):
+                p = getattr(r, attr)
+                if p is not None and p not in order:
+                    raise RulesError(f"{r.file}: rule {r.id}: {attr} {p!r} is not a known period ({', '.join(order)})")
+            if r.valid_to is not None and order.index(r.valid_to) < order.index(r.valid_from):
+                raise RulesError(f"{r.file}: rule {r.id}: valid_to {r.valid_to} is before valid_from {r.valid_from}")
+        _check_versions(rules, order)
+        definition: dict[str, Any] = {}
+        for r in rules:
+            if r.kind == "paper_condition":
+                continue
+            validity: list[dict[str, Any]] = [
+                {"$gte": {"period_first_day": date_int(ratebook.get(r.valid_from).period.first_day)}}
+            ]
+            if r.valid_to is not None:
+                validity.append({"$lte": {"period_first_day": date_int(ratebook.get(r.valid_to).period.first_day)}})
+            cond = compile_condition(r.when, f"{r.file}: rule {r.id}: when")
+            definition[r.key] = {"all": [{"m": {"$and": validity + [cond]}}]}
+        digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
+        book = cls(tuple(rules), ratebook, definition, digest)
+        _check_coverage(book)
+        return book
+
+
+def _read_rules_file(path: Path) -> list[Rule]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RulesError(f"{path}: cannot read rules: {exc}") from None
+    if not isinstance(raw, dict) or set(raw) != {"rules"} or not isinstance(raw["rules"], list):
+        raise RulesError(f"{path}: a rules file is a mapping with one key, 'rules', holding a list")
+    out = []
+    for i, item in enumerate(raw["rules"]):
+        label = item.get("id", f"#{i + 1}") if isinstance(item, dict) else f"#{i + 1}"
+        try:
+            out.append(Rule.model_validate(dict(item, file=str(path))))
+        except (ValidationError, TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                msg = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(rule)'}: {e['msg']}" for e in exc.errors())
+            else:
+                msg = str(exc)
+            raise RulesError(f"{path}: rule {label}: {msg}") from None
+    return out
+
+
+def _check_versions(rules: list[Rule], order: list[str]) -> None:
+    """Versions of one rule id must not overlap in time, and keep one kind."""
+    by_id: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_id.setdefault(r.id, []).append(r)
+    last = len(order) - 1
+    for rule_id, versions in by_id.items():
+        kinds = {v.kind for v in versions}
+        if len(kinds) > 1:
+            raise RulesError(f"rule {rule_id}: versions have different kinds {sorted(kinds)}")
+        spans = sorted(
+            (order.index(v.valid_from), last if v.valid_to is None else order.index(v.valid_to), v) for v in versions
+        )
+        for (s1, e1, v1), (s2, _e2, v2) in zip(spans, spans[1:]):
+            if s2 <= e1:
+                raise RulesError(
+                    f"rule {rule_id}: the version valid from {v1.valid_from} ({v1.file}) overlaps the "
+                    f"version valid from {v2.valid_from} ({v2.file}) in period {order[s2]}"
+                )
+
+
+def _check_coverage(book: RuleBook) -> None:
+    """Every period: each required kind present, and each rate path present in its table."""
+    for table in book.ratebook.tables:
+        rules = book.valid_in(table.id)
+        for kind in REQUIRED_KINDS:
+            if not any(r.kind == kind for r in rules):
+                raise RulesError(f"period {table.id}: no rule of kind {kind} is valid (a gap in the dated rules)")
+        for r in rules:
+            if r.kind == "select_rate" and r.rate and not table.has_rate(r.rate):
+                raise RulesError(
+                    f"{table.file}: annual_rates.{r.rate}: missing, but rule {r.id} ({r.file}) selects it in period {table.id}"
+                )
