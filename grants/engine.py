@@ -199,6 +199,7 @@ class Engine:
             kommunenavn=part.municipality.name,
             centrality_class=cls,
             centrality_source="input" if line.centrality_class is not None else "ssb",
+            ssb_class=part.municipality.centrality_class,
             code_set=part.municipality.code_set,
             centrality_group=group,
             rate_path=rate_path,

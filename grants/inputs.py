@@ -37,6 +37,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
+ROW_ERROR = "_row_error"
+"""A record key a reader sets when the row as a whole is malformed; the row is rejected."""
+
 _TRUE = {"ja", "j", "yes", "y", "true", "sann", "1", "x"}
 _FALSE = {"nei", "n", "no", "false", "usann", "0"}
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
@@ -225,6 +228,8 @@ def map_header(columns: Iterable[Any]) -> Header:
     ignored = []
     for col in columns:
         name = str(col)
+        if name == ROW_ERROR:
+            continue
         field = _ALIAS_TO_FIELD.get(fold(name))
         if field is None:
             ignored.append(name)
@@ -245,6 +250,8 @@ def map_header(columns: Iterable[Any]) -> Header:
 
 def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInput | Rejection:
     """One mapped record to a LineInput, or a Rejection naming the first bad column."""
+    if record.get(ROW_ERROR):
+        return _reject(row, None, None, str(record[ROW_ERROR]), record, header)
     data: dict[str, Any] = {}
     for field, column in header.field_to_column.items():
         value = record.get(column)

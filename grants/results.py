@@ -33,6 +33,7 @@ class LineResult:
     kommunenavn: str
     centrality_class: int
     centrality_source: str  # "ssb" or "input"
+    ssb_class: int  # what SSB's classification says, even when the input overrides it
     code_set: str
     centrality_group: str | None
     rate_path: str | None
@@ -105,6 +106,7 @@ class LineResult:
             "centrality": {
                 "class": self.centrality_class,
                 "from": self.centrality_source,
+                "ssb_class": self.ssb_class,
                 "classification": t.centrality.classification,
                 "code_set": self.code_set,
                 "municipality": self.kommunenavn,

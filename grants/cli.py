@@ -1,0 +1,154 @@
+"""`alis-grant`: the finance officer's command line. A thin layer: read, compute, write, tell.
+
+Exit codes: 0 every row computed (ok or ineligible); 1 some rows rejected (the good rows are
+still computed and written); 2 nothing could be computed (missing or unreadable file, unknown
+period, broken rate or rules file).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .csv_reader import read_lines_csv
+from .engine import default_engine
+from .errors import GrantsError
+from .explain import explain_line, explain_rejection, rates_warning, summary
+from .money import format_nok
+from .rules import describe_condition
+from .writers import write_result
+
+EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="alis-grant",
+        description="Beregn tilskudd fra Nasjonal ALIS og veiledning per linje, lege og kommune.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compute", help="beregn tilskudd for en CSV-fil med leger")
+    c.add_argument("input", help="CSV-fil (komma eller semikolon, UTF-8)")
+    c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
+    c.add_argument("-o", "--output", help="utfil: .csv eller .json")
+    c.add_argument("--delimiter", default=",", help="skilletegn i CSV-utfilen (standard: komma)")
+    c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
+    e = sub.add_parser("explain", help="forklar beregningen av én rad")
+    e.add_argument("input")
+    e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
+    e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
+    r = sub.add_parser("rates", help="vis satstabellene")
+    rsub = r.add_subparsers(dest="rates_command", required=True)
+    rsub.add_parser("list", help="list periodene og satstabellenes status")
+    show = rsub.add_parser("show", help="vis én periodes satser og regler")
+    show.add_argument("period", nargs="?", help="periode (standard: alle)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "compute":
+            return _compute(args)
+        if args.command == "explain":
+            return _explain(args)
+        return _rates(args)
+    except GrantsError as exc:
+        print(f"Feil: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return EXIT_OK
+
+
+def _load(path: str):
+    csv_input = read_lines_csv(path)
+    for note in csv_input.notes:
+        print(f"Merk: {note}", file=sys.stderr)
+    return csv_input
+
+
+def _compute(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    if args.period:
+        engine.ratebook.get(args.period)  # unknown period: stop before reading anything
+    csv_input = _load(args.input)
+    result = engine.compute(csv_input.records, args.period)
+    warning = rates_warning(result.rates_statuses)
+    if warning:
+        print(warning)
+        print()
+    if result.ignored_columns:
+        print(f"Merk: kolonnene {', '.join(result.ignored_columns)} er ikke brukt i beregningen.")
+    if args.quiet:
+        print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({len(result.lines)} linjer, {len(result.rejections)} avviste rader)")
+    else:
+        print(summary(result))
+    if args.output:
+        write_result(result, args.output, args.delimiter)
+        print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
+    if warning:
+        print()
+        print(warning)
+    return EXIT_REJECTED if result.rejections else EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    if args.period:
+        engine.ratebook.get(args.period)
+    csv_input = _load(args.input)
+    n = len(csv_input.records)
+    if not 1 <= args.row <= n:
+        print(f"Feil: filen har datarader 1–{n}; rad {args.row} finnes ikke", file=sys.stderr)
+        return EXIT_FATAL
+    result = engine.compute(csv_input.records, args.period)
+    warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
+    if warning:
+        print(warning)
+        print()
+    rejection = result.rejection(args.row)
+    if rejection is not None:
+        print(explain_rejection(rejection))
+        return EXIT_REJECTED
+    lines = [line for line in result.lines if line.row == args.row]
+    print("\n\n".join(explain_line(line, engine.rulebook) for line in lines))
+    print()
+    print(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines))}")
+    return EXIT_OK
+
+
+def _rates(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    book = engine.ratebook
+    if args.rates_command == "list":
+        print(f"{'periode':<9} {'første dag':<11} {'siste dag':<11} {'frist':<11} {'modell':<6} {'måneder':<11} status")
+        for t in book.tables:
+            p = t.period
+            deadline = p.deadline.isoformat() if p.deadline else "ukjent"
+            print(f"{t.id:<9} {p.first_day.isoformat():<11} {p.last_day.isoformat():<11} {deadline:<11} {t.model:<6} {t.whole_months:<11} {t.status}")
+        return EXIT_OK
+    tables = [book.get(args.period)] if args.period else book.tables
+    for t in tables:
+        p = t.period
+        print(f"Periode {t.id}: {p.first_day:%d.%m.%Y}–{p.last_day:%d.%m.%Y}, frist {p.deadline.strftime('%d.%m.%Y') if p.deadline else 'ukjent'}")
+        print(f"  Kilde for perioden: {t.source(p.source).title}")
+        print(f"  Modell {t.model}; status: {t.status.upper()}: {t.status_note}")
+        print(f"  Hele måneder: {t.whole_months}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
+        print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
+        for gt, roles in t.annual_rates.items():
+            for role in roles:
+                low = t.rate(f"{gt.value}.{role}", "class_1_5")
+                high = t.rate(f"{gt.value}.{role}", "class_6")
+                print(f"    {gt.value}.{role:<20} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
+        print("  Regler i kraft:")
+        for r in engine.rulebook.valid_in(t.id):
+            print(f"    {r.id} ({r.kind}): {r.text_nb}")
+            if r.when is not None:
+                print(f"        når {describe_condition(r.when)}")
+            print(f"        kilde: {r.citation.text()}")
+        print()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Plain bokmål explanations of a computed line, for the finance officer and the citizen."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .domain import GRANT_TYPE_NB, ROLE_NB, Status
+from .inputs import Rejection
+from .money import ROUNDING_RULE_NB, format_nok
+from .months import calendar_months
+from .results import GrantResult, LineResult
+from .rules import RuleBook
+
+_MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
+
+_STATUS_NB = {
+    "official": "offisielle",
+    "provisional": "FORELØPIGE (ikke bekreftet av Helsedirektoratet)",
+    "illustrative": "ILLUSTRATIVE (ikke Helsedirektoratets offisielle satser)",
+}
+
+
+def rates_warning(statuses: dict[str, str]) -> str | None:
+    """The banner every output shows when a rate table used is not official."""
+    unofficial = {p: s for p, s in statuses.items() if s != "official"}
+    if not unofficial:
+        return None
+    parts = ", ".join(f"{p}: {s}" for p, s in sorted(unofficial.items()))
+    return (
+        f"ADVARSEL: satsene som er brukt er ikke offisielle ({parts}). Beløpene viser hvordan "
+        "reglene virker, men er ikke Helsedirektoratets satser og kan ikke brukes som grunnlag for utbetaling."
+    )
+
+
+def _pct(share: Decimal) -> str:
+    text = f"{share.normalize():f}".replace(".", ",")
+    return f"{text} %"
+
+
+def _d(day) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
+def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
+    """The computation of one line part, step by step."""
+    line, t = result.line, result.table
+    out = []
+    out.append(f"Rad {result.row}, lege {line.alis_id}, periode {t.id} ({_d(t.period.first_day)}–{_d(t.period.last_day)})")
+    out.append("=" * len(out[0]))
+    out.append(f"Satstabell: rates/{t.id}.yaml, status {_STATUS_NB[t.status]}.")
+    if t.status != "official":
+        out.append(f"  {t.status_note}")
+    out.append("")
+    out.append("Opplysninger fra søknaden:")
+    out.append(f"  Kommune: {line.kommunenummer} {result.kommunenavn}")
+    out.append(f"  Tilskuddstype: {GRANT_TYPE_NB[line.grant_type]}; rolle: {ROLE_NB[line.role]}")
+    out.append(f"  Stillingsandel: {_pct(line.position_share)}; tidsrom: {_d(line.start)}–{_d(line.end)}")
+    flags = [name for name, on in (("via vikarbyrå", line.via_agency), ("privat kommersiell aktør", line.private_commercial)) if on]
+    if not line.new_scheme:
+        flags.append("ikke ny spesialistordning")
+    if line.agreement_signed:
+        flags.append(f"ALIS-avtale signert {_d(line.agreement_signed)}")
+    if flags:
+        out.append("  Øvrige opplysninger: " + "; ".join(flags))
+    out.append("")
+    out.append("Sentralitet:")
+    if result.centrality_source == "input":
+        out.append(f"  Klasse {result.centrality_class} er oppgitt i søknaden (overstyrer SSB); "
+                   f"SSB-klassifikasjonen gir klasse {result.ssb_class}.")
+    else:
+        out.append(f"  Klasse {result.centrality_class} etter SSBs sentralitetsindeks ({t.centrality.classification}, "
+                   f"kommunenummer fra {result.code_set}-inndelingen).")
+    out.append("")
+    out.append("Regler som er brukt:")
+    for r in result.rules:
+        out.append(f"  [{r.id}, gjelder fra {r.valid_from}] {r.text_nb}")
+        out.append(f"      Hjemmel/kilde: {r.citation.text()}")
+    if rulebook is not None:
+        for r in rulebook.paper_conditions(t.id):
+            out.append(f"  [{r.id}] {r.text_nb} (kontrolleres ikke av verktøyet)")
+            out.append(f"      Hjemmel/kilde: {r.citation.text()}")
+    out.append("")
+    out.append("Hele måneder:")
+    counted = f"{_d(result.counted_start)}–{_d(result.counted_end)}"
+    if result.counted_end < result.counted_start:
+        out.append("  Linjen har ingen dager i perioden: 0 måneder.")
+    else:
+        if result.counted_start != max(line.start, t.period.first_day):
+            out.append(f"  Tellingen starter {_d(result.counted_start)}, datoen ALIS-avtalen ble signert.")
+        elif line.start < t.period.first_day or line.end > t.period.last_day:
+            out.append(f"  Linjen er klippet til perioden: {counted}.")
+        if t.whole_months == "calendar":
+            months = calendar_months(result.counted_start, result.counted_end)
+            listed = ", ".join(f"{_MONTH_NB[m - 1]} {y}" for y, m in months) or "ingen"
+            out.append(f"  Kalendermåneder der hele måneden er dekket ({counted}): {listed}.")
+        else:
+            out.append(f"  Hele måneder regnet fra startdatoen (jubileumsmåneder) i {counted}.")
+        out.append(f"  Antall hele måneder: {result.whole_months} (metode: {t.whole_months}, fra satstabellen).")
+    out.append("")
+    out.append("Beregning:")
+    if result.status is Status.INELIGIBLE:
+        out.append("  Linjen gir ikke rett til tilskudd:")
+        for reason in result.reasons:
+            out.append(f"   - {reason}")
+        out.append("  Beløp: 0 kr.")
+    else:
+        amount = t.rate(result.rate_path, result.centrality_group)
+        src = t.source(amount.source)
+        out.append(f"  Årssats: {format_nok(result.annual_rate)} (annual_rates.{result.rate_path}.{result.centrality_group}; kilde: {src.title})")
+        out.append(f"  {format_nok(result.annual_rate)} × {_pct(line.position_share)} × {result.whole_months}/12 = {format_nok(result.exact_amount.quantize(Decimal('0.01')))}")
+        out.append(f"  Tilskudd: {format_nok(result.amount_nok)} ({ROUNDING_RULE_NB}, én gang per linje).")
+    for note in result.notes:
+        out.append(f"  Merk: {note}")
+    return "\n".join(out)
+
+
+def explain_rejection(rej: Rejection) -> str:
+    return f"Rad {rej.row} er avvist og ikke beregnet.\n  {rej.text()}"
+
+
+def summary(result: GrantResult, max_doctors: int = 25) -> str:
+    """The on-screen summary: per municipality, per doctor, rejections, totals."""
+    out = []
+    by_muni = result.totals_by_municipality()
+    out.append(f"Sum per kommune ({len(by_muni)}):")
+    for t in by_muni:
+        out.append(f"  {t.key} {t.name:<28} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+    doctors = result.totals_by_doctor()
+    out.append(f"Sum per lege ({len(doctors)}):")
+    for t in doctors[:max_doctors]:
+        out.append(f"  {t.key:<20} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+    if len(doctors) > max_doctors:
+        out.append(f"  … og {len(doctors) - max_doctors} leger til (se utfilen)")
+    periods = result.totals_by_period()
+    if len(periods) > 1:
+        out.append("Sum per periode:")
+        for t in periods:
+            out.append(f"  {t.key:<10} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+    statuses = [r.status.value for r in result.lines]
+    out.append(
+        f"Rader: {result.input_rows} inn; {len({r.row for r in result.lines})} beregnet "
+        f"({statuses.count('ok')} linjer ok, {statuses.count('ineligible')} uten rett til tilskudd), "
+        f"{len(result.rejections)} avvist."
+    )
+    if result.rejections:
+        out.append("Avviste rader:")
+        for rej in result.rejections:
+            out.append(f"  {rej.text()}")
+    out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")
+    return "\n".join(out)

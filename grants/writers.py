@@ -1,0 +1,48 @@
+"""Write a batch result as CSV (for spreadsheets) or JSON (for services), with the rates'
+status in every file."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from .explain import rates_warning
+from .results import LINE_COLUMNS, GrantResult
+
+
+def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(result_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=LINE_COLUMNS, delimiter=delimiter, extrasaction="ignore")
+            writer.writeheader()
+            for row in result.rows():
+                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+
+
+def result_document(result: GrantResult) -> dict[str, Any]:
+    """The JSON form: warning, statuses, rows, rejections, totals and the trace of each line."""
+    return {
+        "rates_status": result.rates_statuses,
+        "warning": rates_warning(result.rates_statuses),
+        "input_rows": result.input_rows,
+        "total_nok": result.total_nok,
+        "lines": result.rows(),
+        "rejections": [
+            {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text()}
+            for r in result.rejections
+        ],
+        "totals": {
+            "by_municipality": [_total(t) for t in result.totals_by_municipality()],
+            "by_doctor": [_total(t) for t in result.totals_by_doctor()],
+            "by_period": [_total(t) for t in result.totals_by_period()],
+        },
+        "traces": result.traces(),
+    }
+
+
+def _total(t: Any) -> dict[str, Any]:
+    return {"key": t.key, "name": t.name, "lines": t.lines, "amount_nok": t.amount_nok}
