@@ -1,0 +1,93 @@
+"""The durable_rules adapter keeps its promises: no lost line at any batch size, rulesets built
+once per process, 'not handled' turned into an explicit outcome, safe under threads."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from grants import ConservationError, Engine, compute
+from grants import durable_adapter
+from grants.engine import _prove_conservation
+from tests.conftest import line
+
+
+def _batch(n):
+    municipalities = ["0301", "5412", "3401", "3024", "4601"]
+    roles = ["fastlege", "fastlegevikar", "introduksjonslege", "annet_kommunalt"]
+    return [
+        line(
+            alis_id=f"L{i}",
+            kommunenummer=municipalities[i % 5],
+            role=roles[i % 4],
+            grant_type="kun_veiledning" if i % 7 == 0 else "alis_avtale",
+            position_share=str(20 + i % 81),
+            via_agency="ja" if i % 50 == 0 else "nei",
+        )
+        for i in range(n)
+    ]
+
+
+def test_fifty_thousand_lines_each_give_exactly_one_result(engine):
+    n = 50_000
+    result = engine.compute(_batch(n), "2023")
+    assert len(result.lines) == n
+    assert not result.rejections
+    assert [l.row for l in result.lines] == list(range(1, n + 1))
+    assert sum(1 for l in result.lines if l.status.value == "ineligible") == n // 50
+    # the ineligible rows are exactly the via_agency rows
+    assert {l.row for l in result.lines if l.status.value == "ineligible"} == {i + 1 for i in range(0, n, 50)}
+
+
+def test_batches_larger_than_the_limit_lose_nothing(engine):
+    facts = [_fact(i) for i in range(durable_adapter.BATCH_LIMIT * 3 + 7)]
+    fired = engine.runner.fire(facts)
+    assert len(fired) == len(facts)
+    assert all(any(name.startswith("amount.model_a@") for name in names) for names in fired)
+
+
+def _fact(i):
+    return {
+        "period_first_day": 20221001, "part_start": 20221001, "part_end": 20230831,
+        "line_start": 20221001, "line_end": 20230831, "line_whole_months": 11, "line_has_extra_days": False,
+        "grant_type": "alis_avtale", "role": "fastlege", "centrality_class": 1 + i % 6,
+        "via_agency": False, "private_commercial": False, "new_scheme": True,
+    }
+
+
+def test_a_fact_no_rule_matches_is_an_explicit_empty_outcome(engine):
+    assert engine.runner.fire([{"unrelated": 1}, _fact(0)])[0] == []
+
+
+def test_rulesets_are_built_once_per_process(engine):
+    before = durable_adapter.created_rulesets()
+    Engine()
+    Engine()
+    assert durable_adapter.created_rulesets() == before
+
+
+def test_lost_outcome_is_a_loud_error(engine, monkeypatch):
+    real = engine.runner.fire
+    monkeypatch.setattr(engine.runner, "fire", lambda facts: real(facts)[:-1])
+    with pytest.raises(ConservationError):
+        engine.compute(_batch(3), "2023")
+
+
+def test_conservation_proof_catches_a_missing_row(engine):
+    result = engine.compute(_batch(2), "2023")
+    with pytest.raises(ConservationError, match="without any outcome"):
+        _prove_conservation(3, result.lines, [])
+
+
+def test_concurrent_callers_are_serialised_not_crashed(engine):
+    results = {}
+
+    def work(k):
+        results[k] = compute(_batch(400), "2023").total_nok
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results.values())) == 1 and len(results) == 4

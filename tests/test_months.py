@@ -1,0 +1,67 @@
+"""Whole months, both readings of DOMAIN.md section 5, against a day-by-day count."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from hypothesis import given, strategies as st
+from dateutil.relativedelta import relativedelta
+
+from grants.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
+
+dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31))
+
+
+def test_domain_examples():
+    assert whole_months(date(2022, 1, 15), date(2022, 12, 31), "calendar") == 11
+    assert whole_months(date(2022, 1, 15), date(2022, 2, 14), "anniversary") == 1
+    assert whole_months(date(2022, 1, 15), date(2022, 2, 15), "anniversary") == 1
+    assert whole_months(date(2025, 6, 15), date(2025, 7, 15), "anniversary") == 1
+    assert whole_months(date(2022, 1, 15), date(2022, 2, 13), "anniversary") == 0
+
+
+def test_month_end_clamping():
+    # 31 January + 1 month clamps to 28 February; minus one day is 27 February
+    assert anniversary_months(date(2022, 1, 31), date(2022, 2, 27)) == 1
+    assert anniversary_months(date(2022, 1, 31), date(2022, 2, 26)) == 0
+
+
+def test_empty_interval_is_zero():
+    assert whole_months(date(2022, 3, 2), date(2022, 3, 1), "calendar") == 0
+    assert whole_months(date(2022, 3, 2), date(2022, 3, 1), "anniversary") == 0
+
+
+def test_vikar_measure():
+    assert longer_than_whole_months(date(2023, 1, 1), date(2023, 3, 31)) == (3, False)
+    assert longer_than_whole_months(date(2023, 1, 1), date(2023, 4, 1)) == (3, True)
+    assert longer_than_whole_months(date(2023, 1, 1), date(2023, 1, 1)) == (0, True)
+
+
+@given(dates, dates)
+def test_calendar_equals_day_by_day_count(a, b):
+    start, end = min(a, b), max(a, b)
+    if (end - start).days > 800:
+        end = start + timedelta(days=800)
+    covered = set()
+    d = start
+    while d <= end:
+        covered.add(d)
+        d += timedelta(days=1)
+    expected = []
+    y, m = start.year, start.month
+    while date(y, m, 1) <= end:
+        days = calendar.monthrange(y, m)[1]
+        if all(date(y, m, k) in covered for k in range(1, days + 1)):
+            expected.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    assert calendar_months(start, end) == expected
+
+
+@given(dates, dates)
+def test_anniversary_satisfies_its_defining_inequality(a, b):
+    start, end = min(a, b), max(a, b)
+    n = anniversary_months(start, end)
+    one = timedelta(days=1)
+    if n > 0:
+        assert start + relativedelta(months=n) - one <= end
+    assert start + relativedelta(months=n + 1) - one > end

@@ -1,0 +1,42 @@
+"""Scenario cases a finance officer can read: fixtures/scenarios/<period>.csv, one case a row."""
+from __future__ import annotations
+
+import pytest
+
+from grants.csv_reader import read_lines_csv
+from tests.conftest import FIXTURES
+
+SCENARIO_FILES = sorted((FIXTURES / "scenarios").glob("*.csv"))
+
+
+def _cases():
+    for path in SCENARIO_FILES:
+        for number, rec in enumerate(read_lines_csv(path).records, start=1):
+            yield pytest.param(path.stem, number, rec, id=f"{path.stem}:{rec['tilfelle']}")
+
+
+def test_every_shipped_period_has_scenarios(engine):
+    assert {p.stem for p in SCENARIO_FILES} >= set(engine.ratebook.period_ids)
+
+
+@pytest.mark.parametrize("period,number,case", list(_cases()))
+def test_scenario(engine, period, number, case):
+    result = engine.compute([case], period)
+    assert not result.rejections, result.rejections[0].text()
+    (line,) = result.lines
+    assert line.period == period
+    assert line.status.value == case["forventet_status"], line.reasons
+    assert line.whole_months == int(case["forventet_maneder"])
+    assert line.amount_nok == int(case["forventet_belop"])
+    assert line.rates_status == "illustrative"
+    if line.status.value == "ineligible":
+        assert line.reasons and any(r.kind == "exclude" for r in line.rules)
+
+
+def test_whole_scenario_file_as_one_batch_conserves_rows(engine):
+    for path in SCENARIO_FILES:
+        records = read_lines_csv(path).records
+        result = engine.compute(records, path.stem)
+        assert result.input_rows == len(records)
+        assert [l.row for l in result.lines] == list(range(1, len(records) + 1))
+        assert result.total_nok == sum(int(r["forventet_belop"]) for r in records)
