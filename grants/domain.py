@@ -5,6 +5,7 @@ a finance officer would write are mapped to the canonical values here, in one pl
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from enum import StrEnum
 
@@ -46,6 +47,7 @@ ROLE_NB = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower-case, Norwegian letters folded to ASCII, spaces and dashes to underscores."""
     text = text.strip().lower()

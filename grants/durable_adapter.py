@@ -55,7 +55,7 @@ class RuleRunner:
                 for i, fact in enumerate(chunk):
                     fact_id = next(_FACT_IDS)
                     index[fact_id] = offset + i
-                    payload.append({**fact, "id": fact_id})
+                    payload.append({"id": fact_id, **fact})
                 text = json.dumps(payload, ensure_ascii=False)
                 _engine.assert_facts(self._handle, text)
                 self._drain(fired, index)
@@ -69,14 +69,30 @@ class RuleRunner:
         result = _engine.start_action(self._handle)
         while result:
             _state, message, action = result
-            (rule_name, match), = json.loads(message).items()
-            fact_id = match["m"]["id"]
+            rule_name, fact_id = _rule_and_fact_id(message)
             if fact_id not in index:
                 _engine.abandon_action(self._handle, action)
                 raise ConservationError(f"durable_rules fired rule {rule_name} for fact {fact_id}, which was not posted in this batch")
             fired[index[fact_id]].append(rule_name)
             following = _engine.complete_and_start_action(self._handle, action)
             result = (None, following, action) if following else _engine.start_action(self._handle)
+
+
+_ID_MARK = '":{"m":{"id": '
+
+
+def _rule_and_fact_id(message: str) -> tuple[str, int]:
+    """The rule name and fact id of a fired action. The message echoes the posted JSON, whose
+    first key is the id, so a slice is enough; anything unexpected falls back to json."""
+    end = message.find('"', 2)
+    if end > 2 and message.startswith(_ID_MARK, end):
+        start = end + len(_ID_MARK)
+        stop = message.find(",", start)
+        digits = message[start:stop]
+        if digits.isdigit():
+            return message[2:end], int(digits)
+    (rule_name, match), = json.loads(message).items()
+    return rule_name, match["m"]["id"]
 
 
 def runner_for(digest: str, definition: dict[str, Any]) -> RuleRunner:

@@ -353,8 +353,8 @@ def _facts(part: _Part) -> dict[str, Any]:
         "line_end": date_int(line.end),
         "line_whole_months": n,
         "line_has_extra_days": extra,
-        "grant_type": line.grant_type.value,
-        "role": line.role.value,
+        "grant_type": line.grant_type,  # StrEnum: serialised as its value
+        "role": line.role,
         "centrality_class": line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class,
         "via_agency": line.via_agency,
         "private_commercial": line.private_commercial,

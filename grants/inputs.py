@@ -6,6 +6,7 @@ value. Nothing is dropped.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .domain import GrantType, Role, fold, parse_grant_type, parse_role
 from .errors import InputFileError
@@ -64,7 +65,12 @@ def parse_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip()
+    return _parse_date_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_date_text(value: str) -> date:
+    text = value
     if " " in text or "T" in text:  # 2022-03-01 00:00:00 from spreadsheets
         text = re.split(r"[ T]", text)[0]
     m = _ISO.match(text)
@@ -121,6 +127,44 @@ def parse_municipality(value: Any) -> str:
     return text.zfill(4)
 
 
+def parse_alis_id(value: Any) -> str:
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+    if not text:
+        raise ValueError("mangler verdi")
+    return text
+
+
+def parse_centrality_class(value: Any) -> int:
+    text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+    if text not in {"1", "2", "3", "4", "5", "6"}:
+        raise ValueError(f"sentralitetsklasse «{value}» må være et helt tall fra 1 til 6")
+    return int(text)
+
+
+def end_before_start(start: date, end: date) -> str | None:
+    """The message for an inverted line, or None when the dates are in order."""
+    if end < start:
+        return f"sluttdato {end:%d.%m.%Y} er før startdato {start:%d.%m.%Y}"
+    return None
+
+
+PARSERS: dict[str, Any] = {
+    "alis_id": parse_alis_id,
+    "kommunenummer": parse_municipality,
+    "grant_type": parse_grant_type,
+    "role": parse_role,
+    "position_share": parse_share,
+    "start": parse_date,
+    "end": parse_date,
+    "via_agency": parse_bool,
+    "private_commercial": parse_bool,
+    "new_scheme": parse_bool,
+    "agreement_signed": parse_date,
+    "centrality_class": parse_centrality_class,
+}
+"""The one parser per field, used by LineInput's validators and by validate_row alike."""
+
+
 class LineInput(BaseModel):
     """One line of an application: a doctor, a municipality, a role, a share, a time span."""
 
@@ -139,58 +183,18 @@ class LineInput(BaseModel):
     agreement_signed: date | None = None
     centrality_class: int | None = None
 
-    @field_validator("alis_id", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _alis_id(cls, v: Any) -> str:
-        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-        if not text:
-            raise ValueError("mangler verdi")
-        return text
-
-    @field_validator("kommunenummer", mode="before")
-    @classmethod
-    def _kommune(cls, v: Any) -> str:
-        return parse_municipality(v)
-
-    @field_validator("grant_type", mode="before")
-    @classmethod
-    def _grant_type(cls, v: Any) -> GrantType:
-        return parse_grant_type(v)
-
-    @field_validator("role", mode="before")
-    @classmethod
-    def _role(cls, v: Any) -> Role:
-        return parse_role(v)
-
-    @field_validator("position_share", mode="before")
-    @classmethod
-    def _share(cls, v: Any) -> Decimal:
-        return parse_share(v)
-
-    @field_validator("start", "end", "agreement_signed", mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> date | None:
-        return None if v is None else parse_date(v)
-
-    @field_validator("via_agency", "private_commercial", "new_scheme", mode="before")
-    @classmethod
-    def _bool(cls, v: Any) -> bool:
-        return parse_bool(v)
-
-    @field_validator("centrality_class", mode="before")
-    @classmethod
-    def _class(cls, v: Any) -> int | None:
-        if v is None:
+    def _parse(cls, value: Any, info: Any) -> Any:
+        if value is None and info.field_name in ("agreement_signed", "centrality_class"):
             return None
-        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-        if text not in {"1", "2", "3", "4", "5", "6"}:
-            raise ValueError(f"sentralitetsklasse «{v}» må være et helt tall fra 1 til 6")
-        return int(text)
+        return PARSERS[info.field_name](value)
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> "LineInput":
-        if self.end < self.start:
-            raise ValueError(f"sluttdato {self.end:%d.%m.%Y} er før startdato {self.start:%d.%m.%Y}")
+        problem = end_before_start(self.start, self.end)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -252,24 +256,30 @@ def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInp
     """One mapped record to a LineInput, or a Rejection naming the first bad column."""
     if record.get(ROW_ERROR):
         return _reject(row, None, None, str(record[ROW_ERROR]), record, header)
-    data: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for field, column in header.field_to_column.items():
         value = record.get(column)
         if is_blank(value):
             if field in REQUIRED_COLUMNS:
                 return _reject(row, column, None, "mangler verdi", record, header)
             continue
-        data[field] = value.strip() if isinstance(value, str) else value
-    try:
-        return LineInput.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else None
-        message = str(err.get("ctx", {}).get("error", err["msg"])) if err["type"] == "value_error" else err["msg"]
-        if field is None:  # model-level: end before start
-            return _reject(row, header.field_to_column["end"], record.get(header.field_to_column["end"]), message, record, header)
-        column = header.field_to_column.get(field, field)
-        return _reject(row, column, record.get(column), message, record, header)
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            values[field] = PARSERS[field](value)
+        except ValueError as exc:
+            return _reject(row, column, value, str(exc), record, header)
+    problem = end_before_start(values["start"], values["end"])
+    if problem:
+        column = header.field_to_column["end"]
+        return _reject(row, column, record.get(column), problem, record, header)
+    # every field is parsed by the same PARSERS LineInput validates with; skip re-validation
+    return LineInput.model_construct(**{**_DEFAULTS, **values})
+
+
+_DEFAULTS = {
+    name: field.default for name, field in LineInput.model_fields.items() if not field.is_required()
+}
 
 
 def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: Header) -> Rejection:

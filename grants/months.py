@@ -7,6 +7,7 @@ Both functions take an inclusive interval already clipped to the period; an empt
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, timedelta
 from typing import Literal
 
@@ -45,15 +46,28 @@ def anniversary_months(start: date, end: date) -> int:
     return n
 
 
+def calendar_month_count(start: date, end: date) -> int:
+    """len(calendar_months(start, end)) without listing them."""
+    if end < start:
+        return 0
+    first = start.year * 12 + start.month - 1 + (start.day != 1)
+    last = end.year * 12 + end.month - 1
+    if end.day != calendar.monthrange(end.year, end.month)[1]:
+        last -= 1
+    return max(0, last - first + 1)
+
+
+@functools.lru_cache(maxsize=65536)
 def whole_months(start: date, end: date, method: MonthMethod) -> int:
     """Count whole months by the named method."""
     if method == "calendar":
-        return len(calendar_months(start, end))
+        return calendar_month_count(start, end)
     if method == "anniversary":
         return anniversary_months(start, end)
     raise ValueError(f"unknown whole-month method {method!r}")
 
 
+@functools.lru_cache(maxsize=65536)
 def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     """(n, extra): n whole anniversary months from start, and whether days remain after them.
 

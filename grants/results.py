@@ -102,7 +102,7 @@ class LineResult:
             "row": self.row,
             "period": {"id": t.id, "first_day": t.period.first_day.isoformat(), "last_day": t.period.last_day.isoformat()},
             "status": self.status.value,
-            "input": self.line.model_dump(mode="json"),
+            "input": _input_json(self.line),
             "centrality": {
                 "class": self.centrality_class,
                 "from": self.centrality_source,
@@ -116,17 +116,7 @@ class LineResult:
                 "line": [self.line.start.isoformat(), self.line.end.isoformat()],
                 "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()],
             },
-            "rules": [
-                {
-                    "id": r.id,
-                    "version_from": r.valid_from,
-                    "kind": r.kind,
-                    "description": r.description,
-                    "text_nb": r.text_nb,
-                    "citation": r.citation.text(),
-                }
-                for r in self.rules
-            ],
+            "rules": [_rule_json(r) for r in self.rules],
             "months": {"method": t.whole_months, "count": self.whole_months, "calendar_months": months},
             "constants": {
                 "annual_rate": None if self.annual_rate is None else str(self.annual_rate),
@@ -144,6 +134,42 @@ class LineResult:
             "reasons": list(self.reasons),
             "notes": list(self.notes),
         }
+
+
+_RULE_JSON: dict[str, dict[str, Any]] = {}
+
+
+def _rule_json(rule: Rule) -> dict[str, Any]:
+    """A rule as the trace shows it; built once per rule version and shared (read-only)."""
+    entry = _RULE_JSON.get(rule.key)
+    if entry is None or entry["description"] != rule.description:
+        entry = {
+            "id": rule.id,
+            "version_from": rule.valid_from,
+            "kind": rule.kind,
+            "description": rule.description,
+            "text_nb": rule.text_nb,
+            "citation": rule.citation.text(),
+        }
+        _RULE_JSON[rule.key] = entry
+    return dict(entry)
+
+
+def _input_json(line: LineInput) -> dict[str, Any]:
+    return {
+        "alis_id": line.alis_id,
+        "kommunenummer": line.kommunenummer,
+        "grant_type": line.grant_type.value,
+        "role": line.role.value,
+        "position_share": str(line.position_share),
+        "start": line.start.isoformat(),
+        "end": line.end.isoformat(),
+        "via_agency": line.via_agency,
+        "private_commercial": line.private_commercial,
+        "new_scheme": line.new_scheme,
+        "agreement_signed": None if line.agreement_signed is None else line.agreement_signed.isoformat(),
+        "centrality_class": line.centrality_class,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,3 +65,8 @@ def test_anniversary_satisfies_its_defining_inequality(a, b):
     if n > 0:
         assert start + relativedelta(months=n) - one <= end
     assert start + relativedelta(months=n + 1) - one > end
+
+
+@given(dates, dates)
+def test_calendar_count_equals_the_listed_months(a, b):
+    assert whole_months(a, b, "calendar") == len(calendar_months(a, b))
