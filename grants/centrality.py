@@ -9,10 +9,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from .errors import RateTableError
 from .paths import data_dir
+from .yaml_loader import load_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class CentralityRegistry:
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder or data_dir("centrality")
-        spec = yaml.safe_load((self.folder / "classifications.yaml").read_text(encoding="utf-8"))
+        spec = load_yaml((self.folder / "classifications.yaml").read_text(encoding="utf-8"))
         self.titles: dict[str, str] = {}
         self._codes: dict[str, dict[str, dict[str, Municipality]]] = {}
         for cid, entry in spec["classifications"].items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .csv_reader import read_lines_csv
 from .engine import default_engine
-from .errors import GrantsError
+from .errors import GrantsError, OutputFileError
 from .explain import explain_line, explain_rejection, rates_warning, summary
 from .money import format_nok
 from .rules import describe_condition
@@ -84,7 +84,10 @@ def _compute(args: argparse.Namespace) -> int:
     else:
         print(summary(result))
     if args.output:
-        write_result(result, args.output, args.delimiter)
+        try:
+            write_result(result, args.output, args.delimiter)
+        except OSError as exc:
+            raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
         print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
     if warning:
         print()
@@ -99,7 +102,8 @@ def _explain(args: argparse.Namespace) -> int:
     csv_input = _load(args.input)
     n = len(csv_input.records)
     if not 1 <= args.row <= n:
-        print(f"Feil: filen har datarader 1–{n}; rad {args.row} finnes ikke", file=sys.stderr)
+        rows = f"datarader 1–{n}" if n else "ingen datarader"
+        print(f"Feil: filen har {rows}; rad {args.row} finnes ikke", file=sys.stderr)
         return EXIT_FATAL
     result = engine.compute(csv_input.records, args.period)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})

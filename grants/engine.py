@@ -69,14 +69,14 @@ class Engine:
     def compute(self, lines: Any, period: str | None = None) -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
         table = self.ratebook.get(period) if period is not None else None
-        valid, rejections, ignored = _normalise(lines)
+        valid, rejections, ignored, columns = _normalise(lines)
         n_rows = len(valid) + len(rejections)
-        valid, overlap_rejections = _reject_overlapping_shares(valid)
+        valid, overlap_rejections = _reject_overlapping_shares(valid, columns)
         rejections.extend(overlap_rejections)
 
         parts: list[_Part] = []
         for row, line in valid:
-            split = self._split(row, line, table)
+            split = self._split(row, line, table, columns)
             if isinstance(split, Rejection):
                 rejections.append(split)
             else:
@@ -107,7 +107,7 @@ class Engine:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _split(self, row: int, line: LineInput, table: RateTable | None) -> list[_Part] | Rejection:
+    def _split(self, row: int, line: LineInput, table: RateTable | None, columns: _Columns) -> list[_Part] | Rejection:
         """The line's parts: clipped to the named period, or split across every period it
         touches. A line outside the named period is one empty part (0 months), not an error."""
         if table is not None:
@@ -122,7 +122,8 @@ class Engine:
             tables = self.ratebook.overlapping(line.start, line.end)
             if not tables:
                 return Rejection(
-                    row, "start–end", f"{line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}",
+                    row, f"{columns.name('start')}/{columns.name('end')}",
+                    f"{columns.raw(row, 'start', line.start)}–{columns.raw(row, 'end', line.end)}",
                     "ingen satstabell dekker tidsrommet; kjente perioder: "
                     + ", ".join(f"{t.id} ({t.period.first_day:%d.%m.%Y}–{t.period.last_day:%d.%m.%Y})" for t in self.ratebook.tables),
                     line.alis_id, line.kommunenummer,
@@ -133,7 +134,7 @@ class Engine:
             muni = self.centrality.lookup(line.kommunenummer, t.centrality.classification, t.centrality.preferred_codes)
             if muni is None:
                 return Rejection(
-                    row, "kommunenummer", line.kommunenummer,
+                    row, columns.name("kommunenummer"), columns.raw(row, "kommunenummer", line.kommunenummer),
                     f"ukjent kommunenummer (finnes ikke i {self.centrality.titles[t.centrality.classification]}, "
                     "verken med 2020–2023- eller 2024-kommunenumre)",
                     line.alis_id, line.kommunenummer,
@@ -146,6 +147,14 @@ class Engine:
                     f"linjen er delt ved periodegrensen; denne delen gjelder perioden {t.id}",
                 )
             parts.append(_Part(row, line, t, start, end, muni, part_notes))
+        if table is None and len(parts) > 1:
+            # Periods may share their boundary day (2022 and 2023 share 2022-10-01). A part
+            # that is only that day, already inside the neighbouring part, adds a zero line
+            # and no information: the day is counted once, in the neighbour.
+            parts = [
+                p for p in parts
+                if not (p.start == p.end and any(q is not p and q.start <= p.start <= q.end for q in parts))
+            ]
         return parts
 
     def _price(self, part: _Part, names: list[str]) -> LineResult | Rejection:
@@ -178,6 +187,10 @@ class Engine:
         rate_path = chosen["select_rate"].rate
         annual = table.rate(rate_path, group).amount
 
+        notes = part.notes
+        if line.position_share < 1:
+            shown = f"{line.position_share.normalize():f}".replace(".", ",")
+            notes += (f"stillingsandelen er {shown} %; mente du {line.position_share * 100:.0f} %? Andelen skrives i prosent",)
         reasons = tuple(r.text_nb for r in rules if r.kind == "exclude")
         minimum = table.minimum_share_percent
         if not reasons and minimum is not None and line.position_share < minimum:
@@ -209,7 +222,7 @@ class Engine:
             status=status,
             reasons=reasons,
             rules=tuple(rules),
-            notes=part.notes,
+            notes=notes,
         )
 
     def _verify_every_combination_is_priced(self) -> None:
@@ -244,7 +257,26 @@ class Engine:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Columns:
+    """The user's names for the fields, and the raw values as written, for error messages."""
+
+    names: dict[str, str]
+    records: Sequence[Any]
+
+    def name(self, field: str) -> str:
+        return self.names.get(field, field)
+
+    def raw(self, row: int, field: str, fallback: Any) -> str:
+        rec = self.records[row - 1] if self.records else None
+        if isinstance(rec, Mapping) and field in self.names:
+            value = rec.get(self.names[field])
+            if value is not None:
+                return str(value).strip()
+        return str(fallback)
+
+
+def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
     """Rows from any accepted shape, numbered from 1, validated one by one."""
     try:
         import pandas as pd
@@ -277,10 +309,13 @@ def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection]
             rejections.append(out)
         else:
             valid.append((i, out))
-    return valid, rejections, header.ignored if header else ()
+    columns = _Columns(header.field_to_column if header else {}, records)
+    return valid, rejections, header.ignored if header else (), columns
 
 
-def _reject_overlapping_shares(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
+def _reject_overlapping_shares(
+    valid: list[tuple[int, LineInput]], columns: _Columns
+) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
     """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
     each naming the rows it collides with."""
     by_doctor: dict[str, list[tuple[int, LineInput]]] = {}
@@ -318,7 +353,7 @@ def _reject_overlapping_shares(valid: list[tuple[int, LineInput]]) -> tuple[list
         if row in clashes:
             others = ", ".join(str(r) for r in sorted(clashes[row]))
             rejected.append(Rejection(
-                row, "position_share", f"{line.position_share}",
+                row, columns.name("position_share"), columns.raw(row, "position_share", line.position_share),
                 f"overlapper i tid med rad {others} for samme lege ({line.alis_id}), og stillingsandelene er til sammen over 100 %",
                 line.alis_id, line.kommunenummer,
             ))

@@ -25,5 +25,9 @@ class InputFileError(GrantsError):
     """The input as a whole cannot be read (missing file, empty, bad or duplicate header)."""
 
 
+class OutputFileError(GrantsError):
+    """The output file cannot be written (missing folder, no permission)."""
+
+
 class ConservationError(GrantsError):
     """An input row produced no outcome or more than one kind of outcome: a lost line."""

@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from .domain import CentralityGroup, GrantType, Role
 from .errors import RateTableError, UnknownPeriodError
 from .paths import data_dir
+from .yaml_loader import load_yaml
 
 
 def _no_text(value: Any) -> Any:
@@ -137,7 +138,7 @@ class RateTable(_Strict):
 def load_rate_table(path: Path) -> RateTable:
     """Read and validate one rate file; errors name the file and the key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RateTableError(f"{path}: cannot read rate table: {exc}") from None
     if not isinstance(raw, dict):

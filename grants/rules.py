@@ -22,6 +22,7 @@ from .errors import RulesError
 from .facts import FACT_TYPES, date_int
 from .formulas import FORMULAS
 from .paths import data_dir
+from .yaml_loader import load_yaml
 from .rates import RateBook
 
 Kind = Literal[
@@ -233,7 +234,7 @@ class RuleBook:
 
 def _read_rules_file(path: Path) -> list[Rule]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RulesError(f"{path}: cannot read rules: {exc}") from None
     if not isinstance(raw, dict) or set(raw) != {"rules"} or not isinstance(raw["rules"], list):

@@ -94,7 +94,9 @@ def test_time_outside_every_period_is_named_not_dropped():
 def test_line_entirely_outside_every_period_is_rejected_with_the_dates():
     result = compute([line(start="2019-01-01", end="2019-12-31")])
     assert not result.lines
-    assert "01.01.2019–31.12.2019" in result.rejections[0].text()
+    rejection = result.rejections[0]
+    assert (rejection.column, rejection.value) == ("start/end", "2019-01-01–2019-12-31")
+    assert "ingen satstabell dekker" in rejection.text()
 
 
 def test_rounding_is_half_up_once_per_line():
@@ -102,3 +104,15 @@ def test_rounding_is_half_up_once_per_line():
     result = compute([line(grant_type="kun_veiledning", position_share="20,01", start="2022-02-01", end="2022-02-28")], period="2022")
     assert result.lines[0].exact_amount == Decimal("1000.5")
     assert result.lines[0].amount_nok == 1001
+
+
+def test_shared_boundary_day_is_not_a_line_of_its_own():
+    starts_on_it = compute([line(start="2022-10-01", end="2022-12-31")])
+    assert [l.period for l in starts_on_it.lines] == ["2023"]
+    ends_on_it = compute([line(start="2022-08-01", end="2022-10-01")])
+    assert [(l.period, l.whole_months) for l in ends_on_it.lines] == [("2022", 2)]
+
+
+def test_a_share_below_one_percent_gets_a_note():
+    result = compute([line(position_share="0,8")], period="2023")
+    assert any("0,8" in n and "80" in n for n in result.lines[0].notes)
