@@ -8,6 +8,7 @@ every row produced results or exactly one rejection.
 from __future__ import annotations
 
 import functools
+import gc
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,6 +28,8 @@ from .results import GrantResult, LineResult
 from .rules import REQUIRED_KINDS, Rule, RuleBook
 
 _ZERO = Decimal(0)
+_CHUNK = 10_000
+"""Parts turned into facts and priced at a time, so the facts of a large batch never all exist."""
 _DAY = timedelta(days=1)
 
 
@@ -39,6 +42,20 @@ class _Part:
     end: date
     municipality: Municipality
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The meaning of one set of fired rules in one period."""
+
+    rules: tuple[Rule, ...]
+    gap: str | None
+    clip_facts: tuple[str, ...]
+    reasons: tuple[str, ...]
+    group: str | None
+    rate_path: str | None
+    annual: Decimal | None
+    formula: Any
 
 
 class Engine:
@@ -61,6 +78,7 @@ class Engine:
                 )
         self._rules_by_key = self.rulebook.by_key
         self._rule_order = {r.key: i for i, r in enumerate(self.rulebook.rules)}
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self._verify_every_combination_is_priced()
 
@@ -82,19 +100,25 @@ class Engine:
             else:
                 parts.extend(split)
 
-        facts = [_facts(p) for p in parts]
-        fired = self.runner.fire(facts)
-        if len(fired) != len(parts):
-            raise ConservationError(f"posted {len(parts)} facts, got {len(fired)} outcomes back")
-
         results: list[LineResult] = []
         bad_rows: dict[int, Rejection] = {}
-        for part, names in zip(parts, fired):
-            outcome = self._price(part, names)
-            if isinstance(outcome, Rejection):
-                bad_rows.setdefault(part.row, outcome)
-            else:
-                results.append(outcome)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # the batch allocates many small objects and frees none: collection only costs
+        try:
+            for offset in range(0, len(parts), _CHUNK):
+                chunk = parts[offset : offset + _CHUNK]
+                fired = self.runner.fire([_facts(p) for p in chunk])
+                if len(fired) != len(chunk):
+                    raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
+                for part, names in zip(chunk, fired):
+                    outcome = self._price(part, names)
+                    if isinstance(outcome, Rejection):
+                        bad_rows.setdefault(part.row, outcome)
+                    else:
+                        results.append(outcome)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         if bad_rows:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())
@@ -157,48 +181,71 @@ class Engine:
             ]
         return parts
 
-    def _price(self, part: _Part, names: list[str]) -> LineResult | Rejection:
-        """Interpret the rules that fired for one part and compute its amount."""
-        line, table = part.line, part.table
-        rules = sorted((self._rules_by_key[n] for n in names), key=lambda r: self._rule_order[r.key])
+    def _plan(self, table: RateTable, names: list[str]) -> "_Plan":
+        """What a set of fired rules means for a period: cached, as few distinct sets occur."""
+        key = (table.id, tuple(names))
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        rules = tuple(sorted((self._rules_by_key[n] for n in names), key=lambda r: self._rule_order[r.key]))
         chosen: dict[str, Rule] = {}
+        gap = None
         for kind in REQUIRED_KINDS:
             of_kind = [r for r in rules if r.kind == kind]
             if len(of_kind) > 1:
                 raise RulesError(
-                    f"rules {', '.join(r.id for r in of_kind)} all apply to row {part.row} in period {table.id}: "
+                    f"rules {', '.join(r.id for r in of_kind)} all apply to one line in period {table.id}: "
                     f"an overlap in the dated rules of kind {kind}"
                 )
             if not of_kind:
-                return Rejection(
-                    part.row, None, None,
+                gap = gap or (
                     f"ingen regel av typen {kind} gjelder linjen i perioden {table.id} (et hull i regelverket); "
-                    "linjen er ikke beregnet",
-                    line.alis_id, line.kommunenummer,
+                    "linjen er ikke beregnet"
                 )
-            chosen[kind] = of_kind[0]
+            else:
+                chosen[kind] = of_kind[0]
+        if gap is not None:
+            plan = _Plan(rules, gap, (), (), None, None, None, None)
+        else:
+            group = chosen["select_centrality_group"].group
+            rate_path = chosen["select_rate"].rate
+            plan = _Plan(
+                rules=rules,
+                gap=None,
+                clip_facts=tuple(r.to_fact for r in rules if r.kind == "clip_start" and r.to_fact),
+                reasons=tuple(r.text_nb for r in rules if r.kind == "exclude"),
+                group=group,
+                rate_path=rate_path,
+                annual=table.rate(rate_path, group).amount,
+                formula=FORMULAS[chosen["formula"].formula],
+            )
+        self._plans[key] = plan
+        return plan
 
+    def _price(self, part: _Part, names: list[str]) -> LineResult | Rejection:
+        """Interpret the rules that fired for one part and compute its amount."""
+        line, table = part.line, part.table
+        plan = self._plan(table, names)
+        if plan.gap is not None:
+            return Rejection(part.row, None, None, plan.gap, line.alis_id, line.kommunenummer)
+        rules, group, rate_path, annual = plan.rules, plan.group, plan.rate_path, plan.annual
         counted_start = part.start
-        for r in rules:
-            if r.kind == "clip_start" and r.to_fact:
-                counted_start = max(counted_start, getattr(line, r.to_fact))
+        for name in plan.clip_facts:
+            counted_start = max(counted_start, getattr(line, name))
         months = whole_months(counted_start, part.end, table.whole_months)
-        group = chosen["select_centrality_group"].group
-        rate_path = chosen["select_rate"].rate
-        annual = table.rate(rate_path, group).amount
 
         notes = part.notes
         if line.position_share < 1:
             shown = f"{line.position_share.normalize():f}".replace(".", ",")
             notes += (f"stillingsandelen er {shown} %; mente du {line.position_share * 100:.0f} %? Andelen skrives i prosent",)
-        reasons = tuple(r.text_nb for r in rules if r.kind == "exclude")
+        reasons = plan.reasons
         minimum = table.minimum_share_percent
         if not reasons and minimum is not None and line.position_share < minimum:
             reasons = (f"stillingsandelen {line.position_share} % er under minstekravet {minimum} % i satstabellen for {table.id}",)
         if reasons:
             exact, status = _ZERO, Status.INELIGIBLE
         else:
-            exact = FORMULAS[chosen["formula"].formula](annual, line.position_share, months)
+            exact = plan.formula(annual, line.position_share, months)
             status = Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
         return LineResult(

@@ -48,6 +48,8 @@ _NORWEGIAN = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
 
 def is_blank(value: Any) -> bool:
+    if value.__class__ is str:
+        return not value or value.isspace()
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):

@@ -20,8 +20,13 @@ _ONE_DAY = timedelta(days=1)
 
 def calendar_months(start: date, end: date) -> list[tuple[int, int]]:
     """The calendar months (year, month) in which [start, end] covers every day."""
+    return list(_calendar_months(start, end))
+
+
+@functools.lru_cache(maxsize=16384)
+def _calendar_months(start: date, end: date) -> tuple[tuple[int, int], ...]:
     if end < start:
-        return []
+        return ()
     # first month that starts on or after `start`
     y, m = start.year, start.month
     if start.day != 1:
@@ -33,7 +38,7 @@ def calendar_months(start: date, end: date) -> list[tuple[int, int]]:
             break
         months.append((y, m))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return months
+    return tuple(months)
 
 
 def anniversary_months(start: date, end: date) -> int:

@@ -117,7 +117,10 @@ class RateTable(_Strict):
         return self.status == "official"
 
     def source(self, source_id: str) -> Source:
-        return next(s for s in self.sources if s.id == source_id)
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(f"sources.{source_id}")
 
     def rate(self, path: str, group: str) -> Amount:
         """The annual amount at `annual_rates.<path>.<group>`; KeyError names the path."""

@@ -2,10 +2,12 @@
 them, totals per doctor and municipality, and the trace of each line as JSON-ready data."""
 from __future__ import annotations
 
+import functools
+import heapq
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
 from .inputs import LineInput, Rejection
@@ -90,17 +92,11 @@ class LineResult:
     def trace(self) -> dict[str, Any]:
         """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
         t = self.table
-        rate_source = None
-        if self.rate_path and self.centrality_group:
-            amount = t.rate(self.rate_path, self.centrality_group)
-            src = t.source(amount.source)
-            rate_source = {"id": src.id, "title": src.title, "url": src.url}
-        months = []
-        if t.whole_months == "calendar":
-            months = [f"{y:04d}-{m:02d}" for y, m in calendar_months(self.counted_start, self.counted_end)]
+        constants = _constants_json(t, self.rate_path, self.centrality_group)
+        months = _month_labels(self.counted_start, self.counted_end) if t.whole_months == "calendar" else []
         return {
             "row": self.row,
-            "period": {"id": t.id, "first_day": t.period.first_day.isoformat(), "last_day": t.period.last_day.isoformat()},
+            "period": _period_json(t),
             "status": self.status.value,
             "input": _input_json(self.line),
             "centrality": {
@@ -118,13 +114,7 @@ class LineResult:
             },
             "rules": [_rule_json(r) for r in self.rules],
             "months": {"method": t.whole_months, "count": self.whole_months, "calendar_months": months},
-            "constants": {
-                "annual_rate": None if self.annual_rate is None else str(self.annual_rate),
-                "rate_path": None if self.rate_path is None else f"annual_rates.{self.rate_path}.{self.centrality_group}",
-                "rate_source": rate_source,
-                "rates_status": t.status,
-                "rates_file": f"rates/{t.id}.yaml",
-            },
+            "constants": constants,
             "calculation": {
                 "share": str(self.line.position_share / 100),
                 "exact_amount": str(self.exact_amount),
@@ -134,6 +124,55 @@ class LineResult:
             "reasons": list(self.reasons),
             "notes": list(self.notes),
         }
+
+
+@functools.lru_cache(maxsize=16384)
+def _month_label_tuple(start: date, end: date) -> tuple[str, ...]:
+    return tuple(f"{y:04d}-{m:02d}" for y, m in calendar_months(start, end))
+
+
+def _month_labels(start: date, end: date) -> list[str]:
+    return list(_month_label_tuple(start, end))
+
+
+_STATIC_JSON: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _period_json(t: "RateTable") -> dict[str, Any]:
+    key = ("period", id(t))
+    entry = _STATIC_JSON.get(key)
+    if entry is None or entry["_table"] is not t:
+        p = t.period
+        entry = {"_table": t, "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
+        _STATIC_JSON[key] = entry
+    return {k: v for k, v in entry.items() if k != "_table"}
+
+
+def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) -> dict[str, Any]:
+    """The constants a line used, with their source; built once per table and rate."""
+    key = ("constants", id(t), rate_path, group)
+    entry = _STATIC_JSON.get(key)
+    if entry is None or entry["_table"] is not t:
+        source = None
+        annual = None
+        if rate_path and group:
+            amount = t.rate(rate_path, group)
+            annual = str(amount.amount)
+            src = t.source(amount.source)
+            source = {"id": src.id, "title": src.title, "url": src.url}
+        entry = {
+            "_table": t,
+            "annual_rate": annual,
+            "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
+            "rate_source": source,
+            "rates_status": t.status,
+            "rates_file": f"rates/{t.id}.yaml",
+        }
+        _STATIC_JSON[key] = entry
+    out = {k: v for k, v in entry.items() if k != "_table"}
+    if out["rate_source"] is not None:
+        out["rate_source"] = dict(out["rate_source"])
+    return out
 
 
 _RULE_JSON: dict[str, dict[str, Any]] = {}
@@ -223,20 +262,13 @@ class GrantResult:
 
     def rows(self) -> list[dict[str, Any]]:
         """Output rows in input order: each result, and each rejected row with its reason."""
-        out = [r.as_row() for r in self.lines]
-        for rej in self.rejections:
-            out.append(
-                {
-                    "row": rej.row,
-                    "alis_id": rej.alis_id,
-                    "kommunenummer": rej.kommunenummer,
-                    "status": Status.REJECTED.value,
-                    "reason": rej.text(),
-                    "amount_nok": None,
-                }
-            )
-        out.sort(key=lambda d: (d["row"], d.get("period") or ""))
-        return out
+        return list(self.iter_rows())
+
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """The same rows one at a time, so a large batch can be written without a copy."""
+        results = (r.as_row() for r in self.lines)  # engine keeps lines sorted by row, then period
+        rejected = (_rejection_row(rej) for rej in self.rejections)  # sorted by row
+        return heapq.merge(results, rejected, key=lambda d: d["row"])
 
     def to_frame(self) -> "pd.DataFrame":
         import pandas as pd
@@ -255,6 +287,17 @@ class GrantResult:
 
     def rejection(self, row: int) -> Rejection | None:
         return next((r for r in self.rejections if r.row == row), None)
+
+
+def _rejection_row(rej: Rejection) -> dict[str, Any]:
+    return {
+        "row": rej.row,
+        "alis_id": rej.alis_id,
+        "kommunenummer": rej.kommunenummer,
+        "status": Status.REJECTED.value,
+        "reason": rej.text(),
+        "amount_nok": None,
+    }
 
 
 LINE_COLUMNS = (

@@ -19,7 +19,7 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") ->
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=LINE_COLUMNS, delimiter=delimiter, extrasaction="ignore")
             writer.writeheader()
-            for row in result.rows():
+            for row in result.iter_rows():
                 writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
 
 
