@@ -14,7 +14,7 @@ from .csv_reader import read_lines_csv
 from .engine import default_engine
 from .errors import GrantsError, OutputFileError
 from .explain import explain_line, explain_rejection, rates_warning, summary
-from .money import format_nok
+from .money import format_nok, to_kroner
 from .rules import describe_condition
 from .writers import write_result
 
@@ -138,12 +138,26 @@ def _rates(args: argparse.Namespace) -> int:
         print(f"  Kilde for perioden: {t.source(p.source).title}")
         print(f"  Modell {t.model}; status: {t.status.upper()}: {t.status_note}")
         print(f"  Hele måneder: {t.whole_months}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
-        print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
-        for gt, roles in t.annual_rates.items():
-            for role in roles:
-                low = t.rate(f"{gt.value}.{role}", "class_1_5")
-                high = t.rate(f"{gt.value}.{role}", "class_6")
-                print(f"    {gt.value}.{role:<20} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
+        if t.model == "A":
+            print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
+            for gt, roles in (t.annual_rates or {}).items():
+                for role in roles:
+                    low = t.rate(f"{gt.value}.{role}", "class_1_5")
+                    high = t.rate(f"{gt.value}.{role}", "class_6")
+                    print(f"    {gt.value}.{role:<20} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
+        else:
+            print("  Parametere:")
+            for name, p in (t.parameters or {}).items():
+                value = f"{p.value.normalize():f}".replace(".", ",")
+                print(f"    {name:<32} {value:>10}   kilde: {t.source(p.source).title}")
+            print("  Elementer (årlig maksimum ved 100 % stilling):")
+            for name, e in (t.elements or {}).items():
+                if e.annual_maximum:
+                    how = f"{' × '.join(e.annual_maximum)} = {format_nok(to_kroner(t.annual_maximum(name)))}"
+                else:
+                    how = f"{e.share} × ({' + '.join(e.share_of or [])})"
+                cap = {"expense": "tak: utgifter", "applied": "tak: søkt beløp", "none": "uten utgiftstak"}[e.cap]
+                print(f"    {name:<22} {how}; {cap}")
         print("  Regler i kraft:")
         for r in engine.rulebook.valid_in(t.id):
             print(f"    {r.id} ({r.kind}): {r.text_nb}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
@@ -19,13 +19,13 @@ from .domain import GrantType, Role, Status
 from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
 from .facts import date_int
-from .formulas import FORMULAS
+from .formulas import ElementValue, element_value, prorate
 from .inputs import Header, LineInput, Rejection, map_header, validate_row
 from .money import to_kroner
 from .months import longer_than_whole_months, whole_months
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
-from .rules import REQUIRED_KINDS, Rule, RuleBook
+from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
 
 _ZERO = Decimal(0)
 _CHUNK = 10_000
@@ -52,10 +52,72 @@ class _Plan:
     gap: str | None
     clip_facts: tuple[str, ...]
     reasons: tuple[str, ...]
-    group: str | None
-    rate_path: str | None
-    annual: Decimal | None
-    formula: Any
+    notes: tuple[str, ...]
+    group: str | None = None  # model A
+    rate_path: str | None = None  # model A
+    annual: Decimal | None = None  # model A
+    elements: tuple[Rule, ...] = ()  # model B, in the order they are computed
+
+
+def _check_kinds(table: RateTable, rules: tuple[Rule, ...]) -> tuple[dict[str, Rule], str | None]:
+    """The rules of the kinds the period's model needs, or a bokmål message naming the gap.
+    Two rules where one must apply is an overlap in the rules data: that stops the run."""
+    needs = MODEL_REQUIREMENTS[table.model]
+    chosen: dict[str, Rule] = {}
+    gap = None
+    for kind in needs["exactly_one"] + needs["at_least_one"]:
+        of_kind = [r for r in rules if r.kind == kind]
+        if kind in needs["exactly_one"] and len(of_kind) > 1:
+            raise RulesError(
+                f"rules {', '.join(r.id for r in of_kind)} all apply to one line in period {table.id}: "
+                f"an overlap in the dated rules of kind {kind}"
+            )
+        if not of_kind:
+            gap = gap or (
+                f"ingen regel av typen {kind} gjelder linjen i perioden {table.id} (et hull i regelverket); "
+                "linjen er ikke beregnet"
+            )
+        else:
+            chosen[kind] = of_kind[0]
+    seen: dict[str, str] = {}
+    for r in rules:
+        if r.kind == "element" and r.element:
+            if r.element in seen:
+                raise RulesError(
+                    f"rules {seen[r.element]} and {r.id} both give element {r.element} in period {table.id}: an overlap"
+                )
+            seen[r.element] = r.id
+    return chosen, gap
+
+
+def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> tuple[tuple[ElementValue, ...], tuple[str, ...]]:
+    """Model B: each element the rules gave, in order, capped by expense or amount applied for."""
+    line, table = part.line, part.table
+    values: dict[str, ElementValue] = {}
+    for rule in plan.elements:
+        name = rule.element or ""
+        spec = table.element(name)
+        capped_by = None
+        if spec.cap == "expense":
+            capped_by = line.expenses.get(name)
+        elif spec.cap == "applied":
+            capped_by = line.centrality_supplement_applied
+        values[name] = element_value(
+            name, rule.formula or "", spec,
+            table.annual_maximum(name) if spec.annual_maximum else None,
+            line.position_share, months, (counted_start, part.end), table.whole_months,
+            int(table.parameter(spec.window_months).value) if spec.window_months else None,
+            line.first_gp_date,
+            table.parameter(spec.share).value if spec.share else None,
+            values, capped_by,
+        )
+    notes: tuple[str, ...] = ()
+    unused = sorted(set(line.expenses) - set(values))
+    if unused:
+        notes += (f"utgifter til {', '.join(unused)} er oppgitt, men linjen har ikke rett til dette elementet",)
+    if not any(v.capped_by is not None for v in values.values()):
+        notes += ("maksimalt tilskudd: ingen utgifter er oppgitt, så hvert element er satt til sitt maksimum",)
+    return tuple(values.values()), notes
 
 
 class Engine:
@@ -79,6 +141,7 @@ class Engine:
         self._rules_by_key = self.rulebook.by_key
         self._rule_order = {r.key: i for i, r in enumerate(self.rulebook.rules)}
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
+        self._elements = {name for t in self.ratebook.tables for name in (t.elements or {})}
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self._verify_every_combination_is_priced()
 
@@ -87,7 +150,7 @@ class Engine:
     def compute(self, lines: Any, period: str | None = None) -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
         table = self.ratebook.get(period) if period is not None else None
-        valid, rejections, ignored, columns = _normalise(lines)
+        valid, rejections, ignored, columns = _normalise(lines, self._elements)
         n_rows = len(valid) + len(rejections)
         valid, overlap_rejections = _reject_overlapping_shares(valid, columns)
         rejections.extend(overlap_rejections)
@@ -172,13 +235,22 @@ class Engine:
                 )
             parts.append(_Part(row, line, t, start, end, muni, part_notes))
         if table is None and len(parts) > 1:
-            # Periods may share their boundary day (2022 and 2023 share 2022-10-01). A part
-            # that is only that day, already inside the neighbouring part, adds a zero line
-            # and no information: the day is counted once, in the neighbour.
-            parts = [
-                p for p in parts
-                if not (p.start == p.end and any(q is not p and q.start <= p.start <= q.end for q in parts))
-            ]
+            # Periods may share their boundary day (2022 and 2023 share 2022-10-01). When the
+            # line is split, that day is counted once: in the later period (where its month is
+            # whole), unless the line ends on it. A part left with no days is dropped instead of
+            # becoming an empty line.
+            kept: list[_Part] = []
+            for p in parts:
+                if kept and kept[-1].end >= p.start:
+                    prev = kept[-1]
+                    if p.start == p.end:
+                        continue  # the line ends on the shared day: it stays in the earlier part
+                    note = f"dagen {p.start:%d.%m.%Y} hører også til perioden {p.table.id} og er regnet der"
+                    kept[-1] = replace(prev, end=p.start - _DAY, notes=prev.notes + (note,))
+                    if kept[-1].start > kept[-1].end:
+                        kept.pop()
+                kept.append(p)
+            parts = kept
         return parts
 
     def _plan(self, table: RateTable, names: list[str]) -> "_Plan":
@@ -188,37 +260,25 @@ class Engine:
         if plan is not None:
             return plan
         rules = tuple(sorted((self._rules_by_key[n] for n in names), key=lambda r: self._rule_order[r.key]))
-        chosen: dict[str, Rule] = {}
-        gap = None
-        for kind in REQUIRED_KINDS:
-            of_kind = [r for r in rules if r.kind == kind]
-            if len(of_kind) > 1:
-                raise RulesError(
-                    f"rules {', '.join(r.id for r in of_kind)} all apply to one line in period {table.id}: "
-                    f"an overlap in the dated rules of kind {kind}"
-                )
-            if not of_kind:
-                gap = gap or (
-                    f"ingen regel av typen {kind} gjelder linjen i perioden {table.id} (et hull i regelverket); "
-                    "linjen er ikke beregnet"
-                )
-            else:
-                chosen[kind] = of_kind[0]
+        chosen, gap = _check_kinds(table, rules)
+        clip_facts = tuple(r.to_fact for r in rules if r.kind == "clip_start" and r.to_fact)
+        reasons = tuple(r.text_nb for r in rules if r.kind == "exclude")
+        notes = tuple(r.text_nb for r in rules if r.kind == "note")
         if gap is not None:
-            plan = _Plan(rules, gap, (), (), None, None, None, None)
-        else:
+            plan = _Plan(rules, gap, clip_facts, reasons, notes)
+        elif table.model == "A":
             group = chosen["select_centrality_group"].group
             rate_path = chosen["select_rate"].rate
-            plan = _Plan(
-                rules=rules,
-                gap=None,
-                clip_facts=tuple(r.to_fact for r in rules if r.kind == "clip_start" and r.to_fact),
-                reasons=tuple(r.text_nb for r in rules if r.kind == "exclude"),
-                group=group,
-                rate_path=rate_path,
-                annual=table.rate(rate_path, group).amount,
-                formula=FORMULAS[chosen["formula"].formula],
-            )
+            assert group is not None and rate_path is not None
+            plan = _Plan(rules, None, clip_facts, reasons, notes, group=group, rate_path=rate_path,
+                         annual=table.rate(rate_path, group).amount)
+        else:
+            # shares of other elements are computed after the elements they are shares of
+            elements = tuple(sorted(
+                (r for r in rules if r.kind == "element"),
+                key=lambda r: table.element(r.element or "").share_of is not None,
+            ))
+            plan = _Plan(rules, None, clip_facts, reasons, notes, elements=elements)
         self._plans[key] = plan
         return plan
 
@@ -228,13 +288,12 @@ class Engine:
         plan = self._plan(table, names)
         if plan.gap is not None:
             return Rejection(part.row, None, None, plan.gap, line.alis_id, line.kommunenummer)
-        rules, group, rate_path, annual = plan.rules, plan.group, plan.rate_path, plan.annual
         counted_start = part.start
         for name in plan.clip_facts:
             counted_start = max(counted_start, getattr(line, name))
         months = whole_months(counted_start, part.end, table.whole_months)
 
-        notes = part.notes
+        notes = part.notes + plan.notes
         if line.position_share < 1:
             shown = f"{line.position_share.normalize():f}".replace(".", ",")
             notes += (f"stillingsandelen er {shown} %; mente du {line.position_share * 100:.0f} %? Andelen skrives i prosent",)
@@ -242,11 +301,20 @@ class Engine:
         minimum = table.minimum_share_percent
         if not reasons and minimum is not None and line.position_share < minimum:
             reasons = (f"stillingsandelen {line.position_share} % er under minstekravet {minimum} % i satstabellen for {table.id}",)
+        elements: tuple[ElementValue, ...] = ()
         if reasons:
-            exact, status = _ZERO, Status.INELIGIBLE
+            exact, amount, status = _ZERO, 0, Status.INELIGIBLE
+        elif table.model == "A":
+            assert plan.annual is not None
+            exact = prorate(plan.annual, line.position_share, months)
+            amount, status = to_kroner(exact), Status.OK
+            if line.expenses or line.centrality_supplement_applied is not None:
+                notes += (f"utgifter og søkt sentralitetstillegg brukes ikke i perioden {table.id} (faste satser)",)
         else:
-            exact = plan.formula(annual, line.position_share, months)
-            status = Status.OK
+            elements, extra = _elements(plan, part, counted_start, months)
+            notes += extra
+            exact = sum((e.granted for e in elements), _ZERO)
+            amount, status = sum(to_kroner(e.granted) for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
         return LineResult(
             row=part.row,
@@ -261,44 +329,46 @@ class Engine:
             centrality_source="input" if line.centrality_class is not None else "ssb",
             ssb_class=part.municipality.centrality_class,
             code_set=part.municipality.code_set,
-            centrality_group=group,
-            rate_path=rate_path,
-            annual_rate=annual,
+            centrality_group=plan.group,
+            rate_path=plan.rate_path,
+            annual_rate=plan.annual,
             exact_amount=exact,
-            amount_nok=to_kroner(exact),
+            amount_nok=amount,
             status=status,
             reasons=reasons,
-            rules=tuple(rules),
+            rules=plan.rules,
             notes=notes,
+            elements=elements,
         )
 
     def _verify_every_combination_is_priced(self) -> None:
-        """Post every grant type x role x class in every period: exactly one rule of each
-        required kind must fire, so a gap or overlap in the dated rules is caught on load."""
+        """Post every grant type x role x class in every period (with and without the optional
+        facts rules test for) and require what the period's model requires (exactly one rate,
+        group, month count and formula in model A; one month count and at least one element,
+        none twice, in model B), so a gap or overlap in the dated rules is caught on load."""
         probes = []
         for table in self.ratebook.tables:
+            p = table.period
             for gt in GrantType:
                 for role in Role:
                     for cls in range(1, 7):
-                        p = table.period
-                        probes.append(((table.id, gt.value, role.value, cls), {
-                            "period_first_day": date_int(p.first_day), "part_start": date_int(p.first_day),
-                            "part_end": date_int(p.last_day), "line_start": date_int(p.first_day),
-                            "line_end": date_int(p.last_day), "line_whole_months": 12, "line_has_extra_days": True,
-                            "grant_type": gt.value, "role": role.value, "centrality_class": cls,
-                            "via_agency": False, "private_commercial": False, "new_scheme": True,
-                        }))
-        fired = self.runner.fire([f for _, f in probes])
-        for (label, _), names in zip(probes, fired):
-            kinds = [self._rules_by_key[n].kind for n in names]
-            for kind in REQUIRED_KINDS:
-                count = kinds.count(kind)
-                if count != 1:
-                    which = [n for n in names if self._rules_by_key[n].kind == kind]
-                    raise RulesError(
-                        f"period {label[0]}, {label[1]}, {label[2]}, centrality class {label[3]}: "
-                        f"{count} rules of kind {kind} apply ({', '.join(which) or 'none'}); exactly one must"
-                    )
+                        for optional in ({}, {"first_gp_date": date_int(p.first_day)}):
+                            probes.append((table, (gt.value, role.value, cls), {
+                                "period_first_day": date_int(p.first_day), "part_start": date_int(p.first_day),
+                                "part_end": date_int(p.last_day), "line_start": date_int(p.first_day),
+                                "line_end": date_int(p.last_day), "line_whole_months": 12, "line_has_extra_days": True,
+                                "grant_type": gt.value, "role": role.value, "centrality_class": cls,
+                                "via_agency": False, "private_commercial": False, "new_scheme": True, **optional,
+                            }))
+        fired = self.runner.fire([f for _, _, f in probes])
+        for (table, label, _), names in zip(probes, fired):
+            rules = tuple(self._rules_by_key[n] for n in names)
+            try:
+                _, gap = _check_kinds(table, rules)
+            except RulesError as exc:
+                raise RulesError(f"period {table.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {exc}") from None
+            if gap is not None:
+                raise RulesError(f"period {table.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {gap}")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -323,14 +393,14 @@ class _Columns:
         return str(fallback)
 
 
-def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
+def _normalise(lines: Any, elements: Iterable[str]) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
     """Rows from any accepted shape, numbered from 1, validated one by one."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(lines, pd.DataFrame):
-        header = map_header(lines.columns)
+        header = map_header(lines.columns, elements)
         records: Sequence[Any] = lines.to_dict("records")
     else:
         records = list(lines)
@@ -340,7 +410,7 @@ def _normalise(lines: Any) -> tuple[list[tuple[int, LineInput]], list[Rejection]
             for r in records:
                 if isinstance(r, Mapping):
                     keys.update(dict.fromkeys(map(str, r)))
-            header = map_header(keys)
+            header = map_header(keys, elements)
     valid: list[tuple[int, LineInput]] = []
     rejections: list[Rejection] = []
     for i, rec in enumerate(records, start=1):
@@ -444,6 +514,8 @@ def _facts(part: _Part) -> dict[str, Any]:
     }
     if line.agreement_signed is not None:
         facts["agreement_signed"] = date_int(line.agreement_signed)
+    if line.first_gp_date is not None:
+        facts["first_gp_date"] = date_int(line.first_gp_date)
     return facts
 
 

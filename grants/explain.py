@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
 from .inputs import Rejection
-from .money import ROUNDING_RULE_NB, format_nok
+from .money import ROUNDING_RULE_NB, format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .rules import RuleBook
@@ -93,8 +93,12 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
             listed = ", ".join(f"{_MONTH_NB[m - 1]} {y}" for y, m in months) or "ingen"
             out.append(f"  Kalendermåneder der hele måneden er dekket ({counted}): {listed}.")
         else:
-            out.append(f"  Hele måneder regnet fra startdatoen (jubileumsmåneder) i {counted}.")
-        out.append(f"  Antall hele måneder: {result.whole_months} (metode: {t.whole_months}, fra satstabellen).")
+            out.append(
+                f"  Hele måneder regnet fra {_d(result.counted_start)}: en måned er hel når samme dato måneden etter, "
+                f"minus én dag, ligger innenfor {counted}."
+            )
+        method = {"calendar": "kalendermåneder", "anniversary": "måneder fra startdato"}[t.whole_months]
+        out.append(f"  Antall hele måneder: {result.whole_months} (metode: {method}, fra satstabellen).")
     out.append("")
     out.append("Beregning:")
     if result.status is Status.INELIGIBLE:
@@ -102,6 +106,8 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         for reason in result.reasons:
             out.append(f"   - {reason}")
         out.append("  Beløp: 0 kr.")
+    elif t.model == "B":
+        out.extend(_explain_elements(result))
     else:
         amount = t.rate(result.rate_path, result.centrality_group)
         src = t.source(amount.source)
@@ -111,6 +117,51 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     for note in result.notes:
         out.append(f"  Merk: {note}")
     return "\n".join(out)
+
+
+def _money(value: Decimal) -> str:
+    """Exact where it has at most four decimals, else to four decimals with ≈."""
+    shown = value.quantize(Decimal("0.0001"))
+    prefix = "" if shown == value else "≈ "
+    shown = shown.normalize()
+    if shown == shown.to_integral_value():
+        return prefix + format_nok(int(shown))
+    whole, _, frac = f"{shown:f}".partition(".")
+    return f"{prefix}{format_nok(int(whole))[:-3]},{frac} kr"
+
+
+def _explain_elements(result: LineResult) -> list[str]:
+    """Model B: every element with its formula, numbers, cap and rounded amount."""
+    t, line = result.table, result.line
+    out = [f"  Tilskuddet er summen av elementene ({'refusjon av dokumenterte utgifter' if result.basis == 'refusjon' else 'maksimalt tilskudd: ingen utgifter oppgitt'}):"]
+    for e in result.elements:
+        spec = t.element(e.element)
+        out.append(f"  • {spec.title_nb} [{e.element}]")
+        if e.annual_maximum is not None:
+            factors = " × ".join(
+                f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({p})" for p in spec.annual_maximum or []
+            )
+            out.append(f"      årlig maksimum = {factors} = {_money(e.annual_maximum)}")
+            if e.window is not None:
+                out.append(
+                    f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra første dag som fastlege/vikar): {e.months} hele måneder"
+                )
+            out.append(f"      maksimum = {_money(e.annual_maximum)} × {_pct(line.position_share)} × {e.months}/12 = {_money(e.maximum)}")
+        else:
+            parts = " + ".join(spec.share_of or [])
+            out.append(f"      maksimum = {f'{e.share.normalize():f}'.replace('.', ',') if e.share is not None else '?'} × ({parts}) = "
+                       f"{_money(e.maximum)} (av {_money(e.base or Decimal(0))}, uavrundet)")
+        if e.cap == "expense":
+            cap = f"oppgitte utgifter {_money(e.capped_by)}" if e.capped_by is not None else "ingen utgifter oppgitt"
+            out.append(f"      tak: det laveste av maksimum og dokumenterte utgifter ({cap})")
+        elif e.cap == "applied":
+            cap = f"søkt {_money(e.capped_by)}" if e.capped_by is not None else "søkt beløp ikke oppgitt"
+            out.append(f"      tak: det laveste av maksimum og søkt beløp ({cap})")
+        else:
+            out.append("      ingen utgiftstak: maksimum gis")
+        out.append(f"      = {_money(e.granted)} → {format_nok(to_kroner(e.granted))} ({ROUNDING_RULE_NB}, per element)")
+    out.append(f"  Tilskudd: {format_nok(result.amount_nok)} (summen av de avrundede elementene).")
+    return out
 
 
 def explain_rejection(rej: Rejection) -> str:

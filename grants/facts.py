@@ -22,6 +22,7 @@ FACT_TYPES: dict[str, type] = {
     "private_commercial": bool,
     "new_scheme": bool,
     "agreement_signed": date,  # optional: absent when not given
+    "first_gp_date": date,  # optional: the doctor's first day as fastlege or vikar
 }
 
 

@@ -20,7 +20,13 @@ from .domain import GrantType, Role, fold, parse_grant_type, parse_role
 from .errors import InputFileError
 
 REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
-OPTIONAL_COLUMNS = ("via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class")
+OPTIONAL_COLUMNS = (
+    "via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class",
+    "first_gp_date", "centrality_supplement_applied",
+)
+EXPENSE_PREFIXES = ("expense_", "utgift_", "utgifter_")
+"""An expense column is a prefix plus an element name: utgift_veiledning, expense_praksiskompensasjon."""
+EXPENSE = "expense:"
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "id", "hpr", "hpr_nr", "hpr_nummer", "hprnr"),
@@ -35,6 +41,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "new_scheme": ("new_scheme", "ny_ordning", "nye_spesialistregler", "ny_spesialistordning"),
     "agreement_signed": ("agreement_signed", "avtale_signert", "signert", "avtaledato", "dato_signert", "signert_dato"),
     "centrality_class": ("centrality_class", "sentralitetsklasse", "sentralitet", "klasse"),
+    "first_gp_date": ("first_gp_date", "forste_dato_fastlege", "forste_dag_fastlege", "forste_dato_som_fastlege", "forste_dag_som_fastlege"),
+    "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_sokt", "sokt_sentralitetstillegg"),
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
@@ -120,6 +128,32 @@ def parse_share(value: Any) -> Decimal:
     return share
 
 
+def parse_amount(value: Any) -> Decimal:
+    """A non-negative amount in kroner: 12500, "12 500", "12 500,50", "kr 12 500"."""
+    if isinstance(value, bool):
+        raise ValueError(f"«{value}» er ikke et beløp")
+    if isinstance(value, (int, Decimal)):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    else:
+        text = str(value).strip().lower().removeprefix("kr").removesuffix("kr").removesuffix(",-")
+        text = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"«{value}» er ikke et beløp i kroner") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"beløpet «{value}» kan ikke være negativt")
+    return amount
+
+
+def parse_expenses(value: Any) -> dict[str, Decimal]:
+    if not isinstance(value, Mapping):
+        raise ValueError("utgifter må oppgis per element")
+    return {fold(str(k)): parse_amount(v) for k, v in value.items() if not is_blank(v)}
+
+
 def parse_municipality(value: Any) -> str:
     text = str(value).strip()
     if isinstance(value, float) and value.is_integer():
@@ -163,6 +197,9 @@ PARSERS: dict[str, Any] = {
     "new_scheme": parse_bool,
     "agreement_signed": parse_date,
     "centrality_class": parse_centrality_class,
+    "first_gp_date": parse_date,
+    "centrality_supplement_applied": parse_amount,
+    "expenses": parse_expenses,
 }
 """The one parser per field, used by LineInput's validators and by validate_row alike."""
 
@@ -184,11 +221,14 @@ class LineInput(BaseModel):
     new_scheme: bool = True
     agreement_signed: date | None = None
     centrality_class: int | None = None
+    first_gp_date: date | None = None
+    centrality_supplement_applied: Decimal | None = None
+    expenses: dict[str, Decimal] = {}
 
     @field_validator("*", mode="before")
     @classmethod
     def _parse(cls, value: Any, info: Any) -> Any:
-        if value is None and info.field_name in ("agreement_signed", "centrality_class"):
+        if value is None and info.field_name in OPTIONAL_COLUMNS:
             return None
         return PARSERS[info.field_name](value)
 
@@ -228,18 +268,32 @@ class Header:
     ignored: tuple[str, ...]
 
 
-def map_header(columns: Iterable[Any]) -> Header:
-    """Map user column names (Norwegian or English) to fields; duplicates and gaps are errors."""
+def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None) -> Header:
+    """Map user column names (Norwegian or English) to fields; duplicates and gaps are errors.
+
+    Expense columns (utgift_<element>) map to "expense:<element>"; when `elements` is given, an
+    expense column for an element no rate table knows is an error, so a typo loses nothing."""
+    known_elements = None if elements is None else set(elements)
     field_to_column: dict[str, str] = {}
     ignored = []
     for col in columns:
         name = str(col)
         if name == ROW_ERROR:
             continue
-        field = _ALIAS_TO_FIELD.get(fold(name))
+        folded = fold(name)
+        field = _ALIAS_TO_FIELD.get(folded)
         if field is None:
-            ignored.append(name)
-            continue
+            prefix = next((p for p in EXPENSE_PREFIXES if folded.startswith(p)), None)
+            if prefix is None:
+                ignored.append(name)
+                continue
+            element = folded[len(prefix):]
+            if known_elements is not None and element not in known_elements:
+                raise InputFileError(
+                    f"kolonnen «{name}» ser ut som en utgiftskolonne, men «{element}» er ikke et kjent element "
+                    f"(kjente: {', '.join(sorted(known_elements)) or 'ingen'})"
+                )
+            field = EXPENSE + element
         if field in field_to_column:
             raise InputFileError(
                 f"kolonnene «{field_to_column[field]}» og «{name}» betyr begge {field}; fjern den ene"
@@ -268,7 +322,10 @@ def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInp
         if isinstance(value, str):
             value = value.strip()
         try:
-            values[field] = PARSERS[field](value)
+            if field.startswith(EXPENSE):
+                values.setdefault("expenses", {})[field[len(EXPENSE):]] = parse_amount(value)
+            else:
+                values[field] = PARSERS[field](value)
         except ValueError as exc:
             return _reject(row, column, value, str(exc), record, header)
     problem = end_before_start(values["start"], values["end"])
@@ -276,12 +333,14 @@ def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInp
         column = header.field_to_column["end"]
         return _reject(row, column, record.get(column), problem, record, header)
     # every field is parsed by the same PARSERS LineInput validates with; skip re-validation
+    values.setdefault("expenses", {})
     return LineInput.model_construct(**{**_DEFAULTS, **values})
 
 
 _DEFAULTS = {
     name: field.default for name, field in LineInput.model_fields.items() if not field.is_required()
 }
+_DEFAULTS.pop("expenses")  # a fresh dict per line, never a shared default
 
 
 def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: Header) -> Rejection:

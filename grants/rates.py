@@ -70,11 +70,46 @@ class Amount(_Strict):
     source: str
 
 
+class Parameter(_Strict):
+    """A named number of a model B table (an hourly rate, a share, a number of hours ...)."""
+
+    value: Money
+    source: str
+    note: str | None = None
+
+
+class Element(_Strict):
+    """One element of a model B grant: how its annual maximum is built and what caps it.
+
+    Either `annual_maximum` (the product of named parameters, graded by share and whole
+    months) or `share_of` + `share` (a share of other elements' unrounded amounts).
+    `cap`: "expense" (lower of documented expense and maximum), "applied" (lower of the amount
+    applied for and maximum) or "none" (the maximum is paid, no expense cap).
+    """
+
+    title_nb: str
+    annual_maximum: list[str] | None = None
+    share_of: list[str] | None = None
+    share: str | None = None
+    window_months: str | None = None
+    cap: Literal["expense", "applied", "none"]
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "Element":
+        if (self.annual_maximum is None) == (self.share_of is None):
+            raise ValueError("give either annual_maximum or share_of (with share)")
+        if (self.share_of is None) != (self.share is None):
+            raise ValueError("share_of and share go together")
+        return self
+
+
 class RateTable(_Strict):
-    """One grant period's parameters. Model A: annual amounts by grant type, role and group."""
+    """One grant period's parameters. Model A: annual amounts by grant type, role and group;
+    model B: named parameters and the elements built from them."""
 
     period: PeriodInfo
-    model: Literal["A"]
+    model: Literal["A", "B"]
     status: Literal["official", "provisional", "illustrative"]
     status_note: str
     whole_months: Literal["calendar", "anniversary"] = "calendar"
@@ -82,7 +117,9 @@ class RateTable(_Strict):
     centrality: CentralityChoice
     minimum_share_percent: Annotated[Decimal, Field(gt=0, le=100)] | None = None
     sources: list[Source] = Field(min_length=1)
-    annual_rates: dict[GrantType, dict[str, dict[CentralityGroup, Amount]]]
+    annual_rates: dict[GrantType, dict[str, dict[CentralityGroup, Amount]]] | None = None
+    parameters: dict[str, Parameter] | None = None
+    elements: dict[str, Element] | None = None
     file: str = ""
 
     @model_validator(mode="after")
@@ -90,6 +127,41 @@ class RateTable(_Strict):
         ids = {s.id for s in self.sources}
         if self.period.source not in ids:
             raise ValueError(f"period.source: unknown source id {self.period.source!r}")
+        if self.model == "A":
+            if self.annual_rates is None:
+                raise ValueError("annual_rates: a model A table needs annual_rates")
+            if self.parameters is not None or self.elements is not None:
+                raise ValueError("parameters/elements: only model B tables have elements")
+            self._check_annual_rates(ids)
+        else:
+            if self.annual_rates is not None:
+                raise ValueError("annual_rates: a model B table has parameters and elements instead")
+            if not self.parameters or not self.elements:
+                raise ValueError("elements: a model B table needs parameters and elements")
+            self._check_elements(ids)
+        return self
+
+    def _check_elements(self, ids: set[str]) -> None:
+        params = self.parameters or {}
+        elements = self.elements or {}
+        for name, p in params.items():
+            if p.source not in ids:
+                raise ValueError(f"parameters.{name}.source: unknown source id {p.source!r}")
+        for name, e in elements.items():
+            where = f"elements.{name}"
+            for ref in (e.annual_maximum or []) + [x for x in (e.share, e.window_months) if x]:
+                if ref not in params:
+                    raise ValueError(f"{where}: unknown parameter {ref!r} (known: {', '.join(sorted(params))})")
+            for ref in e.share_of or []:
+                if ref not in elements:
+                    raise ValueError(f"{where}.share_of: unknown element {ref!r}")
+                if elements[ref].share_of is not None:
+                    raise ValueError(f"{where}.share_of: {ref!r} is itself a share of other elements")
+            if e.window_months and e.share_of:
+                raise ValueError(f"{where}: a share of other elements has no window")
+
+    def _check_annual_rates(self, ids: set[str]) -> None:
+        assert self.annual_rates is not None
         allowed_roles = {r.value for r in Role} | {"any"}
         for grant_type, roles in self.annual_rates.items():
             if not roles:
@@ -106,7 +178,6 @@ class RateTable(_Strict):
                 for group, amount in groups.items():
                     if amount.source not in ids:
                         raise ValueError(f"{where}.{group}.source: unknown source id {amount.source!r}")
-        return self
 
     @property
     def id(self) -> str:
@@ -126,16 +197,32 @@ class RateTable(_Strict):
         """The annual amount at `annual_rates.<path>.<group>`; KeyError names the path."""
         grant_type, _, role = path.partition(".")
         try:
-            return self.annual_rates[GrantType(grant_type)][role][CentralityGroup(group)]
-        except (KeyError, ValueError):
+            return self.annual_rates[GrantType(grant_type)][role][CentralityGroup(group)]  # type: ignore[index]
+        except (KeyError, ValueError, TypeError):
             raise KeyError(f"annual_rates.{path}.{group}") from None
 
     def has_rate(self, path: str) -> bool:
         grant_type, _, role = path.partition(".")
         try:
-            return role in self.annual_rates[GrantType(grant_type)]
-        except ValueError:
+            return role in (self.annual_rates or {})[GrantType(grant_type)]
+        except (ValueError, KeyError):
             return False
+
+    def parameter(self, name: str) -> Parameter:
+        return (self.parameters or {})[name]
+
+    def element(self, name: str) -> Element:
+        try:
+            return (self.elements or {})[name]
+        except KeyError:
+            raise KeyError(f"elements.{name}") from None
+
+    def annual_maximum(self, element: str) -> Decimal:
+        """The element's annual maximum at 100 %: the product of its parameters."""
+        value = Decimal(1)
+        for name in self.element(element).annual_maximum or []:
+            value *= self.parameter(name).value
+        return value
 
 
 def load_rate_table(path: Path) -> RateTable:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
 from .inputs import LineInput, Rejection
-from .money import ROUNDING_RULE
+from .money import ROUNDING_RULE, to_kroner
 from .months import calendar_months
 from .rules import Rule
+from .formulas import ElementValue
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +47,7 @@ class LineResult:
     reasons: tuple[str, ...]
     rules: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
+    elements: tuple[ElementValue, ...] = ()  # model B only
 
     @property
     def alis_id(self) -> str:
@@ -87,7 +89,25 @@ class LineResult:
             "reason": " | ".join(self.reasons + self.notes),
             "rule_ids": " ".join(self.rule_ids),
             "rates_status": self.rates_status,
+            **self.element_columns(),
         }
+
+    @property
+    def basis(self) -> str:
+        """What the amount is: a fixed rate (model A), the maximum, or a refund of expenses."""
+        if self.table.model == "A":
+            return "fast sats"
+        if any(e.capped_by is not None for e in self.elements):
+            return "refusjon"
+        return "maksimalt tilskudd"
+
+    def element_columns(self) -> dict[str, Any]:
+        """Model B: one column per element (kroner, rounded per element) and the basis."""
+        if self.table.model == "A":
+            return {}
+        cols: dict[str, Any] = {f"{e.element}_nok": to_kroner(e.granted) for e in self.elements}
+        cols["basis"] = self.basis
+        return cols
 
     def trace(self) -> dict[str, Any]:
         """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
@@ -121,6 +141,7 @@ class LineResult:
                 "amount_nok": self.amount_nok,
                 "rounding": ROUNDING_RULE,
             },
+            "elements": [_element_json(e) for e in self.elements],
             "reasons": list(self.reasons),
             "notes": list(self.notes),
         }
@@ -173,6 +194,23 @@ def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) ->
     if out["rate_source"] is not None:
         out["rate_source"] = dict(out["rate_source"])
     return out
+
+
+def _element_json(e: ElementValue) -> dict[str, Any]:
+    return {
+        "element": e.element,
+        "formula": e.formula,
+        "months": e.months,
+        "annual_maximum": None if e.annual_maximum is None else str(e.annual_maximum),
+        "maximum": str(e.maximum),
+        "cap": e.cap,
+        "capped_by": None if e.capped_by is None else str(e.capped_by),
+        "granted": str(e.granted),
+        "amount_nok": to_kroner(e.granted),
+        "window": None if e.window is None else [e.window[0].isoformat(), e.window[1].isoformat()],
+        "base": None if e.base is None else str(e.base),
+        "share": None if e.share is None else str(e.share),
+    }
 
 
 _RULE_JSON: dict[str, dict[str, Any]] = {}
@@ -270,11 +308,21 @@ class GrantResult:
         rejected = (_rejection_row(rej) for rej in self.rejections)  # sorted by row
         return heapq.merge(results, rejected, key=lambda d: d["row"])
 
+    @property
+    def columns(self) -> list[str]:
+        """The output columns: the common ones, then (when a model B period is in the batch)
+        one column per element and the basis."""
+        extra: dict[str, None] = {}
+        for table in {id(r.table): r.table for r in self.lines if r.table.model == "B"}.values():
+            extra.update((f"{name}_nok", None) for name in table.elements or {})
+        if extra:
+            extra["basis"] = None
+        return list(LINE_COLUMNS) + list(extra)
+
     def to_frame(self) -> "pd.DataFrame":
         import pandas as pd
 
-        columns = list(LINE_COLUMNS)
-        return pd.DataFrame(self.rows(), columns=columns)
+        return pd.DataFrame(self.rows(), columns=self.columns)
 
     def traces(self) -> list[dict[str, Any]]:
         return [r.trace() for r in self.lines]

@@ -32,9 +32,18 @@ Kind = Literal[
     "select_centrality_group",
     "count_months",
     "formula",
+    "element",
+    "note",
     "paper_condition",
 ]
-REQUIRED_KINDS: tuple[str, ...] = ("select_rate", "select_centrality_group", "count_months", "formula")
+MODEL_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Model A: one fixed amount per line from the rate the rules select.
+    "A": {"exactly_one": ("select_rate", "select_centrality_group", "count_months", "formula"), "at_least_one": ()},
+    # Model B: a sum of elements, each element at most once per line.
+    "B": {"exactly_one": ("count_months",), "at_least_one": ("element",)},
+}
+"""Which rule kinds every line needs in a period of each model (checked on load and per line)."""
+MODEL_ONLY_KINDS = {"A": ("select_rate", "select_centrality_group", "formula"), "B": ("element",)}
 
 _COMPARISONS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _OPERATOR_NB = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
@@ -71,24 +80,31 @@ class Rule(BaseModel):
     group: str | None = None
     to_fact: str | None = None
     formula: str | None = None
+    element: str | None = None
     file: str = ""
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "Rule":
-        needs = {"select_rate": "rate", "select_centrality_group": "group", "clip_start": "to_fact", "formula": "formula"}
-        for kind, name in needs.items():
+        needs = {
+            "rate": ("select_rate",), "group": ("select_centrality_group",), "to_fact": ("clip_start",),
+            "formula": ("formula", "element"), "element": ("element",),
+        }
+        for name, kinds in needs.items():
             given = getattr(self, name) is not None
-            if given and self.kind != kind:
-                raise ValueError(f"{name!r} is only for rules of kind {kind}")
-            if self.kind == kind and not given:
-                raise ValueError(f"a {kind} rule needs {name!r}")
+            if given and self.kind not in kinds:
+                raise ValueError(f"{name!r} is only for rules of kind {' or '.join(kinds)}")
+            if self.kind in kinds and not given:
+                raise ValueError(f"a {self.kind} rule needs {name!r}")
         if self.kind == "paper_condition":
             if self.when is not None:
                 raise ValueError("a paper_condition has no 'when': no input carries it")
         elif self.when is None:
             raise ValueError("a rule needs a 'when' condition")
-        if self.formula is not None and self.formula not in FORMULAS:
-            raise ValueError(f"unknown formula {self.formula!r} (known: {', '.join(FORMULAS)})")
+        if self.formula is not None:
+            if self.formula not in FORMULAS:
+                raise ValueError(f"unknown formula {self.formula!r} (known: {', '.join(FORMULAS)})")
+            if FORMULAS[self.formula].kind != self.kind:
+                raise ValueError(f"formula {self.formula!r} is for rules of kind {FORMULAS[self.formula].kind}")
         if self.to_fact is not None and FACT_TYPES.get(self.to_fact) is not date:
             raise ValueError(f"to_fact {self.to_fact!r} is not a date fact")
         return self
@@ -275,14 +291,32 @@ def _check_versions(rules: list[Rule], order: list[str]) -> None:
 
 
 def _check_coverage(book: RuleBook) -> None:
-    """Every period: each required kind present, and each rate path present in its table."""
+    """Every period: the kinds its model needs are present, no kind of the other model is in
+    force, and every rate or element a rule names exists in the period's table."""
     for table in book.ratebook.tables:
         rules = book.valid_in(table.id)
-        for kind in REQUIRED_KINDS:
+        needs = MODEL_REQUIREMENTS[table.model]
+        for kind in needs["exactly_one"] + needs["at_least_one"]:
             if not any(r.kind == kind for r in rules):
                 raise RulesError(f"period {table.id}: no rule of kind {kind} is valid (a gap in the dated rules)")
+        foreign = {k for m, kinds in MODEL_ONLY_KINDS.items() if m != table.model for k in kinds} - set(
+            MODEL_ONLY_KINDS[table.model]
+        )
         for r in rules:
+            if r.kind in foreign:
+                raise RulesError(
+                    f"{r.file}: rule {r.id} (kind {r.kind}) is valid in period {table.id}, a model "
+                    f"{table.model} period; set its valid_to to the last period of its model"
+                )
             if r.kind == "select_rate" and r.rate and not table.has_rate(r.rate):
                 raise RulesError(
                     f"{table.file}: annual_rates.{r.rate}: missing, but rule {r.id} ({r.file}) selects it in period {table.id}"
                 )
+            if r.kind == "element" and r.element:
+                if r.element not in (table.elements or {}):
+                    raise RulesError(
+                        f"{table.file}: elements.{r.element}: missing, but rule {r.id} ({r.file}) uses it in period {table.id}"
+                    )
+                problem = FORMULAS[r.formula].fits(table.element(r.element)) if r.formula else None
+                if problem:
+                    raise RulesError(f"{r.file}: rule {r.id}: formula {r.formula}: {problem} (elements.{r.element} in {table.file})")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .explain import rates_warning
-from .results import LINE_COLUMNS, GrantResult
+from .results import GrantResult
 
 
 def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
@@ -17,7 +17,7 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") ->
         path.write_text(json.dumps(result_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
     else:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=LINE_COLUMNS, delimiter=delimiter, extrasaction="ignore")
+            writer = csv.DictWriter(fh, fieldnames=result.columns, delimiter=delimiter, extrasaction="ignore")
             writer.writeheader()
             for row in result.iter_rows():
                 writer.writerow({k: ("" if v is None else v) for k, v in row.items()})

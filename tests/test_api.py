@@ -85,10 +85,10 @@ def test_line_across_periods_is_split_and_the_trace_shows_it():
 
 
 def test_time_outside_every_period_is_named_not_dropped():
-    result = compute([line(start="2025-01-01", end="2025-12-31")])
+    result = compute([line(start="2026-01-01", end="2026-12-31")])
     (part,) = result.lines
-    assert part.period == "2024-25" and part.whole_months == 5
-    assert any("01.06.2025–31.12.2025" in n for n in part.notes)
+    assert part.period == "2025-26" and part.whole_months == 5
+    assert any("01.06.2026–31.12.2026" in n for n in part.notes)
 
 
 def test_line_entirely_outside_every_period_is_rejected_with_the_dates():

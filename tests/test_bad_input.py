@@ -289,7 +289,7 @@ def test_different_doctors_never_overlap():
 # --- file-level problems ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("period", ["2030", "2023/24", "2025-26", ""])
+@pytest.mark.parametrize("period", ["2030", "2023/24", "2026-27", ""])
 def test_unknown_period_raises(period):
     with pytest.raises(UnknownPeriodError) as info:
         grants.compute([line()], period=period)
@@ -484,7 +484,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 def test_unbroken_copy_of_rates_loads(rates_copy):
     book = RateBook.load(rates_copy)
-    assert book.period_ids == ["2022", "2023", "2023-24", "2024-25"]
+    assert book.period_ids == ["2022", "2023", "2023-24", "2024-25", "2025-26"]
     assert book.get("2023").rate("alis_avtale.fastlege", "class_6").amount == 380_000
 
 
@@ -597,7 +597,7 @@ BROKEN_RULES = [
      ["eligibility.yaml", "eligibility.new_specialisation_scheme", "kind"]),
     ("unknown operator", "eligibility.yaml", "{fact: new_scheme, eq: false}", "{fact: new_scheme, equals: false}",
      ["eligibility.yaml", "equals"]),
-    ("unknown period", "pricing.yaml", 'valid_to: "2024-25"', 'valid_to: "2026"', ["pricing.yaml", "amount.model_a", "2026"]),
+    ("unknown period", "pricing.yaml", 'valid_to: "2024-25"', 'valid_to: "2026"', ["pricing.yaml", "rate.alis_avtale.fastlege", "2026"]),
     ("overlapping versions", "eligibility.yaml",
      '    valid_from: "2023"\n    valid_to: "2023-24"\n    when: {fact: via_agency',
      '    valid_from: "2023"\n    valid_to: "2024-25"\n    when: {fact: via_agency',

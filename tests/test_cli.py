@@ -315,8 +315,9 @@ def test_rates_list(capsys):
     code, out, _ = run(capsys, "rates", "list")
     assert code == 0
     lines = [l for l in out.splitlines()[1:] if l.strip()]
-    assert [l.split()[0] for l in lines] == ["2022", "2023", "2023-24", "2024-25"]
-    assert all(l.rstrip().endswith("illustrative") for l in lines)
+    assert [l.split()[0] for l in lines] == ["2022", "2023", "2023-24", "2024-25", "2025-26"]
+    assert all(l.rstrip().endswith("illustrative") for l in lines[:4])
+    assert lines[4].rstrip().endswith("provisional") and " B " in lines[4]
     assert "2022-10-01  2023-08-31" in out  # period 2023's first and last day
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from grants.csv_reader import read_lines_csv
+from grants.money import to_kroner
 from tests.conftest import FIXTURES
 
 SCENARIO_FILES = sorted((FIXTURES / "scenarios").glob("*.csv"))
@@ -28,9 +29,20 @@ def test_scenario(engine, period, number, case):
     assert line.status.value == case["forventet_status"], line.reasons
     assert line.whole_months == int(case["forventet_maneder"])
     assert line.amount_nok == int(case["forventet_belop"])
-    assert line.rates_status == "illustrative"
+    assert line.rates_status == ("provisional" if period == "2025-26" else "illustrative")
     if line.status.value == "ineligible":
         assert line.reasons and any(r.kind == "exclude" for r in line.rules)
+    expected_elements = {k[len("forventet_"):]: v for k, v in case.items()
+                         if k.startswith("forventet_") and k not in ("forventet_status", "forventet_maneder", "forventet_belop")}
+    if expected_elements:  # model B: each element, blank = the line does not get it
+        got = {e.element: e for e in line.elements}
+        for element, value in expected_elements.items():
+            if value.strip():
+                assert element in got, f"{element} missing"
+                assert to_kroner(got[element].granted) == int(value), element
+            else:
+                assert element not in got, f"{element} should not be given"
+        assert line.amount_nok == sum(to_kroner(e.granted) for e in line.elements)
 
 
 def test_whole_scenario_file_as_one_batch_conserves_rows(engine):

@@ -9,10 +9,13 @@ from grants.rules import RuleBook
 def test_every_rate_table_is_marked_and_sourced(engine):
     for table in engine.ratebook.tables:
         assert table.status in ("official", "provisional", "illustrative")
-        assert table.status == "illustrative"  # no official rates were available
+        # no official rates were available: model A tables are illustrative, model B provisional
+        assert table.status == ("illustrative" if table.model == "A" else "provisional")
         assert "NOT" in table.status_note or "not" in table.status_note
         ids = {s.id for s in table.sources}
-        for roles in table.annual_rates.values():
+        for p in (table.parameters or {}).values():
+            assert p.source in ids
+        for roles in (table.annual_rates or {}).values():
             for groups in roles.values():
                 for amount in groups.values():
                     assert amount.source in ids
@@ -37,6 +40,7 @@ def test_periods_match_the_domain(engine):
         "2023": ("2022-10-01", "2023-08-31"),
         "2023-24": ("2023-09-01", "2024-08-31"),
         "2024-25": ("2024-09-01", "2025-05-31"),
+        "2025-26": ("2025-06-01", "2026-05-31"),
     }
 
 
