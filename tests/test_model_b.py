@@ -166,3 +166,28 @@ def test_trace_lists_every_element_with_its_numbers():
     assert elements["produktivitet"]["window"] == ["2024-01-01", "2025-12-31"]
     assert elements["produktivitet"]["months"] == 7  # June to December 2025
     assert elements["produktivitet"]["amount_nok"] == 72917  # 125000 * 7 / 12 = 72916.67
+
+
+def test_a_new_model_b_period_is_a_data_only_change(tmp_path):
+    """2026-27 as a new rate file only: no new Python, the shipped rules carry over."""
+    import shutil
+
+    from grants import Engine
+    from grants.rates import RateBook
+    from grants.rules import RuleBook
+    from tests.conftest import REPO
+
+    rates = tmp_path / "rates"
+    shutil.copytree(REPO / "rates", rates)
+    text = (rates / "2025-26.yaml").read_text(encoding="utf-8")
+    text = (text.replace('id: "2025-26"', 'id: "2026-27"')
+                .replace("first_day: 2025-06-01", "first_day: 2026-06-01")
+                .replace("last_day: 2026-05-31", "last_day: 2027-05-31")
+                .replace("hourly_rate: {value: 1375", "hourly_rate: {value: 1400"))
+    (rates / "2026-27.yaml").write_text(text, encoding="utf-8")
+    book = RateBook.load(rates)
+    engine = Engine(book, RuleBook.load(book))
+    result = engine.compute([line(grant_type="kun_veiledning", start="2026-06-01", end="2027-05-31")], "2026-27")
+    (r,) = result.lines
+    assert r.table.model == "B" and [e.element for e in r.elements] == ["veiledning"]
+    assert r.amount_nok == to_kroner(Decimal(1400) * Decimal("1.15") * Decimal("57.75"))  # 92977.5 -> 92978
