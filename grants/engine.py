@@ -200,10 +200,16 @@ class Engine:
         if table is not None:
             tables = [table]
             notes: tuple[str, ...] = ()
-            if line.end < table.period.first_day or line.start > table.period.last_day:
+            first, last = table.period.first_day, table.period.last_day
+            if line.end < first or line.start > last:
                 notes = (
                     f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
-                    f"{table.id} ({table.period.first_day:%d.%m.%Y}–{table.period.last_day:%d.%m.%Y}) og gir 0 måneder",
+                    f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og gir 0 måneder",
+                )
+            elif line.start < first or line.end > last:
+                notes = (
+                    f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) er klippet til perioden {table.id} "
+                    f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med",
                 )
         else:
             tables = self.ratebook.overlapping(line.start, line.end)
@@ -226,14 +232,7 @@ class Engine:
                     "verken med 2020–2023- eller 2024-kommunenumre)",
                     line.alis_id, line.kommunenummer,
                 )
-            start = max(line.start, t.period.first_day)
-            end = min(line.end, t.period.last_day)
-            part_notes = notes
-            if table is None and len(tables) > 1:
-                part_notes = notes + (
-                    f"linjen er delt ved periodegrensen; denne delen gjelder perioden {t.id}",
-                )
-            parts.append(_Part(row, line, t, start, end, muni, part_notes))
+            parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni, notes))
         if table is None and len(parts) > 1:
             # Periods may share their boundary day (2022 and 2023 share 2022-10-01). When the
             # line is split, that day is counted once: in the later period (where its month is
@@ -251,6 +250,14 @@ class Engine:
                         kept.pop()
                 kept.append(p)
             parts = kept
+            if len(parts) > 1:
+                periods = ", ".join(p.table.id for p in parts)
+                parts = [
+                    replace(p, notes=p.notes + (
+                        f"linjen er delt ved periodegrensene ({periods}); denne delen gjelder perioden {p.table.id}",
+                    ))
+                    for p in parts
+                ]
         return parts
 
     def _plan(self, table: RateTable, names: list[str]) -> "_Plan":
@@ -294,9 +301,6 @@ class Engine:
         months = whole_months(counted_start, part.end, table.whole_months)
 
         notes = part.notes + plan.notes
-        if line.position_share < 1:
-            shown = f"{line.position_share.normalize():f}".replace(".", ",")
-            notes += (f"stillingsandelen er {shown} %; mente du {line.position_share * 100:.0f} %? Andelen skrives i prosent",)
         reasons = plan.reasons
         minimum = table.minimum_share_percent
         if not reasons and minimum is not None and line.position_share < minimum:

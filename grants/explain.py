@@ -72,11 +72,18 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     out.append("")
     out.append("Regler som er brukt:")
     for r in result.rules:
+        if r.kind == "paper_condition":
+            continue
         out.append(f"  [{r.id}, gjelder fra {r.valid_from}] {r.text_nb}")
         out.append(f"      Hjemmel/kilde: {r.citation.text()}")
+    paper = [r for r in result.rules if r.kind == "paper_condition"]
     if rulebook is not None:
-        for r in rulebook.paper_conditions(t.id):
-            out.append(f"  [{r.id}] {r.text_nb} (kontrolleres ikke av verktøyet)")
+        paper += rulebook.paper_conditions(t.id)
+    if paper:
+        out.append("")
+        out.append("Vilkår som ikke kan kontrolleres fra søknadsfilen (forutsetninger):")
+        for r in paper:
+            out.append(f"  [{r.id}] {r.text_nb}")
             out.append(f"      Hjemmel/kilde: {r.citation.text()}")
     out.append("")
     out.append("Hele måneder:")

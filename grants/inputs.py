@@ -125,6 +125,11 @@ def parse_share(value: Any) -> Decimal:
             raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)") from None
     if not share.is_finite() or share <= 0 or share > 100:
         raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
+    if share <= 1:
+        raise ValueError(
+            f"stillingsandelen «{value}» ser ut som en brøk (0,8 = 80 %?); skriv den i prosent, "
+            "f.eks. 80 eller 100. Andeler på 1 % eller mindre godtas ikke"
+        )
     return share
 
 

@@ -63,7 +63,13 @@ class LineResult:
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
-        return tuple(r.id for r in self.rules)
+        """The rules that excluded, clipped or priced the line (not the paper conditions)."""
+        return tuple(r.id for r in self.rules if r.kind != "paper_condition")
+
+    @property
+    def assumptions(self) -> tuple[Rule, ...]:
+        """Paper conditions that concern this line: assumed, since no input carries them."""
+        return tuple(r for r in self.rules if r.kind == "paper_condition")
 
     def as_row(self) -> dict[str, Any]:
         """The flat output row (CSV / JSON / DataFrame)."""
@@ -132,7 +138,8 @@ class LineResult:
                 "line": [self.line.start.isoformat(), self.line.end.isoformat()],
                 "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()],
             },
-            "rules": [_rule_json(r) for r in self.rules],
+            "rules": [_rule_json(r) for r in self.rules if r.kind != "paper_condition"],
+            "assumptions": [_rule_json(r) for r in self.assumptions],
             "months": {"method": t.whole_months, "count": self.whole_months, "calendar_months": months},
             "constants": constants,
             "calculation": {

@@ -95,10 +95,7 @@ class Rule(BaseModel):
                 raise ValueError(f"{name!r} is only for rules of kind {' or '.join(kinds)}")
             if self.kind in kinds and not given:
                 raise ValueError(f"a {self.kind} rule needs {name!r}")
-        if self.kind == "paper_condition":
-            if self.when is not None:
-                raise ValueError("a paper_condition has no 'when': no input carries it")
-        elif self.when is None:
+        if self.when is None and self.kind != "paper_condition":
             raise ValueError("a rule needs a 'when' condition")
         if self.formula is not None:
             if self.formula not in FORMULAS:
@@ -207,7 +204,8 @@ class RuleBook:
         ]
 
     def paper_conditions(self, period_id: str) -> list[Rule]:
-        return [r for r in self.valid_in(period_id) if r.kind == "paper_condition"]
+        """Paper conditions with no `when`: they apply to every line of the period."""
+        return [r for r in self.valid_in(period_id) if r.kind == "paper_condition" and r.when is None]
 
     @classmethod
     def load(cls, ratebook: RateBook, folder: Path | None = None) -> "RuleBook":
@@ -233,7 +231,7 @@ class RuleBook:
         _check_versions(rules, order)
         definition: dict[str, Any] = {}
         for r in rules:
-            if r.kind == "paper_condition":
+            if r.when is None:  # a paper condition that applies to every line: nothing to run
                 continue
             validity: list[dict[str, Any]] = [
                 {"$gte": {"period_first_day": date_int(ratebook.get(r.valid_from).period.first_day)}}

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 
 import grants
 from grants import LineInput, compute
@@ -113,6 +114,21 @@ def test_shared_boundary_day_is_not_a_line_of_its_own():
     assert [(l.period, l.whole_months) for l in ends_on_it.lines] == [("2022", 2)]
 
 
-def test_a_share_below_one_percent_gets_a_note():
-    result = compute([line(position_share="0,8")], period="2023")
-    assert any("0,8" in n and "80" in n for n in result.lines[0].notes)
+@pytest.mark.parametrize("share", ["0,8", "1", "0.5"])
+def test_a_share_written_as_a_fraction_is_rejected_not_paid_as_a_tiny_percent(share):
+    result = compute([line(position_share=share), line(alis_id="OK")], period="2023")
+    (rej,) = result.rejections
+    assert (rej.row, rej.column, rej.value) == (1, "position_share", share)
+    assert "brøk" in rej.message and "prosent" in rej.message
+    assert [l.alis_id for l in result.lines] == ["OK"]
+
+
+def test_a_line_clipped_to_the_period_says_so():
+    result = compute([line(start="2023-01-15", end="2023-12-31")], period="2023")
+    assert any("klippet til perioden 2023" in n for n in result.lines[0].notes)
+
+
+def test_a_single_part_is_not_called_split():
+    result = compute([line(start="2022-10-01", end="2023-08-31")])
+    (part,) = result.lines
+    assert not any("delt" in n for n in part.notes)

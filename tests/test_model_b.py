@@ -15,7 +15,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 STANDARD = ("praksiskompensasjon", "laeringsaktiviteter", "produktivitet", "veiledning")
 
 days = st.dates(min_value=date(2025, 6, 1), max_value=date(2026, 5, 31))
-shares = st.decimals(min_value=Decimal("0.5"), max_value=Decimal(100), places=1)
+shares = st.decimals(min_value=Decimal("1.1"), max_value=Decimal(100), places=1)
 expense = st.one_of(st.none(), st.integers(min_value=0, max_value=200_000))
 
 

@@ -16,7 +16,7 @@ GRANT_TYPES = ["alis_avtale", "kun_veiledning"]
 PERIODS = ["2022", "2023", "2023-24", "2024-25", "2025-26"]
 
 days = st.dates(min_value=date(2021, 10, 1), max_value=date(2026, 8, 31))
-shares = st.decimals(min_value=Decimal("0.5"), max_value=Decimal(100), places=1)
+shares = st.decimals(min_value=Decimal("1.1"), max_value=Decimal(100), places=1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
