@@ -13,7 +13,7 @@ from pathlib import Path
 from .csv_reader import read_lines_csv
 from .engine import default_engine
 from .errors import GrantsError, OutputFileError
-from .explain import explain_line, explain_rejection, rates_warning, summary
+from .explain import MONTH_METHOD_NB, explain_line, explain_rejection, rates_warning, summary
 from .money import format_nok, to_kroner
 from .rules import describe_condition
 from .writers import write_result
@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("input", help="CSV-fil (komma eller semikolon, UTF-8)")
     c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
     c.add_argument("-o", "--output", help="utfil: .csv eller .json")
-    c.add_argument("--delimiter", default=",", help="skilletegn i CSV-utfilen (standard: komma)")
+    c.add_argument("--delimiter", type=_delimiter, default=None,
+                   help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
     e = sub.add_parser("explain", help="forklar beregningen av én rad")
     e.add_argument("input")
@@ -43,6 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     show = rsub.add_parser("show", help="vis én periodes satser og regler")
     show.add_argument("period", nargs="?", help="periode (standard: alle)")
     return p
+
+
+_DELIMITERS = {",": ",", "komma": ",", "comma": ",", ";": ";", "semikolon": ";", "semicolon": ";",
+               "tab": "\t", "\t": "\t", "\\t": "\t"}
+
+
+def _delimiter(value: str) -> str:
+    try:
+        return _DELIMITERS[value.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"ukjent skilletegn «{value}»; bruk komma, semikolon eller tab") from None
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an output the tool cannot write well before computing anything."""
+    out = Path(args.output)
+    if out.suffix.lower() not in (".csv", ".json"):
+        raise OutputFileError(f"utfilen {out} må slutte på .csv eller .json (Excel åpner .csv)")
+    if out.exists() and out.resolve() == Path(args.input).resolve():
+        raise OutputFileError(f"utfilen {out} er den samme som innfilen; velg et annet navn så søknaden ikke overskrives")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +92,8 @@ def _compute(args: argparse.Namespace) -> int:
     engine = default_engine()
     if args.period:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
+    if args.output:
+        _check_output(args)
     csv_input = _load(args.input)
     result = engine.compute(csv_input.records, args.period)
     warning = rates_warning(result.rates_statuses)
@@ -78,14 +101,15 @@ def _compute(args: argparse.Namespace) -> int:
         print(warning)
         print()
     if result.ignored_columns:
-        print(f"Merk: kolonnene {', '.join(result.ignored_columns)} er ikke brukt i beregningen.")
+        cols = result.ignored_columns
+        print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
     if args.quiet:
         print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({len(result.lines)} linjer, {len(result.rejections)} avviste rader)")
     else:
         print(summary(result))
     if args.output:
         try:
-            write_result(result, args.output, args.delimiter)
+            write_result(result, args.output, args.delimiter or csv_input.delimiter)
         except OSError as exc:
             raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
         print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
@@ -125,6 +149,10 @@ def _rates(args: argparse.Namespace) -> int:
     engine = default_engine()
     book = engine.ratebook
     if args.rates_command == "list":
+        warning = rates_warning({t.id: t.status for t in book.tables})
+        if warning:
+            print(warning)
+            print()
         print(f"{'periode':<9} {'første dag':<11} {'siste dag':<11} {'frist':<11} {'modell':<6} {'måneder':<11} status")
         for t in book.tables:
             p = t.period
@@ -137,7 +165,7 @@ def _rates(args: argparse.Namespace) -> int:
         print(f"Periode {t.id}: {p.first_day:%d.%m.%Y}–{p.last_day:%d.%m.%Y}, frist {p.deadline.strftime('%d.%m.%Y') if p.deadline else 'ukjent'}")
         print(f"  Kilde for perioden: {t.source(p.source).title}")
         print(f"  Modell {t.model}; status: {t.status.upper()}: {t.status_note}")
-        print(f"  Hele måneder: {t.whole_months}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
+        print(f"  Hele måneder: {MONTH_METHOD_NB[t.whole_months]}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
         if t.model == "A":
             print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
             for gt, roles in (t.annual_rates or {}).items():

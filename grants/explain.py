@@ -12,6 +12,8 @@ from .rules import RuleBook
 
 _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
 
+MONTH_METHOD_NB = {"calendar": "kalendermåneder", "anniversary": "måneder regnet fra startdato"}
+
 _STATUS_NB = {
     "official": "offisielle",
     "provisional": "FORELØPIGE (ikke bekreftet av Helsedirektoratet)",
@@ -104,7 +106,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
                 f"  Hele måneder regnet fra {_d(result.counted_start)}: en måned er hel når samme dato måneden etter, "
                 f"minus én dag, ligger innenfor {counted}."
             )
-        method = {"calendar": "kalendermåneder", "anniversary": "måneder fra startdato"}[t.whole_months]
+        method = MONTH_METHOD_NB[t.whole_months]
         out.append(f"  Antall hele måneder: {result.whole_months} (metode: {method}, fra satstabellen).")
     out.append("")
     out.append("Beregning:")
@@ -175,24 +177,28 @@ def explain_rejection(rej: Rejection) -> str:
     return f"Rad {rej.row} er avvist og ikke beregnet.\n  {rej.text()}"
 
 
+def _lines(n: int) -> str:
+    return f"{n:>5} {'linje ' if n == 1 else 'linjer'}"
+
+
 def summary(result: GrantResult, max_doctors: int = 25) -> str:
     """The on-screen summary: per municipality, per doctor, rejections, totals."""
     out = []
     by_muni = result.totals_by_municipality()
     out.append(f"Sum per kommune ({len(by_muni)}):")
     for t in by_muni:
-        out.append(f"  {t.key} {t.name:<28} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+        out.append(f"  {t.key} {t.name:<28} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     doctors = result.totals_by_doctor()
     out.append(f"Sum per lege ({len(doctors)}):")
     for t in doctors[:max_doctors]:
-        out.append(f"  {t.key:<20} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+        out.append(f"  {t.key:<20} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     if len(doctors) > max_doctors:
         out.append(f"  … og {len(doctors) - max_doctors} leger til (se utfilen)")
     periods = result.totals_by_period()
     if len(periods) > 1:
         out.append("Sum per periode:")
         for t in periods:
-            out.append(f"  {t.key:<10} {t.lines:>5} linjer  {format_nok(t.amount_nok):>16}")
+            out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     statuses = [r.status.value for r in result.lines]
     out.append(
         f"Rader: {result.input_rows} inn; {len({r.row for r in result.lines})} beregnet "
@@ -200,7 +206,7 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
         f"{len(result.rejections)} avvist."
     )
     if result.rejections:
-        out.append("Avviste rader:")
+        out.append("Avviste rader (rad = datarad; i Excel er det raden under, fordi overskriften er rad 1):")
         for rej in result.rejections:
             out.append(f"  {rej.text()}")
     out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")

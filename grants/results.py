@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
-from .inputs import LineInput, Rejection
+from .inputs import LineInput, Rejection, parse_municipality
 from .money import ROUNDING_RULE, to_kroner
 from .months import calendar_months
 from .rules import Rule
@@ -312,7 +312,8 @@ class GrantResult:
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """The same rows one at a time, so a large batch can be written without a copy."""
         results = (r.as_row() for r in self.lines)  # engine keeps lines sorted by row, then period
-        rejected = (_rejection_row(rej) for rej in self.rejections)  # sorted by row
+        table = next(iter(self._tables.values())) if len(self._tables) == 1 else None
+        rejected = (_rejection_row(rej, table) for rej in self.rejections)  # sorted by row
         return heapq.merge(results, rejected, key=lambda d: d["row"])
 
     @property
@@ -329,7 +330,12 @@ class GrantResult:
     def to_frame(self) -> "pd.DataFrame":
         import pandas as pd
 
-        return pd.DataFrame(self.rows(), columns=self.columns)
+        frame = pd.DataFrame(self.rows(), columns=self.columns)
+        for column in ("row", "whole_months", "centrality_class", "amount_nok") + tuple(
+            c for c in self.columns if c.endswith("_nok")
+        ):
+            frame[column] = frame[column].astype("Int64")  # whole kroner, empty for rejected rows
+        return frame
 
     def traces(self) -> list[dict[str, Any]]:
         return [r.trace() for r in self.lines]
@@ -344,14 +350,22 @@ class GrantResult:
         return next((r for r in self.rejections if r.row == row), None)
 
 
-def _rejection_row(rej: Rejection) -> dict[str, Any]:
+def _rejection_row(rej: Rejection, table: "RateTable | None") -> dict[str, Any]:
+    kommune = rej.kommunenummer
+    if kommune is not None:
+        try:
+            kommune = parse_municipality(kommune)
+        except ValueError:
+            pass
     return {
         "row": rej.row,
         "alis_id": rej.alis_id,
-        "kommunenummer": rej.kommunenummer,
+        "kommunenummer": kommune,
+        "period": table.id if table is not None else None,
         "status": Status.REJECTED.value,
         "reason": rej.text(),
         "amount_nok": None,
+        "rates_status": table.status if table is not None else None,
     }
 
 

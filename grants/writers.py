@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,33 @@ from .explain import rates_warning
 from .results import GrantResult
 
 
+_DECIMAL_COLUMNS = ("position_share", "annual_rate")
+
+
 def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
+    """Write to a temporary file beside `path`, then move it in place: a failure half-way
+    never leaves a truncated result where a good one was. With semicolons (Norwegian Excel)
+    decimals are written with a comma."""
     path = Path(path)
-    if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(result_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=result.columns, delimiter=delimiter, extrasaction="ignore")
-            writer.writeheader()
-            for row in result.iter_rows():
-                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if path.suffix.lower() == ".json":
+            tmp.write_text(json.dumps(result_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            decimal_comma = delimiter == ";"
+            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=result.columns, delimiter=delimiter, extrasaction="ignore")
+                writer.writeheader()
+                for row in result.iter_rows():
+                    out = {k: ("" if v is None else v) for k, v in row.items()}
+                    if decimal_comma:
+                        for k in _DECIMAL_COLUMNS:
+                            if isinstance(out.get(k), str):
+                                out[k] = out[k].replace(".", ",")
+                    writer.writerow(out)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def result_document(result: GrantResult) -> dict[str, Any]:

@@ -132,3 +132,9 @@ def test_a_single_part_is_not_called_split():
     result = compute([line(start="2022-10-01", end="2023-08-31")])
     (part,) = result.lines
     assert not any("delt" in n for n in part.notes)
+
+
+def test_to_frame_keeps_whole_kroner_as_integers():
+    frame = compute([line(), line(alis_id="X", role="kirurg")], period="2023").to_frame()
+    assert str(frame["amount_nok"].dtype) == "Int64"
+    assert frame.loc[0, "amount_nok"] == 275000 and frame["amount_nok"].isna().tolist() == [False, True]

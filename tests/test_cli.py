@@ -17,6 +17,7 @@ illustrative rates of DOMAIN.md §4, amount = rate × share × whole months / 12
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -46,8 +47,11 @@ def run(capsys, *argv):
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    """Read an output file; it uses the input's delimiter (semicolon for the example)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+        text = fh.read()
+    delimiter = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
@@ -79,7 +83,7 @@ def test_compute_example_prints_warning_and_total(capsys):
     assert "9 inn; 9 beregnet" in out and "0 avvist" in out
     # the warning is shown before and after the figures
     assert out.count("ADVARSEL") == 2
-    assert re.search(r"ALIS-002\s+1 linjer\s+180 000 kr", out)
+    assert re.search(r"ALIS-002\s+1 linje\s+180 000 kr", out)
     assert re.search(r"5412 Tjeldsund\s+2 linjer\s+190 000 kr", out)
 
 
@@ -314,7 +318,8 @@ def test_explain_unknown_period_exits_2(capsys):
 def test_rates_list(capsys):
     code, out, _ = run(capsys, "rates", "list")
     assert code == 0
-    lines = [l for l in out.splitlines()[1:] if l.strip()]
+    assert out.startswith("ADVARSEL")
+    lines = [l for l in out.splitlines() if l[:4].isdigit()]
     assert [l.split()[0] for l in lines] == ["2022", "2023", "2023-24", "2024-25", "2025-26"]
     assert all(l.rstrip().endswith("illustrative") for l in lines[:4])
     assert lines[4].rstrip().endswith("provisional") and " B " in lines[4]
@@ -386,4 +391,54 @@ def test_console_script_exit_codes(tmp_path, with_bad_row):
 def test_python_dash_m_grants_cli():
     proc = subprocess.run([sys.executable, "-m", "grants.cli", "rates", "list"], capture_output=True, timeout=120)
     assert proc.returncode == 0
-    assert proc.stdout.decode("utf-8").count("illustrative") == 4
+    table = [l for l in proc.stdout.decode("utf-8").splitlines() if l[:4].isdigit()]
+    assert [l.split()[-1] for l in table] == ["illustrative"] * 4 + ["provisional"]
+
+
+# -- output options, from a fresh-user trial ---------------------------------------------------
+
+
+def test_output_keeps_the_inputs_semicolons_and_writes_decimal_commas(capsys, tmp_path):
+    path = write(tmp_path, NB_HEADER + "\nX1;0301;ALIS-avtale;fastlege;80,5;01.10.2022;31.08.2023\n")
+    out_path = tmp_path / "out.csv"
+    code, _, _ = run(capsys, "compute", path, "--period", "2023", "-o", out_path)
+    assert code == 0
+    header, row = out_path.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert header.startswith("row;alis_id;")
+    assert ";80,5;" in row
+
+
+def test_delimiter_option_accepts_names_and_rejects_nonsense(capsys, tmp_path):
+    out_path = tmp_path / "out.csv"
+    code, _, _ = run(capsys, "compute", EXAMPLE, "--period", "2023", "-o", out_path, "--delimiter", "tab")
+    assert code == 0 and out_path.read_text(encoding="utf-8-sig").startswith("row\talis_id")
+    good = out_path.read_bytes()
+    with pytest.raises(SystemExit) as info:
+        main(["compute", str(EXAMPLE), "--period", "2023", "-o", str(out_path), "--delimiter", "pipe-ish"])
+    assert info.value.code == 2
+    assert "ukjent skilletegn" in capsys.readouterr().err
+    assert out_path.read_bytes() == good  # the earlier result is untouched
+
+
+def test_output_with_another_extension_exits_2(capsys, tmp_path):
+    code, _, err = run(capsys, "compute", EXAMPLE, "--period", "2023", "-o", tmp_path / "res.xlsx")
+    assert code == 2 and ".csv eller .json" in err
+    assert not (tmp_path / "res.xlsx").exists()
+
+
+def test_output_over_the_input_is_refused(capsys, tmp_path):
+    copy = tmp_path / "soknad.csv"
+    copy.write_bytes(EXAMPLE.read_bytes())
+    code, _, err = run(capsys, "compute", copy, "--period", "2023", "-o", copy)
+    assert code == 2 and "samme som innfilen" in err
+    assert copy.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_rejected_rows_carry_period_status_and_a_normalised_municipality(capsys, tmp_path):
+    path = write(tmp_path, NB_HEADER + "\nX1;301;ALIS-avtale;kirurg;100;01.10.2022;31.08.2023\n")
+    out_path = tmp_path / "out.csv"
+    code, _, _ = run(capsys, "compute", path, "--period", "2023", "-o", out_path)
+    assert code == 1
+    (row,) = read_csv(out_path)
+    assert (row["status"], row["period"], row["rates_status"], row["kommunenummer"]) == (
+        "rejected", "2023", "illustrative", "0301")
