@@ -24,7 +24,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from portfolio import synthetic_portfolio, write_csv  # noqa: E402
+from grants.portfolio import synthetic_portfolio, write_csv  # noqa: E402
 
 PERIOD = "2023"
 CLI_LINES = 2_500
@@ -38,7 +38,7 @@ TARGET_RSS_MB = 500.0
 _MEMORY_CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {bench!r})
-from portfolio import synthetic_portfolio
+from grants.portfolio import synthetic_portfolio
 import grants
 def rss():
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

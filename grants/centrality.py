@@ -65,5 +65,8 @@ class CentralityRegistry:
                 return table[number]
         return None
 
+    def code_sets(self, classification: str) -> list[str]:
+        return list(self._codes[classification])
+
     def municipalities(self, classification: str, code_set: str) -> list[Municipality]:
         return list(self._codes[classification][code_set].values())

@@ -1,9 +1,9 @@
 """A synthetic national portfolio of application lines, for benchmarks (not for tests of amounts).
 
-    from portfolio import synthetic_portfolio            # with benchmarks/ on sys.path
+    from grants.portfolio import synthetic_portfolio
     records = synthetic_portfolio(2500, seed=1, period="2023")
 
-    python benchmarks/portfolio.py --lines 2500 --seed 1 --period 2023 -o batch.csv
+    alis-grant portfolio --lines 2500 --seed 1 --period 2023 -o batch.csv
 
 Every record is a dict of strings with the columns the engine accepts (alis_id, kommunenummer,
 grant_type, role, position_share, start, end, via_agency, private_commercial, new_scheme), as
@@ -42,9 +42,13 @@ import random
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grants.centrality import CentralityRegistry
 from grants.rates import RateBook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = (
     "alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end",
@@ -171,3 +175,46 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def synthetic_frame(lines: int, seed: int, period: str = "2023") -> "pd.DataFrame":
+    """The same proportions as `synthetic_portfolio`, drawn with numpy into typed columns (the
+    form the vectorised evaluator takes), for million-line benchmarks and impact runs. One line
+    per doctor, so no overlapping lines; deterministic for a given seed."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    table, munis = _municipalities(period)
+    first = np.datetime64(table.period.first_day, "D")
+    last = np.datetime64(table.period.last_day, "D")
+    span = int((last - first).astype(int))
+    w = np.array([CLASS_WEIGHTS[m.centrality_class] for m in munis])
+    muni_idx = rng.choice(len(munis), size=lines, p=w / w.sum())
+    numbers = np.array([m.number for m in munis], dtype=object)[muni_idx]
+    role_names = np.array(list(ROLE_WEIGHTS), dtype=object)
+    rw = np.array(list(ROLE_WEIGHTS.values()), dtype=float)
+    share_values = np.array(list(SHARE_WEIGHTS), dtype=float)
+    sw = np.array(list(SHARE_WEIGHTS.values()), dtype=float)
+    u = rng.random(lines)
+    a = rng.integers(1, max(span, 2), size=lines)
+    b = rng.integers(1, max(span, 2), size=lines)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    start = np.where(u < 0.70, 0, np.where(u < 0.82, a, np.where(u < 0.92, 0, lo)))
+    end = np.where(u < 0.70, span, np.where(u < 0.82, span, np.where(u < 0.92, a, hi)))
+    run_on = (u < 0.70) & (rng.random(lines) < 1 / 3)
+    before = rng.random(lines) < 0.5
+    start = np.where(run_on & before, -rng.integers(30, 400, size=lines), start)
+    end = np.where(run_on & ~before, span + rng.integers(30, 400, size=lines), end)
+    return pd.DataFrame({
+        "alis_id": [f"ALIS-{seed}-{i:07d}" for i in range(lines)],
+        "kommunenummer": numbers,
+        "grant_type": np.where(rng.random(lines) < ALIS_AVTALE_SHARE, "alis_avtale", "kun_veiledning").astype(object),
+        "role": role_names[rng.choice(len(role_names), size=lines, p=rw / rw.sum())],
+        "position_share": share_values[rng.choice(len(share_values), size=lines, p=sw / sw.sum())],
+        "start": first + start.astype("timedelta64[D]"),
+        "end": first + end.astype("timedelta64[D]"),
+        "via_agency": rng.random(lines) < P_VIA_AGENCY,
+        "private_commercial": rng.random(lines) < P_PRIVATE_COMMERCIAL,
+        "new_scheme": rng.random(lines) >= P_OLD_SCHEME,
+    })
