@@ -43,6 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     rsub.add_parser("list", help="list periodene og satstabellenes status")
     show = rsub.add_parser("show", help="vis én periodes satser og regler")
     show.add_argument("period", nargs="?", help="periode (standard: alle)")
+    check = rsub.add_parser("check", help="kontroller en ny satstabell før den publiseres")
+    check.add_argument("table", help="satstabell, f.eks. rates/NY.yaml")
+    check.add_argument("--examples", type=int, default=200, help="tilfeldige eksempler per egenskap (standard 200)")
+    imp = sub.add_parser("impact", help="budsjettvirkning av en ny satstabell")
+    imp.add_argument("portfolio", help="søknadsfil eller syntetisk portefølje (CSV)")
+    imp.add_argument("--base", required=True, help="periode å sammenligne med, f.eks. 2023")
+    imp.add_argument("--new", required=True, help="ny satstabell, f.eks. rates/NY.yaml")
+    imp.add_argument("--top", type=int, default=15, help="antall kommuner som vises (standard 15)")
+    port = sub.add_parser("portfolio", help="lag en syntetisk nasjonal portefølje (CSV) for tester og budsjettvirkning")
+    port.add_argument("--lines", type=int, default=2500)
+    port.add_argument("--seed", type=int, default=1)
+    port.add_argument("--period", default="2023")
+    port.add_argument("-o", "--output", required=True, help="CSV-fil som skrives")
     return p
 
 
@@ -73,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             return _compute(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "impact":
+            return _impact(args)
+        if args.command == "portfolio":
+            return _portfolio(args)
         return _rates(args)
     except GrantsError as exc:
         print(f"Feil: {exc}", file=sys.stderr)
@@ -145,7 +162,46 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _impact(args: argparse.Namespace) -> int:
+    from .impact import frame_from_records, impact
+
+    engine = default_engine()
+    engine.ratebook.get(args.base)
+    csv_input = _load(args.portfolio)
+    frame, rejections = frame_from_records(csv_input.records, engine)
+    if rejections:
+        print(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
+    report = impact(frame, args.base, args.new, engine=engine)
+    warning = rates_warning({f"{report.base.id} (grunnlag)": report.base.status, f"{report.new.id} (ny)": report.new.status})
+    if warning:
+        print(warning)
+        print()
+    print(report.text(args.top))
+    return EXIT_OK
+
+
+def _portfolio(args: argparse.Namespace) -> int:
+    from .portfolio import synthetic_portfolio, write_csv
+
+    default_engine().ratebook.get(args.period)
+    records = synthetic_portfolio(args.lines, args.seed, args.period)
+    write_csv(records, args.output)
+    print(f"Skrev {len(records)} syntetiske linjer ({len({r['alis_id'] for r in records})} leger) for perioden "
+          f"{args.period} til {args.output}. Fordelingene er antakelser, ikke data (se grants/portfolio.py).")
+    return EXIT_OK
+
+
+def _rates_check(args: argparse.Namespace) -> int:
+    from .testing import check_rate_table
+
+    report = check_rate_table(args.table, max_examples=args.examples)
+    print(report.text())
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
 def _rates(args: argparse.Namespace) -> int:
+    if args.rates_command == "check":
+        return _rates_check(args)
     engine = default_engine()
     book = engine.ratebook
     if args.rates_command == "list":

@@ -225,8 +225,9 @@ class RateTable(_Strict):
         return value
 
 
-def load_rate_table(path: Path) -> RateTable:
-    """Read and validate one rate file; errors name the file and the key."""
+def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
+    """Read and validate one rate file; errors name the file and the key. A shipped table's
+    file is named after its period (`check_name`); a candidate (rates/NEW.yaml) need not be."""
     try:
         raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -241,7 +242,7 @@ def load_rate_table(path: Path) -> RateTable:
             f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
         )
         raise RateTableError(f"{path}: {problems}") from None
-    if path.stem != table.period.id:
+    if check_name and path.stem != table.period.id:
         raise RateTableError(
             f"{path}: period.id {table.period.id!r} does not match the file name {path.stem!r}"
         )

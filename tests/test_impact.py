@@ -1,0 +1,76 @@
+"""Budget impact of a new rate table, and the synthetic portfolio it is usually run on."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from grants import Engine
+from grants.cli import main
+from grants.impact import frame_from_records, impact, load_candidate
+from grants.portfolio import synthetic_portfolio
+from grants.rules import RuleBook
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def portfolio():
+    return synthetic_portfolio(3000, seed=5, period="2023")
+
+
+def _table(tmp_path, old, new, name="NY.yaml"):
+    path = tmp_path / name
+    text = (REPO / "rates" / "2023.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_a_table_that_changes_nothing_is_reported_as_such(engine, portfolio, tmp_path):
+    same = tmp_path / "NY.yaml"
+    shutil.copy(REPO / "rates" / "2023.yaml", same)
+    frame, rejections = frame_from_records(portfolio, engine)
+    assert not rejections
+    report = impact(frame, "2023", same, engine=engine)
+    assert report.changed_lines == 0 and report.base_total == report.new_total
+    assert "INGEN ENDRING" in report.text()
+
+
+def test_a_class_6_increase_changes_only_class_6_and_matches_the_durable_path(engine, portfolio, tmp_path):
+    path = _table(tmp_path, "class_6: {amount: 380000", "class_6: {amount: 400000")
+    frame, _ = frame_from_records(portfolio, engine)
+    report = impact(frame, "2023", path, engine=engine)
+    by_class = report.by["centrality_class"].set_index("centrality_class")
+    assert (by_class.loc[[1, 2, 3, 4, 5], "change_nok"] == 0).all()
+    assert by_class.loc[6, "change_nok"] > 0
+    # the same totals through durable_rules with the candidate table
+    book, _ = load_candidate(path)
+    durable_new = Engine(book, RuleBook.load(book)).compute(portfolio, "2023").total_nok
+    assert report.base_total == engine.compute(portfolio, "2023").total_nok
+    assert report.new_total == durable_new
+    assert "INGEN ENDRING" not in report.text()
+
+
+def test_cli_portfolio_and_impact(capsys, tmp_path):
+    out = tmp_path / "portefolje.csv"
+    assert main(["portfolio", "--lines", "400", "--seed", "3", "-o", str(out)]) == 0
+    first = out.read_text(encoding="utf-8")
+    assert len(first.splitlines()) == 401
+    assert main(["portfolio", "--lines", "400", "--seed", "3", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == first  # deterministic for a seed
+    path = _table(tmp_path, "class_1_5: {amount: 300000", "class_1_5: {amount: 310000")
+    capsys.readouterr()
+    assert main(["impact", str(out), "--base", "2023", "--new", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "ADVARSEL" in text and "Per rolle" in text and "Per sentralitetsklasse" in text and "Per kommune" in text
+    assert "endring +" in text
+
+
+def test_cli_impact_with_a_broken_table_names_file_and_key(capsys, tmp_path):
+    out = tmp_path / "p.csv"
+    main(["portfolio", "--lines", "50", "-o", str(out)])
+    path = _table(tmp_path, "    fastlege:\n", "    fastelege:\n")
+    capsys.readouterr()
+    assert main(["impact", str(out), "--base", "2023", "--new", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "NY.yaml" in err and "fastelege" in err
