@@ -212,6 +212,100 @@ def bench_memory(report: Report, workdir: Path, seed: int) -> None:
     report.figure(f"CLI, {STRESS_LINES:,}-line stress file: peak RSS", run["rss_mb"], "MB", TARGET_RSS_MB, "lower")
 
 
+TARGET_VECTOR_LPS = 1_000_000
+TARGET_VECTOR_RATIO = 3.0
+TARGET_VECTOR_RSS_MB = 2048.0
+TARGET_RATES_CHECK_S = 30.0
+
+_VECTOR_MEMORY_CHILD = """
+import json, resource, sys, time
+from grants import default_engine
+from grants.portfolio import synthetic_frame
+from grants.vectorised import VectorEvaluator
+frame = synthetic_frame({lines}, {seed}, {period!r})
+ve = VectorEvaluator(default_engine())
+t = time.perf_counter(); cols = ve.evaluate(frame, {period!r}).columns; dt = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"rss_peak_mb": rss, "evaluate_s": dt, "total_nok": int(cols["amount_nok"].sum())}}))
+"""
+
+
+def _bare_numpy(frame, ve, table):
+    """The same arithmetic written by hand on the same columns: class lookup, rate lookup,
+    clipping, calendar months, the exclusions without dates, share x months / 12, half-up."""
+    import numpy as np
+
+    from grants.vectorised import _day_of, _days, calendar_month_count
+
+    first, last = _day_of(table.period.first_day), _day_of(table.period.last_day)
+    _numbers, cls = ve._classes(frame["kommunenummer"].to_numpy(dtype=object), table)
+    gt = frame["grant_type"].to_numpy(dtype=object)
+    role = frame["role"].to_numpy(dtype=object)
+    group6 = cls == 6
+    rate = np.zeros(len(frame), dtype=np.int64)
+    for (g, roles, path) in (("alis_avtale", ("fastlege", "fastlegevikar"), "alis_avtale.fastlege"),
+                             ("alis_avtale", ("introduksjonslege",), "alis_avtale.introduksjonslege"),
+                             ("alis_avtale", ("annet_kommunalt",), "alis_avtale.annet_kommunalt"),
+                             ("kun_veiledning", None, "kun_veiledning.any")):
+        hit = (gt == g) if roles is None else (gt == g) & np.isin(role, roles)
+        low = int(table.rate(path, "class_1_5").amount) * 100
+        high = int(table.rate(path, "class_6").amount) * 100
+        rate = np.where(hit, np.where(group6, high, low), rate)
+    start = np.maximum(_days(frame["start"]), first)
+    end = np.minimum(_days(frame["end"]), last)
+    months = calendar_month_count(start, end)
+    share = np.rint(frame["position_share"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
+    amount = (rate * share * months + 6_000_000) // 12_000_000
+    excluded = frame["via_agency"].to_numpy(dtype=bool) | ~frame["new_scheme"].to_numpy(dtype=bool)
+    return np.where(excluded, 0, amount)
+
+
+def bench_vectorised(report: Report, workdir: Path, seed: int, quick: bool) -> None:
+    from grants import default_engine
+    from grants.portfolio import synthetic_frame
+    from grants.vectorised import VectorEvaluator
+
+    print("Vectorised evaluator vs durable_rules (period 2023; synthetic portfolios)")
+    engine = default_engine()
+    ve = VectorEvaluator(engine)
+    table = engine.ratebook.get(PERIOD)
+    sizes = (10_000, 100_000, 1_000_000)
+    for n in sizes:
+        frame = synthetic_frame(n, seed + n, PERIOD)
+        ve.evaluate(frame.head(1000), PERIOD)
+        best = min(_timed(lambda: ve.evaluate(frame, PERIOD)) for _ in range(3))
+        target = TARGET_VECTOR_LPS if n == 1_000_000 else None
+        report.figure(f"vectorised, {n:,} lines (best of 3)", n / best, "lines/s", target, "higher", note=f"{best:.2f} s")
+        if n == 1_000_000:
+            bare = min(_timed(lambda: _bare_numpy(frame, ve, table)) for _ in range(3))
+            report.figure("  ratio vectorised / bare numpy, 1,000,000 lines", best / bare, "x", TARGET_VECTOR_RATIO,
+                          "lower", note=f"bare numpy {bare:.2f} s")
+    for n in sizes[:2] + (() if quick else sizes[2:]):
+        records = synthetic_portfolio(n, seed + n, PERIOD)
+        engine.compute(records[:500], PERIOD)
+        dt = _timed(lambda: engine.compute(records, PERIOD))
+        report.figure(f"durable_rules path, {n:,} lines", n / dt, "lines/s", note=f"{dt:.1f} s")
+        del records
+    code = _VECTOR_MEMORY_CHILD.format(lines=1_000_000, seed=seed, period=PERIOD)
+    run = _run_child([sys.executable, "-c", code], workdir, "memory_vector")
+    if run["returncode"] != 0:
+        raise RuntimeError(f"vector memory child exited {run['returncode']}: {run['stderr'].strip()[-800:]}")
+    child = json.loads(run["stdout"].strip().splitlines()[-1])
+    report.figure("vectorised, 1,000,000 lines: peak RSS", run["rss_mb"], "MB", TARGET_VECTOR_RSS_MB, "lower",
+                  note=f"evaluate {child['evaluate_s']:.2f} s in a fresh process")
+    for name in ("2023", "2025-26"):
+        cmd = _cli_command() + ["rates", "check", str(REPO / "rates" / f"{name}.yaml")]
+        run = _run_child(cmd, workdir, f"rates_check_{name}")
+        report.figure(f"alis-grant rates check rates/{name}.yaml", run["wall_s"], "s", TARGET_RATES_CHECK_S, "lower",
+                      note=f"exit {run['returncode']}, default examples")
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
 def _git_head() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
@@ -222,7 +316,7 @@ def _git_head() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="skip the 100,000-line API throughput run")
+    p.add_argument("--quick", action="store_true", help="skip the 100,000-line API and 1,000,000-line durable_rules runs")
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic portfolios (default 1)")
     p.add_argument("--json", default=str(BENCH_DIR / "out" / "latest.json"), help="where to write the figures")
     args = p.parse_args(argv)
@@ -237,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             ("CLI", lambda: bench_cli(report, workdir, args.seed)),
             ("API", lambda: bench_api(report, args.quick, args.seed)),
             ("memory", lambda: bench_memory(report, workdir, args.seed)),
+            ("vectorised", lambda: bench_vectorised(report, workdir, args.seed, args.quick)),
         ):
             try:
                 call()
@@ -257,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "seed": args.seed,
         "period": PERIOD,
-        "targets": {"cli_2500_s": TARGET_CLI_S, "api_lines_per_s": TARGET_API_LPS, "rss_100k_mb": TARGET_RSS_MB},
+        "targets": {"cli_2500_s": TARGET_CLI_S, "api_lines_per_s": TARGET_API_LPS, "rss_100k_mb": TARGET_RSS_MB,
+                    "vector_lines_per_s": TARGET_VECTOR_LPS, "vector_vs_bare_numpy": TARGET_VECTOR_RATIO,
+                    "vector_rss_1m_mb": TARGET_VECTOR_RSS_MB, "rates_check_s": TARGET_RATES_CHECK_S},
         "figures": report.figures,
         "info": report.info,
         "errors": report.errors,

@@ -225,6 +225,16 @@ class RateTable(_Strict):
         return value
 
 
+def describe_errors(exc: ValidationError) -> str:
+    """pydantic's errors as 'key.path: problem', without its 'Value error,' prefixes."""
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(problems)
+
+
 def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
     """Read and validate one rate file; errors name the file and the key. A shipped table's
     file is named after its period (`check_name`); a candidate (rates/NEW.yaml) need not be."""
@@ -238,10 +248,7 @@ def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
     try:
         table = RateTable.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
-        )
-        raise RateTableError(f"{path}: {problems}") from None
+        raise RateTableError(f"{path}: {describe_errors(exc)}") from None
     if check_name and path.stem != table.period.id:
         raise RateTableError(
             f"{path}: period.id {table.period.id!r} does not match the file name {path.stem!r}"
@@ -260,9 +267,9 @@ class RateBook:
         for before, after in zip(self.tables, self.tables[1:]):
             if after.period.first_day < before.period.last_day:
                 raise RateTableError(
-                    f"{after.file}: period {after.id} starts {after.period.first_day}, before "
-                    f"period {before.id} ends {before.period.last_day}; periods may share at most "
-                    "their boundary day"
+                    f"{after.file} and {before.file}: period {after.id} starts {after.period.first_day}, "
+                    f"before period {before.id} ends {before.period.last_day}; periods may share at most "
+                    "their boundary day (period.first_day / period.last_day)"
                 )
 
     @classmethod
