@@ -150,6 +150,15 @@ class Engine:
     def compute(self, lines: Any, period: str | None = None) -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
         table = self.ratebook.get(period) if period is not None else None
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # a batch allocates many small objects that all live on: collection only costs
+        try:
+            return self._compute(lines, table)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _compute(self, lines: Any, table: RateTable | None) -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements)
         n_rows = len(valid) + len(rejections)
         valid, overlap_rejections = _reject_overlapping_shares(valid, columns)
@@ -165,23 +174,17 @@ class Engine:
 
         results: list[LineResult] = []
         bad_rows: dict[int, Rejection] = {}
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # the batch allocates many small objects and frees none: collection only costs
-        try:
-            for offset in range(0, len(parts), _CHUNK):
-                chunk = parts[offset : offset + _CHUNK]
-                fired = self.runner.fire([_facts(p) for p in chunk])
-                if len(fired) != len(chunk):
-                    raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
-                for part, names in zip(chunk, fired):
-                    outcome = self._price(part, names)
-                    if isinstance(outcome, Rejection):
-                        bad_rows.setdefault(part.row, outcome)
-                    else:
-                        results.append(outcome)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        for offset in range(0, len(parts), _CHUNK):
+            chunk = parts[offset : offset + _CHUNK]
+            fired = self.runner.fire([_facts(p) for p in chunk])
+            if len(fired) != len(chunk):
+                raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
+            for part, names in zip(chunk, fired):
+                outcome = self._price(part, names)
+                if isinstance(outcome, Rejection):
+                    bad_rows.setdefault(part.row, outcome)
+                else:
+                    results.append(outcome)
         if bad_rows:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())

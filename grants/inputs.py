@@ -313,6 +313,14 @@ def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None) ->
     return Header(field_to_column, tuple(ignored))
 
 
+_PARSED: dict[tuple[str, str], Any] = {}
+"""Parsed values of text cells by (field, text): a batch repeats its roles, municipalities,
+shares, dates and yes/no values, and every parsed value is immutable."""
+_MISSING = object()
+_CACHE_LIMIT = 200_000
+_CACHEABLE = frozenset(PARSERS) - {"alis_id", "expenses"}
+
+
 def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInput | Rejection:
     """One mapped record to a LineInput, or a Rejection naming the first bad column."""
     if record.get(ROW_ERROR):
@@ -326,11 +334,17 @@ def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInp
             continue
         if isinstance(value, str):
             value = value.strip()
+            cached = _PARSED.get((field, value), _MISSING)
+            if cached is not _MISSING:
+                values[field] = cached
+                continue
         try:
             if field.startswith(EXPENSE):
                 values.setdefault("expenses", {})[field[len(EXPENSE):]] = parse_amount(value)
             else:
-                values[field] = PARSERS[field](value)
+                parsed = values[field] = PARSERS[field](value)
+                if isinstance(value, str) and field in _CACHEABLE and len(_PARSED) < _CACHE_LIMIT:
+                    _PARSED[(field, value)] = parsed
         except ValueError as exc:
             return _reject(row, column, value, str(exc), record, header)
     problem = end_before_start(values["start"], values["end"])
@@ -339,13 +353,44 @@ def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInp
         return _reject(row, column, record.get(column), problem, record, header)
     # every field is parsed by the same PARSERS LineInput validates with; skip re-validation
     values.setdefault("expenses", {})
-    return LineInput.model_construct(**{**_DEFAULTS, **values})
+    return _construct({**_DEFAULTS, **values})
 
 
 _DEFAULTS = {
     name: field.default for name, field in LineInput.model_fields.items() if not field.is_required()
 }
 _DEFAULTS.pop("expenses")  # a fresh dict per line, never a shared default
+
+_FIELDS = frozenset(LineInput.model_fields)
+_set = object.__setattr__
+
+
+def _construct_fast(values: dict[str, Any]) -> LineInput:
+    """What LineInput.model_construct does for a complete set of parsed fields, without its
+    per-field default handling (about 10 microseconds a row at 100,000 rows)."""
+    line = LineInput.__new__(LineInput)
+    _set(line, "__dict__", values)
+    _set(line, "__pydantic_fields_set__", set(values))
+    _set(line, "__pydantic_extra__", None)
+    _set(line, "__pydantic_private__", None)
+    return line
+
+
+def _pick_constructor() -> Any:
+    """Use the fast path only if it builds exactly what pydantic builds (checked once)."""
+    sample = {**_DEFAULTS, "alis_id": "x", "kommunenummer": "0301", "grant_type": GrantType.ALIS_AVTALE,
+              "role": Role.FASTLEGE, "position_share": Decimal(100), "start": date(2023, 1, 1),
+              "end": date(2023, 1, 31), "expenses": {}}
+    try:
+        fast, slow = _construct_fast(dict(sample)), LineInput.model_construct(**dict(sample))
+        if fast == slow and fast.__pydantic_fields_set__ == slow.__pydantic_fields_set__ and set(sample) == _FIELDS:
+            return _construct_fast
+    except Exception:  # pragma: no cover - a pydantic that works differently
+        pass
+    return lambda values: LineInput.model_construct(**values)  # pragma: no cover
+
+
+_construct = _pick_constructor()
 
 
 def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: Header) -> Rejection:

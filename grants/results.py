@@ -3,6 +3,7 @@ them, totals per doctor and municipality, and the trace of each line as JSON-rea
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 from dataclasses import dataclass, field
 from datetime import date
@@ -338,7 +339,15 @@ class GrantResult:
         return frame
 
     def traces(self) -> list[dict[str, Any]]:
-        return [r.trace() for r in self.lines]
+        """The trace of every line. The collector is paused meanwhile: building many small
+        dicts that all stay alive only makes it rescan them."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return [r.trace() for r in self.lines]
+        finally:
+            if was_enabled:
+                gc.enable()
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         for r in self.lines:

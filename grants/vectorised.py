@@ -76,32 +76,32 @@ def calendar_month_count(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return np.where(end < start, 0, count)
 
 
-def _month_and_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Day numbers as (months since 1970-01, 0-based day of month)."""
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day numbers as (months since 1970-01, day of month from 1, days in that month)."""
     d = days.astype("datetime64[D]")
     month = d.astype("datetime64[M]")
-    return month.astype(np.int64), (d - month.astype("datetime64[D]")).astype(np.int64)
-
-
-def _add_months_minus_a_day(month: np.ndarray, day0: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """start + n months (day clamped to the month's end, as relativedelta does) - 1 day,
-    with the start given as (months since 1970-01, 0-based day of month)."""
-    target = (month + n).astype("datetime64[M]")
-    target_day = target.astype("datetime64[D]")
-    month_len = ((target + 1).astype("datetime64[D]") - target_day).astype(np.int64)
-    return target_day.astype(np.int64) + np.minimum(day0, month_len - 1) - 1
+    month_start = month.astype("datetime64[D]")
+    dim = ((month + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+    return month.astype(np.int64), (d - month_start).astype(np.int64) + 1, dim
 
 
 def anniversary_month_count(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised grants.months.anniversary_months, and whether days remain after the months."""
-    s_month, s_day0 = _month_and_day(start)
-    e_month = end.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    n = np.maximum(e_month - s_month + 1, 0)
-    for _ in range(2):  # the estimate is at most two too high (31 January .. 26 February)
-        n = np.where((n > 0) & (_add_months_minus_a_day(s_month, s_day0, n) > end), n - 1, n)
-    covered_to = np.where(n > 0, _add_months_minus_a_day(s_month, s_day0, n), start - 1)
-    n = np.where(end < start, 0, n)
-    return n, end > covered_to
+    """Vectorised grants.months.anniversary_months (largest n with start + n months - 1 day
+    <= end, month ends clamped), and whether days remain after those months.
+
+    With k = whole calendar months between the two dates' months: n = k + 1 exactly when the
+    line runs from a 1st to a month's last day; else n = k when the start day (clamped to the
+    end month's length) minus one is not after the end day; else n = k - 1."""
+    s_month, s_day, _ = _ymd(start)
+    e_month, e_day, e_dim = _ymd(end)
+    k = e_month - s_month
+    clamped = np.minimum(s_day, e_dim)
+    full = (s_day == 1) & (e_day == e_dim)
+    fits = clamped - 1 <= e_day
+    n = np.where(full, k + 1, np.where(fits, k, k - 1))
+    extra = np.where(full, False, np.where(fits, e_day > clamped - 1, True))
+    empty = end < start
+    return np.where(empty | (n < 0), 0, n), np.where(empty, False, extra)
 
 
 @dataclass
@@ -367,7 +367,10 @@ def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share
     """Row indices of a doctor's lines that overlap in time with a summed share above 100 %.
     Only doctors with several lines are swept (usually a few per cent of a batch)."""
     ids_series = pd.Series(ids)
-    multi = np.flatnonzero(ids_series.duplicated(keep=False).to_numpy())
+    # 64-bit hashes find the candidates fast; a collision only sends a doctor through the exact
+    # sweep below, which groups by the ids themselves
+    hashed = pd.Series(pd.util.hash_array(ids.astype(object), categorize=False))
+    multi = np.flatnonzero(hashed.duplicated(keep=False).to_numpy())
     if multi.size == 0:
         return multi
     flagged: set[int] = set()

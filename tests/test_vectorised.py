@@ -106,3 +106,14 @@ def test_shares_with_more_than_two_decimals_are_refused(engine, vector):
     frame = vector.frame_from_lines([validate_row(1, line(position_share="33.333"), map_header(line()))])
     with pytest.raises(ValueError, match="two decimals"):
         vector.evaluate(frame, "2023")
+
+
+@given(st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)),
+       st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)))
+def test_vikar_measure_matches_the_scalar_function(a, b):
+    from grants.months import longer_than_whole_months
+
+    start, end = min(a, b), max(a, b)
+    days = lambda d: np.array([(np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)])
+    n, extra = anniversary_month_count(days(start), days(end))
+    assert (int(n[0]), bool(extra[0])) == longer_than_whole_months(start, end)
