@@ -29,6 +29,9 @@ from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
 
 _ZERO = Decimal(0)
 _CHUNK = 10_000
+VECTOR_THRESHOLD = 50_000
+"""From this many line parts a batch's rules are evaluated over columns (grants.vectorised.fire)
+instead of through durable_rules: the same rules files, the same answer (tested), faster."""
 """Parts turned into facts and priced at a time, so the facts of a large batch never all exist."""
 _DAY = timedelta(days=1)
 
@@ -128,10 +131,12 @@ class Engine:
         ratebook: RateBook | None = None,
         rulebook: RuleBook | None = None,
         centrality: CentralityRegistry | None = None,
+        vector_threshold: int | None = VECTOR_THRESHOLD,
     ):
         self.ratebook = ratebook or RateBook.load()
         self.rulebook = rulebook or RuleBook.load(self.ratebook)
         self.centrality = centrality or CentralityRegistry()
+        self.vector_threshold = vector_threshold
         for table in self.ratebook.tables:
             if not self.centrality.has(table.centrality.classification):
                 raise RateTableError(
@@ -174,9 +179,17 @@ class Engine:
 
         results: list[LineResult] = []
         bad_rows: dict[int, Rejection] = {}
+        vectorised = self.vector_threshold is not None and len(parts) >= self.vector_threshold
+        if vectorised:
+            from . import vectorised as vec
+
+            def fire(facts: list[dict[str, Any]]) -> list[list[str]]:
+                return vec.fire(self.rulebook, facts)
+        else:
+            fire = self.runner.fire
         for offset in range(0, len(parts), _CHUNK):
             chunk = parts[offset : offset + _CHUNK]
-            fired = self.runner.fire([_facts(p) for p in chunk])
+            fired = fire([_facts(p) for p in chunk])
             if len(fired) != len(chunk):
                 raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
             for part, names in zip(chunk, fired):
@@ -193,7 +206,8 @@ class Engine:
         rejections.sort(key=lambda r: r.row)
         _prove_conservation(n_rows, results, rejections)
         used = {table.id: table} if table is not None else {}
-        return GrantResult(results, rejections, n_rows, ignored, used)
+        evaluator = "vectorised" if vectorised else "durable_rules"
+        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator)
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -274,6 +274,7 @@ class GrantResult:
     input_rows: int
     ignored_columns: tuple[str, ...] = ()
     _tables: dict[str, "RateTable"] = field(default_factory=dict)
+    evaluator: str = "durable_rules"  # or "vectorised": which implementation ran the rules
 
     @property
     def total_nok(self) -> int:

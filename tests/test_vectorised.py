@@ -117,3 +117,42 @@ def test_vikar_measure_matches_the_scalar_function(a, b):
     days = lambda d: np.array([(np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)])
     n, extra = anniversary_month_count(days(start), days(end))
     assert (int(n[0]), bool(extra[0])) == longer_than_whole_months(start, end)
+
+
+def test_compute_above_the_threshold_gives_the_same_result(engine):
+    from grants import Engine
+
+    records = synthetic_portfolio(3000, seed=21, period="2023") + synthetic_portfolio(3000, seed=22, period="2025-26")
+    records += [line(alis_id="X1", agreement_signed="2023-11-15", start="2023-09-01", end="2024-08-31"),
+                line(alis_id="X2", kommunenummer="9999"), line(alis_id="X3", first_gp_date="2024-01-01",
+                                                              start="2025-06-01", end="2026-05-31")]
+    durable = Engine(engine.ratebook, engine.rulebook, engine.centrality, vector_threshold=None)
+    vectorised = Engine(engine.ratebook, engine.rulebook, engine.centrality, vector_threshold=1)
+    a, b = durable.compute(records), vectorised.compute(records)
+    assert (a.evaluator, b.evaluator) == ("durable_rules", "vectorised")
+    assert [r.as_row() for r in a.lines] == [r.as_row() for r in b.lines]
+    assert [r.text() for r in a.rejections] == [r.text() for r in b.rejections]
+
+
+fact_values = st.fixed_dictionaries(
+    {
+        "period_first_day": st.sampled_from([20220101, 20221001, 20230901, 20240901, 20250601]),
+        "part_start": st.integers(20220101, 20261231), "part_end": st.integers(20220101, 20261231),
+        "line_start": st.integers(20220101, 20261231), "line_end": st.integers(20220101, 20261231),
+        "line_whole_months": st.integers(0, 30), "line_has_extra_days": st.booleans(),
+        "grant_type": st.sampled_from(["alis_avtale", "kun_veiledning"]),
+        "role": st.sampled_from(["fastlege", "fastlegevikar", "introduksjonslege", "annet_kommunalt"]),
+        "centrality_class": st.integers(1, 6), "via_agency": st.booleans(),
+        "private_commercial": st.booleans(), "new_scheme": st.booleans(),
+    },
+    optional={"agreement_signed": st.integers(20220101, 20261231), "first_gp_date": st.integers(20200101, 20261231)},
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(fact_values, min_size=1, max_size=30))
+def test_vectorised_fire_equals_durable_rules_fire(engine, facts):
+    from grants.vectorised import fire
+
+    durable = [sorted(names) for names in engine.runner.fire(facts)]
+    assert [sorted(names) for names in fire(engine.rulebook, facts)] == durable
