@@ -209,5 +209,7 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
         out.append("Avviste rader (rad = datarad; i Excel er det raden under, fordi overskriften er rad 1):")
         for rej in result.rejections:
             out.append(f"  {rej.text()}")
+    if result.evaluator != "durable_rules":
+        out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
     out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")
     return "\n".join(out)
