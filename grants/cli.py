@@ -13,7 +13,7 @@ from pathlib import Path
 from .csv_reader import read_lines_csv
 from .engine import default_engine
 from .errors import GrantsError, OutputFileError
-from .explain import MONTH_METHOD_NB, explain_line, explain_rejection, rates_warning, summary
+from .explain import MONTH_METHOD_NB, STATUS_NB, explain_line, explain_rejection, rates_warning, summary
 from .money import format_nok, to_kroner
 from .rules import describe_condition
 from .writers import write_result
@@ -52,9 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--new", required=True, help="ny satstabell, f.eks. rates/NY.yaml")
     imp.add_argument("--top", type=int, default=15, help="antall kommuner som vises (standard 15)")
     port = sub.add_parser("portfolio", help="lag en syntetisk nasjonal portefølje (CSV) for tester og budsjettvirkning")
-    port.add_argument("--lines", type=int, default=2500)
-    port.add_argument("--seed", type=int, default=1)
-    port.add_argument("--period", default="2023")
+    port.add_argument("--lines", type=int, default=2500, help="antall linjer (standard 2500)")
+    port.add_argument("--seed", type=int, default=1, help="frø: samme frø gir samme portefølje (standard 1)")
+    port.add_argument("--period", default="2023", help="periode linjene gjelder (standard 2023)")
     port.add_argument("-o", "--output", required=True, help="CSV-fil som skrives")
     return p
 
@@ -121,7 +121,9 @@ def _compute(args: argparse.Namespace) -> int:
         cols = result.ignored_columns
         print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
     if args.quiet:
-        print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({len(result.lines)} linjer, {len(result.rejections)} avviste rader)")
+        n_lines, n_rej = len(result.lines), len(result.rejections)
+        print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "
+              f"{n_rej} {'avvist rad' if n_rej == 1 else 'avviste rader'})")
     else:
         print(summary(result))
     if args.output:
@@ -216,11 +218,15 @@ def _rates(args: argparse.Namespace) -> int:
             print(f"{t.id:<9} {p.first_day.isoformat():<11} {p.last_day.isoformat():<11} {deadline:<11} {t.model:<6} {t.whole_months:<11} {t.status}")
         return EXIT_OK
     tables = [book.get(args.period)] if args.period else book.tables
+    warning = rates_warning({t.id: t.status for t in tables})
+    if warning:
+        print(warning)
+        print()
     for t in tables:
         p = t.period
         print(f"Periode {t.id}: {p.first_day:%d.%m.%Y}–{p.last_day:%d.%m.%Y}, frist {p.deadline.strftime('%d.%m.%Y') if p.deadline else 'ukjent'}")
         print(f"  Kilde for perioden: {t.source(p.source).title}")
-        print(f"  Modell {t.model}; status: {t.status.upper()}: {t.status_note}")
+        print(f"  Modell {t.model}; status: {STATUS_NB[t.status]}: {t.status_note}")
         print(f"  Hele måneder: {MONTH_METHOD_NB[t.whole_months]}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
         if t.model == "A":
             print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")

@@ -37,7 +37,6 @@ class RuleRunner:
 
     def __init__(self, name: str, definition: dict[str, Any]):
         self.name = name
-        self.rule_names = tuple(definition)
         self._handle = _engine.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
 
     def fire(self, facts: list[dict[str, Any]]) -> list[list[str]]:
@@ -58,8 +57,10 @@ class RuleRunner:
                     payload.append({"id": fact_id, **fact})
                 text = json.dumps(payload, ensure_ascii=False)
                 _engine.assert_facts(self._handle, text)
-                self._drain(fired, index)
-                _engine.retract_facts(self._handle, text)
+                try:
+                    self._drain(fired, index)
+                finally:  # never leave a batch's facts in the process-wide ruleset
+                    _engine.retract_facts(self._handle, text)
             held = json.loads(_engine.get_facts(self._handle, "0") or "[]")
         if held:
             raise ConservationError(f"durable_rules still holds {len(held)} facts after retraction")

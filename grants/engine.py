@@ -23,16 +23,17 @@ from .formulas import ElementValue, element_value, prorate
 from .inputs import Header, LineInput, Rejection, map_header, validate_row
 from .money import to_kroner
 from .months import longer_than_whole_months, whole_months
+from .overlaps import overlapping, shared_boundary_days
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
 
 _ZERO = Decimal(0)
 _CHUNK = 10_000
+"""Parts turned into facts and priced at a time, so the facts of a large batch never all exist."""
 VECTOR_THRESHOLD = 50_000
 """From this many line parts a batch's rules are evaluated over columns (grants.vectorised.fire)
 instead of through durable_rules: the same rules files, the same answer (tested), faster."""
-"""Parts turned into facts and priced at a time, so the facts of a large batch never all exist."""
 _DAY = timedelta(days=1)
 
 
@@ -118,8 +119,21 @@ def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> t
     unused = sorted(set(line.expenses) - set(values))
     if unused:
         notes += (f"utgifter til {', '.join(unused)} er oppgitt, men linjen har ikke rett til dette elementet",)
-    if not any(v.capped_by is not None for v in values.values()):
-        notes += ("maksimalt tilskudd: ingen utgifter er oppgitt, så hvert element er satt til sitt maksimum",)
+    uncapped = sorted(n for n in line.expenses if n in values and values[n].cap == "none")
+    if uncapped:
+        notes += (f"utgifter til {', '.join(uncapped)} brukes ikke: elementet har ikke utgiftstak, maksimum gis",)
+    if line.centrality_supplement_applied is not None and not any(v.cap == "applied" for v in values.values()):
+        notes += ("søkt sentralitetstillegg brukes ikke: linjen har ikke rett til sentralitetstillegg "
+                  "(bare ALIS-avtale i kommuner i sentralitetsklasse 6)",)
+    capped = [v for v in values.values() if v.cap == "expense"]
+    if not any(v.capped_by is not None for v in capped):
+        notes += ("maksimalt tilskudd: ingen utgifter er oppgitt for elementene linjen har rett til, "
+                  "så hvert av dem er satt til sitt maksimum",)
+    else:
+        at_maximum = [v.element for v in capped if v.capped_by is None]
+        if at_maximum:
+            notes += (f"refusjon: ingen utgift er oppgitt for {', '.join(at_maximum)}; "
+                      "de elementene er satt til maksimum (forventet tilskudd)",)
     return tuple(values.values()), notes
 
 
@@ -147,6 +161,7 @@ class Engine:
         self._rule_order = {r.key: i for i, r in enumerate(self.rulebook.rules)}
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         self._elements = {name for t in self.ratebook.tables for name in (t.elements or {})}
+        self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self._verify_every_combination_is_priced()
 
@@ -166,7 +181,7 @@ class Engine:
     def _compute(self, lines: Any, table: RateTable | None) -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements)
         n_rows = len(valid) + len(rejections)
-        valid, overlap_rejections = _reject_overlapping_shares(valid, columns)
+        valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days)
         rejections.extend(overlap_rejections)
 
         parts: list[_Part] = []
@@ -452,38 +467,14 @@ def _normalise(lines: Any, elements: Iterable[str]) -> tuple[list[tuple[int, Lin
 
 
 def _reject_overlapping_shares(
-    valid: list[tuple[int, LineInput]], columns: _Columns
+    valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date]
 ) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
     """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
-    each naming the rows it collides with."""
-    by_doctor: dict[str, list[tuple[int, LineInput]]] = {}
-    for row, line in valid:
-        by_doctor.setdefault(line.alis_id, []).append((row, line))
-    clashes: dict[int, set[int]] = {}
-    for lines in by_doctor.values():
-        if len(lines) < 2:
-            continue
-        events = []
-        for row, line in lines:
-            events.append((line.start, 1, row, line.position_share))
-            events.append((line.end + _DAY, 0, row, line.position_share))
-        events.sort(key=lambda e: (e[0], e[1]))
-        active: dict[int, Decimal] = {}
-        total = _ZERO
-        i = 0
-        while i < len(events):
-            day = events[i][0]
-            while i < len(events) and events[i][0] == day:
-                _, is_start, row, share = events[i]
-                if is_start:
-                    active[row] = share
-                    total += share
-                else:
-                    total -= active.pop(row)
-                i += 1
-            if total > 100:
-                for row in active:
-                    clashes.setdefault(row, set()).update(r for r in active if r != row)
+    each naming the rows it collides with (grants.overlaps)."""
+    clashes = overlapping(
+        ((line.alis_id, row, line.start, line.end, int(line.position_share * 100)) for row, line in valid),
+        shared_days,
+    )
     if not clashes:
         return valid, []
     kept, rejected = [], []

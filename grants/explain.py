@@ -14,7 +14,7 @@ _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "augus
 
 MONTH_METHOD_NB = {"calendar": "kalendermåneder", "anniversary": "måneder regnet fra startdato"}
 
-_STATUS_NB = {
+STATUS_NB = {
     "official": "offisielle",
     "provisional": "FORELØPIGE (ikke bekreftet av Helsedirektoratet)",
     "illustrative": "ILLUSTRATIVE (ikke Helsedirektoratets offisielle satser)",
@@ -48,7 +48,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     out = []
     out.append(f"Rad {result.row}, lege {line.alis_id}, periode {t.id} ({_d(t.period.first_day)}–{_d(t.period.last_day)})")
     out.append("=" * len(out[0]))
-    out.append(f"Satstabell: rates/{t.id}.yaml, status {_STATUS_NB[t.status]}.")
+    out.append(f"Satstabell: rates/{t.id}.yaml, status {STATUS_NB[t.status]}.")
     if t.status != "official":
         out.append(f"  {t.status_note}")
     out.append("")
@@ -142,7 +142,8 @@ def _money(value: Decimal) -> str:
 def _explain_elements(result: LineResult) -> list[str]:
     """Model B: every element with its formula, numbers, cap and rounded amount."""
     t, line = result.table, result.line
-    out = [f"  Tilskuddet er summen av elementene ({'refusjon av dokumenterte utgifter' if result.basis == 'refusjon' else 'maksimalt tilskudd: ingen utgifter oppgitt'}):"]
+    basis = "refusjon av dokumenterte utgifter" if result.basis == "refusjon" else "maksimalt tilskudd: ingen utgifter oppgitt"
+    out = [f"  Tilskuddet er summen av elementene ({basis}):"]
     for e in result.elements:
         spec = t.element(e.element)
         out.append(f"  • {spec.title_nb} [{e.element}]")

@@ -27,8 +27,10 @@ class ImpactReport:
     new: RateTable
     lines: int
     changed_lines: int
-    shift_days: int
+    shift_months: int
     by: dict[str, pd.DataFrame]  # "total", "role", "centrality_class", "kommunenummer"
+    municipality_names: dict[str, str]
+    check_failures: list[str]  # properties of `rates check` the new table fails (quick run)
 
     @property
     def base_total(self) -> int:
@@ -43,8 +45,13 @@ class ImpactReport:
             f"Budsjettvirkning: periode {self.base.id} ({self.base.status}) mot {self.new.file} "
             f"(periode {self.new.id}, {self.new.status}), {self.lines} linjer",
         ]
-        if self.shift_days:
-            out.append(f"  Linjenes datoer er flyttet {self.shift_days} dager, fra periode {self.base.id} til {self.new.id}.")
+        if self.check_failures:
+            out.append(
+                "  ADVARSEL: den nye tabellen består ikke alle kontrollene i «alis-grant rates check» ("
+                + "; ".join(self.check_failures) + "). Kjør kontrollen før tallene brukes."
+            )
+        if self.shift_months:
+            out.append(f"  Linjenes datoer er flyttet {self.shift_months} måneder, fra periode {self.base.id} til {self.new.id}.")
         if self.changed_lines == 0:
             out.append(
                 f"  INGEN ENDRING: den nye satstabellen gir nøyaktig samme beløp for alle {self.lines} linjer "
@@ -57,6 +64,8 @@ class ImpactReport:
                 f"  Totalt: {format_nok(self.base_total)} → {format_nok(self.new_total)}, endring {_signed(change)}{pct}"
                 f"; {self.changed_lines} av {self.lines} linjer får nytt beløp."
             )
+        if self.changed_lines == 0:
+            return "\n".join(out)
         titles = {"role": "Per rolle", "centrality_class": "Per sentralitetsklasse", "kommunenummer": "Per kommune (størst endring først)"}
         for key, title in titles.items():
             frame = self.by[key]
@@ -64,8 +73,11 @@ class ImpactReport:
                 frame = frame.reindex(frame["change_nok"].abs().sort_values(ascending=False).index).head(top)
             out.append(f"{title}:")
             for _, r in frame.iterrows():
+                label = str(r[key])
+                if key == "kommunenummer" and label in self.municipality_names:
+                    label = f"{label} {self.municipality_names[label]}"
                 out.append(
-                    f"  {str(r[key]):<22} {format_nok(int(r['base_nok'])):>16} → {format_nok(int(r['new_nok'])):>16}"
+                    f"  {label:<22} {format_nok(int(r['base_nok'])):>16} → {format_nok(int(r['new_nok'])):>16}"
                     f"   {_signed(int(r['change_nok']))}"
                 )
         return "\n".join(out)
@@ -92,13 +104,14 @@ def impact(frame: pd.DataFrame, base_period: str, new_table_path: str | Path, *,
     base = base_engine.ratebook.get(base_period)
     book, new = load_candidate(new_table_path)
     new_engine = Engine(book, RuleBook.load(book), base_engine.centrality)
-    shift = (new.period.first_day - base.period.first_day).days
+    a, b = base.period.first_day, new.period.first_day
+    shift = (b.year - a.year) * 12 + (b.month - a.month)  # whole months, so whole months stay whole
     moved = frame
     if shift:
         moved = frame.copy()
         for col in ("start", "end", "agreement_signed", "first_gp_date"):
             if col in moved:
-                moved[col] = pd.to_datetime(moved[col]) + pd.Timedelta(days=shift)
+                moved[col] = pd.to_datetime(moved[col]) + pd.DateOffset(months=shift)
     base_cols = _amounts(base_engine, frame, base)
     new_cols = _amounts(new_engine, moved, new)
     data = pd.DataFrame({
@@ -113,7 +126,19 @@ def impact(frame: pd.DataFrame, base_period: str, new_table_path: str | Path, *,
     for key in ("role", "centrality_class", "kommunenummer"):
         by[key] = data.groupby(key, as_index=False)[["base_nok", "new_nok", "change_nok"]].sum()
     changed = int(np.count_nonzero(data["change_nok"].to_numpy()))
-    return ImpactReport(base, new, len(frame), changed, shift, by)
+    names = {}
+    for code_set in base_engine.centrality.code_sets(base.centrality.classification):
+        for m in base_engine.centrality.municipalities(base.centrality.classification, code_set):
+            names.setdefault(m.number, m.name)
+    return ImpactReport(base, new, len(frame), changed, shift, by, names, _quick_check(new_table_path))
+
+
+def _quick_check(path: str | Path) -> list[str]:
+    """The titles of the `rates check` properties the table fails, with a few examples each."""
+    from .testing import PROPERTY_TITLES, check_rate_table
+
+    report = check_rate_table(path, max_examples=20)
+    return [PROPERTY_TITLES.get(r.name, r.name) for r in report.results if not r.ok]
 
 
 def _amounts(engine: Engine, frame: pd.DataFrame, table: RateTable) -> dict[str, np.ndarray]:

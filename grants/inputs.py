@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
+from numpy import bool_ as np_bool
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .domain import GrantType, Role, fold, parse_grant_type, parse_role
@@ -29,18 +30,18 @@ EXPENSE_PREFIXES = ("expense_", "utgift_", "utgifter_")
 EXPENSE = "expense:"
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "id", "hpr", "hpr_nr", "hpr_nummer", "hprnr"),
-    "kommunenummer": ("kommunenummer", "kommunenr", "kommune_nr", "knr", "kommune", "municipality", "municipality_number"),
-    "grant_type": ("grant_type", "tilskuddstype", "tilskudd_type", "tilskudd", "type"),
+    "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "hpr_nummer", "hprnr"),
+    "kommunenummer": ("kommunenummer", "kommunenr", "kommune_nr", "knr", "municipality_number"),
+    "grant_type": ("grant_type", "tilskuddstype", "tilskudd_type"),
     "role": ("role", "rolle"),
-    "position_share": ("position_share", "stillingsandel", "stillingsprosent", "andel", "stilling", "share"),
+    "position_share": ("position_share", "stillingsandel", "stillingsprosent", "andel", "share"),
     "start": ("start", "fra", "fra_dato", "fom", "fra_og_med", "startdato", "start_dato", "start_date"),
     "end": ("end", "til", "til_dato", "tom", "til_og_med", "sluttdato", "slutt_dato", "slutt", "end_date"),
     "via_agency": ("via_agency", "vikarbyra", "via_vikarbyra", "vikarbyraa", "via_vikarbyraa"),
     "private_commercial": ("private_commercial", "privat_kommersiell", "privat_kommersiell_aktor", "privat_aktor"),
     "new_scheme": ("new_scheme", "ny_ordning", "nye_spesialistregler", "ny_spesialistordning"),
     "agreement_signed": ("agreement_signed", "avtale_signert", "signert", "avtaledato", "dato_signert", "signert_dato"),
-    "centrality_class": ("centrality_class", "sentralitetsklasse", "sentralitet", "klasse"),
+    "centrality_class": ("centrality_class", "sentralitetsklasse"),
     "first_gp_date": ("first_gp_date", "forste_dato_fastlege", "forste_dag_fastlege", "forste_dato_som_fastlege", "forste_dag_som_fastlege"),
     "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_sokt", "sokt_sentralitetstillegg"),
 }
@@ -98,8 +99,10 @@ def _parse_date_text(value: str) -> date:
 
 
 def parse_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
+    if isinstance(value, (bool, np_bool)):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):  # a 0/1 column, maybe read as floats
+        return bool(value)
     key = fold(str(value))
     if key in _TRUE:
         return True
@@ -116,14 +119,16 @@ def parse_share(value: Any) -> Decimal:
     elif isinstance(value, int):
         share = Decimal(value)
     elif isinstance(value, float):
-        share = Decimal(repr(value))
+        share = Decimal(repr(float(value)))  # float(): numpy floats repr as np.float64(...)
     else:
         text = str(value).strip().replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
         try:
             share = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)") from None
-    if not share.is_finite() or share <= 0 or share > 100:
+    if not share.is_finite():
+        raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)")
+    if share <= 0 or share > 100:
         raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
     if share <= 1:
         raise ValueError(
@@ -140,17 +145,26 @@ def parse_amount(value: Any) -> Decimal:
     if isinstance(value, (int, Decimal)):
         amount = Decimal(value)
     elif isinstance(value, float):
-        amount = Decimal(repr(value))
+        amount = Decimal(repr(float(value)))
     else:
-        text = str(value).strip().lower().removeprefix("kr").removesuffix("kr").removesuffix(",-")
-        text = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        text = str(value).strip().lower().replace("\u00a0", "").replace(" ", "")
+        text = text.removeprefix("kr").removesuffix("kr").removesuffix(",-").removesuffix(".-")
+        if "," in text:  # Norwegian: 12.500,50 -> 12500.50
+            text = text.replace(".", "").replace(",", ".")
+        elif _THOUSANDS_WITH_DOTS.fullmatch(text):  # 12.500 -> 12500
+            text = text.replace(".", "")
         try:
             amount = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"«{value}» er ikke et beløp i kroner") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise ValueError(f"«{value}» er ikke et beløp i kroner")
+    if amount < 0:
         raise ValueError(f"beløpet «{value}» kan ikke være negativt")
     return amount
+
+
+_THOUSANDS_WITH_DOTS = re.compile(r"\d{1,3}(\.\d{3})+")
 
 
 def parse_expenses(value: Any) -> dict[str, Decimal]:

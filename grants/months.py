@@ -46,9 +46,18 @@ def anniversary_months(start: date, end: date) -> int:
     if end < start:
         return 0
     n = (end.year - start.year) * 12 + (end.month - start.month) + 1
-    while n > 0 and start + relativedelta(months=n) - _ONE_DAY > end:
+    while n > 0 and _month_end(start, n) > end:
         n -= 1
     return n
+
+
+def _month_end(start: date, n: int) -> date:
+    """start + n months - 1 day; past the last representable date (an open-ended line written
+    31.12.9999) it is date.max, which is after any end."""
+    try:
+        return start + relativedelta(months=n) - _ONE_DAY
+    except (ValueError, OverflowError):
+        return date.max
 
 
 def calendar_month_count(start: date, end: date) -> int:
@@ -80,5 +89,5 @@ def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     to spare. Measured on the line's own dates, before clipping to the period.
     """
     n = anniversary_months(start, end)
-    covered_to = start + relativedelta(months=n) - _ONE_DAY if n else start - _ONE_DAY
+    covered_to = _month_end(start, n) if n else start - _ONE_DAY
     return n, end > covered_to

@@ -183,10 +183,6 @@ class RateTable(_Strict):
     def id(self) -> str:
         return self.period.id
 
-    @property
-    def is_official(self) -> bool:
-        return self.status == "official"
-
     def source(self, source_id: str) -> Source:
         for s in self.sources:
             if s.id == source_id:

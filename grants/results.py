@@ -104,7 +104,7 @@ class LineResult:
         """What the amount is: a fixed rate (model A), the maximum, or a refund of expenses."""
         if self.table.model == "A":
             return "fast sats"
-        if any(e.capped_by is not None for e in self.elements):
+        if any(e.cap == "expense" and e.capped_by is not None for e in self.elements):
             return "refusjon"
         return "maksimalt tilskudd"
 
@@ -254,6 +254,9 @@ def _input_json(line: LineInput) -> dict[str, Any]:
         "new_scheme": line.new_scheme,
         "agreement_signed": None if line.agreement_signed is None else line.agreement_signed.isoformat(),
         "centrality_class": line.centrality_class,
+        "first_gp_date": None if line.first_gp_date is None else line.first_gp_date.isoformat(),
+        "centrality_supplement_applied": None if line.centrality_supplement_applied is None else str(line.centrality_supplement_applied),
+        "expenses": {k: str(v) for k, v in line.expenses.items()},
     }
 
 

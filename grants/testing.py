@@ -31,7 +31,7 @@ smallest counter-example hypothesis shrinks to, as the line dict given to `Engin
 - no_month_paid_twice       lines across this period and its neighbours, computed without a
                             period: the parts never share a day and no calendar month repeats
 
-Needs hypothesis (the package's `test` extra).
+Runs on hypothesis, a dependency of the package (rates check is a user command).
 """
 from __future__ import annotations
 
@@ -45,14 +45,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-try:
-    import hypothesis
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings, strategies as st
-    from hypothesis.errors import Unsatisfiable
-except ImportError as exc:  # pragma: no cover - hypothesis is in the test extra
-    raise ImportError(
-        "grants.testing needs hypothesis; install the test extra: pip install 'alis-grants[test]'"
-    ) from exc
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings, strategies as st
+from hypothesis.errors import Unsatisfiable
 from dateutil.relativedelta import relativedelta
 
 from .centrality import CentralityRegistry

@@ -22,7 +22,8 @@ import pandas as pd
 
 from .domain import Status
 from .errors import RulesError
-from .facts import FACT_TYPES
+from .facts import FACT_TYPES, date_int
+from .overlaps import overlapping
 from .inputs import LineInput
 from .rates import RateTable
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
@@ -35,15 +36,31 @@ _SCALE_RATE = 100  # annual rates in hundredths of a krone
 _SCALE_SHARE = 100  # shares in hundredths of a percent
 _DENOMINATOR = 12 * 100 * _SCALE_RATE * _SCALE_SHARE  # months per year x percent x scales
 
-REQUIRED = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
 OPTIONAL_DEFAULTS = {"via_agency": False, "private_commercial": False, "new_scheme": True}
 OPTIONAL_DATES = ("agreement_signed", "first_gp_date")
 
 
 def _days(values: Any) -> np.ndarray:
-    """Dates (datetime64, Timestamp, date or ISO text) as int64 days since 1970-01-01; NaT -> min."""
-    arr = pd.to_datetime(pd.Series(values), errors="raise").to_numpy(dtype="datetime64[D]")
-    return arr.astype("int64")
+    """Dates (datetime64, Timestamp, date or ISO text) as int64 days since 1970-01-01. Text that
+    is not ISO (01.03.2022 could be read month first) is refused: parse it with grants.inputs."""
+    series = pd.Series(values)
+    if len(series) and isinstance(series.iloc[0], str):
+        series = pd.to_datetime(series, format="ISO8601")
+    return pd.to_datetime(series).to_numpy(dtype="datetime64[D]").astype("int64")
+
+
+def _check_canonical(frame: pd.DataFrame) -> None:
+    """The columns must hold canonical values (as frame_from_lines makes them), not the
+    spellings grants.inputs accepts: an alias here would silently match no rule."""
+    from .domain import GrantType, Role
+
+    for column, allowed in (("grant_type", {g.value for g in GrantType}), ("role", {r.value for r in Role})):
+        unknown = set(pd.unique(frame[column])) - allowed
+        if unknown:
+            raise ValueError(
+                f"column {column!r} has values {sorted(map(str, unknown))[:5]} that are not canonical; "
+                "build the frame with VectorEvaluator.frame_from_lines or grants.impact.frame_from_records"
+            )
 
 
 def _day_of(d: date) -> int:
@@ -185,6 +202,7 @@ class VectorEvaluator:
         if table.model != "A":
             raise ValueError(f"the vectorised path covers model A periods; {table.id} is model {table.model}")
         n = len(frame)
+        _check_canonical(frame)
         first, last = _day_of(table.period.first_day), _day_of(table.period.last_day)
         start = _days(frame["start"])
         end = _days(frame["end"])
@@ -211,7 +229,7 @@ class VectorEvaluator:
             "centrality_class": (cls, None),
         }
         for name, default in OPTIONAL_DEFAULTS.items():
-            values = frame[name].to_numpy(dtype=bool) if name in frame else np.full(n, default)
+            values = frame[name].fillna(default).to_numpy(dtype=bool) if name in frame else np.full(n, default)
             facts[name] = (values, None)
         for name in OPTIONAL_DATES:
             if name in frame:
@@ -228,7 +246,8 @@ class VectorEvaluator:
         rejected = ssb == 0
         reason = np.full(n, "", dtype=object)
         reason[rejected] = "ukjent kommunenummer"
-        overlap_rows = _overlapping_rows(frame["alis_id"].to_numpy(dtype=object), start, end, share_c)
+        overlap_rows = _overlapping_rows(frame["alis_id"].to_numpy(dtype=object), start, end, share_c,
+                                         self.engine.shared_days)
         if overlap_rows.size:
             rejected[overlap_rows] = True
             reason[overlap_rows] = "overlappende linjer over 100 %"
@@ -272,6 +291,8 @@ class VectorEvaluator:
         for r in rules:
             if r.kind == "exclude":
                 excluded |= masks[r.key]
+        if table.minimum_share_percent is not None:  # a rate-table field, as in Engine._price
+            excluded |= share_c < int(table.minimum_share_percent * _SCALE_SHARE)
         excluded &= ~rejected
         numerator = annual * share_c * months
         amount = (numerator + _DENOMINATOR // 2) // _DENOMINATOR
@@ -366,38 +387,21 @@ def _literal(fact: str, value: Any, dates_as: Any = None) -> Any:
     return value
 
 
-def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray) -> np.ndarray:
-    """Row indices of a doctor's lines that overlap in time with a summed share above 100 %.
-    Only doctors with several lines are swept (usually a few per cent of a batch)."""
-    ids_series = pd.Series(ids)
+def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray,
+                      shared_days: frozenset[date]) -> np.ndarray:
+    """Row indices of a doctor's lines that overlap in time with a summed share above 100 %
+    (grants.overlaps). Only doctors with several lines are swept (usually a few per cent)."""
     # 64-bit hashes find the candidates fast; a collision only sends a doctor through the exact
-    # sweep below, which groups by the ids themselves
+    # sweep, which groups by the ids themselves
     hashed = pd.Series(pd.util.hash_array(ids.astype(object), categorize=False))
     multi = np.flatnonzero(hashed.duplicated(keep=False).to_numpy())
     if multi.size == 0:
         return multi
-    flagged: set[int] = set()
-    for _, group in pd.Series(multi).groupby(ids_series.iloc[multi].to_numpy()):
-        rows = group.to_numpy()
-        events = sorted(
-            [(int(start[r]), 1, int(r)) for r in rows] + [(int(end[r]) + 1, 0, int(r)) for r in rows]
-        )
-        active: dict[int, int] = {}
-        total = 0
-        i = 0
-        while i < len(events):
-            day = events[i][0]
-            while i < len(events) and events[i][0] == day:
-                _, is_start, r = events[i]
-                if is_start:
-                    active[r] = int(share_c[r])
-                    total += active[r]
-                else:
-                    total -= active.pop(r)
-                i += 1
-            if total > 100 * _SCALE_SHARE:
-                flagged.update(active)
-    return np.array(sorted(flagged), dtype=np.int64)
+    to_date = lambda d: (_EPOCH + np.timedelta64(int(d), "D")).astype(object)
+    clashes = overlapping(
+        ((ids[r], int(r), to_date(start[r]), to_date(end[r]), int(share_c[r])) for r in multi), shared_days
+    )
+    return np.array(sorted(clashes), dtype=np.int64)
 
 
 def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
@@ -424,11 +428,11 @@ def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
     for rule in rulebook.rules:
         if rule.when is None:
             continue
-        valid = first_day >= _yyyymmdd(ratebook.get(rule.valid_from).period.first_day)
+        valid = first_day >= date_int(ratebook.get(rule.valid_from).period.first_day)
         if rule.valid_to is not None:
-            valid &= first_day <= _yyyymmdd(ratebook.get(rule.valid_to).period.first_day)
+            valid &= first_day <= date_int(ratebook.get(rule.valid_to).period.first_day)
         keys.append(rule.key)
-        masks.append(valid & _mask(rule.when, columns, dates_as=_yyyymmdd))
+        masks.append(valid & _mask(rule.when, columns, dates_as=date_int))
     bits = np.zeros(n, dtype=np.int64) if len(keys) < 63 else None
     if bits is None:  # pragma: no cover - more rules than fit in a machine word
         return [[k for k, m in zip(keys, masks) if m[i]] for i in range(n)]
@@ -436,7 +440,3 @@ def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
         bits |= m.astype(np.int64) << bit
     names = {int(c): [k for bit, k in enumerate(keys) if (int(c) >> bit) & 1] for c in np.unique(bits)}
     return [names[int(c)] for c in bits]
-
-
-def _yyyymmdd(d: date) -> int:
-    return d.year * 10000 + d.month * 100 + d.day

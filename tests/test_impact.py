@@ -74,3 +74,18 @@ def test_cli_impact_with_a_broken_table_names_file_and_key(capsys, tmp_path):
     assert main(["impact", str(out), "--base", "2023", "--new", str(path)]) == 2
     err = capsys.readouterr().err
     assert "NY.yaml" in err and "fastelege" in err
+
+
+def test_impact_warns_when_the_new_table_fails_the_rate_checks(engine, portfolio, tmp_path):
+    path = _table(tmp_path, "class_6: {amount: 380000", "class_6: {amount: 280000")
+    frame, _ = frame_from_records(portfolio, engine)
+    report = impact(frame, "2023", path, engine=engine)
+    assert report.check_failures and "ADVARSEL" in report.text()
+
+
+def test_no_change_prints_no_zero_tables(engine, portfolio, tmp_path):
+    same = tmp_path / "NY.yaml"
+    shutil.copy(REPO / "rates" / "2023.yaml", same)
+    frame, _ = frame_from_records(portfolio, engine)
+    text = impact(frame, "2023", same, engine=engine).text()
+    assert "INGEN ENDRING" in text and "Per rolle" not in text

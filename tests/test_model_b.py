@@ -191,3 +191,17 @@ def test_a_new_model_b_period_is_a_data_only_change(tmp_path):
     (r,) = result.lines
     assert r.table.model == "B" and [e.element for e in r.elements] == ["veiledning"]
     assert r.amount_nok == to_kroner(Decimal(1400) * Decimal("1.15") * Decimal("57.75"))  # 92977.5 -> 92978
+
+
+def test_expenses_and_applications_that_cannot_apply_are_named():
+    r = _b(line(start="2025-06-01", end="2026-05-31", first_gp_date="2025-01-01",
+                utgift_produktivitet="1000", sentralitetstillegg_sokt="50000"))
+    notes = " ".join(r.notes)
+    assert "produktivitet brukes ikke" in notes  # no expense cap on that element
+    assert "søkt sentralitetstillegg brukes ikke" in notes  # Oslo is class 1
+
+
+def test_a_refund_line_names_the_elements_left_at_their_maximum():
+    r = _b(line(start="2025-06-01", end="2026-05-31", utgift_veiledning="10000"))
+    assert r.basis == "refusjon"
+    assert any("praksiskompensasjon, laeringsaktiviteter" in n and "maksimum" in n for n in r.notes)

@@ -1,0 +1,57 @@
+"""Lines of one doctor that overlap in time with a summed share above 100 % (DOMAIN.md §4).
+
+One sweep serves the durable_rules path and the vectorised one. A day two consecutive grant
+periods share (2022 and 2023 share 2022-10-01) is counted in the later period only, so a line
+that ends on it does not overlap a line that starts on it: applications that follow the
+published periods are not rejected.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Hashable, Iterable
+
+_DAY = timedelta(days=1)
+
+
+def shared_boundary_days(periods: Iterable[tuple[date, date]]) -> frozenset[date]:
+    """The days that are both the last day of one period and the first day of the next."""
+    spans = sorted(periods)
+    return frozenset(a_last for (_, a_last), (b_first, _) in zip(spans, spans[1:]) if a_last == b_first)
+
+
+def overlapping(
+    lines: Iterable[tuple[Hashable, int, date, date, int]], shared_days: frozenset[date] = frozenset()
+) -> dict[int, set[int]]:
+    """For (doctor, row, start, end, share in hundredths of a percent) tuples: each row whose
+    line overlaps others of the same doctor while the shares sum above 100 %, with those rows."""
+    by_doctor: dict[Hashable, list[tuple[int, date, date, int]]] = {}
+    for doctor, row, start, end, share in lines:
+        by_doctor.setdefault(doctor, []).append((row, start, end, share))
+    clashes: dict[int, set[int]] = {}
+    for rows in by_doctor.values():
+        if len(rows) < 2:
+            continue
+        events = []
+        for row, start, end, share in rows:
+            if end in shared_days and end > start:
+                end -= _DAY  # the shared day belongs to the later period
+            events.append((start, 1, row, share))
+            events.append((end + _DAY if end < date.max else date.max, 0, row, share))
+        events.sort(key=lambda e: (e[0], e[1]))
+        active: dict[int, int] = {}
+        total = 0
+        i = 0
+        while i < len(events):
+            day = events[i][0]
+            while i < len(events) and events[i][0] == day:
+                _, is_start, row, share = events[i]
+                if is_start:
+                    active[row] = share
+                    total += share
+                else:
+                    total -= active.pop(row)
+                i += 1
+            if total > 100 * 100:
+                for row in active:
+                    clashes.setdefault(row, set()).update(r for r in active if r != row)
+    return clashes
