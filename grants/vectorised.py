@@ -49,22 +49,9 @@ def _days(values: Any) -> np.ndarray:
     return pd.to_datetime(series).to_numpy(dtype="datetime64[D]").astype("int64")
 
 
-def _check_canonical(frame: pd.DataFrame) -> None:
-    """The columns must hold canonical values (as frame_from_lines makes them), not the
-    spellings grants.inputs accepts: an alias here would silently match no rule."""
-    from .domain import GrantType, Role
-
-    for column, allowed in (("grant_type", {g.value for g in GrantType}), ("role", {r.value for r in Role})):
-        unknown = set(pd.unique(frame[column])) - allowed
-        if unknown:
-            raise ValueError(
-                f"column {column!r} has values {sorted(map(str, unknown))[:5]} that are not canonical; "
-                "build the frame with VectorEvaluator.frame_from_lines or grants.impact.frame_from_records"
-            )
-
-
 def _day_of(d: date) -> int:
     return int((np.datetime64(d, "D") - _EPOCH).astype("int64"))
+
 
 
 def _shares_in_hundredths(values: Any) -> np.ndarray:
@@ -80,6 +67,38 @@ def _shares_in_hundredths(values: Any) -> np.ndarray:
     if not np.all(np.abs(f - r) < 1e-6):
         raise ValueError("the vectorised path takes shares with at most two decimals")
     return r.astype(np.int64)
+
+
+
+def _line_months(facts: "_Facts") -> tuple[np.ndarray, np.ndarray]:
+    key = "_line_month_count"
+    hit = facts._cache.get(key)
+    if hit is None:
+        hit = anniversary_month_count(facts["line_start"][0], facts["line_end"][0])
+        facts._cache[key] = hit  # type: ignore[assignment]
+    return hit  # type: ignore[return-value]
+
+
+_LINE_MONTH_FACTS = {
+    # the unclipped line's anniversary months, for the vikar rule: only computed for the rows a
+    # rule's earlier tests leave (role = fastlegevikar), not for every line
+    "line_whole_months": lambda f: (_line_months(f)[0], None),
+    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
+}
+
+
+def _check_canonical(coded: dict[str, "_Coded"]) -> None:
+    """The text columns must hold canonical values (as frame_from_lines makes them), not the
+    spellings grants.inputs accepts: an alias here would silently match no rule."""
+    from .domain import GrantType, Role
+
+    for column, allowed in (("grant_type", {g.value for g in GrantType}), ("role", {r.value for r in Role})):
+        unknown = set(coded[column].distinct) - allowed
+        if unknown:
+            raise ValueError(
+                f"column {column!r} has values {sorted(map(str, unknown))[:5]} that are not canonical; "
+                "build the frame with VectorEvaluator.frame_from_lines or grants.impact.frame_from_records"
+            )
 
 
 def calendar_month_count(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -202,7 +221,8 @@ class VectorEvaluator:
         if table.model != "A":
             raise ValueError(f"the vectorised path covers model A periods; {table.id} is model {table.model}")
         n = len(frame)
-        _check_canonical(frame)
+        coded = {c: _Coded(frame[c].to_numpy(dtype=object)) for c in ("grant_type", "role")}
+        _check_canonical(coded)
         first, last = _day_of(table.period.first_day), _day_of(table.period.last_day)
         start = _days(frame["start"])
         end = _days(frame["end"])
@@ -215,17 +235,14 @@ class VectorEvaluator:
         cls = np.where(override > 0, override, ssb)
         part_start = np.maximum(start, first)
         part_end = np.minimum(end, last)
-        line_months, line_extra = anniversary_month_count(start, end)
-        facts: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        facts: dict[str, tuple[Any, np.ndarray | None]] = {
             "period_first_day": (np.full(n, first), None),
             "part_start": (part_start, None),
             "part_end": (part_end, None),
             "line_start": (start, None),
             "line_end": (end, None),
-            "line_whole_months": (line_months, None),
-            "line_has_extra_days": (line_extra, None),
-            "grant_type": (_Coded(frame["grant_type"].to_numpy(dtype=object)), None),
-            "role": (_Coded(frame["role"].to_numpy(dtype=object)), None),
+            "grant_type": (coded["grant_type"], None),
+            "role": (coded["role"], None),
             "centrality_class": (cls, None),
         }
         for name, default in OPTIONAL_DEFAULTS.items():
@@ -241,7 +258,8 @@ class VectorEvaluator:
                 facts[name] = (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
 
         rules = [r for r in self.engine.rulebook.valid_in(table.id) if r.when is not None]
-        masks = {r.key: _mask(r.when, facts) for r in rules}
+        fact_view = _Facts(facts, _LINE_MONTH_FACTS)
+        masks = {r.key: _mask(r.when, fact_view) for r in rules}
 
         rejected = ssb == 0
         reason = np.full(n, "", dtype=object)
@@ -254,15 +272,18 @@ class VectorEvaluator:
 
         chosen: dict[str, np.ndarray] = {}
         for kind in MODEL_REQUIREMENTS["A"]["exactly_one"]:
-            of_kind = [r for r in rules if r.kind == kind]
-            stack = np.array([masks[r.key] for r in of_kind]) if of_kind else np.zeros((0, n), bool)
-            count = stack.sum(axis=0)
+            count = np.zeros(n, dtype=np.int8)
+            which = np.full(n, -1, dtype=np.int64)
+            for i, r in enumerate(r for r in rules if r.kind == kind):
+                m = masks[r.key]
+                count += m
+                which[m] = i
             if np.any((count > 1) & ~rejected):
                 raise RulesError(f"an overlap in the dated rules of kind {kind} in period {table.id}")
             gap = (count == 0) & ~rejected
             rejected |= gap
             reason[gap] = f"ingen regel av typen {kind}"
-            chosen[kind] = np.where(count == 1, stack.argmax(axis=0) if len(of_kind) else 0, -1)
+            chosen[kind] = which
 
         counted_start = part_start
         for r in rules:
@@ -322,13 +343,21 @@ class VectorEvaluator:
         return VectorResult(table.id, table.status, out)
 
 
-def _mask(cond: dict[str, Any], facts: dict[str, tuple[Any, np.ndarray | None]], dates_as: Any = None) -> np.ndarray:
+def _mask(cond: dict[str, Any], facts: "_Facts", dates_as: Any = None) -> np.ndarray:
     """A rule condition (the YAML data language) as a boolean mask, with durable_rules' meaning:
     a test on a fact that is absent is false. Date literals become day numbers, or whatever
     `dates_as` makes of them (YYYYMMDD integers for fact dicts)."""
     if "all" in cond:
-        out = _mask(cond["all"][0], facts, dates_as)
-        for c in cond["all"][1:]:
+        items = cond["all"]
+        out = _mask(items[0], facts, dates_as)
+        for i, c in enumerate(items[1:], start=1):
+            rows = np.flatnonzero(out)
+            if len(rows) * 4 < len(out):  # few rows left: test the rest on those rows only
+                final = np.zeros(len(out), dtype=bool)
+                if len(rows):
+                    rest = items[i:]
+                    final[rows] = _mask({"all": rest} if len(rest) > 1 else rest[0], facts.subset(rows), dates_as)
+                return final
             out = out & _mask(c, facts, dates_as)
         return out
     if "any" in cond:
@@ -365,14 +394,55 @@ def _mask(cond: dict[str, Any], facts: dict[str, tuple[Any, np.ndarray | None]],
     return present & np.asarray(result, dtype=bool)
 
 
+class _Facts:
+    """Fact columns by name: given ones, derived ones computed on first use, and views on a
+    subset of rows (so a rule's later tests run only on the rows its first tests let through)."""
+
+    def __init__(self, given: dict[str, tuple[Any, np.ndarray | None]],
+                 derived: dict[str, Any] | None = None, parent: "_Facts | None" = None,
+                 rows: np.ndarray | None = None):
+        self._given = given
+        self._derived = derived or {}
+        self._parent = parent
+        self._rows = rows
+        self._cache: dict[str, tuple[Any, np.ndarray | None]] = {}
+
+    def __getitem__(self, name: str) -> tuple[Any, np.ndarray | None]:
+        hit = self._cache.get(name)
+        if hit is None:
+            if name in self._derived:
+                hit = self._derived[name](self)
+            elif self._parent is not None:
+                values, exists = self._parent[name]
+                rows = self._rows
+                hit = (values.take(rows) if isinstance(values, _Coded) else values[rows],
+                       None if exists is None else exists[rows])
+            else:
+                hit = self._given[name]
+            self._cache[name] = hit
+        return hit
+
+    def subset(self, rows: np.ndarray) -> "_Facts":
+        return _Facts({}, self._derived, self, rows)
+
+
 class _Coded:
     """A text column as integer codes, so rule tests compare integers."""
 
-    def __init__(self, values: np.ndarray):
+    def __init__(self, values: np.ndarray, codes: np.ndarray | None = None, index: dict | None = None):
         self.values = values
-        codes, uniques = pd.factorize(values)
+        if codes is None:
+            codes, uniques = pd.factorize(values)
+            index = {v: i for i, v in enumerate(uniques)}
         self.codes = codes
-        self._index = {v: i for i, v in enumerate(uniques)}
+        self._index = index or {}
+
+    @property
+    def distinct(self) -> list[Any]:
+        return list(self._index)
+
+    def take(self, rows: np.ndarray) -> "_Coded":
+        return _Coded(self.values[rows], self.codes[rows], self._index)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -422,6 +492,7 @@ def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
             values = np.fromiter((int(v) if v is not None else 0 for v in raw), dtype=np.int64, count=n)
             columns[name] = (values, None if exists.all() else exists)
     ratebook = rulebook.ratebook
+    fact_view = _Facts(columns)
     keys: list[str] = []
     masks: list[np.ndarray] = []
     first_day = columns["period_first_day"][0]
@@ -432,7 +503,7 @@ def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
         if rule.valid_to is not None:
             valid &= first_day <= date_int(ratebook.get(rule.valid_to).period.first_day)
         keys.append(rule.key)
-        masks.append(valid & _mask(rule.when, columns, dates_as=date_int))
+        masks.append(valid & _mask(rule.when, fact_view, dates_as=date_int))
     bits = np.zeros(n, dtype=np.int64) if len(keys) < 63 else None
     if bits is None:  # pragma: no cover - more rules than fit in a machine word
         return [[k for k, m in zip(keys, masks) if m[i]] for i in range(n)]
