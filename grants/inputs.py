@@ -111,23 +111,41 @@ def parse_bool(value: Any) -> bool:
     raise ValueError(f"«{value}» er ikke ja eller nei")
 
 
-def parse_share(value: Any) -> Decimal:
+def _number(value: Any, clean_text: Any, not_a_number: str) -> Decimal:
+    """A cell as an exact, finite Decimal: numbers as they are (a float by its shortest repr;
+    float() first, since numpy floats repr as np.float64(...)), text after `clean_text`."""
     if isinstance(value, bool):
-        raise ValueError(f"«{value}» er ikke en prosent")
-    if isinstance(value, Decimal):
-        share = value
-    elif isinstance(value, int):
-        share = Decimal(value)
+        raise ValueError(not_a_number)
+    if isinstance(value, (int, Decimal)):
+        number = Decimal(value)
     elif isinstance(value, float):
-        share = Decimal(repr(float(value)))  # float(): numpy floats repr as np.float64(...)
+        number = Decimal(repr(float(value)))  # an input cell, not money arithmetic
     else:
-        text = str(value).strip().replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
         try:
-            share = Decimal(text)
+            number = Decimal(clean_text(str(value)))
         except InvalidOperation:
-            raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)") from None
-    if not share.is_finite():
-        raise ValueError(f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)")
+            raise ValueError(not_a_number) from None
+    if not number.is_finite():
+        raise ValueError(not_a_number)
+    return number
+
+
+def _share_text(text: str) -> str:
+    return text.strip().replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+
+
+def _amount_text(text: str) -> str:
+    text = text.strip().lower().replace("\u00a0", "").replace(" ", "")
+    text = text.removeprefix("kr").removesuffix("kr").removesuffix(",-").removesuffix(".-")
+    if "," in text:  # Norwegian: 12.500,50 -> 12500.50
+        return text.replace(".", "").replace(",", ".")
+    if _THOUSANDS_WITH_DOTS.fullmatch(text):  # 12.500 -> 12500
+        return text.replace(".", "")
+    return text
+
+
+def parse_share(value: Any) -> Decimal:
+    share = _number(value, _share_text, f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)")
     if share <= 0 or share > 100:
         raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
     if share <= 1:
@@ -139,26 +157,8 @@ def parse_share(value: Any) -> Decimal:
 
 
 def parse_amount(value: Any) -> Decimal:
-    """A non-negative amount in kroner: 12500, "12 500", "12 500,50", "kr 12 500"."""
-    if isinstance(value, bool):
-        raise ValueError(f"«{value}» er ikke et beløp")
-    if isinstance(value, (int, Decimal)):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(float(value)))
-    else:
-        text = str(value).strip().lower().replace("\u00a0", "").replace(" ", "")
-        text = text.removeprefix("kr").removesuffix("kr").removesuffix(",-").removesuffix(".-")
-        if "," in text:  # Norwegian: 12.500,50 -> 12500.50
-            text = text.replace(".", "").replace(",", ".")
-        elif _THOUSANDS_WITH_DOTS.fullmatch(text):  # 12.500 -> 12500
-            text = text.replace(".", "")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"«{value}» er ikke et beløp i kroner") from None
-    if not amount.is_finite():
-        raise ValueError(f"«{value}» er ikke et beløp i kroner")
+    """A non-negative amount in kroner: 12500, "12 500", "12 500,50", "kr 12.500,-"."""
+    amount = _number(value, _amount_text, f"«{value}» er ikke et beløp i kroner")
     if amount < 0:
         raise ValueError(f"beløpet «{value}» kan ikke være negativt")
     return amount
