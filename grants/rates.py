@@ -23,7 +23,7 @@ from .yaml_loader import load_yaml
 
 def _no_text(value: Any) -> Any:
     if isinstance(value, (str, bool)):
-        raise ValueError(f"must be a number, not {value!r}")
+        raise ValueError(f"må være et tall, ikke {value!r} (skriv 300000, uten mellomrom)")
     if isinstance(value, float):
         return Decimal(repr(value))
     return value
@@ -54,7 +54,7 @@ class PeriodInfo(_Strict):
     def _days_in_order(self) -> "PeriodInfo":
         if self.last_day < self.first_day:
             raise ValueError(
-                f"last_day {self.last_day} is before first_day {self.first_day}"
+                f"last_day {self.last_day} er før first_day {self.first_day}"
             )
         return self
 
@@ -98,9 +98,9 @@ class Element(_Strict):
     @model_validator(mode="after")
     def _one_shape(self) -> "Element":
         if (self.annual_maximum is None) == (self.share_of is None):
-            raise ValueError("give either annual_maximum or share_of (with share)")
+            raise ValueError("oppgi enten annual_maximum eller share_of (med share)")
         if (self.share_of is None) != (self.share is None):
-            raise ValueError("share_of and share go together")
+            raise ValueError("share_of og share hører sammen")
         return self
 
 
@@ -126,18 +126,18 @@ class RateTable(_Strict):
     def _complete_and_sourced(self) -> "RateTable":
         ids = {s.id for s in self.sources}
         if self.period.source not in ids:
-            raise ValueError(f"period.source: unknown source id {self.period.source!r}")
+            raise ValueError(f"period.source: ukjent kilde-id {self.period.source!r}")
         if self.model == "A":
             if self.annual_rates is None:
-                raise ValueError("annual_rates: a model A table needs annual_rates")
+                raise ValueError("annual_rates: en modell A-tabell må ha annual_rates")
             if self.parameters is not None or self.elements is not None:
-                raise ValueError("parameters/elements: only model B tables have elements")
+                raise ValueError("parameters/elements: bare modell B-tabeller har elementer")
             self._check_annual_rates(ids)
         else:
             if self.annual_rates is not None:
-                raise ValueError("annual_rates: a model B table has parameters and elements instead")
+                raise ValueError("annual_rates: en modell B-tabell har parameters og elements i stedet")
             if not self.parameters or not self.elements:
-                raise ValueError("elements: a model B table needs parameters and elements")
+                raise ValueError("elements: en modell B-tabell må ha parameters og elements")
             self._check_elements(ids)
         return self
 
@@ -146,38 +146,38 @@ class RateTable(_Strict):
         elements = self.elements or {}
         for name, p in params.items():
             if p.source not in ids:
-                raise ValueError(f"parameters.{name}.source: unknown source id {p.source!r}")
+                raise ValueError(f"parameters.{name}.source: ukjent kilde-id {p.source!r}")
         for name, e in elements.items():
             where = f"elements.{name}"
             for ref in (e.annual_maximum or []) + [x for x in (e.share, e.window_months) if x]:
                 if ref not in params:
-                    raise ValueError(f"{where}: unknown parameter {ref!r} (known: {', '.join(sorted(params))})")
+                    raise ValueError(f"{where}: ukjent parameter {ref!r} (kjente: {', '.join(sorted(params))})")
             for ref in e.share_of or []:
                 if ref not in elements:
-                    raise ValueError(f"{where}.share_of: unknown element {ref!r}")
+                    raise ValueError(f"{where}.share_of: ukjent element {ref!r}")
                 if elements[ref].share_of is not None:
-                    raise ValueError(f"{where}.share_of: {ref!r} is itself a share of other elements")
+                    raise ValueError(f"{where}.share_of: {ref!r} er selv en andel av andre elementer")
             if e.window_months and e.share_of:
-                raise ValueError(f"{where}: a share of other elements has no window")
+                raise ValueError(f"{where}: en andel av andre elementer har ikke vindu")
 
     def _check_annual_rates(self, ids: set[str]) -> None:
         assert self.annual_rates is not None
         allowed_roles = {r.value for r in Role} | {"any"}
         for grant_type, roles in self.annual_rates.items():
             if not roles:
-                raise ValueError(f"annual_rates.{grant_type}: no roles")
+                raise ValueError(f"annual_rates.{grant_type}: ingen roller")
             for role, groups in roles.items():
                 where = f"annual_rates.{grant_type}.{role}"
                 if role not in allowed_roles:
                     raise ValueError(
-                        f"{where}: unknown role {role!r} (expected one of {sorted(allowed_roles)})"
+                        f"{where}: ukjent rolle {role!r} (gyldige: {', '.join(sorted(allowed_roles))})"
                     )
                 for group in CentralityGroup:
                     if group not in groups:
-                        raise ValueError(f"{where}.{group}: missing centrality group")
+                        raise ValueError(f"{where}.{group}: mangler sentralitetsgruppe")
                 for group, amount in groups.items():
                     if amount.source not in ids:
-                        raise ValueError(f"{where}.{group}.source: unknown source id {amount.source!r}")
+                        raise ValueError(f"{where}.{group}.source: ukjent kilde-id {amount.source!r}")
 
     @property
     def id(self) -> str:
@@ -221,12 +221,39 @@ class RateTable(_Strict):
         return value
 
 
+_PYDANTIC_NB = {
+    "missing": "mangler",
+    "extra_forbidden": "ukjent nøkkel (skrivefeil?)",
+    "literal_error": "ugyldig verdi",
+    "date_from_datetime_parsing": "er ikke en dato (skriv 2025-06-01)",
+    "date_parsing": "er ikke en dato (skriv 2025-06-01)",
+    "date_type": "er ikke en dato (skriv 2025-06-01)",
+    "decimal_parsing": "er ikke et tall",
+    "decimal_type": "er ikke et tall",
+    "greater_than_equal": "kan ikke være negativt",
+    "greater_than": "må være større",
+    "less_than_equal": "er for stort",
+    "string_type": "må være tekst",
+    "list_type": "må være en liste",
+    "dict_type": "må være nøkler med verdier",
+    "too_short": "kan ikke være tom",
+    "enum": "ugyldig verdi",
+}
+
+
 def describe_errors(exc: ValidationError) -> str:
-    """pydantic's errors as 'key.path: problem', without its 'Value error,' prefixes."""
+    """pydantic's errors as 'key.path: problem' in bokmål, without its 'Value error,' prefixes."""
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        else:
+            msg = _PYDANTIC_NB.get(err["type"], str(err["msg"]))
+            if err["type"] in ("literal_error", "enum") and "expected" in err.get("ctx", {}):
+                msg += f" (gyldige: {str(err['ctx']['expected']).replace(' or ', ' eller ')})"
+            if "input" in err and not isinstance(err["input"], (dict, list)) and err["type"] != "missing":
+                msg += f": {err['input']!r}"
         problems.append(f"{where}: {msg}" if where else msg)
     return "; ".join(problems)
 
@@ -237,9 +264,9 @@ def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
     try:
         raw = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise RateTableError(f"{path}: cannot read rate table: {exc}") from None
+        raise RateTableError(f"{path}: kan ikke lese satstabellen: {exc}") from None
     if not isinstance(raw, dict):
-        raise RateTableError(f"{path}: a rate table must be a mapping of keys, got {type(raw).__name__}")
+        raise RateTableError(f"{path}: en satstabell må være nøkler med verdier (YAML-mapping), ikke {type(raw).__name__}")
     raw = dict(raw, file=str(path))
     try:
         table = RateTable.model_validate(raw)
@@ -247,7 +274,7 @@ def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
         raise RateTableError(f"{path}: {describe_errors(exc)}") from None
     if check_name and path.stem != table.period.id:
         raise RateTableError(
-            f"{path}: period.id {table.period.id!r} does not match the file name {path.stem!r}"
+            f"{path}: period.id {table.period.id!r} stemmer ikke med filnavnet {path.stem!r}"
         )
     return table
 
@@ -259,13 +286,13 @@ class RateBook:
         self.tables = sorted(tables, key=lambda t: (t.period.first_day, t.period.last_day))
         self._by_id = {t.id: t for t in self.tables}
         if len(self._by_id) != len(self.tables):
-            raise RateTableError("two rate tables have the same period id")
+            raise RateTableError("to satstabeller har samme period.id")
         for before, after in zip(self.tables, self.tables[1:]):
             if after.period.first_day < before.period.last_day:
                 raise RateTableError(
-                    f"{after.file} and {before.file}: period {after.id} starts {after.period.first_day}, "
-                    f"before period {before.id} ends {before.period.last_day}; periods may share at most "
-                    "their boundary day (period.first_day / period.last_day)"
+                    f"{after.file} og {before.file}: perioden {after.id} starter {after.period.first_day}, "
+                    f"før perioden {before.id} slutter {before.period.last_day}; perioder kan bare dele "
+                    "grensedagen (period.first_day / period.last_day)"
                 )
 
     @classmethod
@@ -273,7 +300,7 @@ class RateBook:
         folder = folder or data_dir("rates")
         files = sorted(folder.glob("*.yaml"))
         if not files:
-            raise RateTableError(f"{folder}: no rate tables (*.yaml) found")
+            raise RateTableError(f"{folder}: fant ingen satstabeller (*.yaml)")
         return cls([load_rate_table(f) for f in files])
 
     @property

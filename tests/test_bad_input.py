@@ -491,9 +491,9 @@ def test_unbroken_copy_of_rates_loads(rates_copy):
 BROKEN_RATES = [
     # (id, old text, new text, fragments the message must contain besides the file name)
     ("typo in role", "    introduksjonslege:\n", "    introduksjonlege:\n",
-     ["annual_rates.alis_avtale.introduksjonlege", "unknown role"]),
+     ["annual_rates.alis_avtale.introduksjonlege", "ukjent rolle"]),
     ("missing class_6", "      class_6: {amount: 320000, source: domain-illustrative}\n", "",
-     ["annual_rates.alis_avtale.introduksjonslege.class_6", "missing"]),
+     ["annual_rates.alis_avtale.introduksjonslege.class_6", "mangler"]),
     ("amount as text", "amount: 300000", 'amount: "300 000"',
      ["annual_rates.alis_avtale.fastlege.class_1_5.amount", "300 000"]),
     ("amount with a space, unquoted", "amount: 300000", "amount: 300 000",
@@ -537,7 +537,7 @@ def test_rate_tables_whose_periods_overlap_are_rejected(rates_copy):
 
 
 def test_empty_rates_folder_is_an_error(tmp_path):
-    with pytest.raises(RateTableError, match="no rate tables"):
+    with pytest.raises(RateTableError, match="fant ingen satstabeller"):
         RateBook.load(tmp_path)
 
 
