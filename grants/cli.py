@@ -239,7 +239,7 @@ def _rates(args: argparse.Namespace) -> int:
             print("  Parametere:")
             for name, p in (t.parameters or {}).items():
                 value = f"{p.value.normalize():f}".replace(".", ",")
-                print(f"    {name:<32} {value:>10}   kilde: {t.source(p.source).title}")
+                print(f"    {name:<32} {value:>10}   {p.title_nb or ''}; kilde: {t.source(p.source).title}")
             print("  Elementer (årlig maksimum ved 100 % stilling):")
             for name, e in (t.elements or {}).items():
                 if e.annual_maximum:

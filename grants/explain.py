@@ -149,7 +149,8 @@ def _explain_elements(result: LineResult) -> list[str]:
         out.append(f"  • {spec.title_nb} [{e.element}]")
         if e.annual_maximum is not None:
             factors = " × ".join(
-                f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({p})" for p in spec.annual_maximum or []
+                f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({t.parameter(p).title_nb or p})"
+                for p in spec.annual_maximum or []
             )
             out.append(f"      årlig maksimum = {factors} = {_money(e.annual_maximum)}")
             if e.window is not None:

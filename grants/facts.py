@@ -29,3 +29,23 @@ FACT_TYPES: dict[str, type] = {
 def date_int(d: date) -> int:
     """A date as the integer YYYYMMDD, the form the rule engine compares."""
     return d.year * 10000 + d.month * 100 + d.day
+
+
+FACT_NB: dict[str, str] = {
+    "period_first_day": "periodens første dag",
+    "part_start": "start i perioden",
+    "part_end": "slutt i perioden",
+    "line_start": "linjens startdato",
+    "line_end": "linjens sluttdato",
+    "line_whole_months": "hele måneder på linjen (fra startdato)",
+    "line_has_extra_days": "dager utover de hele månedene",
+    "grant_type": "tilskuddstype",
+    "role": "rolle",
+    "centrality_class": "sentralitetsklasse",
+    "via_agency": "via vikarbyrå",
+    "private_commercial": "privat kommersiell aktør",
+    "new_scheme": "ny spesialistordning",
+    "agreement_signed": "ALIS-avtalen signert",
+    "first_gp_date": "første dag som fastlege/vikar",
+}
+"""The facts in plain bokmål, for explanations of rule conditions."""

@@ -75,6 +75,7 @@ class Parameter(_Strict):
 
     value: Money
     source: str
+    title_nb: str | None = None
     note: str | None = None
 
 

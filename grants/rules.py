@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .errors import RulesError
-from .facts import FACT_TYPES, date_int
+from .facts import FACT_NB, FACT_TYPES, date_int
 from .formulas import FORMULAS
 from .paths import data_dir
 from .yaml_loader import load_yaml
@@ -166,11 +166,11 @@ def describe_condition(cond: dict[str, Any] | None) -> str:
         return "(" + " og ".join(describe_condition(c) for c in cond["all"]) + ")"
     if "any" in cond:
         return "(" + " eller ".join(describe_condition(c) for c in cond["any"]) + ")"
-    name = cond["fact"]
+    name = FACT_NB.get(cond["fact"], cond["fact"])
     (op,) = set(cond) - {"fact"}
     value = cond[op]
     if isinstance(value, dict):
-        value = value["fact"]
+        value = FACT_NB.get(value["fact"], value["fact"])
     if op == "exists":
         return f"{name} er oppgitt" if value else f"{name} mangler"
     if op == "in":

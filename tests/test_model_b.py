@@ -183,7 +183,7 @@ def test_a_new_model_b_period_is_a_data_only_change(tmp_path):
     text = (text.replace('id: "2025-26"', 'id: "2026-27"')
                 .replace("first_day: 2025-06-01", "first_day: 2026-06-01")
                 .replace("last_day: 2026-05-31", "last_day: 2027-05-31")
-                .replace("hourly_rate: {value: 1375", "hourly_rate: {value: 1400"))
+                .replace("value: 1375,", "value: 1400,"))
     (rates / "2026-27.yaml").write_text(text, encoding="utf-8")
     book = RateBook.load(rates)
     engine = Engine(book, RuleBook.load(book))
