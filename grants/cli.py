@@ -21,6 +21,35 @@ from .writers import write_result
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 
+_ARGPARSE_NB = {
+    "usage: ": "bruk: ",
+    "options": "valg",
+    "positional arguments": "argumenter",
+    "show this help message and exit": "vis denne hjelpen og avslutt",
+    "the following arguments are required: %s": "disse argumentene mangler: %s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: feil: %(message)s\n",
+    "invalid choice: %(value)r (choose from %(choices)s)": "ugyldig valg: %(value)r (velg blant %(choices)s)",
+    "unrecognized arguments: %s": "ukjente argumenter: %s",
+    "expected one argument": "mangler verdi",
+    "invalid %(type)s value: %(value)r": "ugyldig verdi: %(value)r",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s: %(message)s",
+}
+
+
+def _bokmal_argparse() -> None:
+    """argparse's own words (usage, options, errors) in bokmål: it looks them up through
+    gettext at call time, so a lookup table is all it takes."""
+    original = argparse._  # type: ignore[attr-defined]
+    if getattr(original, "bokmal", False):
+        return
+
+    def translate(text: str) -> str:
+        return _ARGPARSE_NB.get(text, original(text))
+
+    translate.bokmal = True  # type: ignore[attr-defined]
+    argparse._ = translate  # type: ignore[attr-defined]
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="alis-grant",
@@ -80,6 +109,7 @@ def _check_output(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _bokmal_argparse()
     args = _parser().parse_args(argv)
     try:
         if args.command == "compute":
