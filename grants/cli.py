@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="alis-grant",
         description="Beregn tilskudd fra Nasjonal ALIS og veiledning per linje, lege og kommune.",
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="KOMMANDO",
+                           title="kommandoer")
     c = sub.add_parser("compute", help="beregn tilskudd for en CSV-fil med leger")
     c.add_argument("input", help="CSV-fil (komma eller semikolon, UTF-8)")
     c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
@@ -68,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
     r = sub.add_parser("rates", help="vis satstabellene")
-    rsub = r.add_subparsers(dest="rates_command", required=True)
+    rsub = r.add_subparsers(dest="rates_command", required=True, metavar="{list,show,check}")
     rsub.add_parser("list", help="list periodene og satstabellenes status")
     show = rsub.add_parser("show", help="vis én periodes satser og regler")
     show.add_argument("period", nargs="?", help="periode (standard: alle)")
