@@ -112,14 +112,15 @@ def parse_bool(value: Any) -> bool:
 
 
 def _number(value: Any, clean_text: Any, not_a_number: str) -> Decimal:
-    """A cell as an exact, finite Decimal: numbers as they are (a float by its shortest repr;
-    float() first, since numpy floats repr as np.float64(...)), text after `clean_text`."""
+    """A cell as an exact, finite Decimal: numbers as they are (a spreadsheet's binary number
+    by its shortest decimal text, which str() gives for Python and numpy alike), text after
+    `clean_text`. No arithmetic happens on the binary number."""
     if isinstance(value, bool):
         raise ValueError(not_a_number)
     if isinstance(value, (int, Decimal)):
         number = Decimal(value)
     elif isinstance(value, float):
-        number = Decimal(repr(float(value)))  # an input cell, not money arithmetic
+        number = Decimal(str(value))
     else:
         try:
             number = Decimal(clean_text(str(value)))
