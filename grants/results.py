@@ -278,6 +278,14 @@ class GrantResult:
     ignored_columns: tuple[str, ...] = ()
     _tables: dict[str, "RateTable"] = field(default_factory=dict)
     evaluator: str = "durable_rules"  # or "vectorised": which implementation ran the rules
+    passthrough: dict[str, list[str | None]] = field(default_factory=dict)
+    """The officer's own columns (name, comment, case number ...), carried unchanged beside their
+    row: output column name -> the value of each data row (index row - 1). A name that clashes
+    with an output column gets the suffix " (inndata)"."""
+    file_positions: list[int] | None = None
+    """Where each data row stood in the file (index row - 1): the CSV line or the Excel row."""
+    position_kind: str | None = None  # "csv_line" or "excel_row", when file_positions is given
+    sheet: str | None = None  # the Excel sheet read, when the input was a workbook
 
     @property
     def total_nok(self) -> int:
@@ -319,7 +327,18 @@ class GrantResult:
         results = (r.as_row() for r in self.lines)  # engine keeps lines sorted by row, then period
         table = next(iter(self._tables.values())) if len(self._tables) == 1 else None
         rejected = (_rejection_row(rej, table) for rej in self.rejections)  # sorted by row
-        return heapq.merge(results, rejected, key=lambda d: d["row"])
+        merged = heapq.merge(results, rejected, key=lambda d: d["row"])
+        if not self.passthrough and self.file_positions is None:
+            return merged
+        return (self._with_input_columns(d) for d in merged)
+
+    def _with_input_columns(self, d: dict[str, Any]) -> dict[str, Any]:
+        i = d["row"] - 1
+        if self.file_positions is not None:
+            d["file_line"] = self.file_positions[i]
+        for name, values in self.passthrough.items():
+            d[name] = values[i]
+        return d
 
     @property
     def columns(self) -> list[str]:
@@ -330,7 +349,8 @@ class GrantResult:
             extra.update((f"{name}_nok", None) for name in table.elements or {})
         if extra:
             extra["basis"] = None
-        return list(LINE_COLUMNS) + list(extra)
+        where = ["file_line"] if self.file_positions is not None else []
+        return list(LINE_COLUMNS[:1]) + where + list(LINE_COLUMNS[1:]) + list(extra) + list(self.passthrough)
 
     def to_frame(self) -> "pd.DataFrame":
         import pandas as pd

@@ -1,0 +1,8 @@
+"""The subcommands of `alis-grant`, one module each. Each module has `register(sub)`, which adds
+its parser and sets `handler`; `COMMANDS` is the order they appear in the help text."""
+from __future__ import annotations
+
+from . import compute, explain, impact, portfolio, rates
+
+COMMANDS = (compute, explain, rates, impact, portfolio)
+"""Add a new command module here (one line), in the order `alis-grant --help` lists it."""

@@ -1,0 +1,44 @@
+"""`alis-grant explain`: one row, rule by rule, in bokmål."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..engine import default_engine
+from ..explain import explain_line, explain_rejection, rates_warning
+from ..money import format_nok
+from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    e = sub.add_parser("explain", help="forklar beregningen av én rad")
+    e.add_argument("input")
+    e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
+    e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
+    e.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    engine = default_engine()
+    if args.period:
+        engine.ratebook.get(args.period)
+    csv_input = load_input(args.input)
+    n = len(csv_input.records)
+    if not 1 <= args.row <= n:
+        rows = f"datarader 1–{n}" if n else "ingen datarader"
+        print(f"Feil: filen har {rows}; rad {args.row} finnes ikke", file=sys.stderr)
+        return EXIT_FATAL
+    result = engine.compute(csv_input.records, args.period)
+    warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
+    if warning:
+        print(warning)
+        print()
+    rejection = result.rejection(args.row)
+    if rejection is not None:
+        print(explain_rejection(rejection))
+        return EXIT_REJECTED
+    lines = [line for line in result.lines if line.row == args.row]
+    print("\n\n".join(explain_line(line, engine.rulebook) for line in lines))
+    print()
+    print(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines))}")
+    return EXIT_OK

@@ -1,0 +1,36 @@
+"""`alis-grant impact`: the budget impact of a new rate table on a portfolio."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..engine import default_engine
+from ..explain import rates_warning
+from ._common import EXIT_OK, load_input
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser("impact", help="budsjettvirkning av en ny satstabell")
+    imp.add_argument("portfolio", help="søknadsfil eller syntetisk portefølje (CSV)")
+    imp.add_argument("--base", required=True, help="periode å sammenligne med, f.eks. 2023")
+    imp.add_argument("--new", required=True, help="ny satstabell, f.eks. rates/NY.yaml")
+    imp.add_argument("--top", type=int, default=15, help="antall kommuner som vises (standard 15)")
+    imp.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..impact import frame_from_records, impact
+
+    engine = default_engine()
+    engine.ratebook.get(args.base)
+    csv_input = load_input(args.portfolio)
+    frame, rejections = frame_from_records(csv_input.records, engine)
+    if rejections:
+        print(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
+    report = impact(frame, args.base, args.new, engine=engine)
+    warning = rates_warning({f"{report.base.id} (grunnlag)": report.base.status, f"{report.new.id} (ny)": report.new.status})
+    if warning:
+        print(warning)
+        print()
+    print(report.text(args.top))
+    return EXIT_OK

@@ -1,0 +1,88 @@
+"""`alis-grant rates list|show|check`: the rate tables, and the checks before a new one is published."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..engine import default_engine
+from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
+from ..money import format_nok, to_kroner
+from ..rules import describe_condition
+from ._common import EXIT_OK, EXIT_REJECTED
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    r = sub.add_parser("rates", help="vis satstabellene")
+    rsub = r.add_subparsers(dest="rates_command", required=True, metavar="{list,show,check}")
+    rsub.add_parser("list", help="list periodene og satstabellenes status")
+    show = rsub.add_parser("show", help="vis én periodes satser og regler")
+    show.add_argument("period", nargs="?", help="periode (standard: alle)")
+    check = rsub.add_parser("check", help="kontroller en ny satstabell før den publiseres")
+    check.add_argument("table", help="satstabell, f.eks. rates/NY.yaml")
+    check.add_argument("--examples", type=int, default=200, help="tilfeldige eksempler per egenskap (standard 200)")
+    r.set_defaults(handler=run)
+
+
+def _rates_check(args: argparse.Namespace) -> int:
+    from ..testing import check_rate_table
+
+    report = check_rate_table(args.table, max_examples=args.examples)
+    print(report.text())
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rates_command == "check":
+        return _rates_check(args)
+    engine = default_engine()
+    book = engine.ratebook
+    if args.rates_command == "list":
+        warning = rates_warning({t.id: t.status for t in book.tables})
+        if warning:
+            print(warning)
+            print()
+        print(f"{'periode':<9} {'første dag':<11} {'siste dag':<11} {'frist':<11} {'modell':<6} {'måneder':<11} status")
+        for t in book.tables:
+            p = t.period
+            deadline = p.deadline.isoformat() if p.deadline else "ukjent"
+            print(f"{t.id:<9} {p.first_day.isoformat():<11} {p.last_day.isoformat():<11} {deadline:<11} {t.model:<6} {t.whole_months:<11} {t.status}")
+        return EXIT_OK
+    tables = [book.get(args.period)] if args.period else book.tables
+    warning = rates_warning({t.id: t.status for t in tables})
+    if warning:
+        print(warning)
+        print()
+    for t in tables:
+        p = t.period
+        print(f"Periode {t.id}: {p.first_day:%d.%m.%Y}–{p.last_day:%d.%m.%Y}, frist {p.deadline.strftime('%d.%m.%Y') if p.deadline else 'ukjent'}")
+        print(f"  Kilde for perioden: {t.source(p.source).title}")
+        print(f"  Modell {t.model}; status: {STATUS_NB[t.status]}: {t.status_note}")
+        print(f"  Hele måneder: {MONTH_METHOD_NB[t.whole_months]}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
+        if t.model == "A":
+            print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
+            for gt, roles in (t.annual_rates or {}).items():
+                for role in roles:
+                    low = t.rate(f"{gt.value}.{role}", "class_1_5")
+                    high = t.rate(f"{gt.value}.{role}", "class_6")
+                    print(f"    {gt.value}.{role:<20} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
+        else:
+            print("  Parametere:")
+            for name, p in (t.parameters or {}).items():
+                value = f"{p.value.normalize():f}".replace(".", ",")
+                print(f"    {name:<32} {value:>10}   {p.title_nb or ''}; kilde: {t.source(p.source).title}")
+            print("  Elementer (årlig maksimum ved 100 % stilling):")
+            for name, e in (t.elements or {}).items():
+                if e.annual_maximum:
+                    how = f"{' × '.join(e.annual_maximum)} = {format_nok(to_kroner(t.annual_maximum(name)))}"
+                else:
+                    how = f"{e.share} × ({' + '.join(e.share_of or [])})"
+                cap = {"expense": "tak: utgifter", "applied": "tak: søkt beløp", "none": "uten utgiftstak"}[e.cap]
+                print(f"    {name:<22} {how}; {cap}")
+        print("  Regler i kraft:")
+        for r in engine.rulebook.valid_in(t.id):
+            print(f"    {r.id} ({r.kind}): {r.text_nb}")
+            if r.when is not None:
+                print(f"        når {describe_condition(r.when)}")
+            print(f"        kilde: {r.citation.text()}")
+        print()
+    return EXIT_OK
