@@ -1,0 +1,95 @@
+"""The one mapping from the program's stable names to the words people read (bokmål).
+
+CSV and JSON keep the stable English column names and status values by default, because other
+programs read them; the workbook, the HTML report, and CSV with `--lang nb` use these words.
+Every place that shows a column header, a status or a date to a person goes through here.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+STATUS_NB: dict[str, str] = {
+    "ok": "innvilget",
+    "ineligible": "ikke rett",
+    "rejected": "avvist",
+}
+"""Line status -> what the finance officer reads."""
+
+COLUMN_NB: dict[str, str] = {
+    "row": "Rad",
+    "file_line": "Linje/rad i filen",
+    "alis_id": "Lege (ALIS-id)",
+    "kommunenummer": "Kommunenummer",
+    "kommunenavn": "Kommune",
+    "period": "Periode",
+    "grant_type": "Tilskuddstype",
+    "role": "Rolle",
+    "position_share": "Stillingsandel (%)",
+    "start": "Fra",
+    "end": "Til",
+    "counted_start": "Regnet fra",
+    "counted_end": "Regnet til",
+    "whole_months": "Hele måneder",
+    "centrality_class": "Sentralitetsklasse",
+    "centrality_source": "Klasse fra",
+    "annual_rate": "Årssats (kr)",
+    "amount_nok": "Beløp (kr)",
+    "status": "Status",
+    "reason": "Begrunnelse",
+    "rule_ids": "Regler",
+    "rates_status": "Satsenes status",
+    "basis": "Grunnlag",
+    "praksiskompensasjon_nok": "Praksiskompensasjon (kr)",
+    "laeringsaktiviteter_nok": "Læringsaktiviteter (kr)",
+    "produktivitet_nok": "Produktivitetstillegg (kr)",
+    "veiledning_nok": "Veiledning (kr)",
+    "tilrettelegging_nok": "Tilrettelegging (kr)",
+    "sentralitetstillegg_nok": "Sentralitetstillegg (kr)",
+}
+"""Output column -> Norwegian header. An element column not listed here is shown as
+"<element> (kr)"; an officer's own column keeps the name it had in the input."""
+
+VALUE_NB: dict[str, dict[str, str]] = {
+    "status": STATUS_NB,
+    "centrality_source": {"ssb": "SSB", "input": "søknaden"},
+    "rates_status": {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative"},
+    "grant_type": {"alis_avtale": "ALIS-avtale", "kun_veiledning": "kun veiledning"},
+    "role": {
+        "fastlege": "fastlege",
+        "fastlegevikar": "fastlegevikar",
+        "introduksjonslege": "introduksjonslege",
+        "annet_kommunalt": "annet kommunalt legearbeid",
+    },
+}
+"""Column -> (stable value -> Norwegian value), for the columns whose values are codes."""
+
+DATE_COLUMNS = ("start", "end", "counted_start", "counted_end")
+"""Columns holding ISO dates (2023-01-31) in CSV/JSON; shown as dd.mm.åååå to people."""
+
+
+def column_nb(name: str) -> str:
+    """The Norwegian header of an output column (an unknown name is returned unchanged)."""
+    if name in COLUMN_NB:
+        return COLUMN_NB[name]
+    if name.endswith("_nok"):
+        return f"{name[:-4]} (kr)"
+    return name
+
+
+def value_nb(column: str, value: object) -> object:
+    """A cell as a person reads it: codes translated, ISO dates as dd.mm.åååå."""
+    if value is None:
+        return None
+    if column in VALUE_NB and isinstance(value, str):
+        return VALUE_NB[column].get(value, value)
+    if column in DATE_COLUMNS and isinstance(value, str) and len(value) == 10:
+        try:
+            return date_nb(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def date_nb(day: date) -> str:
+    """dd.mm.åååå, the form Norwegian officers write and read."""
+    return f"{day:%d.%m.%Y}"
