@@ -8,7 +8,6 @@ every row produced results or exactly one rejection.
 from __future__ import annotations
 
 import functools
-import gc
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +20,7 @@ from .errors import ConservationError, RateTableError, RulesError
 from .facts import date_int
 from .formulas import ElementValue, element_value, prorate
 from .inputs import Header, LineInput, Rejection, map_header, validate_row
-from .money import to_kroner
+from .money import exact, to_kroner
 from .months import longer_than_whole_months, whole_months
 from .overlaps import overlapping, shared_boundary_days
 from .rates import RateBook, RateTable
@@ -170,14 +169,9 @@ class Engine:
     def compute(self, lines: Any, period: str | None = None) -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
         table = self.ratebook.get(period) if period is not None else None
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # a batch allocates many small objects that all live on: collection only costs
-        try:
-            return self._compute(lines, table)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        return self._compute(lines, table)
 
+    @exact
     def _compute(self, lines: Any, table: RateTable | None) -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements)
         n_rows = len(valid) + len(rejections)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
 from .inputs import Rejection
-from .money import ROUNDING_RULE_NB, format_nok, to_kroner
+from .money import ROUNDING_RULE_NB, exact, format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .rules import RuleBook
@@ -42,6 +42,7 @@ def _d(day) -> str:
     return f"{day:%d.%m.%Y}"
 
 
+@exact
 def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     """The computation of one line part, step by step."""
     line, t = result.line, result.table

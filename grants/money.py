@@ -5,19 +5,43 @@ rounding rule lives here and nowhere else.
 """
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import functools
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from typing import Callable, ParamSpec, TypeVar
 
 ROUNDING_RULE_NB = "avrundet halvt opp til hele kroner"
 ROUNDING_RULE = "half up to whole kroner (ROUND_HALF_UP)"
 
 _ONE = Decimal(1)
 
+MONEY_CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
+"""The decimal context of every money computation: 28 significant digits (Python's default; amounts are at most
+twelve digits, so quotients that do not terminate are far from any half-krone boundary), and no
+dependence on the caller's context. Used through `exact`, never installed globally."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exact(func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` in a local copy of MONEY_CONTEXT: the caller's decimal context (precision,
+    rounding, traps) neither changes our amounts nor is changed by us. Decimal contexts are
+    per thread, so this is safe under threads."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(MONEY_CONTEXT):
+            return func(*args, **kwargs)
+
+    return wrapper
+
 
 def to_kroner(amount: Decimal) -> int:
-    """Round an exact Decimal amount to whole kroner, half up."""
+    """Round an exact Decimal amount to whole kroner, half up (in MONEY_CONTEXT, whatever the
+    caller's context is)."""
     if not isinstance(amount, Decimal):
         raise TypeError(f"money must be Decimal, got {type(amount).__name__}")
-    return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP))
+    return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP, context=MONEY_CONTEXT))
 
 
 def format_nok(amount: int | Decimal) -> str:

@@ -3,7 +3,6 @@ them, totals per doctor and municipality, and the trace of each line as JSON-rea
 from __future__ import annotations
 
 import functools
-import gc
 import heapq
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
 from .inputs import LineInput, Rejection, parse_municipality
-from .money import ROUNDING_RULE, to_kroner
+from .money import ROUNDING_RULE, exact, to_kroner
 from .months import calendar_months
 from .rules import Rule
 from .formulas import ElementValue
@@ -116,6 +115,7 @@ class LineResult:
         cols["basis"] = self.basis
         return cols
 
+    @exact
     def trace(self) -> dict[str, Any]:
         """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
         t = self.table
@@ -363,15 +363,8 @@ class GrantResult:
         return frame
 
     def traces(self) -> list[dict[str, Any]]:
-        """The trace of every line. The collector is paused meanwhile: building many small
-        dicts that all stay alive only makes it rescan them."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return [r.trace() for r in self.lines]
-        finally:
-            if was_enabled:
-                gc.enable()
+        """The trace of every line."""
+        return [r.trace() for r in self.lines]
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         for r in self.lines:
