@@ -90,10 +90,9 @@ def _signed(amount: int) -> str:
 def load_candidate(path: str | Path, rates_dir: Path | None = None) -> tuple[RateBook, RateTable]:
     """The shipped rate book with the candidate table added, or replacing the shipped table of
     the same period; validation errors name the file and the key."""
-    candidate = load_rate_table(Path(path), check_name=False)
-    shipped = RateBook.load(rates_dir)
-    tables = [t for t in shipped.tables if t.id != candidate.id] + [candidate]
-    return RateBook(tables), candidate
+    book = RateBook.load(rates_dir, candidate=path)
+    assert book.candidate is not None
+    return book, book.candidate
 
 
 def impact(frame: pd.DataFrame, base_period: str, new_table_path: str | Path, *, engine: Engine | None = None) -> ImpactReport:

@@ -6,7 +6,7 @@ rounding rule lives here and nowhere else.
 from __future__ import annotations
 
 import functools
-from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Callable, ParamSpec, TypeVar
 
 ROUNDING_RULE_NB = "avrundet halvt opp til hele kroner"
@@ -14,10 +14,12 @@ ROUNDING_RULE = "half up to whole kroner (ROUND_HALF_UP)"
 
 _ONE = Decimal(1)
 
-MONEY_CONTEXT = Context(prec=28, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow])
-"""The decimal context of every money computation: 28 significant digits (Python's default; amounts are at most
-twelve digits, so quotients that do not terminate are far from any half-krone boundary), and no
-dependence on the caller's context. Used through `exact`, never installed globally."""
+MONEY_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+"""The decimal context of every money computation: Python's default precision (28 digits) and
+intermediate rounding (half even), fixed, so the result never depends on the caller's context;
+the one rounding to kroner is explicit (half up, `to_kroner`). Amounts are at most twelve
+digits, so quotients that do not terminate stay far from any half-krone boundary. Used through
+`exact`, never installed globally."""
 
 P = ParamSpec("P")
 R = TypeVar("R")

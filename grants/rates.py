@@ -12,6 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import re
+
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -111,7 +113,7 @@ class RateTable(_Strict):
 
     period: PeriodInfo
     model: Literal["A", "B"]
-    status: Literal["official", "provisional", "illustrative"]
+    status: Literal["official", "provisional", "illustrative", "draft"]
     status_note: str
     whole_months: Literal["calendar", "anniversary"] = "calendar"
     whole_months_note: str | None = None
@@ -280,8 +282,38 @@ def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
     return table
 
 
+def published_tables(folder: Path, *, exclude: Path | str | None = None) -> tuple[list[RateTable], list[str]]:
+    """The tables of `folder` that are in force, and a note per file left out (see
+    RateBook.load); `exclude` is a file the caller loads itself (a table named by path)."""
+    own = Path(exclude).resolve() if exclude is not None else None
+    tables: list[RateTable] = []
+    skipped: list[str] = []
+    for f in sorted(Path(folder).glob("*.yaml")):
+        if own is not None and f.resolve() == own:
+            continue
+        if not PERIOD_FILE_NAME.fullmatch(f.stem):
+            skipped.append(f"{f} er ikke brukt: filnavnet er ikke en periode (f.eks. 2026-27.yaml); "
+                           "en kladd kontrolleres med «alis-grant rates check FIL»")
+            continue
+        table = load_rate_table(f)
+        if table.status == "draft":
+            skipped.append(f"{f} er ikke brukt: tabellen er merket status: draft")
+            continue
+        tables.append(table)
+    return tables, skipped
+
+
+PERIOD_FILE_NAME = re.compile(r"\d{4}(-\d{2})?")
+"""A shipped table's file name (without .yaml): a period id such as 2023 or 2024-25."""
+
+
 class RateBook:
     """All rate tables, ordered by first day, with the periods' neighbourhood checked."""
+
+    skipped: tuple[str, ...] = ()
+    """Notes (bokmål) on the files in the folder that were not loaded: drafts, other names."""
+    candidate: RateTable | None = None
+    """The table named by path, when the book was loaded with one."""
 
     def __init__(self, tables: list[RateTable]):
         self.tables = sorted(tables, key=lambda t: (t.period.first_day, t.period.last_day))
@@ -297,12 +329,27 @@ class RateBook:
                 )
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> "RateBook":
-        folder = folder or data_dir("rates")
-        files = sorted(folder.glob("*.yaml"))
-        if not files:
+    def load(cls, folder: Path | None = None, *, candidate: Path | str | None = None) -> "RateBook":
+        """The one loader every command uses.
+
+        Every `*.yaml` in `folder` whose name is a period id (2023, 2024-25) is loaded strictly:
+        an error in it stops the run. A file with any other name (a draft such as NY.yaml) and
+        a table marked `status: draft` are skipped, each with a note in `skipped`, unless the
+        command names it: `candidate` is a table given by path (`rates check FILE`, `impact
+        --new FILE`); it may have any name and status, and replaces the shipped table of its
+        period."""
+        folder = Path(folder) if folder is not None else data_dir("rates")
+        tables, skipped = published_tables(folder, exclude=candidate)
+        chosen = None
+        if candidate is not None:
+            chosen = load_rate_table(Path(candidate), check_name=False)
+            tables = [t for t in tables if t.id != chosen.id] + [chosen]
+        if not tables:
             raise RateTableError(f"{folder}: fant ingen satstabeller (*.yaml)")
-        return cls([load_rate_table(f) for f in files])
+        book = cls(tables)
+        book.skipped = tuple(skipped)
+        book.candidate = chosen
+        return book
 
     @property
     def period_ids(self) -> list[str]:

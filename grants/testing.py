@@ -56,7 +56,7 @@ from .engine import Engine
 from .errors import GrantsError, RateTableError
 from .money import format_nok, to_kroner
 from .paths import data_dir
-from .rates import RateBook, RateTable, load_rate_table
+from .rates import RateBook, RateTable, load_rate_table, published_tables
 from .rules import RuleBook
 
 __all__ = ["check_rate_table", "CheckReport", "PropertyResult", "PROPERTY_TITLES", "MUNICIPALITIES"]
@@ -216,19 +216,12 @@ def _load_candidate(path: Path) -> RateTable:
 
 
 def _load_shipped(folder: Path, candidate: Path, period_id: str) -> list[RateTable]:
-    """The shipped tables, except the candidate's own file and the period it replaces."""
-    files = sorted(folder.glob("*.yaml"))
-    if not files:
-        raise RateTableError(f"{folder}: no rate tables (*.yaml) found")
-    own = candidate.resolve()
-    tables = []
-    for f in files:
-        if f.resolve() == own or f.stem == period_id:
-            continue
-        t = load_rate_table(f)
-        if t.id != period_id:
-            tables.append(t)
-    return tables
+    """The shipped tables (the one loader, grants.rates.RateBook.load), except the candidate's
+    own file and the period it replaces."""
+    tables, _ = published_tables(folder, exclude=candidate)
+    if not tables:
+        raise RateTableError(f"{folder}: fant ingen satstabeller (*.yaml)")
+    return [t for t in tables if t.id != period_id]
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,3 +35,9 @@ def load_input(path: str):
     for note in csv_input.notes:
         print(f"Merk: {note}", file=sys.stderr)
     return csv_input
+
+
+def print_rate_notes(engine) -> None:
+    """Say which files in rates/ were left out (drafts, other names), on every command."""
+    for note in engine.ratebook.skipped:
+        print(f"Merk: {note}", file=sys.stderr)

@@ -9,7 +9,7 @@ from ..errors import OutputFileError
 from ..explain import rates_warning, summary
 from ..money import format_nok
 from ..writers import write_result
-from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input
+from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     engine = default_engine()
+    print_rate_notes(engine)
     if args.period:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
     if args.output:

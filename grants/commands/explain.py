@@ -7,7 +7,7 @@ import sys
 from ..engine import default_engine
 from ..explain import explain_line, explain_rejection, rates_warning
 from ..money import format_nok
-from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input
+from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     engine = default_engine()
+    print_rate_notes(engine)
     if args.period:
         engine.ratebook.get(args.period)
     csv_input = load_input(args.input)

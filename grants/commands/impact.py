@@ -6,7 +6,7 @@ import sys
 
 from ..engine import default_engine
 from ..explain import rates_warning
-from ._common import EXIT_OK, load_input
+from ._common import EXIT_OK, load_input, print_rate_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from ..impact import frame_from_records, impact
 
     engine = default_engine()
+    print_rate_notes(engine)
     engine.ratebook.get(args.base)
     csv_input = load_input(args.portfolio)
     frame, rejections = frame_from_records(csv_input.records, engine)

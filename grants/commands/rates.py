@@ -8,7 +8,7 @@ from ..engine import default_engine
 from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..money import format_nok, to_kroner
 from ..rules import describe_condition
-from ._common import EXIT_OK, EXIT_REJECTED
+from ._common import EXIT_OK, EXIT_REJECTED, print_rate_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rates_command == "check":
         return _rates_check(args)
     engine = default_engine()
+    print_rate_notes(engine)
     book = engine.ratebook
     if args.rates_command == "list":
         warning = rates_warning({t.id: t.status for t in book.tables})
