@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputFileError
-from .inputs import ROW_ERROR, map_header
+
+from .inputs import ROW_ERROR
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def read_lines_csv(path: str | Path) -> CsvInput:
         if h in seen:
             raise InputFileError(f"{path}: kolonnen «{h}» står to ganger i overskriftsraden (kolonne {seen[h] + 1} og {i + 1})")
         seen[h] = i
-    map_header(header)  # missing or clashing columns stop the run here, with the file named
+    # the header is mapped (and missing, clashing or resembling columns refused) by the engine
     data = rows[1:]
     while data and not any(c.strip() for c in data[-1]):
         data.pop()

@@ -19,7 +19,8 @@ from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
 from .facts import date_int
 from .formulas import ElementValue, element_value, prorate
-from .inputs import Header, LineInput, Rejection, map_header, validate_row
+from .headers import Header, map_header
+from .inputs import LineInput, Rejection, validate_row
 from .money import exact, to_kroner
 from .months import longer_than_whole_months, whole_months
 from .overlaps import overlapping, shared_boundary_days
@@ -166,14 +167,18 @@ class Engine:
 
     # -- public -----------------------------------------------------------------------------
 
-    def compute(self, lines: Any, period: str | None = None) -> GrantResult:
-        """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput."""
+    def compute(self, lines: Any, period: str | None = None, *, ignore_columns: Iterable[str] = ()) -> GrantResult:
+        """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput.
+
+        A column that matches no known header but resembles one stops the run (InputFileError)
+        unless it is named in `ignore_columns`; the officer's other columns come back unchanged
+        in `GrantResult.passthrough`."""
         table = self.ratebook.get(period) if period is not None else None
-        return self._compute(lines, table)
+        return self._compute(lines, table, tuple(ignore_columns))
 
     @exact
-    def _compute(self, lines: Any, table: RateTable | None) -> GrantResult:
-        valid, rejections, ignored, columns = _normalise(lines, self._elements)
+    def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = ()) -> GrantResult:
+        valid, rejections, ignored, columns = _normalise(lines, self._elements, ignore_columns)
         n_rows = len(valid) + len(rejections)
         valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days)
         rejections.extend(overlap_rejections)
@@ -216,7 +221,8 @@ class Engine:
         _prove_conservation(n_rows, results, rejections)
         used = {table.id: table} if table is not None else {}
         evaluator = "vectorised" if vectorised else "durable_rules"
-        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator)
+        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator,
+                           passthrough=_passthrough(columns, self._elements))
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -410,6 +416,7 @@ class _Columns:
 
     names: dict[str, str]
     records: Sequence[Any]
+    own: tuple[str, ...] = ()  # the officer's own columns, in input order
 
     def name(self, field: str) -> str:
         return self.names.get(field, field)
@@ -423,14 +430,14 @@ class _Columns:
         return str(fallback)
 
 
-def _normalise(lines: Any, elements: Iterable[str]) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
+def _normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ...] = ()) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
     """Rows from any accepted shape, numbered from 1, validated one by one."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(lines, pd.DataFrame):
-        header = map_header(lines.columns, elements)
+        header = map_header(lines.columns, elements, ignore_columns)
         records: Sequence[Any] = lines.to_dict("records")
     else:
         records = list(lines)
@@ -440,7 +447,7 @@ def _normalise(lines: Any, elements: Iterable[str]) -> tuple[list[tuple[int, Lin
             for r in records:
                 if isinstance(r, Mapping):
                     keys.update(dict.fromkeys(map(str, r)))
-            header = map_header(keys, elements)
+            header = map_header(keys, elements, ignore_columns)
     valid: list[tuple[int, LineInput]] = []
     rejections: list[Rejection] = []
     for i, rec in enumerate(records, start=1):
@@ -456,8 +463,28 @@ def _normalise(lines: Any, elements: Iterable[str]) -> tuple[list[tuple[int, Lin
             rejections.append(out)
         else:
             valid.append((i, out))
-    columns = _Columns(header.field_to_column if header else {}, records)
+    columns = _Columns(header.field_to_column if header else {}, records,
+                       (header.own_columns + header.ignored) if header else ())
     return valid, rejections, header.ignored if header else (), columns
+
+
+def _passthrough(columns: _Columns, elements: Iterable[str]) -> dict[str, list[Any]]:
+    """The officer's own columns, value per data row, under a name that cannot clash with an
+    output column (a clash gets the suffix « (inndata)»)."""
+    if not columns.own:
+        return {}
+    from .results import LINE_COLUMNS
+
+    taken = set(LINE_COLUMNS) | {"file_line", "basis"} | {f"{e}_nok" for e in elements}
+    out: dict[str, list[Any]] = {}
+    for name in columns.own:
+        label = name if name not in taken else f"{name} (inndata)"
+        values = []
+        for rec in columns.records:
+            value = rec.get(name) if isinstance(rec, Mapping) else None
+            values.append(None if value is None or (isinstance(value, float) and value != value) else value)
+        out[label] = values
+    return out
 
 
 def _reject_overlapping_shares(
@@ -547,6 +574,7 @@ def default_engine() -> Engine:
     return Engine()
 
 
-def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None) -> GrantResult:
+def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
+            ignore_columns: Iterable[str] = ()) -> GrantResult:
     """Compute the grant for a batch of lines; see `Engine.compute`."""
-    return (engine or default_engine()).compute(lines, period)
+    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns)

@@ -12,13 +12,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from numpy import bool_ as np_bool
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .domain import GrantType, Role, fold, parse_grant_type, parse_role
 from .errors import InputFileError
+
+if TYPE_CHECKING:
+    from .headers import Header
 
 REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
 OPTIONAL_COLUMNS = (
@@ -30,22 +33,46 @@ EXPENSE_PREFIXES = ("expense_", "utgift_", "utgifter_")
 EXPENSE = "expense:"
 
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "hpr_nummer", "hprnr"),
+    "alis_id": ("alis_id", "alis", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "hpr_nummer", "hprnr",
+                "helsepersonellnummer"),
     "kommunenummer": ("kommunenummer", "kommunenr", "kommune_nr", "knr", "municipality_number"),
-    "grant_type": ("grant_type", "tilskuddstype", "tilskudd_type"),
-    "role": ("role", "rolle"),
-    "position_share": ("position_share", "stillingsandel", "stillingsprosent", "andel", "share"),
+    "grant_type": ("grant_type", "tilskuddstype", "tilskudd_type", "type_tilskudd"),
+    "role": ("role", "rolle", "legerolle"),
+    "position_share": ("position_share", "stillingsandel", "stillingsprosent", "andel", "share",
+                       "stillingsandel_i_avtalen"),
     "start": ("start", "fra", "fra_dato", "fom", "fra_og_med", "startdato", "start_dato", "start_date"),
     "end": ("end", "til", "til_dato", "tom", "til_og_med", "sluttdato", "slutt_dato", "slutt", "end_date"),
-    "via_agency": ("via_agency", "vikarbyra", "via_vikarbyra", "vikarbyraa", "via_vikarbyraa"),
-    "private_commercial": ("private_commercial", "privat_kommersiell", "privat_kommersiell_aktor", "privat_aktor"),
-    "new_scheme": ("new_scheme", "ny_ordning", "nye_spesialistregler", "ny_spesialistordning"),
-    "agreement_signed": ("agreement_signed", "avtale_signert", "signert", "avtaledato", "dato_signert", "signert_dato"),
-    "centrality_class": ("centrality_class", "sentralitetsklasse"),
-    "first_gp_date": ("first_gp_date", "forste_dato_fastlege", "forste_dag_fastlege", "forste_dato_som_fastlege", "forste_dag_som_fastlege"),
-    "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_sokt", "sokt_sentralitetstillegg"),
+    "via_agency": ("via_agency", "vikarbyrå", "via_vikarbyrå", "ansatt_i_vikarbyrå", "tilknyttet_vikarbyrå",
+                   "engasjert_via_vikarbyrå", "vikarbyrå_ansatt"),
+    "private_commercial": ("private_commercial", "privat_kommersiell", "privat_kommersiell_aktør", "privat_aktør",
+                           "ansatt_i_privat_kommersiell_aktør", "tilknyttet_privat_kommersiell_aktør"),
+    "new_scheme": ("new_scheme", "ny_ordning", "nye_spesialistregler", "ny_spesialistordning",
+                   "ny_spesialiseringsordning"),
+    "agreement_signed": ("agreement_signed", "avtale_signert", "alis_avtale_signert", "signert", "avtaledato",
+                         "dato_signert", "signert_dato", "signeringsdato", "alis_avtale_signert_dato"),
+    "centrality_class": ("centrality_class", "sentralitetsklasse", "sentralitet", "sentralitetsgrad"),
+    "first_gp_date": ("first_gp_date", "første_dato_fastlege", "første_dag_fastlege", "første_dato_som_fastlege",
+                      "første_dag_som_fastlege"),
+    "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_søkt",
+                                      "søkt_sentralitetstillegg"),
 }
-_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+"""Every input column and the headers accepted for it (matched by grants.headers after folding
+case, spaces, punctuation, a hint in parentheses, and æ/ø/å written as ae/o/aa). The first name
+is the canonical one; the second is the Norwegian one the documentation shows."""
+
+OWN_COLUMN_ALIASES = (
+    "kommune", "kommunenavn", "navn", "lege_navn", "legens_navn", "merknad", "kommentar", "notat",
+    "saksnummer", "saksnr", "type",
+)
+"""Headers that are the officer's own columns by name (the engine takes the municipality's
+name from SSB): carried to the output, never read as data, never a resemblance."""
+
+FREE_TEXT_WORDS = (
+    "merknad", "merknader", "kommentar", "kommentarer", "notat", "notater", "navn", "saksnr",
+    "saksnummer", "beskrivelse", "note", "notes", "comment", "comments", "name",
+)
+"""A header with one of these words is free text (a comment, a name, a case number): it never
+resembles a field, so it is carried to the output, not refused."""
 
 ROW_ERROR = "_row_error"
 """A record key a reader sets when the row as a whole is malformed; the row is rejected."""
@@ -280,54 +307,6 @@ class Rejection:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """How the user's column names map to the canonical fields."""
-
-    field_to_column: dict[str, str]
-    ignored: tuple[str, ...]
-
-
-def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None) -> Header:
-    """Map user column names (Norwegian or English) to fields; duplicates and gaps are errors.
-
-    Expense columns (utgift_<element>) map to "expense:<element>"; when `elements` is given, an
-    expense column for an element no rate table knows is an error, so a typo loses nothing."""
-    known_elements = None if elements is None else set(elements)
-    field_to_column: dict[str, str] = {}
-    ignored = []
-    for col in columns:
-        name = str(col)
-        if name == ROW_ERROR:
-            continue
-        folded = fold(name)
-        field = _ALIAS_TO_FIELD.get(folded)
-        if field is None:
-            prefix = next((p for p in EXPENSE_PREFIXES if folded.startswith(p)), None)
-            if prefix is None:
-                ignored.append(name)
-                continue
-            element = folded[len(prefix):]
-            if known_elements is not None and element not in known_elements:
-                raise InputFileError(
-                    f"kolonnen «{name}» ser ut som en utgiftskolonne, men «{element}» er ikke et kjent element "
-                    f"(kjente: {', '.join(sorted(known_elements)) or 'ingen'})"
-                )
-            field = EXPENSE + element
-        if field in field_to_column:
-            raise InputFileError(
-                f"kolonnene «{field_to_column[field]}» og «{name}» betyr begge {field}; fjern den ene"
-            )
-        field_to_column[field] = name
-    missing = [f for f in REQUIRED_COLUMNS if f not in field_to_column]
-    if missing:
-        raise InputFileError(
-            "mangler påkrevd kolonne: "
-            + ", ".join(f"{f} (f.eks. {' / '.join(HEADER_ALIASES[f][:3])})" for f in missing)
-        )
-    return Header(field_to_column, tuple(ignored))
-
-
 _PARSED: dict[tuple[str, str], Any] = {}
 """Parsed values of text cells by (field, text): a batch repeats its roles, municipalities,
 shares, dates and yes/no values, and every parsed value is immutable."""
@@ -336,7 +315,7 @@ _CACHE_LIMIT = 200_000
 _CACHEABLE = frozenset(PARSERS) - {"alis_id", "expenses"}
 
 
-def validate_row(row: int, record: Mapping[str, Any], header: Header) -> LineInput | Rejection:
+def validate_row(row: int, record: Mapping[str, Any], header: "Header") -> LineInput | Rejection:
     """One mapped record to a LineInput, or a Rejection naming the first bad column."""
     if record.get(ROW_ERROR):
         return _reject(row, None, None, str(record[ROW_ERROR]), record, header)
@@ -408,7 +387,7 @@ def _pick_constructor() -> Any:
 _construct = _pick_constructor()
 
 
-def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: Header) -> Rejection:
+def _reject(row: int, column: str | None, value: Any, message: str, record: Mapping[str, Any], header: "Header") -> Rejection:
     def get(field: str) -> str | None:
         v = record.get(header.field_to_column.get(field, ""))
         return None if is_blank(v) else str(v).strip()

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grants.errors import InputFileError
+
 from grants import Engine, compute
 from grants.impact import frame_from_records, impact
 from grants.inputs import parse_amount
@@ -96,13 +98,18 @@ def test_evaluate_refuses_spellings_and_non_iso_dates(engine):
         ve.evaluate(frame, "2023")
 
 
-def test_a_name_column_called_kommune_or_klasse_is_not_read_as_data():
+def test_a_name_column_called_kommune_is_carried_and_klasse_must_be_named():
+    """`kommune` (a name) and `type` are the officer's own columns; `klasse` resembles the
+    centrality class, which would change money: it stops the run unless ignored on purpose."""
     rec = {"lege_id": "A", "kommunenr": "0301", "kommune": "Oslo", "klasse": "6", "tilskuddstype": "alis_avtale",
            "rolle": "fastlege", "stillingsandel": "100", "fra": "01.10.2022", "til": "31.08.2023", "type": "x"}
-    result = compute([rec], period="2023")
+    with pytest.raises(InputFileError, match="«klasse».*sentralitetsklasse"):
+        compute([rec], period="2023")
+    result = compute([rec], period="2023", ignore_columns=["klasse"])
     assert not result.rejections
     assert result.lines[0].centrality_class == 1 and result.lines[0].amount_nok == 275000
-    assert set(result.ignored_columns) == {"kommune", "klasse", "type"}
+    assert result.ignored_columns == ("klasse",)
+    assert result.passthrough == {"kommune": ["Oslo"], "klasse": ["6"], "type": ["x"]}
 
 
 def test_an_applied_supplement_alone_is_not_a_refund():

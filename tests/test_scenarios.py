@@ -22,7 +22,7 @@ def test_every_shipped_period_has_scenarios(engine):
 
 @pytest.mark.parametrize("period,number,case", list(_cases()))
 def test_scenario(engine, period, number, case):
-    result = engine.compute([case], period)
+    result = engine.compute([case], period, ignore_columns=[k for k in case if k.startswith("forventet_")])
     assert not result.rejections, result.rejections[0].text()
     (line,) = result.lines
     assert line.period == period
@@ -48,7 +48,7 @@ def test_scenario(engine, period, number, case):
 def test_whole_scenario_file_as_one_batch_conserves_rows(engine):
     for path in SCENARIO_FILES:
         records = read_lines_csv(path).records
-        result = engine.compute(records, path.stem)
+        result = engine.compute(records, path.stem, ignore_columns=[k for k in records[0] if k.startswith("forventet_")])
         assert result.input_rows == len(records)
         assert [l.row for l in result.lines] == list(range(1, len(records) + 1))
         assert result.total_nok == sum(int(r["forventet_belop"]) for r in records)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from grants.inputs import map_header, validate_row
+from grants.headers import map_header
+from grants.inputs import validate_row
 from grants.portfolio import synthetic_portfolio
 from grants.vectorised import VectorEvaluator, anniversary_month_count, calendar_month_count
 from grants.months import anniversary_months, whole_months

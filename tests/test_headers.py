@@ -1,0 +1,100 @@
+"""Headers as finance officers write them (issue 10 §1): every alias matched after folding, a
+column that resembles a known one refused unless ignored on purpose, the officer's own columns
+carried to the output beside their row."""
+from __future__ import annotations
+
+import pytest
+
+from grants import compute
+from grants.errors import InputFileError
+from grants.headers import field_of, looks_like_header, map_header, normalise, resembles
+from grants.inputs import HEADER_ALIASES, REQUIRED_COLUMNS
+
+BASE = {"lege_id": "A", "kommunenr": "0301", "tilskuddstype": "alis_avtale", "rolle": "fastlege",
+        "stillingsandel": "100", "fra": "01.09.2024", "til": "31.05.2025"}
+
+
+@pytest.mark.parametrize("header, field", [
+    ("Vikarbyrå (ja/nei)", "via_agency"),
+    ("Ansatt i vikarbyrå", "via_agency"),
+    ("VIKARBYRAA", "via_agency"),
+    ("Privat kommersiell", "private_commercial"),
+    ("Privat kommersiell aktør (ja/nei)", "private_commercial"),
+    ("Ny ordning (ja/nei)", "new_scheme"),
+    ("ALIS-avtale signert", "agreement_signed"),
+    ("Første dato fastlege", "first_gp_date"),
+    ("Forste dato fastlege", "first_gp_date"),
+    ("Foerste dato fastlege", "first_gp_date"),
+    ("Stillingsandel (%)", "position_share"),
+    ("Utgift (veiledning)", "expense:veiledning"),
+])
+def test_ordinary_norwegian_headers_are_understood(header, field):
+    assert field_of(header, ["veiledning"]) == field
+
+
+@pytest.mark.parametrize("header, value", [
+    ("Vikarbyrå (ja/nei)", "ja"), ("Ansatt i vikarbyrå", "ja"), ("Privat kommersiell", "ja"),
+    ("Ny ordning (ja/nei)", "nei"),
+])
+def test_the_rule_a_norwegian_header_carries_is_applied(header, value):
+    """These headers were listed as unused and the doctor paid in full (exit 0)."""
+    result = compute([{**BASE, header: value}], period="2024-25")
+    (r,) = result.lines
+    assert r.status.value == "ineligible" and r.amount_nok == 0, r.reasons
+
+
+def test_agreement_signed_header_clips_the_months():
+    result = compute([{**BASE, "ALIS-avtale signert": "15.01.2025"}], period="2024-25")
+    assert result.lines[0].whole_months == 4  # februar-mai 2025
+
+
+@pytest.mark.parametrize("header", ["Ansatt hos vikarbyrå AS", "Sentralitet (fra tildelingsbrev) klasse",
+                                    "Utgifter totalt", "Signert av", "Første arbeidsdag"])
+def test_a_column_that_resembles_a_known_one_stops_the_run(header):
+    with pytest.raises(InputFileError) as info:
+        compute([{**BASE, header: "x"}], period="2024-25")
+    assert f"«{header}»" in str(info.value) and "--ignore-column" in str(info.value)
+
+
+def test_ignore_column_keeps_it_out_on_purpose_and_carries_it():
+    result = compute([{**BASE, "Ansatt hos vikarbyrå AS": "ja"}], period="2024-25",
+                     ignore_columns=["Ansatt hos vikarbyrå AS"])
+    assert result.lines[0].amount_nok > 0
+    assert result.passthrough == {"Ansatt hos vikarbyrå AS": ["ja"]}
+
+
+def test_ignoring_a_column_that_is_not_there_is_an_error():
+    with pytest.raises(InputFileError, match="ikke finnes"):
+        compute([BASE], period="2024-25", ignore_columns=["Vikarbyra typo"])
+
+
+@pytest.mark.parametrize("header", ["Merknad om vikarbyrå", "Navn", "Kommentar", "Saksnr", "Kommune", "Legens navn"])
+def test_free_text_columns_never_resemble(header):
+    assert resembles(header) == [] or header in ("Kommune",)
+    result = compute([{**BASE, header: "=1+1"}], period="2024-25")
+    assert header in result.passthrough and result.passthrough[header] == ["=1+1"]
+
+
+def test_own_columns_come_back_beside_their_row_and_a_clash_gets_a_suffix():
+    rows = [{**BASE, "Navn": "Kari", "status": "mottatt"}, {**BASE, "lege_id": "B", "Navn": "Ola", "status": "ny",
+                                                           "stillingsandel": "abc"}]
+    result = compute(rows, period="2024-25")
+    assert result.passthrough == {"Navn": ["Kari", "Ola"], "status (inndata)": ["mottatt", "ny"]}
+    out = result.rows()
+    assert [r["Navn"] for r in out] == ["Kari", "Ola"]  # the rejected row keeps its columns too
+    assert [r["status"] for r in out] == ["ok", "rejected"]
+    assert result.columns[-2:] == ["Navn", "status (inndata)"]
+
+
+def test_alias_table_has_no_alias_with_two_meanings_and_required_fields_are_there():
+    seen = {}
+    for field, aliases in HEADER_ALIASES.items():
+        for alias in aliases:
+            assert seen.setdefault(normalise(alias), field) == field, alias
+    assert set(REQUIRED_COLUMNS) <= set(HEADER_ALIASES)
+
+
+def test_header_recognition_for_a_title_line():
+    assert looks_like_header(list(BASE))
+    assert not looks_like_header(["Søknad om ALIS-tilskudd 2023", "", ""])
+    assert map_header(list(BASE)).field_to_column["position_share"] == "stillingsandel"
