@@ -30,6 +30,7 @@ class CentralityGroup(StrEnum):
 class Status(StrEnum):
     OK = "ok"
     INELIGIBLE = "ineligible"
+    OUTSIDE_PERIOD = "outside_period"  # the line has no day in the period asked for: 0 kr, and said so
     REJECTED = "rejected"
 
 

@@ -180,6 +180,8 @@ class Engine:
     def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = ()) -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements, ignore_columns)
         n_rows = len(valid) + len(rejections)
+        valid, duplicates = _reject_duplicates(valid)
+        rejections.extend(duplicates)
         valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days)
         rejections.extend(overlap_rejections)
 
@@ -216,6 +218,7 @@ class Engine:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())
 
+        results = _name_split_months(results)
         results.sort(key=lambda r: (r.row, r.table.period.first_day))
         rejections.sort(key=lambda r: r.row)
         _prove_conservation(n_rows, results, rejections)
@@ -234,9 +237,12 @@ class Engine:
             notes: tuple[str, ...] = ()
             first, last = table.period.first_day, table.period.last_day
             if line.end < first or line.start > last:
+                fits = [t.id for t in self.ratebook.overlapping(line.start, line.end)]
+                where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
+                         if fits else "ingen kjent periode dekker den")
                 notes = (
-                    f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
-                    f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og gir 0 måneder",
+                    f"{OUTSIDE_MARK}linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
+                    f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}",
                 )
             elif line.start < first or line.end > last:
                 notes = (
@@ -332,6 +338,8 @@ class Engine:
             counted_start = max(counted_start, getattr(line, name))
         months = whole_months(counted_start, part.end, table.whole_months)
 
+        if part.notes and part.notes[0].startswith(OUTSIDE_MARK):
+            return _outside_period(part)
         notes = part.notes + plan.notes
         reasons = plan.reasons
         minimum = table.minimum_share_percent
@@ -487,29 +495,118 @@ def _passthrough(columns: _Columns, elements: Iterable[str]) -> dict[str, list[A
     return out
 
 
+def _hundredths(share: Decimal) -> int:
+    """A share in hundredths of a percent, exactly (the share grammar allows two decimals)."""
+    scaled = share * 100
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"stillingsandelen {share} har mer enn to desimaler")
+    return int(scaled)
+
+
+def _pct(share: Decimal) -> str:
+    return f"{share.normalize():f}".replace(".", ",") + " %"
+
+
 def _reject_overlapping_shares(
     valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date]
 ) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
     """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
     each naming the rows it collides with (grants.overlaps)."""
     clashes = overlapping(
-        ((line.alis_id, row, line.start, line.end, int(line.position_share * 100)) for row, line in valid),
+        ((line.alis_id, row, line.start, line.end, _hundredths(line.position_share)) for row, line in valid),
         shared_days,
     )
     if not clashes:
         return valid, []
+    shares = {row: line.position_share for row, line in valid}
     kept, rejected = [], []
     for row, line in valid:
-        if row in clashes:
-            others = ", ".join(str(r) for r in sorted(clashes[row]))
+        clash = clashes.get(row)
+        if clash is not None:
+            others = ", ".join(f"rad {r} ({_pct(shares[r])})" for r in clash.others)
             rejected.append(Rejection(
                 row, columns.name("position_share"), columns.raw(row, "position_share", line.position_share),
-                f"overlapper i tid med rad {others} for samme lege ({line.alis_id}), og stillingsandelene er til sammen over 100 %",
+                f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
+                f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
+                f"{_pct(line.position_share)} til sammen {_pct(Decimal(clash.total) / 100)}, over 100 %",
                 line.alis_id, line.kommunenummer,
             ))
         else:
             kept.append((row, line))
     return kept, rejected
+
+
+OUTSIDE_MARK = "\x00outside:"
+"""Marks the note of a part that lies wholly outside the period asked for (never shown)."""
+
+
+def _outside_period(part: _Part) -> LineResult:
+    """A line with no day in the period asked for: status outside_period, 0 kr, no counted
+    dates, and a reason that names the period it fits."""
+    line, table = part.line, part.table
+    cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+    return LineResult(
+        row=part.row, line=line, period=table.id, table=table, counted_start=None, counted_end=None,
+        whole_months=0, kommunenavn=part.municipality.name, centrality_class=cls,
+        centrality_source="input" if line.centrality_class is not None else "ssb",
+        ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
+        centrality_group=None, rate_path=None, annual_rate=None, exact_amount=_ZERO, amount_nok=0,
+        status=Status.OUTSIDE_PERIOD, reasons=(part.notes[0][len(OUTSIDE_MARK):],), rules=(), notes=part.notes[1:],
+    )
+
+
+def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
+    """Exact copies of a line (same doctor, municipality, dates, share, role and every other
+    field: a copy-paste) would be paid twice: the copies are rejected, naming the first."""
+    first: dict[tuple[Any, ...], int] = {}
+    kept, rejected = [], []
+    for row, line in valid:
+        key = tuple(sorted((k, str(v)) for k, v in line.__dict__.items()))
+        if key in first:
+            rejected.append(Rejection(
+                row, None, None,
+                f"raden er en nøyaktig kopi av rad {first[key]} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
+                "og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med. Skriv linjen én gang",
+                line.alis_id, line.kommunenummer,
+            ))
+        else:
+            first[key] = row
+            kept.append((row, line))
+    return kept, rejected
+
+
+def _name_split_months(results: list[LineResult]) -> list[LineResult]:
+    """A doctor's share changes inside a month (one line ends on the 15th, the next starts on
+    the 16th): with calendar months that month is whole in neither line, so neither pays it.
+    No source says whether it should be paid pro rata (docs/DOMAIN.md §5): name the month in
+    both lines' reason so the officer sees it and can ask."""
+    by_doctor: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(results):
+        if r.status is Status.OK and r.table.whole_months == "calendar" and r.counted_start is not None:
+            by_doctor.setdefault((r.alis_id, r.period), []).append(i)
+    extra: dict[int, list[str]] = {}
+    for idx in by_doctor.values():
+        if len(idx) < 2:
+            continue
+        idx.sort(key=lambda i: results[i].counted_start)
+        for a, b in zip(idx, idx[1:]):
+            ra, rb = results[a], results[b]
+            end, start = ra.counted_end, rb.counted_start
+            if start != end + _DAY or start.day == 1:
+                continue
+            month = f"{_MONTHS_NB[end.month - 1]} {end.year}"
+            text = (f"måneden {month} er delt mellom rad {ra.row} (til {end:%d.%m.%Y}) og rad {rb.row} "
+                    f"(fra {start:%d.%m.%Y}) og er hel på ingen av linjene, så den er ikke betalt på noen av dem; "
+                    "ingen kilde sier om en slik måned skal betales forholdsmessig")
+            extra.setdefault(a, []).append(text)
+            extra.setdefault(b, []).append(text)
+    if not extra:
+        return results
+    return [replace(r, notes=r.notes + tuple(extra[i])) if i in extra else r for i, r in enumerate(results)]
+
+
+_MONTHS_NB = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+              "november", "desember")
 
 
 def _uncovered_notes(line: LineInput, tables: list[RateTable]) -> tuple[str, ...]:

@@ -90,6 +90,13 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
             out.append(f"      Hjemmel/kilde: {r.citation.text()}")
     out.append("")
     out.append("Hele måneder:")
+    if result.counted_start is None or result.counted_end is None:
+        out.append("  Linjen har ingen dager i perioden: 0 måneder.")
+        out.append("")
+        out.append("Beregning:")
+        out.extend(f"  {reason}" for reason in result.reasons)
+        out.append("  Beløp: 0 kr (linjen er utenfor perioden).")
+        return "\n".join(out)
     counted = f"{_d(result.counted_start)}–{_d(result.counted_end)}"
     if result.counted_end < result.counted_start:
         out.append("  Linjen har ingen dager i perioden: 0 måneder.")

@@ -106,11 +106,18 @@ def parse_date(value: Any) -> date:
     return _parse_date_text(str(value).strip())
 
 
+_TIME_OF_MIDNIGHT = re.compile(r"^(\S+)[ T]00:00(:00(\.0+)?)?$")
+
+
 @functools.lru_cache(maxsize=16384)
 def _parse_date_text(value: str) -> date:
+    """DATE grammar: 2022-03-01 (ISO) or 01.03.2022 / 1.3.2022 (day.month.year, four-digit
+    year); a spreadsheet's timestamp at midnight (2022-03-01 00:00:00) is its date. Nothing
+    else: not 01/03/2022 (day or month first?), not 01.03.22 (which century?)."""
     text = value
-    if " " in text or "T" in text:  # 2022-03-01 00:00:00 from spreadsheets
-        text = re.split(r"[ T]", text)[0]
+    midnight = _TIME_OF_MIDNIGHT.match(text)
+    if midnight:
+        text = midnight.group(1)
     m = _ISO.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
@@ -144,36 +151,49 @@ def _number(value: Any, clean_text: Any, not_a_number: str) -> Decimal:
     `clean_text`. No arithmetic happens on the binary number."""
     if isinstance(value, bool):
         raise ValueError(not_a_number)
-    if isinstance(value, (int, Decimal)):
-        number = Decimal(value)
-    elif isinstance(value, float):
-        number = Decimal(str(value))
+    if isinstance(value, Decimal):
+        text = f"{value:f}" if value.is_finite() else str(value)
     else:
-        try:
-            number = Decimal(clean_text(str(value)))
-        except InvalidOperation:
-            raise ValueError(not_a_number) from None
+        text = str(value)  # a binary float by its shortest decimal text (80.5, not 80.4999...)
+    try:
+        number = Decimal(clean_text(text))
+    except InvalidOperation:
+        raise ValueError(not_a_number) from None
     if not number.is_finite():
         raise ValueError(not_a_number)
     return number
 
 
+_SHARE = re.compile(r"^(-?\d{1,3})(?:[.,](\d{1,2}))?\s*%?$")  # a sign only so that -10 is told "over 0"
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+_AMOUNT_PLAIN = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
+_AMOUNT_DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?$")
+
+
 def _share_text(text: str) -> str:
-    return text.strip().replace("%", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    """SHARE grammar: digits, at most one decimal separator (comma or point) with at most two
+    decimals, an optional % (80, 80 %, 80,5, 33.33). Not 80%%, 1_0_0, 1e1, 8E+1."""
+    m = _SHARE.match(text.strip())
+    if not m:
+        raise InvalidOperation(text)
+    return m.group(1) + ("." + m.group(2) if m.group(2) else "")
 
 
 def _amount_text(text: str) -> str:
-    text = text.strip().lower().replace("\u00a0", "").replace(" ", "")
+    """AMOUNT grammar: whole kroner or kroner and øre (two decimals at most), thousands grouped
+    by spaces or by points (12 500, 12.500,50), optionally `kr` before or after and `,-` at the
+    end. A comma followed by three digits (12,500) is refused: thousands or decimals?"""
+    text = _SPACES.sub("", text.strip().lower())
     text = text.removeprefix("kr").removesuffix("kr").removesuffix(",-").removesuffix(".-")
-    if "," in text:  # Norwegian: 12.500,50 -> 12500.50
+    if _AMOUNT_DOT_THOUSANDS.match(text):  # 12.500 or 12.500,50
         return text.replace(".", "").replace(",", ".")
-    if _THOUSANDS_WITH_DOTS.fullmatch(text):  # 12.500 -> 12500
-        return text.replace(".", "")
-    return text
+    if _AMOUNT_PLAIN.match(text):
+        return text.replace(",", ".")
+    raise InvalidOperation(text)
 
 
 def parse_share(value: Any) -> Decimal:
-    share = _number(value, _share_text, f"«{value}» er ikke en stillingsandel i prosent (f.eks. 80, 80 % eller 80,5)")
+    share = _number(value, _share_text, f"«{value}» er ikke en stillingsandel i prosent (skriv f.eks. 80, 80 % eller 80,5; høyst to desimaler)")
     if share <= 0 or share > 100:
         raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
     if share <= 1:
@@ -186,13 +206,10 @@ def parse_share(value: Any) -> Decimal:
 
 def parse_amount(value: Any) -> Decimal:
     """A non-negative amount in kroner: 12500, "12 500", "12 500,50", "kr 12.500,-"."""
-    amount = _number(value, _amount_text, f"«{value}» er ikke et beløp i kroner")
+    amount = _number(value, _amount_text, f"«{value}» er ikke et beløp i kroner (skriv f.eks. 12500 eller 12 500,50)")
     if amount < 0:
         raise ValueError(f"beløpet «{value}» kan ikke være negativt")
     return amount
-
-
-_THOUSANDS_WITH_DOTS = re.compile(r"\d{1,3}(\.\d{3})+")
 
 
 def parse_expenses(value: Any) -> dict[str, Decimal]:

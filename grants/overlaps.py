@@ -7,6 +7,7 @@ published periods are not rejected.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Hashable, Iterable
 
@@ -19,15 +20,27 @@ def shared_boundary_days(periods: Iterable[tuple[date, date]]) -> frozenset[date
     return frozenset(a_last for (_, a_last), (b_first, _) in zip(spans, spans[1:]) if a_last == b_first)
 
 
+@dataclass(frozen=True, slots=True)
+class Clash:
+    """A line that overlaps others of the same doctor above 100 %: the first span where the
+    shares sum above 100 %, that sum, and every row it collides with in any such span."""
+
+    first_day: date
+    last_day: date
+    total: int  # summed share in hundredths of a percent
+    others: tuple[int, ...]  # the other rows it collides with
+
+
 def overlapping(
     lines: Iterable[tuple[Hashable, int, date, date, int]], shared_days: frozenset[date] = frozenset()
-) -> dict[int, set[int]]:
+) -> dict[int, Clash]:
     """For (doctor, row, start, end, share in hundredths of a percent) tuples: each row whose
-    line overlaps others of the same doctor while the shares sum above 100 %, with those rows."""
+    line overlaps others of the same doctor while the shares sum above 100 %, with the first
+    such span, the sum, and the other rows. Shares are compared exactly (integers)."""
     by_doctor: dict[Hashable, list[tuple[int, date, date, int]]] = {}
     for doctor, row, start, end, share in lines:
         by_doctor.setdefault(doctor, []).append((row, start, end, share))
-    clashes: dict[int, set[int]] = {}
+    clashes: dict[int, Clash] = {}
     for rows in by_doctor.values():
         if len(rows) < 2:
             continue
@@ -52,6 +65,12 @@ def overlapping(
                     total -= active.pop(row)
                 i += 1
             if total > 100 * 100:
+                until = events[i][0] - _DAY if i < len(events) else day
                 for row in active:
-                    clashes.setdefault(row, set()).update(r for r in active if r != row)
+                    others = {r for r in active if r != row}
+                    if row in clashes:  # keep the first span; name every row it ever collides with
+                        c = clashes[row]
+                        clashes[row] = Clash(c.first_day, c.last_day, c.total, tuple(sorted(set(c.others) | others)))
+                    else:
+                        clashes[row] = Clash(day, until, total, tuple(sorted(others)))
     return clashes

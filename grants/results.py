@@ -30,8 +30,8 @@ class LineResult:
     line: LineInput
     period: str
     table: "RateTable"
-    counted_start: date
-    counted_end: date
+    counted_start: date | None  # None: the line has no day in the period (status outside_period)
+    counted_end: date | None
     whole_months: int
     kommunenavn: str
     centrality_class: int
@@ -84,8 +84,8 @@ class LineResult:
             "position_share": str(self.line.position_share),
             "start": self.line.start.isoformat(),
             "end": self.line.end.isoformat(),
-            "counted_start": self.counted_start.isoformat(),
-            "counted_end": self.counted_end.isoformat(),
+            "counted_start": None if self.counted_start is None else self.counted_start.isoformat(),
+            "counted_end": None if self.counted_end is None else self.counted_end.isoformat(),
             "whole_months": self.whole_months,
             "centrality_class": self.centrality_class,
             "centrality_source": self.centrality_source,
@@ -120,7 +120,8 @@ class LineResult:
         """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
         t = self.table
         constants = _constants_json(t, self.rate_path, self.centrality_group)
-        months = _month_labels(self.counted_start, self.counted_end) if t.whole_months == "calendar" else []
+        counted = self.counted_start is not None and self.counted_end is not None
+        months = _month_labels(self.counted_start, self.counted_end) if t.whole_months == "calendar" and counted else []
         return {
             "row": self.row,
             "period": _period_json(t),
@@ -137,7 +138,7 @@ class LineResult:
             },
             "interval": {
                 "line": [self.line.start.isoformat(), self.line.end.isoformat()],
-                "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()],
+                "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
             },
             "rules": [_rule_json(r) for r in self.rules if r.kind != "paper_condition"],
             "assumptions": [_rule_json(r) for r in self.assumptions],

@@ -264,8 +264,14 @@ class VectorEvaluator:
         rejected = ssb == 0
         reason = np.full(n, "", dtype=object)
         reason[rejected] = "ukjent kommunenummer"
-        overlap_rows = _overlapping_rows(frame["alis_id"].to_numpy(dtype=object), start, end, share_c,
-                                         self.engine.shared_days)
+        # exact copies of a line are rejected (naming the first), as in Engine.compute, and do not
+        # count towards a doctor's summed share
+        duplicate = frame.astype(str).duplicated(keep="first").to_numpy()
+        rejected |= duplicate
+        reason[duplicate] = "kopi av en tidligere rad"
+        keep = np.flatnonzero(~duplicate)
+        overlap_rows = keep[_overlapping_rows(frame["alis_id"].to_numpy(dtype=object)[keep], start[keep], end[keep],
+                                              share_c[keep], self.engine.shared_days)]
         if overlap_rows.size:
             rejected[overlap_rows] = True
             reason[overlap_rows] = "overlappende linjer over 100 %"
@@ -319,14 +325,17 @@ class VectorEvaluator:
         amount = (numerator + _DENOMINATOR // 2) // _DENOMINATOR
         amount = np.where(excluded | rejected, 0, amount)
 
-        status = np.where(rejected, Status.REJECTED.value, np.where(excluded, Status.INELIGIBLE.value, Status.OK.value))
+        outside = (end < first) | (start > last)  # as compute(lines, period): no day in the period
+        status = np.where(rejected, Status.REJECTED.value, np.where(
+            outside, Status.OUTSIDE_PERIOD.value,
+            np.where(excluded, Status.INELIGIBLE.value, Status.OK.value)))
         shown = [r for r in rules if r.kind != "paper_condition"]
         codes = np.zeros(n, dtype=np.int64)
         for bit, r in enumerate(shown):
             codes |= masks[r.key].astype(np.int64) << bit
         labels = {int(c): " ".join(r.id for bit, r in enumerate(shown) if (int(c) >> bit) & 1) for c in np.unique(codes)}
         rule_ids = pd.Series(codes).map(labels).to_numpy(dtype=object)
-        rule_ids[rejected] = ""
+        rule_ids[rejected | outside] = ""
 
         out = {
             "row": np.arange(1, n + 1),

@@ -11,6 +11,7 @@ from datetime import date
 STATUS_NB: dict[str, str] = {
     "ok": "innvilget",
     "ineligible": "ikke rett",
+    "outside_period": "utenfor perioden",
     "rejected": "avvist",
 }
 """Line status -> what the finance officer reads."""

@@ -275,7 +275,23 @@ def test_overlap_names_every_row_it_collides_with():
     assert sorted(by_row) == [1, 2, 3]
     assert "rad 3" in by_row[1] and "rad 2" not in by_row[1]
     assert "rad 3" in by_row[2] and "rad 1" not in by_row[2]
-    assert "rad 1, 2" in by_row[3]
+    assert "rad 1 (60 %), rad 2 (60 %)" in by_row[3]
+    # the days and the shares are named (issue 10): 50 + 60 over Oct–Dec
+    assert "01.10.2022–31.12.2022" in by_row[3] and "50 %" in by_row[3] and "110 %" in by_row[3]
+
+
+def test_shares_are_compared_exactly_in_the_overlap_check():
+    """60.009 % + 40.009 % passed (the check truncated the shares) and both were paid; now a
+    share has at most two decimals and the sum is exact."""
+    rows = [line(alis_id="D1", position_share="60"), line(alis_id="D1", position_share="40")]
+    assert grants.compute(rows, period="2023").rejections == []
+    rows = [line(alis_id="D1", position_share="60,01"), line(alis_id="D1", position_share="40")]
+    result = grants.compute(rows, period="2023")
+    assert len(result.rejections) == 2 and result.total_nok == 0
+    assert "100,01 %" in result.rejections[0].message
+    rows = [line(alis_id="D1", position_share="60.009"), line(alis_id="D1", position_share="40.009")]
+    result = grants.compute(rows, period="2023")
+    assert result.total_nok == 0 and all("høyst to desimaler" in r.message for r in result.rejections)
 
 
 def test_different_doctors_never_overlap():
@@ -463,7 +479,9 @@ def test_property_every_row_is_computed_or_rejected_once(rows, period):
         assert rej.message
     for res in result.lines:
         assert res.amount_nok >= 0
-        assert res.status in (grants.Status.OK, grants.Status.INELIGIBLE)
+        assert res.status in (grants.Status.OK, grants.Status.INELIGIBLE, grants.Status.OUTSIDE_PERIOD)
+        if res.status is grants.Status.OUTSIDE_PERIOD:
+            assert res.amount_nok == 0 and res.counted_start is None and "utenfor perioden" in res.reasons[0]
 
 
 # --- malformed rate tables -------------------------------------------------------------------
@@ -650,3 +668,49 @@ def test_overlapping_centrality_groups_are_caught_when_the_engine_is_built(rateb
     msg = str(info.value)
     assert "centrality class 6" in msg and "select_centrality_group" in msg
     assert "centrality.class_6" in msg and "centrality.class_1_5" in msg
+
+
+# --- issue 10: values, duplicates, outside the period, split months ---------------------------
+
+
+@pytest.mark.parametrize("share", ["80%%", "1_0_0", "1e1", "8E+1", "33.333", "80,5,5", "½"])
+def test_text_that_is_not_a_share_is_refused(share):
+    result = grants.compute([line(position_share=share)], period="2023")
+    assert result.total_nok == 0 and len(result.rejections) == 1
+    assert result.rejections[0].value == share
+
+
+@pytest.mark.parametrize("amount", ["1e5", "1_000", "12,500", "12.5.0", "-100"])
+def test_text_that_is_not_an_amount_is_refused(amount):
+    result = grants.compute([line(start="2025-06-01", end="2026-05-31", utgift_veiledning=amount)], period="2025-26")
+    assert len(result.rejections) == 1 and result.rejections[0].value == amount
+
+
+def test_an_exact_duplicate_row_is_rejected_naming_the_first():
+    """A copy-paste (same doctor, municipality, dates and share) was paid twice: 50 % + 50 %."""
+    rows = [line(position_share="50"), line(alis_id="B"), line(position_share="50")]
+    result = grants.compute(rows, period="2023")
+    assert [r.row for r in result.lines] == [1, 2]
+    (rej,) = result.rejections
+    assert rej.row == 3 and "kopi av rad 1" in rej.message
+    assert result.total_nok == 137500 + 275000
+
+
+def test_a_line_outside_the_period_says_so_and_has_no_counted_dates():
+    result = grants.compute([line(start="2024-01-01", end="2024-03-31")], period="2023")
+    (r,) = result.lines
+    assert r.status is grants.Status.OUTSIDE_PERIOD and r.amount_nok == 0
+    assert r.counted_start is None and r.counted_end is None
+    assert "utenfor perioden 2023" in r.reasons[0] and "perioden 2023-24" in r.reasons[0]
+    row = result.rows()[0]
+    assert row["status"] == "outside_period" and row["counted_start"] is None and row["counted_end"] is None
+
+
+def test_a_month_split_between_two_lines_is_named_in_both():
+    rows = [line(position_share="100", end="2023-03-15"), line(position_share="50", start="2023-03-16")]
+    result = grants.compute(rows, period="2023")
+    a, b = result.lines
+    assert (a.whole_months, b.whole_months) == (5, 5)  # oktober-februar; april-august: mars is whole in neither
+    for r in (a, b):
+        assert any("mars 2023 er delt mellom rad 1" in n and "rad 2" in n for n in r.notes), r.notes
+    assert "mars 2023" in result.rows()[0]["reason"]

@@ -3,6 +3,7 @@ amount, status and rule ids, from the same rules and rate files."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -104,7 +105,11 @@ def test_model_b_is_refused(engine, vector):
 
 
 def test_shares_with_more_than_two_decimals_are_refused(engine, vector):
-    frame = vector.frame_from_lines([validate_row(1, line(position_share="33.333"), map_header(line()))])
+    """The share grammar refuses them at the input (a rejection); a frame built by hand is
+    refused by the vectorised path too, never rounded."""
+    assert "høyst to desimaler" in engine.compute([line(position_share="33.333")], "2023").rejections[0].message
+    frame = vector.frame_from_lines([validate_row(1, line(), map_header(line()))])
+    frame["position_share"] = [Decimal("33.333")]
     with pytest.raises(ValueError, match="two decimals"):
         vector.evaluate(frame, "2023")
 
