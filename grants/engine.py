@@ -46,6 +46,7 @@ class _Part:
     end: date
     municipality: Municipality
     notes: tuple[str, ...]
+    fits: tuple[str, ...] = ()  # a part outside the period asked for: the periods the line falls in
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +271,8 @@ class Engine:
                     "verken med 2020–2023- eller 2024-kommunenumre)",
                     line.alis_id, line.kommunenummer,
                 )
-            parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni, notes))
+            fits = tuple(x.id for x in self.ratebook.overlapping(line.start, line.end)) if notes and notes[0].startswith(OUTSIDE_MARK) else ()
+            parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni, notes, fits))
         if table is None and len(parts) > 1:
             # Periods may share their boundary day (2022 and 2023 share 2022-10-01). When the
             # line is split, that day is counted once: in the later period (where its month is
@@ -552,6 +554,7 @@ def _outside_period(part: _Part) -> LineResult:
         ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
         centrality_group=None, rate_path=None, annual_rate=None, exact_amount=_ZERO, amount_nok=0,
         status=Status.OUTSIDE_PERIOD, reasons=(part.notes[0][len(OUTSIDE_MARK):],), rules=(), notes=part.notes[1:],
+        line_periods=part.fits,
     )
 
 

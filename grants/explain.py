@@ -223,3 +223,20 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
         out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
     out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")
     return "\n".join(out)
+
+
+def outside_period_warning(result: GrantResult, period: str | None) -> str | None:
+    """When most lines lie outside the period asked for, the period was probably wrong: say so,
+    and name the period(s) the lines fit (from the reasons, which name them)."""
+    if period is None or not result.lines:
+        return None
+    outside = [r for r in result.lines if r.status is Status.OUTSIDE_PERIOD]
+    if len(outside) * 2 <= len(result.lines):
+        return None
+    fits: dict[str, int] = {}
+    for r in outside:
+        for p in r.line_periods:
+            fits[p] = fits.get(p, 0) + 1
+    best = ", ".join(f"{p} ({n} linjer)" for p, n in sorted(fits.items(), key=lambda kv: -kv[1])) or "ingen kjent periode"
+    return (f"ADVARSEL: {len(outside)} av {len(result.lines)} linjer ligger utenfor perioden {period} og gir 0 kr. "
+            f"Linjene passer i: {best}. Er --period riktig?")

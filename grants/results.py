@@ -48,6 +48,7 @@ class LineResult:
     rules: tuple[Rule, ...]
     notes: tuple[str, ...] = ()
     elements: tuple[ElementValue, ...] = ()  # model B only
+    line_periods: tuple[str, ...] = ()  # status outside_period: the periods the line's dates fall in
 
     @property
     def alis_id(self) -> str:

@@ -6,7 +6,7 @@ import sys
 
 from ..engine import default_engine
 from ..errors import OutputFileError
-from ..explain import rates_warning, summary
+from ..explain import outside_period_warning, rates_warning, summary
 from ..money import format_nok
 from ..writers import write_result
 from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes
@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--delimiter", type=delimiter, default=None,
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
+    c.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
+                   help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
     c.set_defaults(handler=run)
 
 
@@ -31,14 +33,19 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args)
     csv_input = load_input(args.input)
-    result = engine.compute(csv_input.records, args.period)
+    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
     warning = rates_warning(result.rates_statuses)
     if warning:
         print(warning)
         print()
     if result.ignored_columns:
-        cols = result.ignored_columns
-        print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
+        cols = ", ".join(f"«{c}»" for c in result.ignored_columns)
+        print(f"Merk: {'kolonnen' if len(result.ignored_columns) == 1 else 'kolonnene'} {cols} er ikke brukt i "
+              "beregningen (--ignore-column); verdiene følger med i utfilen.")
+    outside = outside_period_warning(result, args.period)
+    if outside:
+        print(outside)
+        print()
     if args.quiet:
         n_lines, n_rej = len(result.lines), len(result.rejections)
         print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "

@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("input")
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
+    e.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
+                   help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
     e.set_defaults(handler=run)
 
 
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
         print(f"Feil: filen har {rows}; rad {args.row} finnes ikke", file=sys.stderr)
         return EXIT_FATAL
-    result = engine.compute(csv_input.records, args.period)
+    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:
         print(warning)
