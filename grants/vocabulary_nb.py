@@ -93,3 +93,30 @@ def value_nb(column: str, value: object) -> object:
 def date_nb(day: date) -> str:
     """dd.mm.åååå, the form Norwegian officers write and read."""
     return f"{day:%d.%m.%Y}"
+
+
+DAY_KIND_NB: dict[str, str] = {
+    "paid": "hel måned med tilskudd",
+    "counted_unpaid": "hel måned, men linjen gir ikke rett til tilskudd",
+    "partial": "dager som ikke utgjør en hel måned (ikke betalt)",
+    "split": "måned delt mellom to linjer for samme lege: ikke hel for noen av dem (ikke betalt)",
+    "before_agreement": "før ALIS-avtalen ble signert (ikke betalt)",
+    "clipped": "utenfor perioden (klippet bort, ikke betalt)",
+    "overlap": "linjer for samme lege som overlapper i tid",
+}
+"""What a stretch of days on the report's timeline is, in the words of its legend."""
+
+MONTH_ABBR_NB = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+"""Month names on the timeline's axis."""
+
+SPAN_COLUMN_NB: dict[str, str] = {
+    "span": "Tidsrom",
+    "counted_span": "Regnet tidsrom",
+}
+"""Report columns that join two date columns (start–end, counted_start–counted_end)."""
+
+CENTRALITY_GROUP_NB: dict[str, str] = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}
+"""The rate tables' centrality groups, as the report names them."""
+
+ANY_ROLE_NB = "alle roller"
+"""A rate that applies whatever the role (the rate path's role part `any`)."""
