@@ -11,11 +11,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from dateutil.relativedelta import relativedelta
 
 from .domain import Status
+from .errors import GrantsError
+from .inputs import LineInput, Rejection, map_header, validate_row
 from .explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from .money import format_nok, to_kroner
 from .months import calendar_months
@@ -131,7 +133,39 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     return sorted(out, key=lambda s: s.start)
 
 
-def overlaps(parts: list[LineResult]) -> list[tuple[date, date, int, int]]:
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """A rejected row whose own values could be read (e.g. rejected for overlapping another
+    line): drawn on the timeline, so the overlap that rejected it can be seen."""
+
+    row: int
+    line: LineInput
+    message: str
+
+
+def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence[Rejection]) -> list[RejectedLine]:
+    """The rejected rows whose values all parse on their own (the engine rejected them for
+    something between rows, such as an overlap); rows with a bad value are left out."""
+    if not records or not rejections:
+        return []
+    keys: dict[str, None] = {}
+    for rec in records:
+        keys.update(dict.fromkeys(map(str, rec)))
+    try:
+        header = map_header(keys)
+    except (GrantsError, ValueError):
+        return []
+    out = []
+    for rej in rejections:
+        if not 1 <= rej.row <= len(records):
+            continue
+        parsed = validate_row(rej.row, records[rej.row - 1], header)
+        if isinstance(parsed, LineInput):
+            out.append(RejectedLine(rej.row, parsed, rej.message))
+    return out
+
+
+def overlaps(parts: Sequence[LineResult | RejectedLine]) -> list[tuple[date, date, int, int]]:
     """Where two lines (different rows) of one doctor run at the same time: (start, end, row, row)."""
     out = []
     for i, a in enumerate(parts):
@@ -150,11 +184,12 @@ _W, _LABEL, _RIGHT, _TOP, _ROW, _BAR, _HEAD = 1000, 230, 14, 46, 22, 14, 20
 
 _FILL = {
     "paid": "#2e7d32",
-    "counted_unpaid": "#e57373",
+    "counted_unpaid": "#90a4ae",
     "partial": "#fbc02d",
     "split": "url(#hatch-split)",
     "before_agreement": "url(#hatch-agreement)",
     "clipped": "url(#hatch-clipped)",
+    "rejected": "url(#hatch-rejected)",
 }
 
 
@@ -183,7 +218,7 @@ class _Axis:
         return x0, round(max(x1 - x0, 0.8), 2)
 
 
-def _view(lines: list[LineResult], windows: list[tuple[date, date]]) -> tuple[date, date]:
+def _view(lines: list, windows: list[tuple[date, date]]) -> tuple[date, date]:
     """The axis: the periods, widened to show up to three months of a line outside them."""
     first, last = min(w[0] for w in windows), max(w[1] for w in windows)
     if lines:
@@ -194,14 +229,15 @@ def _view(lines: list[LineResult], windows: list[tuple[date, date]]) -> tuple[da
     return first, last
 
 
-def timeline_svg(result: GrantResult, tables: list["RateTable"]) -> str:
+def timeline_svg(result: GrantResult, tables: list["RateTable"], rejected: Sequence[RejectedLine] = ()) -> str:
     """The timeline: per doctor, one bar per line part across the period(s), coloured by what
-    happened to each day; overlaps between a doctor's lines are outlined in red."""
+    happened to each day; rejected rows whose dates could be read, drawn apart; overlaps
+    between a doctor's lines are outlined in red."""
     windows = sorted((t.period.first_day, t.period.last_day) for t in tables)
-    axis = _Axis(*_view(result.lines, windows))
-    by_doctor: dict[str, list[LineResult]] = {}
-    for r in result.lines:
-        by_doctor.setdefault(r.alis_id, []).append(r)
+    axis = _Axis(*_view([*result.lines, *rejected], windows))
+    by_doctor: dict[str, list[LineResult | RejectedLine]] = {}
+    for r in sorted([*result.lines, *rejected], key=lambda r: r.row):
+        by_doctor.setdefault(r.line.alis_id, []).append(r)
     n_rows = sum(len(v) for v in by_doctor.values())
     legend_y = _TOP + len(by_doctor) * _HEAD + n_rows * _ROW + 18
     height = legend_y + 4 * 20 + 10
@@ -213,6 +249,7 @@ def timeline_svg(result: GrantResult, tables: list["RateTable"]) -> str:
         _hatch("hatch-split", "#f57c00"),
         _hatch("hatch-agreement", "#7e57c2"),
         _hatch("hatch-clipped", "#9e9e9e"),
+        _hatch("hatch-rejected", "#b71c1c"),
         "</defs>",
     ]
     body_top, body_bottom = _TOP, legend_y - 18
@@ -247,20 +284,21 @@ def timeline_svg(result: GrantResult, tables: list["RateTable"]) -> str:
         out.append(f'<text x="{x + 3}" y="{_TOP - 32}" fill="#1565c0">periode {_e(t.id)}: '
                    f'{date_nb(p.first_day)}–{date_nb(p.last_day)}</text>')
     y = _TOP
-    for doctor, parts in by_doctor.items():
+    several = len({p.period for p in result.lines}) > 1
+    for doctor, entries in by_doctor.items():
         out.append(f'<text class="doctor" x="4" y="{y + 14}" font-weight="bold">{_e(doctor)}</text>')
         group_top = y
         y += _HEAD
-        rows_y: dict[int, float] = {}
-        for r in parts:
-            out.extend(_line_row(r, parts, axis, y, len({p.period for p in result.lines}) > 1))
-            rows_y[r.row] = y
+        parts = [r for r in entries if isinstance(r, LineResult)]
+        for r in entries:
+            out.extend(_line_row(r, parts, axis, y, several) if isinstance(r, LineResult) else _rejected_row(r, axis, y))
             y += _ROW
-        for start, end, a, b in overlaps(parts):
+        for start, end, a, b in overlaps(entries):
             s = axis.span(start, end)
             if s:
                 out.append(
-                    f'<rect class="overlap" x="{s[0]}" y="{group_top + _HEAD - 3}" width="{s[1]}" height="{y - group_top - _HEAD + 2}" '
+                    f'<rect class="overlap" data-start="{start.isoformat()}" data-end="{end.isoformat()}" x="{s[0]}" '
+                    f'y="{group_top + _HEAD - 3}" width="{s[1]}" height="{y - group_top - _HEAD + 2}" '
                     f'fill="#d32f2f" fill-opacity="0.10" stroke="#d32f2f" stroke-width="1.5" stroke-dasharray="5 3">'
                     f'<title>Overlapp: rad {a} og rad {b} for {_e(doctor)}, {_span_text(start, end)}</title></rect>'
                 )
@@ -305,6 +343,18 @@ def _line_row(r: LineResult, parts: list[LineResult], axis: _Axis, y: float, sev
     if r.line.end > axis.end:
         x = _W - _RIGHT + 1
         out.append(f'<path class="beyond" d="M{x + 6} {bar_y + _BAR / 2} l-6 -5 v10 z" fill="#555555"/>')
+    return out
+
+
+def _rejected_row(r: RejectedLine, axis: _Axis, y: float) -> list[str]:
+    out = [f'<text class="line-label" x="14" y="{y + _BAR - 2}" fill="#b71c1c">{_e(f"rad {r.row} · avvist")}</text>']
+    bar_y = y + (_ROW - _BAR) / 2 - 2
+    s = axis.span(r.line.start, r.line.end)
+    if s:
+        text = f"Rad {r.row} er avvist og ikke beregnet ({_span_text(r.line.start, r.line.end)}): {r.message}"
+        out.append(f'<rect class="rejected" data-row="{r.row}" data-start="{r.line.start.isoformat()}" '
+                   f'data-end="{r.line.end.isoformat()}" x="{s[0]}" y="{bar_y}" width="{s[1]}" height="{_BAR}" '
+                   f'fill="url(#hatch-rejected)" stroke="#b71c1c" stroke-width="0.8"><title>{_e(text)}</title></rect>')
     return out
 
 
@@ -403,9 +453,11 @@ def render_report(
     rulebook: RuleBook | None = None,
     source: str = "",
     passthrough_columns: bool = True,
+    rejected: Sequence[RejectedLine] = (),
 ) -> str:
     """The whole report as one HTML document (a str). `tables` are the rate tables of the run
-    (the named period, or every period the lines touch)."""
+    (the named period, or every period the lines touch); `rejected` are the rejected rows to
+    draw on the timeline (see `rejected_lines`)."""
     by_id = {t.id: t for t in tables}
     for r in result.lines:
         by_id.setdefault(r.table.id, r.table)
@@ -436,7 +488,8 @@ def render_report(
         out.append(f"<dt>Søknadsfil</dt><dd>{_e(source)}</dd>")
     statuses_nb = [s.value for s in (r.status for r in result.lines)]
     out.append(
-        f"<dt>Rader</dt><dd>{result.input_rows} rader i filen; {len(result.lines)} linjer beregnet "
+        f"<dt>Rader</dt><dd>{result.input_rows} {'rad' if result.input_rows == 1 else 'rader'} i filen; "
+        f"{len(result.lines)} {'linje' if len(result.lines) == 1 else 'linjer'} beregnet "
         f"({statuses_nb.count('ok')} {value_nb('status', 'ok')}, {statuses_nb.count('ineligible')} "
         f"{value_nb('status', 'ineligible')}); {len(result.rejections)} {value_nb('status', 'rejected')}</dd>"
     )
@@ -460,12 +513,12 @@ def render_report(
         out.append(f'<tr class="sum"><td colspan="3">Sum</td><td class="num">{_e(_cell("amount_nok", result.total_nok))}</td></tr>')
         out.append("</tbody></table></section>")
 
-    if result.lines:
+    if (result.lines or rejected) and tables:
         out.append("<section><h2>Tidslinje</h2>")
         out.append("<p>Hver stolpe er én linje i søknaden (én rad, delt per periode). Grønne felt er hele måneder med "
                    "tilskudd; skraverte og gule felt er dager det ikke gis tilskudd for, med grunnen i forklaringen "
                    "under. Hold pekeren over et felt for datoene.</p>")
-        out.append(timeline_svg(result, tables))
+        out.append(timeline_svg(result, tables, rejected))
         out.append("</section>")
 
     if doctors:

@@ -102,6 +102,7 @@ DAY_KIND_NB: dict[str, str] = {
     "split": "måned delt mellom to linjer for samme lege: ikke hel for noen av dem (ikke betalt)",
     "before_agreement": "før ALIS-avtalen ble signert (ikke betalt)",
     "clipped": "utenfor perioden (klippet bort, ikke betalt)",
+    "rejected": "avvist rad: ikke beregnet (se avviste rader)",
     "overlap": "linjer for samme lege som overlapper i tid",
 }
 """What a stretch of days on the report's timeline is, in the words of its legend."""

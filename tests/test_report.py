@@ -17,7 +17,7 @@ from grants.cli import main
 from grants.csv_reader import read_lines_csv
 from grants.explain import rates_warning
 from grants.money import format_nok
-from grants.report_html import render_report, segments
+from grants.report_html import rejected_lines, render_report, segments
 from tests.conftest import FIXTURES
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
@@ -43,9 +43,11 @@ def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
 
 
 def build(engine, path: Path, period: str | None):
-    result = engine.compute(read_lines_csv(path).records, period)
+    records = read_lines_csv(path).records
+    result = engine.compute(records, period)
     tables = [engine.ratebook.get(period)] if period else []
-    return result, render_report(result, tables, rulebook=engine.rulebook, source=path.name)
+    return result, render_report(result, tables, rulebook=engine.rulebook, source=path.name,
+                                 rejected=rejected_lines(records, result.rejections))
 
 
 def svg_of(page: str) -> ET.Element:
@@ -192,6 +194,29 @@ def test_clipped_split_and_overlapping_lines(rich):
     assert len(overlap) == 1
     assert "rad 4 og rad 5" in overlap[0].find(f"{SVG}title").text
     assert "01.02.2023–30.04.2023" in overlap[0].find(f"{SVG}title").text
+
+
+def test_rows_rejected_for_overlapping_are_drawn_with_the_overlap(engine, tmp_path):
+    text = HEADER + (
+        "C-OVL;0301;ALIS-avtale;fastlege;100;01.10.2022;30.04.2023;\n"
+        "C-OVL;0301;ALIS-avtale;fastlege;100;01.02.2023;31.08.2023;\n"
+        "C-OK;0301;ALIS-avtale;fastlege;100;01.10.2022;31.08.2023;\n"
+        "C-BAD;0301;ALIS-avtale;fastlege;100;01.10.2022;31.13.2023;\n"
+    )
+    result, page = build(engine, write(tmp_path, text), "2023")
+    assert [rej.row for rej in result.rejections] == [1, 2, 4]
+    svg = svg_of(page)
+    assert [b.get("data-row") for b in rects(svg, "bar")] == ["3"]
+    drawn = {r.get("data-row"): (r.get("data-start"), r.get("data-end")) for r in rects(svg, "rejected")}
+    assert drawn == {"1": ("2022-10-01", "2023-04-30"), "2": ("2023-02-01", "2023-08-31")}  # row 4 has no date to draw
+    (overlap,) = rects(svg, "overlap")
+    assert (overlap.get("data-start"), overlap.get("data-end")) == ("2023-02-01", "2023-04-30")
+    assert "rad 1 og rad 2" in overlap.find(f"{SVG}title").text
+
+
+def test_only_rejected_rows_without_a_period(engine, tmp_path):
+    result, page = build(engine, write(tmp_path, HEADER + "X;0301;ALIS-avtale;fastlege;0;01.10.2022;31.08.2023;\n"), None)
+    assert not result.lines and "Ingen linjer er beregnet" in page and "<svg" not in page
 
 
 def test_segments_cover_every_day_of_a_line_once(rich, engine, tmp_path):

@@ -11,7 +11,7 @@ from ..engine import default_engine
 from ..errors import OutputFileError
 from ..explain import rates_warning
 from ..money import format_nok
-from ..report_html import render_report
+from ..report_html import rejected_lines, render_report
 from ._common import EXIT_OK, EXIT_REJECTED, load_input
 
 
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     out = _check_target(args.output, args.input)
     csv_input = load_input(args.input)
     result = engine.compute(csv_input.records, args.period)
-    page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name)
+    page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
+                         rejected=rejected_lines(csv_input.records, result.rejections))
     try:
         _write_atomic(out, page)
     except OSError as exc:
