@@ -499,7 +499,7 @@ def render_report(
         out.append('<p class="nothing" id="nothing">Ingen linjer er beregnet: alle radene i filen er avvist. '
                    "Se de avviste radene og begrunnelsene nedenfor, rett dem i søknadsfilen og kjør på nytt.</p>")
 
-    out.append("<section><h2>Satser som er brukt</h2>")
+    out.append('<section id="satser"><h2>Satser som er brukt</h2>')
     out.extend(_rates_section(result, tables))
     out.append("</section>")
 
@@ -514,7 +514,7 @@ def render_report(
         out.append("</tbody></table></section>")
 
     if (result.lines or rejected) and tables:
-        out.append("<section><h2>Tidslinje</h2>")
+        out.append('<section id="tidslinje"><h2>Tidslinje</h2>')
         out.append("<p>Hver stolpe er én linje i søknaden (én rad, delt per periode). Grønne felt er hele måneder med "
                    "tilskudd; skraverte og gule felt er dager det ikke gis tilskudd for, med grunnen i forklaringen "
                    "under. Hold pekeren over et felt for datoene.</p>")
@@ -522,7 +522,7 @@ def render_report(
         out.append("</section>")
 
     if doctors:
-        out.append("<section><h2>Per lege</h2>")
+        out.append('<section id="per-lege"><h2>Per lege</h2>')
         extra = list(result.passthrough) if passthrough_columns else []
         columns = [c for c in _LINE_COLUMNS if c != "period" or len(tables) > 1]
         for doc in doctors:
@@ -553,7 +553,7 @@ def render_report(
             out.append("</div>")
         out.append("</section>")
 
-    out.append(f"<section><h2>Avviste rader ({len(result.rejections)})</h2>")
+    out.append(f'<section id="avviste"><h2>Avviste rader ({len(result.rejections)})</h2>')
     if result.rejections:
         out.append("<p>Disse radene er ikke beregnet og gir ikke tilskudd før de er rettet. Rad er dataraden: "
                    "første rad under overskriften er rad 1.</p>")

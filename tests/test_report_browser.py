@@ -88,9 +88,14 @@ def test_report_renders_in_chromium(tmp_path, capsys, source, period, total):
     assert png_size(shot) == (WIDTH, HEIGHT)
     # a blank page compresses to a few kilobytes; this one has text, tables and the coloured timeline
     assert shot.stat().st_size > 60_000, f"the screenshot is nearly empty ({shot.stat().st_size} bytes)"
+    pdf = tmp_path / "rapport.pdf"
+    pdf_run = chromium(tmp_path / "profil-pdf", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri())
+    assert pdf_run.returncode == 0 and pdf.exists(), pdf_run.stderr[-2000:]
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pages >= 1, "printing the report to PDF gave no page"
     keep = REPO / "out" / ("report_screenshot.png" if source == EXAMPLE else "report_screenshot_lines.png")
     keep.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot, keep)
     with capsys.disabled():
         print(f"\nskjermbilde av rapporten: {shot} (kopi: {keep}); total {total}, {len(bars)} stolper, "
-              f"{len(paid)} betalte måneder, {len(all_rects)} rect-elementer")
+              f"{len(paid)} betalte måneder, {len(all_rects)} rect-elementer; PDF {pages} sider")
