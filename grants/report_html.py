@@ -23,7 +23,7 @@ from .money import format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .rules import RuleBook
-from .vocabulary_nb import (ANY_ROLE_NB, CENTRALITY_GROUP_NB, DAY_KIND_NB, MONTH_ABBR_NB, SPAN_COLUMN_NB, column_nb,
+from .vocabulary_nb import (ANY_ROLE_NB, CAP_NB, CENTRALITY_GROUP_NB, DAY_KIND_NB, MONTH_ABBR_NB, REPORT_COLUMN_NB, column_nb,
                             date_nb, value_nb)
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ class _Axis:
         """x and width of the inclusive days [a, b], cut to the axis; None when outside."""
         if b < self.start or a > self.end:
             return None
-        x0, x1 = self.x(a), self.x(b + _DAY)
+        x0, x1 = self.x(max(a, self.start)), self.x(min(b, self.end) + _DAY)
         return x0, round(max(x1 - x0, 0.8), 2)
 
 
@@ -325,9 +325,14 @@ def _line_row(r: LineResult, parts: list[LineResult], axis: _Axis, y: float, sev
         out.append(f'<rect class="bar" data-row="{r.row}" data-period="{_e(r.period)}" x="{whole[0]}" y="{bar_y}" '
                    f'width="{whole[1]}" height="{_BAR}" fill="#ffffff" stroke="#555555" stroke-width="0.8">'
                    f'<title>{_e(title)}</title></rect>')
-    else:
-        out.append(f'<rect class="bar" data-row="{r.row}" data-period="{_e(r.period)}" x="{_W - _RIGHT}" y="{bar_y}" '
-                   f'width="0.8" height="{_BAR}" fill="#555555"><title>{_e(title)} (utenfor tidslinjen)</title></rect>')
+    else:  # the whole line lies outside the axis: a stub at the near edge, and the dates in words
+        before = r.line.end < axis.start
+        x = _LABEL if before else _W - _RIGHT - 1
+        out.append(f'<rect class="bar" data-row="{r.row}" data-period="{_e(r.period)}" x="{x}" y="{bar_y}" '
+                   f'width="1" height="{_BAR}" fill="#555555"><title>{_e(title)} (utenfor tidslinjen)</title></rect>')
+        words = f"hele linjen ({_span_text(r.line.start, r.line.end)}) ligger utenfor perioden: 0 måneder"
+        anchor = f'x="{_LABEL + 12}"' if before else f'x="{_W - _RIGHT - 12}" text-anchor="end"'
+        out.append(f'<text class="outside-note" {anchor} y="{bar_y + _BAR - 3}" fill="#555555">{_e(words)}</text>')
     for seg in segments(r, parts):
         s = axis.span(seg.start, seg.end)
         if not s:
@@ -388,7 +393,8 @@ h3 { font-size: 1.05em; margin: 1.2em 0 0.4em; }
 .nothing { border: 2px solid #ef6c00; background: #fff3e0; padding: 10px 14px; font-weight: bold; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 0.84em; }
 th, td { border: 1px solid #bdbdbd; padding: 3px 5px; text-align: left; vertical-align: top; }
-td.reason { min-width: 14em; overflow-wrap: anywhere; }
+td.reason { min-width: 10em; overflow-wrap: anywhere; }
+table.doctor { font-size: 0.8em; }
 th { background: #e3f2fd; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr.sum td { font-weight: bold; background: #f5f5f5; }
@@ -398,13 +404,13 @@ pre.explain { white-space: pre-wrap; font-size: 0.82em; background: #fafafa; bor
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; }
 dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
-svg.timeline { border: 1px solid #e0e0e0; background: #ffffff; }
+svg.timeline { border: 1px solid #e0e0e0; background: #ffffff; box-sizing: border-box; max-width: 100%; height: auto; }
 .doctor-section { break-inside: auto; }
 footer { margin-top: 2em; font-size: 0.85em; color: #555; }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-@page { size: A4; margin: 14mm; }
+@page { size: A4 landscape; margin: 12mm; }
 @media print {
-  body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 9pt; }
   h2 { break-after: avoid; }
   table, svg.timeline, pre.explain { break-inside: avoid; }
   .warning { border-width: 2px; }
@@ -421,7 +427,7 @@ def _class(column: str) -> str:
 
 
 def _header(column: str) -> str:
-    return SPAN_COLUMN_NB.get(column) or column_nb(column)
+    return REPORT_COLUMN_NB.get(column) or column_nb(column)
 
 
 def _line_cells(r: LineResult) -> dict[str, object]:
@@ -506,7 +512,7 @@ def render_report(
     if munis:
         out.append("<section><h2>Sum per kommune</h2><table><thead><tr>"
                    f"<th>{_e(column_nb('kommunenummer'))}</th><th>{_e(column_nb('kommunenavn'))}</th>"
-                   f'<th class="num">Linjer</th><th class="num">{_e(column_nb("amount_nok"))}</th></tr></thead><tbody>')
+                   f'<th class="num">{_e(_header("lines"))}</th><th class="num">{_e(column_nb("amount_nok"))}</th></tr></thead><tbody>')
         for t in munis:
             out.append(f'<tr><td>{_e(t.key)}</td><td>{_e(t.name)}</td><td class="num">{t.lines}</td>'
                        f'<td class="num">{_e(_cell("amount_nok", t.amount_nok))}</td></tr>')
@@ -525,8 +531,11 @@ def render_report(
         out.append('<section id="per-lege"><h2>Per lege</h2>')
         extra = list(result.passthrough) if passthrough_columns else []
         columns = [c for c in _LINE_COLUMNS if c != "period" or len(tables) > 1]
+        lines_of: dict[str, list[LineResult]] = {}
+        for r in result.lines:
+            lines_of.setdefault(r.alis_id, []).append(r)
         for doc in doctors:
-            parts = [r for r in result.lines if r.alis_id == doc.key]
+            parts = lines_of[doc.key]
             out.append(f'<div class="doctor-section"><h3>Lege {_e(doc.key)}</h3>')
             out.append(f'<table class="doctor" data-doctor="{_e(doc.key)}"><thead><tr>')
             for c in columns:
@@ -558,8 +567,8 @@ def render_report(
         out.append("<p>Disse radene er ikke beregnet og gir ikke tilskudd før de er rettet. Rad er dataraden: "
                    "første rad under overskriften er rad 1.</p>")
         out.append(f'<table class="rejections"><thead><tr><th class="num">{_e(column_nb("row"))}</th>'
-                   f"<th>{_e(column_nb('alis_id'))}</th><th>{_e(column_nb('kommunenummer'))}</th><th>Kolonne</th>"
-                   f"<th>Verdi</th><th>{_e(column_nb('reason'))}</th></tr></thead><tbody>")
+                   f"<th>{_e(column_nb('alis_id'))}</th><th>{_e(column_nb('kommunenummer'))}</th><th>{_e(_header('column'))}</th>"
+                   f"<th>{_e(_header('value'))}</th><th>{_e(column_nb('reason'))}</th></tr></thead><tbody>")
         for rej in result.rejections:
             out.append(f'<tr><td class="num">{rej.row}</td><td>{_e(rej.alis_id or "")}</td><td>{_e(rej.kommunenummer or "")}</td>'
                        f"<td>{_e(rej.column or '')}</td><td>{_e(rej.value if rej.value is not None else '')}</td>"
@@ -592,8 +601,8 @@ def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:
             if not rates:
                 out.append("<p>Ingen sats er brukt i denne perioden.</p>")
                 continue
-            out.append('<table class="rates"><thead><tr><th>Sats</th><th>Sentralitet</th><th class="num">Årssats ved 100 % (kr)</th>'
-                       "<th>Kilde</th></tr></thead><tbody>")
+            out.append(f'<table class="rates"><thead><tr><th>{_e(_header("rate"))}</th><th>{_e(_header("centrality_group"))}</th>'
+                       f'<th class="num">{_e(_header("annual_rate_full"))}</th><th>{_e(_header("source"))}</th></tr></thead><tbody>')
             for path, group in rates:
                 amount = t.rate(path, group)
                 grant_type, _, role = path.partition(".")
@@ -603,13 +612,12 @@ def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:
                            f'<td class="num">{_e(_cell("annual_rate", amount.amount))}</td><td>{_e(t.source(amount.source).title)}</td></tr>')
             out.append("</tbody></table>")
         else:
-            out.append('<table class="rates"><thead><tr><th>Element</th><th class="num">Årlig maksimum ved 100 % (kr)</th>'
-                       "<th>Tak</th></tr></thead><tbody>")
-            caps = {"expense": "dokumenterte utgifter", "applied": "søkt beløp", "none": "uten utgiftstak"}
+            out.append(f'<table class="rates"><thead><tr><th>{_e(_header("element"))}</th>'
+                       f'<th class="num">{_e(_header("annual_maximum"))}</th><th>{_e(_header("cap"))}</th></tr></thead><tbody>')
             for name, e in (t.elements or {}).items():
                 maximum = _cell("annual_rate", to_kroner(t.annual_maximum(name))) if e.annual_maximum else \
                     f"{e.share} × ({' + '.join(e.share_of or [])})"
-                out.append(f"<tr><td>{_e(e.title_nb or name)}</td><td class=\"num\">{_e(maximum)}</td><td>{_e(caps.get(e.cap, e.cap))}</td></tr>")
+                out.append(f"<tr><td>{_e(e.title_nb or name)}</td><td class=\"num\">{_e(maximum)}</td><td>{_e(CAP_NB.get(e.cap, e.cap))}</td></tr>")
             out.append("</tbody></table>")
     if not tables:
         out.append("<p>Ingen satstabell er brukt.</p>")

@@ -110,11 +110,25 @@ DAY_KIND_NB: dict[str, str] = {
 MONTH_ABBR_NB = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
 """Month names on the timeline's axis."""
 
-SPAN_COLUMN_NB: dict[str, str] = {
+REPORT_COLUMN_NB: dict[str, str] = {
     "span": "Tidsrom",
     "counted_span": "Regnet tidsrom",
+    "lines": "Linjer",
+    "column": "Kolonne",
+    "value": "Verdi",
+    "rate": "Sats",
+    "centrality_group": "Sentralitet",
+    "annual_rate_full": "Årssats ved 100 % (kr)",
+    "source": "Kilde",
+    "element": "Element",
+    "annual_maximum": "Årlig maksimum ved 100 % (kr)",
+    "cap": "Tak",
 }
-"""Report columns that join two date columns (start–end, counted_start–counted_end)."""
+"""Columns only the HTML report has: two date columns joined (start–end, counted_start–
+counted_end), line counts, the rejected cell, and the rate tables' own columns."""
+
+CAP_NB: dict[str, str] = {"expense": "dokumenterte utgifter", "applied": "søkt beløp", "none": "uten utgiftstak"}
+"""What caps a model B element (the rate table's `cap`)."""
 
 CENTRALITY_GROUP_NB: dict[str, str] = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}
 """The rate tables' centrality groups, as the report names them."""

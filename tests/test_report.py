@@ -219,6 +219,23 @@ def test_only_rejected_rows_without_a_period(engine, tmp_path):
     assert not result.lines and "Ingen linjer er beregnet" in page and "<svg" not in page
 
 
+def test_open_ended_and_far_away_lines(engine, tmp_path):
+    """A line to 31.12.9999 is drawn to the edge (no date overflow); one years before the period
+    gets a stub and its dates in words."""
+    text = HEADER + ("O;0301;ALIS-avtale;fastlege;100;15.03.2023;31.12.9999;\n"
+                     "F;0301;ALIS-avtale;fastlege;100;01.01.2019;31.12.2019;\n")
+    result, page = build(engine, write(tmp_path, text), "2023")
+    svg = svg_of(page)
+    assert spans(svg, "clipped", 1) == [("2023-09-01", "9999-12-31")]
+    assert spans(svg, "partial", 1) == [("2023-03-15", "2023-03-31")]
+    assert len(spans(svg, "paid", 1)) == 5
+    assert [b.get("data-row") for b in rects(svg, "bar")] == ["1", "2"]
+    assert "hele linjen (01.01.2019–31.12.2019) ligger utenfor perioden: 0 måneder" in page
+    for rect in svg.iter(f"{SVG}rect"):
+        if rect.get("x") is not None:
+            assert 0 <= float(rect.get("x")) <= 1000 and float(rect.get("width")) >= 0
+
+
 def test_segments_cover_every_day_of_a_line_once(rich, engine, tmp_path):
     """Paid, unpaid, clipped, before the agreement: together exactly the line's days."""
     result, _ = rich
@@ -314,6 +331,12 @@ def test_cli_refuses_a_bad_target_before_computing(tmp_path, capsys, name, words
         target.mkdir()
     code, out, err = run(capsys, "report", EXAMPLE, "--period", "2023", "-o", target)
     assert code == 2 and words in err and out == ""
+
+
+def test_cli_missing_input_exit_2_nothing_written(tmp_path, capsys):
+    code, _, err = run(capsys, "report", tmp_path / "finnes_ikke.csv", "--period", "2023", "-o", tmp_path / "r.html")
+    assert code == 2 and "finner ikke filen" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_unknown_period_exit_2(tmp_path, capsys):
