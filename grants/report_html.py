@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from dateutil.relativedelta import relativedelta
@@ -78,6 +79,16 @@ def month_cells(r: LineResult) -> list[tuple[date, date]]:
     return cells
 
 
+def _not_whole(span: tuple[date, date], cells: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The days of `span` outside the part's whole months."""
+    if span[1] < span[0]:
+        return []
+    rest = [span]
+    for cell in cells:
+        rest = [s for piece in rest for s in _subtract([piece], cell)]
+    return rest
+
+
 def _months_touched(a: date, b: date) -> set[tuple[int, int]]:
     out, y, m = set(), a.year, a.month
     while (y, m) <= (b.year, b.month):
@@ -118,13 +129,10 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     kind = "paid" if r.status is Status.OK else "counted_unpaid"
     for a, b in cells:
         out.append(Segment(kind, a, b, f"{MONTH_ABBR_NB[a.month - 1]} {a.year}" if r.table.whole_months == "calendar" else ""))
-    rest = [(r.counted_start, r.counted_end)]
-    for cell in cells:
-        rest = [s for piece in rest for s in _subtract([piece], cell)]
-    for a, b in rest:
+    for a, b in _not_whole((r.counted_start, r.counted_end), cells):
         months = _months_touched(a, b)
-        sharing = sorted({o.row for o in other_rows if o.counted_start <= o.counted_end
-                          and months & _months_touched(max(o.line.start, o.table.period.first_day), o.counted_end)})
+        sharing = sorted({o.row for o in other_rows
+                          if any(months & _months_touched(*span) for span in _not_whole(part_span(o), month_cells(o)))})
         if sharing:
             rows = " og ".join(f"rad {n}" for n in sharing)
             out.append(Segment("split", a, b, f"måneden deles med {rows}; ingen av linjene har hele måneden"))
@@ -315,6 +323,8 @@ def _hatch(pattern_id: str, colour: str) -> str:
 
 def _line_row(r: LineResult, parts: list[LineResult], axis: _Axis, y: float, several_periods: bool) -> list[str]:
     label = f"rad {r.row}" + (f" · {r.period}" if several_periods else "") + f" · {format_nok(r.amount_nok)}"
+    if r.status is not Status.OK:
+        label += f" · {value_nb('status', r.status.value)}"
     out = [f'<text class="line-label" x="14" y="{y + _BAR - 2}">{_e(label)}</text>']
     bar_y = y + (_ROW - _BAR) / 2 - 2
     whole = axis.span(r.line.start, r.line.end)
@@ -412,7 +422,8 @@ footer { margin-top: 2em; font-size: 0.85em; color: #555; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9pt; }
   h2 { break-after: avoid; }
-  table, svg.timeline, pre.explain { break-inside: avoid; }
+  table, svg.timeline { break-inside: avoid; }
+  pre.explain { font-size: 7.5pt; }
   .warning { border-width: 2px; }
 }
 """
@@ -443,8 +454,6 @@ def _cell(column: str, value: object) -> str:
     if value is None or value == "":
         return ""
     if column in ("amount_nok", "annual_rate"):
-        from decimal import Decimal
-
         amount = Decimal(str(value))
         return format_nok(amount).removesuffix(" kr")
     if column == "position_share":

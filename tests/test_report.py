@@ -196,6 +196,19 @@ def test_clipped_split_and_overlapping_lines(rich):
     assert "01.02.2023–30.04.2023" in overlap[0].find(f"{SVG}title").text
 
 
+def test_a_partial_month_is_split_only_when_the_other_line_lacks_that_month_too(engine, tmp_path):
+    """Two 50 % lines at once: the one starting 15.11 has a partial November, but the other has
+    the whole of November, so the month is not split between them."""
+    text = HEADER + ("P;0301;ALIS-avtale;fastlege;50;01.10.2022;31.08.2023;\n"
+                     "P;0301;ALIS-avtale;fastlege;50;15.11.2022;31.08.2023;\n")
+    _, page = build(engine, write(tmp_path, text), "2023")
+    svg = svg_of(page)
+    assert spans(svg, "partial", 2) == [("2022-11-15", "2022-11-30")]
+    assert spans(svg, "split", 2) == [] and spans(svg, "split", 1) == []
+    (overlap,) = rects(svg, "overlap")
+    assert (overlap.get("data-start"), overlap.get("data-end")) == ("2022-11-15", "2023-08-31")
+
+
 def test_rows_rejected_for_overlapping_are_drawn_with_the_overlap(engine, tmp_path):
     text = HEADER + (
         "C-OVL;0301;ALIS-avtale;fastlege;100;01.10.2022;30.04.2023;\n"
