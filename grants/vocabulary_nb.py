@@ -94,3 +94,45 @@ def value_nb(column: str, value: object) -> object:
 def date_nb(day: date) -> str:
     """dd.mm.åååå, the form Norwegian officers write and read."""
     return f"{day:%d.%m.%Y}"
+
+
+DAY_KIND_NB: dict[str, str] = {
+    "paid": "hel måned med tilskudd",
+    "counted_unpaid": "hel måned, men linjen gir ikke rett til tilskudd",
+    "partial": "dager som ikke utgjør en hel måned (ikke betalt)",
+    "split": "måned delt mellom to linjer for samme lege: ikke hel for noen av dem (ikke betalt)",
+    "before_agreement": "før ALIS-avtalen ble signert (ikke betalt)",
+    "clipped": "utenfor perioden (klippet bort, ikke betalt)",
+    "rejected": "avvist rad: ikke beregnet (se avviste rader)",
+    "overlap": "linjer for samme lege som overlapper i tid",
+}
+"""What a stretch of days on the report's timeline is, in the words of its legend."""
+
+MONTH_ABBR_NB = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+"""Month names on the timeline's axis."""
+
+REPORT_COLUMN_NB: dict[str, str] = {
+    "span": "Tidsrom",
+    "counted_span": "Regnet tidsrom",
+    "lines": "Linjer",
+    "column": "Kolonne",
+    "value": "Verdi",
+    "rate": "Sats",
+    "centrality_group": "Sentralitet",
+    "annual_rate_full": "Årssats ved 100 % (kr)",
+    "source": "Kilde",
+    "element": "Element",
+    "annual_maximum": "Årlig maksimum ved 100 % (kr)",
+    "cap": "Tak",
+}
+"""Columns only the HTML report has: two date columns joined (start–end, counted_start–
+counted_end), line counts, the rejected cell, and the rate tables' own columns."""
+
+CAP_NB: dict[str, str] = {"expense": "dokumenterte utgifter", "applied": "søkt beløp", "none": "uten utgiftstak"}
+"""What caps a model B element (the rate table's `cap`)."""
+
+CENTRALITY_GROUP_NB: dict[str, str] = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}
+"""The rate tables' centrality groups, as the report names them."""
+
+ANY_ROLE_NB = "alle roller"
+"""A rate that applies whatever the role (the rate path's role part `any`)."""
