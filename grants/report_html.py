@@ -18,7 +18,8 @@ from dateutil.relativedelta import relativedelta
 
 from .domain import Status
 from .errors import GrantsError
-from .inputs import LineInput, Rejection, map_header, validate_row
+from .headers import map_header
+from .inputs import LineInput, Rejection, validate_row
 from .explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from .money import format_nok, to_kroner
 from .months import calendar_months
@@ -61,12 +62,14 @@ def _subtract(spans: list[tuple[date, date]], cut: tuple[date, date]) -> list[tu
 
 def part_span(r: LineResult) -> tuple[date, date]:
     """The days of the line that belong to this part's period (before any agreement date)."""
+    if r.counted_end is None:  # outside the period: an empty span
+        return r.table.period.first_day, r.table.period.first_day - _DAY
     return max(r.line.start, r.table.period.first_day), r.counted_end
 
 
 def month_cells(r: LineResult) -> list[tuple[date, date]]:
     """The whole months the engine counted for this part, as day spans, by the table's method."""
-    if r.counted_end < r.counted_start or r.whole_months <= 0:
+    if r.counted_start is None or r.counted_end is None or r.counted_end < r.counted_start or r.whole_months <= 0:
         return []
     if r.table.whole_months == "calendar":
         cells = []
@@ -116,7 +119,7 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     for a, b in outside:
         out.append(Segment("clipped", a, b, f"utenfor perioden {r.period} ({date_nb(r.table.period.first_day)}–"
                                             f"{date_nb(r.table.period.last_day)})"))
-    if last < first:
+    if last < first or r.counted_start is None or r.counted_end is None:  # outside the period
         return out
     if r.counted_start > first:
         end = min(r.counted_start - _DAY, last)
@@ -445,8 +448,8 @@ def _line_cells(r: LineResult) -> dict[str, object]:
     """The output row of a line, with the two date spans joined for a narrower table."""
     row = r.as_row()
     row["span"] = f"{date_nb(r.line.start)}–{date_nb(r.line.end)}"
-    row["counted_span"] = ("ingen dager" if r.counted_end < r.counted_start
-                           else f"{date_nb(r.counted_start)}–{date_nb(r.counted_end)}")
+    row["counted_span"] = ("ingen dager" if r.counted_start is None or r.counted_end is None
+                           or r.counted_end < r.counted_start else f"{date_nb(r.counted_start)}–{date_nb(r.counted_end)}")
     return row
 
 
