@@ -47,7 +47,7 @@ common in its data), Excel's "Unicode text" writes tab."""
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
-_SEP_HINT = re.compile(r'^"?sep=([^"\r\n])"?$', re.IGNORECASE)
+_SEP_HINT = re.compile(r'^"?sep=([^"\r\n])"?[ ]*$', re.IGNORECASE)
 _VALID_UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]"
     rb"|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
@@ -337,7 +337,7 @@ def _read_csv_text(
     while start < len(lines.lines) and _blank([lines.lines[start]]):
         start += 1
     if start < len(lines.lines):
-        hint = _SEP_HINT.match(lines.lines[start].strip())
+        hint = _SEP_HINT.match(lines.lines[start])
         if hint:
             delimiters = (hint.group(1),)
             start += 1
