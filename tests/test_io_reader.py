@@ -435,6 +435,26 @@ def test_xlsx_second_sheet_by_name_and_a_note_when_there_are_several(tmp_path):
         read_table(path, is_header=is_header)  # the first sheet is the default: its text is not a header
 
 
+def test_xlsx_with_a_wrong_dimension_tag_loses_no_row_or_column(tmp_path):
+    """Some programs write <dimension ref="A1"/> whatever the size; read-only openpyxl trusts it."""
+    rows = [["alis_id", "andel", "merknad"], ["A1", 80, "x"], ["A2", 90, "y"], ["A3", 100, "z"]]
+
+    def shrink(data: bytes) -> bytes:
+        src = zipfile.ZipFile(io.BytesIO(data))
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                content = src.read(info.filename)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    content, n = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', content)
+                    assert n == 1
+                dst.writestr(info, content)
+        return out.getvalue()
+
+    table = read_table(write(tmp_path, xlsx_bytes(rows, patch=shrink), "d.xlsx"), is_header=is_header)
+    assert table.columns == (("A1", "A2", "A3"), ("80", "90", "100"), ("x", "y", "z"))
+
+
 def test_xlsx_zip_bomb_is_refused_before_inflating(tmp_path):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:

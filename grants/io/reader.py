@@ -539,6 +539,7 @@ def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, fo
         ws = wb[sheet_name]
         if not hasattr(ws, "iter_rows"):
             raise InputFileError(f"{name}: arket «{sheet_name}» er et diagram, ikke en tabell")
+        ws.reset_dimensions()  # a wrong <dimension> in the file would otherwise cut rows and columns off
         found: set[tuple[int, int]] = set()
         rows = []
         for row_no, row in enumerate(ws.iter_rows(), start=1):
