@@ -168,6 +168,20 @@ def _umask() -> int:
         return next(int(l.split()[1], 8) for l in fh if l.startswith("Umask:"))
 
 
+def test_a_read_only_target_is_never_replaced_even_without_a_check_first(tmp_path):
+    out = tmp_path / "ut.csv"
+    out.write_text("låst")
+    out.chmod(0o444)
+    with pytest.raises(OutputFileError, match="skrivebeskyttet"):
+        with atomic_output(out) as fh:
+            fh.write("nytt")
+    assert out.read_text() == "låst" and leftovers(tmp_path) == []
+    (tmp_path / "mappe.csv").mkdir()
+    with pytest.raises(OutputFileError, match="er en mappe"):
+        with atomic_output(tmp_path / "mappe.csv") as fh:
+            fh.write("nytt")
+
+
 def test_binary_mode(tmp_path):
     with atomic_output(tmp_path / "ut.xlsx", binary=True) as fh:
         fh.write(b"PK\x03\x04")

@@ -553,3 +553,27 @@ def test_same_rows_whatever_the_dialect_encoding_and_layout(tmp_path, spec):
     if spec["encoding"] == "cp1252" and ascii_only:
         expected_encoding = "utf-8"
     assert table.encoding == expected_encoding
+
+
+def test_reading_changes_no_interpreter_state(tmp_path):
+    """The caller's csv limit, decimal context, warnings filters, gc and locale stay as they were."""
+    import decimal
+    import gc
+    import locale
+    import warnings
+
+    csv_path = write(tmp_path, huge_field(True))
+    xlsx_path = write(tmp_path, xlsx_bytes([["alis_id", "andel"], ["A1", 0.12345]], formats={"B2": "0.000%"}), "s.xlsx")
+    read_table(xlsx_path, is_header=is_header)  # first use imports openpyxl (and its own import-time filters)
+
+    def state():
+        ctx = decimal.getcontext()
+        return (csv.field_size_limit(), ctx.prec, ctx.rounding, list(warnings.filters), gc.isenabled(),
+                locale.setlocale(locale.LC_ALL))
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 3  # a caller's unusual context must neither be used nor changed
+        before = state()
+        assert read_table(xlsx_path, is_header=is_header).columns[1] == ("12.345",)  # 5 digits, not 3
+        read_table(csv_path, is_header=is_header)
+        assert state() == before

@@ -104,7 +104,9 @@ def atomic_output(
 
     The temporary file is unique (mkstemp) and in the target's own folder (a rename across file
     systems is not atomic). It is flushed and fsynced before the rename, and the folder after it.
-    On any exception the temporary file is removed and the target is left as it was. A symlink
+    On any exception the temporary file is removed and the target is left as it was. A target
+    that is read-only by its mode, or not a regular file, is refused as in `check_output_path`,
+    also for a caller that did not check first. A symlink
     target is followed, so the link keeps pointing at the new content. The new file keeps an
     existing target's mode, or gets the mode a normal create would give.
     """
@@ -113,6 +115,8 @@ def atomic_output(
     try:
         existing = os.stat(target)
         mode = stat.S_IMODE(existing.st_mode)
+        if not stat.S_ISREG(existing.st_mode) or not mode & _WRITE_BITS:
+            check_output_path(target)  # raises with the reason: a folder, a device, a read-only mode
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     except OSError as exc:
