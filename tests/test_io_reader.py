@@ -126,6 +126,21 @@ def unterminated_quote() -> bytes:
     return lines_file(rows)
 
 
+def unterminated_quote_closed_later() -> bytes:
+    """The stray quote on line 6 is "closed" by a quote inside a field on line 10: lines 6-10
+    would become one row and rows A6-A8 would vanish into a cell."""
+    rows = good_rows(1000, ",")
+    rows[5] = 'A5,0301,100,01.01.2020,"en merknad som aldri lukkes'
+    rows[9] = 'A9,0301,5",01.01.2020,x'
+    return lines_file(rows)
+
+
+def unterminated_quote_among_quoted_fields() -> bytes:
+    rows = [",".join(HEADER)] + [f'A{i},0301,"80,5",01.01.2020,x' for i in range(1, 1001)]
+    rows[5] = 'A5,0301,"80,5",01.01.2020,"merknad uten slutt'
+    return lines_file(rows)
+
+
 def stray_cp1252_byte() -> bytes:
     text = lines_file(good_rows(10)).replace(b"rad 6", b"rad \xe6")  # data row 6 stands on line 7
     assert "første".encode() in text
@@ -170,6 +185,13 @@ CORPUS: list[tuple[str, bytes | Callable[[Path], Path], object, dict]] = [
      Read(3, blank=5), {}),
     ("fewer fields than the header", lines_file([";".join(HEADER), "A1;0301"]), Read(1), {}),
     ("unterminated quote in a 1,000-row file", unterminated_quote(), Refused("linje 6: et anførselstegn"), {}),
+    ("unterminated quote closed by a quote lines later", unterminated_quote_closed_later(),
+     Refused("linje 6: et felt i anførselstegn går over linje 6–10"), {}),
+    ("unterminated quote among quoted fields", unterminated_quote_among_quoted_fields(),
+     Refused("linje 6: et anførselstegn åpner et felt som ikke lukkes før linje 7, og der står «80,5\",01.01.2020,x» rett etter"), {}),
+    ("a legitimate line break inside a quoted field",
+     lines_file([",".join(HEADER), 'A1,0301,100,01.01.2020,"linje en\nlinje to"', "A2,0301,100,01.01.2020,x"]),
+     Read(2, delimiter=","), {}),
     ("text after a closing quote", lines_file([",".join(HEADER), 'A1,0301,"80"5,x,y']), Refused("linje 2: teksten «5,x,y»"), {}),
     ("one stray cp1252 byte in a UTF-8 file", stray_cp1252_byte(), Refused("linje 7, byte 0xE6"), {}),
     ("cp1252 byte far below a UTF-8 letter", late_cp1252_byte(), Refused("linje 900, byte 0xF8"), {}),

@@ -297,11 +297,16 @@ class _Lines:
                         fields.append("")
                         return fields, i + 1
                     continue
-                where = f"linje {i + 1}" + (f" (feltet åpnet på linje {opened + 1})" if opened != i else "")
+                junk = buf[j:j + 20]
+                if opened != i:
+                    raise InputFileError(
+                        f"{name}: linje {opened + 1}: et anførselstegn åpner et felt som ikke lukkes før "
+                        f"linje {i + 1}, og der står «{junk}» rett etter; trolig mangler et avsluttende "
+                        f"anførselstegn på linje {opened + 1}"
+                    )
                 raise InputFileError(
-                    f"{name}: {where}: teksten «{buf[j:j + 20]}» står rett etter et felt i anførselstegn; "
-                    "et anførselstegn inne i et felt må skrives dobbelt (\"\"), eller så mangler et "
-                    "anførselstegn tidligere"
+                    f"{name}: linje {i + 1}: teksten «{junk}» står rett etter et felt i anførselstegn; "
+                    "et anførselstegn inne i et felt må skrives dobbelt (\"\")"
                 )
             d = buf.find(delimiter, pos)
             if d < 0:
@@ -365,6 +370,12 @@ def _read_csv_text(
         line = physical[i]
         if '"' in line:
             fields, i = lines._quoted(name, delimiter, i)
+            if i > line_no and (len(fields) < width or any(f.strip() for f in fields[width:])):
+                raise InputFileError(
+                    f"{name}: linje {line_no}: et felt i anførselstegn går over linje {line_no}–{i}, og "
+                    f"raden får {len(fields)} felt mot overskriftens {width}; trolig mangler et "
+                    "avsluttende anførselstegn, så flere rader er slått sammen til én"
+                )
         else:
             fields = line.split(delimiter)
             i += 1
