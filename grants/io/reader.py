@@ -584,19 +584,16 @@ def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, fo
 def _cell_text(cell, sheet: str, row: int, col: int, formulas: set | None) -> tuple[str, str | None]:
     """A cell's value as canonical text: dates ISO, percent cells ×100 exactly, numbers without
     a float's noise, booleans ja/nei. Returns (text, row error or None)."""
-    from openpyxl.utils import get_column_letter
-
     v = cell.value
-    ref = f"{get_column_letter(col)}{row}"
     if v is None:
         if formulas and (row, col) in formulas:
             return "", (
-                f"celle {ref} er en formel uten lagret verdi (ark «{sheet}»); åpne filen i Excel og lagre "
+                f"celle {_ref(col, row)} er en formel uten lagret verdi (ark «{sheet}»); åpne filen i Excel og lagre "
                 "den på nytt så verdien regnes ut"
             )
         return "", None
     if cell.data_type == "e":
-        return str(v), f"celle {ref} har feilverdien {v} (ark «{sheet}»)"
+        return str(v), f"celle {_ref(col, row)} har feilverdien {v} (ark «{sheet}»)"
     if isinstance(v, bool):
         return ("ja" if v else "nei"), None
     if isinstance(v, datetime):
@@ -612,6 +609,12 @@ def _cell_text(cell, sheet: str, row: int, col: int, formulas: set | None) -> tu
             number = _DECIMALS.multiply(number, 100)
         return _decimal_text(number), None
     return str(v), None
+
+
+def _ref(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col)}{row}"
 
 
 def _decimal_text(number: Decimal) -> str:
