@@ -599,3 +599,30 @@ def test_reading_changes_no_interpreter_state(tmp_path):
         assert read_table(xlsx_path, is_header=is_header).columns[1] == ("12.345",)  # 5 digits, not 3
         read_table(csv_path, is_header=is_header)
         assert state() == before
+
+
+_XLSX_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n"), max_size=15).filter(
+    lambda t: not t.startswith("=") and t.strip())  # openpyxl stores "=..." as a formula; blank text is an empty cell
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.tuples(_XLSX_TEXT, st.integers(-10**15, 10**15), st.booleans(),
+                                st.dates(date(1900, 3, 1), date(9999, 12, 31)),
+                                st.decimals(min_value=0, max_value=10, places=4, allow_nan=False)),
+                      min_size=1, max_size=6))
+def test_xlsx_values_come_back_as_canonical_text(tmp_path, cells):
+    from decimal import Decimal
+
+    rows = [["alis_id", "tekst", "heltall", "flagg", "dato", "andel"]]
+    rows += [[f"A{i}", t, n, b, d, float(p)] for i, (t, n, b, d, p) in enumerate(cells, start=1)]
+    formats = {f"F{r}": "0.00%" for r in range(2, len(rows) + 1)}
+    table = read_table(write(tmp_path, xlsx_bytes(rows, formats=formats), "p.xlsx"), is_header=is_header)
+    cols = dict(zip(table.header, table.columns))
+    assert table.n_rows == len(cells) and table.row_errors == {}
+    assert list(cols["tekst"]) == [t for t, *_ in cells]
+    assert list(cols["heltall"]) == [str(n) for _, n, *_ in cells]
+    assert list(cols["flagg"]) == ["ja" if b else "nei" for _, _, b, *_ in cells]
+    assert list(cols["dato"]) == [d.isoformat() for *_, d, _ in cells]
+    # the percent is the decimal the cell shows, times 100, with no float noise
+    assert [Decimal(v) for v in cols["andel"]] == [Decimal(repr(float(p))) * 100 for *_, p in cells]
+    assert all("e" not in v.lower() for v in cols["andel"])
