@@ -16,6 +16,7 @@ cannot say on which line an unterminated quote opened.
 from __future__ import annotations
 
 import io
+import operator
 import os
 import re
 import stat
@@ -124,7 +125,10 @@ def read_table(
     if sheet is not None:
         raise InputFileError(f"{name}: et ark kan bare velges i en Excel-fil (.xlsx); dette er en tekstfil (CSV)")
     text, encoding, notes = _decode(name, raw)
-    return _read_csv_text(name, text, encoding, notes, is_header)
+    del raw  # the bytes and the text are not needed once split into lines: less memory at peak
+    lines = _Lines(text)
+    del text
+    return _read_csv_lines(name, lines, encoding, notes, is_header)
 
 
 # --- the file itself ---------------------------------------------------------------------------
@@ -333,10 +337,9 @@ def _expected_header(delimiter: str) -> str:
     return f"kolonnenavn skilt med {shown}, for eksempel «{_example(delimiter)}»"
 
 
-def _read_csv_text(
-    name: str, text: str, encoding: str, notes: tuple[str, ...], is_header: Callable | None
+def _read_csv_lines(
+    name: str, lines: _Lines, encoding: str, notes: tuple[str, ...], is_header: Callable | None
 ) -> SourceTable:
-    lines = _Lines(text)
     notes_out = list(notes)
     start = 0
     delimiters = DELIMITERS
@@ -359,12 +362,15 @@ def _read_csv_text(
         if not _blank(fields):
             notes_out.append(f"linje {n} står over overskriften og er ikke lest som data")
 
-    rows: list[list[str]] = []
+    # Cells go straight into per-column lists and each row's list is freed at once: a million
+    # kept row lists would make the garbage collector walk them again and again (half the time).
+    columns: list[list[str]] = [[] for _ in range(width)]
+    appends = [c.append for c in columns]
     positions: list[int] = []
     row_errors: dict[int, str] = {}
     blank = 0
     physical, n, i = lines.lines, len(lines.lines), next_line
-    add_row, add_position = rows.append, positions.append
+    add_position, call = positions.append, operator.call
     while i < n:  # the records() loop, inlined: this is the hot path for a million lines
         line_no = i + 1
         line = physical[i]
@@ -385,18 +391,18 @@ def _read_csv_text(
         if len(fields) != width:
             extra = [f for f in fields[width:] if f and not f.isspace()]
             if extra:
-                row_errors[len(rows)] = (
+                row_errors[len(positions)] = (
                     f"linje {line_no} har {len(fields)} felt, men overskriften har {width}; overskytende "
                     f"verdi «{extra[0]}» (feil skilletegn eller manglende anførselstegn?)"
                 )
             fields = (fields + [""] * (width - len(fields)))[:width]
-        add_row(fields)
+        any(map(call, appends, fields))  # append each cell to its column (append returns None)
         add_position(line_no)
-    if not rows:
+    if not positions:
         raise InputFileError(f"{name}: filen har ingen datarader (bare overskriften på linje {header_line})")
     refs = tuple(str(i + 1) for i in range(width))
     return _finish(
-        name, "csv", header, rows, positions, header_line, refs, blank, row_errors, notes_out,
+        name, "csv", header, columns, positions, header_line, refs, blank, row_errors, notes_out,
         delimiter=delimiter, encoding=encoding, sheet=None,
     )
 
@@ -452,13 +458,12 @@ def _trim_header(fields: Sequence[str]) -> tuple[list[str], int]:
 
 
 def _finish(
-    name: str, kind: str, header: list[str], rows: list[list[str]], positions: list[int],
+    name: str, kind: str, header: list[str], columns: list[list[str]], positions: list[int],
     header_position: int, refs: tuple[str, ...], blank: int, row_errors: dict[int, str],
     notes: list[str], *, delimiter: str | None, encoding: str | None, sheet: str | None,
 ) -> SourceTable:
     """Columns from rows; a nameless column inside the header is dropped if it is empty and
     refused if it holds values; a name written twice is refused."""
-    columns = [tuple([r[i] for r in rows]) for i in range(len(header))]
     keep = []
     for i, h in enumerate(header):
         if h:
@@ -484,7 +489,7 @@ def _finish(
     return SourceTable(
         path=name, kind=kind,
         header=tuple(header[i] for i in keep),
-        columns=tuple(columns[i] for i in keep),
+        columns=tuple(tuple(columns[i]) for i in keep),
         positions=tuple(positions),
         header_position=header_position,
         column_refs=tuple(refs[i] for i in keep),
@@ -517,7 +522,7 @@ def _read_xlsx(
         raise InputFileError(f"{name}: filen er et OpenDocument-regneark (.ods); lagre den som .xlsx eller CSV UTF-8")
     if "xl/workbook.bin" in names:
         raise InputFileError(f"{name}: filen er en binær Excel-arbeidsbok (.xlsb); lagre den som .xlsx eller CSV UTF-8")
-    if "xl/workbook.xml" not in names:
+    if not any(n.lower().endswith("workbook.xml") for n in names):
         raise InputFileError(f"{name}: filen er en zip-fil, men ikke et Excel-regneark (.xlsx)")
     unpacked = sum(i.file_size for i in infos)
     if unpacked > XLSX_EXPANSION * max_bytes:
@@ -679,7 +684,8 @@ def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, 
             f"{name}: arket «{sheet}» har ingen datarader (bare overskriften på rad {header_row})"
         )
     refs = tuple(get_column_letter(i + 1) for i in range(width))
+    columns = [[r[i] for r in rows] for i in range(width)]
     return _finish(
-        name, "xlsx", header, rows, positions, header_row, refs, blank, row_errors, notes,
+        name, "xlsx", header, columns, positions, header_row, refs, blank, row_errors, notes,
         delimiter=None, encoding=None, sheet=sheet,
     )
