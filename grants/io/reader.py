@@ -60,16 +60,20 @@ _DECIMALS = Context(prec=60)
 
 @dataclass(frozen=True)
 class SourceTable:
-    """A table as read from a file: header and cell texts, with where each row stood."""
+    """A table as read from a file: header and cell texts, with where each row stood.
+
+    Cells are the text as written (not stripped; "" is empty). Title lines above the header are
+    not data rows (they are named in `notes`); blank rows are counted below the header only.
+    """
 
     path: str
     kind: str                              # "csv" or "xlsx"
-    header: tuple[str, ...]                # column names as written (stripped)
+    header: tuple[str, ...]                # column names as written (stripped); empty trailing ones dropped
     columns: tuple[tuple[str, ...], ...]   # one tuple per header column: each data row's cell text
     positions: tuple[int, ...]             # per data row: CSV line where it starts, or Excel row
     header_position: int                   # CSV line / Excel row of the header
     column_refs: tuple[str, ...]           # per header column: Excel letter ("C") or CSV number ("3")
-    blank_rows: int                        # empty or separator-only rows skipped (not data rows)
+    blank_rows: int                        # empty or separator-only rows under the header, skipped
     row_errors: dict[int, str] = field(default_factory=dict)  # data-row index (0-based) -> bokmål
     delimiter: str | None = None           # csv only
     encoding: str | None = None            # csv only: "utf-8", "utf-8-sig", "utf-16", "cp1252"
