@@ -167,6 +167,7 @@ CORPUS: list[tuple[str, bytes | Callable[[Path], Path], object, dict]] = [
     ("semicolon", lines_file(good_rows(3)), Read(3), {}),
     ("tab", lines_file(good_rows(3, "\t")), Read(3, delimiter="\t"), {}),
     ("utf-8 BOM", lines_file(good_rows(3), bom=b"\xef\xbb\xbf"), Read(3, encoding="utf-8-sig"), {}),
+    ("two BOMs (saved twice)", lines_file(good_rows(3), bom=b"\xef\xbb\xbf\xef\xbb\xbf"), Read(3, encoding="utf-8-sig"), {}),
     ("CRLF", lines_file(good_rows(3), end="\r\n"), Read(3), {}),
     ("bare CR (old Mac Excel)", lines_file(good_rows(3), end="\r"), Read(3), {}),
     ("no line end at the end", b"\n".join(lines_file(good_rows(2)).split(b"\n")[:-1]), Read(2), {}),

@@ -130,7 +130,7 @@ def read_table(
         raise InputFileError(f"{name}: et ark kan bare velges i en Excel-fil (.xlsx); dette er en tekstfil (CSV)")
     text, encoding, notes = _decode(name, raw)
     del raw  # the bytes and the text are not needed once split into lines: less memory at peak
-    lines = _Lines(text)
+    lines = _Lines(text.lstrip("\ufeff"))  # a second BOM (a file saved twice) is not part of the header
     del text
     return _read_csv_lines(name, lines, encoding, notes, is_header)
 
