@@ -627,3 +627,24 @@ def test_xlsx_values_come_back_as_canonical_text(tmp_path, cells):
     # the percent is the decimal the cell shows, times 100, with no float noise
     assert [Decimal(v) for v in cols["andel"]] == [Decimal(repr(float(p))) * 100 for *_, p in cells]
     assert all("e" not in v.lower() for v in cols["andel"])
+
+
+_VALID_CSV = lines_file(good_rows(4))
+_VALID_XLSX = xlsx_bytes(XLSX_OK)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.sampled_from([b"", _VALID_CSV, _VALID_XLSX]),
+       cuts=st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=8)), max_size=4))
+def test_any_bytes_give_a_table_or_a_clear_refusal_never_a_traceback(tmp_path, base, cuts):
+    data = bytearray(base)
+    for at, junk in cuts:  # overwrite bytes here and there: damaged files, random files
+        at = at % (len(data) + 1)
+        data[at:at + len(junk)] = junk
+    path = write(tmp_path, bytes(data), "tilfeldig.bin")
+    try:
+        table = read_table(path, is_header=is_header)
+    except InputFileError as exc:
+        assert str(exc).strip()
+        return
+    assert all(len(c) == table.n_rows for c in table.columns) and table.n_rows >= 1
