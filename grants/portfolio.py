@@ -154,7 +154,10 @@ def synthetic_portfolio(lines: int, seed: int, period: str = "2023") -> list[dic
 
 
 def write_csv(records: list[dict], path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    """Through the one safe writer: unique temporary file, fsync, rename."""
+    from grants.io.output import atomic_output
+
+    with atomic_output(path, encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from .explain import rates_warning
+from .io.output import atomic_output, spreadsheet_safe
 from .results import GrantResult
 
 
@@ -16,29 +16,29 @@ _DECIMAL_COLUMNS = ("position_share", "annual_rate")
 
 
 def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
-    """Write to a temporary file beside `path`, then move it in place: a failure half-way
-    never leaves a truncated result where a good one was. With semicolons (Norwegian Excel)
-    decimals are written with a comma."""
+    """Write through `atomic_output`: a failure half-way never leaves a truncated result where a
+    good one was. With semicolons (Norwegian Excel) decimals are written with a comma. Every text
+    cell (header included) passes `spreadsheet_safe`, so no input text is run as a formula."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if path.suffix.lower() == ".json":
-            tmp.write_text(json.dumps(result_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
-        else:
-            decimal_comma = delimiter == ";"
-            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=result.columns, delimiter=delimiter, extrasaction="ignore")
-                writer.writeheader()
-                for row in result.iter_rows():
-                    out = {k: ("" if v is None else v) for k, v in row.items()}
-                    if decimal_comma:
-                        for k in _DECIMAL_COLUMNS:
-                            if isinstance(out.get(k), str):
-                                out[k] = out[k].replace(".", ",")
-                    writer.writerow(out)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if path.suffix.lower() == ".json":
+        with atomic_output(path, encoding="utf-8") as fh:
+            fh.write(json.dumps(result_document(result), ensure_ascii=False, indent=1))
+        return
+    decimal_comma = delimiter == ";"
+    columns = list(result.columns)
+    with atomic_output(path, encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow([spreadsheet_safe(c) for c in columns])
+        for row in result.iter_rows():
+            out = []
+            for k in columns:
+                v = row.get(k)
+                if v is None:
+                    v = ""
+                elif decimal_comma and k in _DECIMAL_COLUMNS and isinstance(v, str):
+                    v = v.replace(".", ",")
+                out.append(spreadsheet_safe(v))
+            writer.writerow(out)
 
 
 def result_document(result: GrantResult) -> dict[str, Any]:
