@@ -314,9 +314,10 @@ class Rejection:
     message: str
     alis_id: str | None = None
     kommunenummer: str | None = None
+    where: str | None = None  # where the row stood in the file («linje 12»), when read from one
 
     def text(self) -> str:
-        where = f"rad {self.row}"
+        where = f"rad {self.row}" + (f" ({self.where})" if self.where else "")
         if self.column:
             where += f", kolonne «{self.column}»"
         if self.value is not None:

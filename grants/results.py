@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterator
@@ -288,6 +288,18 @@ class GrantResult:
     """Where each data row stood in the file (index row - 1): the CSV line or the Excel row."""
     position_kind: str | None = None  # "csv_line" or "excel_row", when file_positions is given
     sheet: str | None = None  # the Excel sheet read, when the input was a workbook
+    blank_rows: int = 0  # empty or separator-only rows in the file, skipped (not data rows)
+
+    def attach_source(self, positions: list[int], kind: str, sheet: str | None, blank_rows: int,
+                      where: Any = None) -> None:
+        """Where each data row stood in the file (index row - 1); `where(row)` words it for
+        rejections («linje 12», «ark «Ark1», rad 7»)."""
+        self.file_positions = positions
+        self.position_kind = kind
+        self.sheet = sheet
+        self.blank_rows = blank_rows
+        if where is not None:
+            self.rejections = [replace(r, where=where(r.row)) for r in self.rejections]
 
     @property
     def total_nok(self) -> int:
@@ -352,7 +364,8 @@ class GrantResult:
         if extra:
             extra["basis"] = None
         where = ["file_line"] if self.file_positions is not None else []
-        return list(LINE_COLUMNS[:1]) + where + list(LINE_COLUMNS[1:]) + list(extra) + list(self.passthrough)
+        # new columns go after today's, so programs that read them by position are not moved
+        return list(LINE_COLUMNS) + list(extra) + where + list(self.passthrough)
 
     def to_frame(self) -> "pd.DataFrame":
         import pandas as pd

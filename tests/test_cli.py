@@ -158,7 +158,7 @@ def test_compute_with_a_bad_row_exits_1_and_writes_the_good_rows(capsys, tmp_pat
     out_path = tmp_path / "out.csv"
     code, out, _ = run(capsys, "compute", with_bad_row, "--period", "2023", "-o", out_path)
     assert code == 1
-    assert "rad 2, kolonne «stillingsandel», verdi «mye»" in out
+    assert "rad 2 (linje 3), kolonne «stillingsandel», verdi «mye»" in out
     rows = read_csv(out_path)
     assert [r["row"] for r in rows] == ["1", "2", "3"]
     assert [r["status"] for r in rows] == ["ok", "rejected", "ok"]

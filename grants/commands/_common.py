@@ -1,17 +1,25 @@
-"""Helpers every command shares: exit codes, reading the input file, checking the output."""
+"""Helpers every command shares: exit codes, reading the input file, checking the output, and
+printing text from a file safely."""
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..csv_reader import read_lines_csv
-from ..errors import OutputFileError
+from ..headers import looks_like_header
+from ..inputs import ROW_ERROR
+from ..io.output import check_output_path, terminal_safe
+from ..io.reader import SourceTable, read_table
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 _DELIMITERS = {",": ",", "komma": ",", "comma": ",", ";": ";", "semikolon": ";", "semicolon": ";",
                "tab": "\t", "\t": "\t", "\\t": "\t"}
+
+OUTPUT_SUFFIXES = (".csv", ".json")
+"""What `compute -o` writes (the suffix decides the format)."""
 
 
 def delimiter(value: str) -> str:
@@ -21,23 +29,57 @@ def delimiter(value: str) -> str:
         raise argparse.ArgumentTypeError(f"ukjent skilletegn «{value}»; bruk komma, semikolon eller tab") from None
 
 
-def check_output(args: argparse.Namespace) -> None:
-    """Refuse an output the tool cannot write well before computing anything."""
-    out = Path(args.output)
-    if out.suffix.lower() not in (".csv", ".json"):
-        raise OutputFileError(f"utfilen {out} må slutte på .csv eller .json (Excel åpner .csv)")
-    if out.exists() and out.resolve() == Path(args.input).resolve():
-        raise OutputFileError(f"utfilen {out} er den samme som innfilen; velg et annet navn så søknaden ikke overskrives")
+def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
+    """Refuse an output the tool cannot write (missing folder, read-only mode, the input itself,
+    an unknown suffix) before computing anything."""
+    return check_output_path(args.output, input_path=getattr(args, "input", None), suffixes=suffixes)
 
 
-def load_input(path: str):
-    csv_input = read_lines_csv(path)
-    for note in csv_input.notes:
-        print(f"Merk: {note}", file=sys.stderr)
-    return csv_input
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that reads an application file."""
+    parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første)")
+    parser.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
+                        help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
+
+
+@dataclass(frozen=True)
+class InputData:
+    """An input file read for the engine: records (header name -> cell text; a malformed row
+    carries its message under ROW_ERROR), and the table they came from."""
+
+    records: list[dict[str, Any]]
+    table: SourceTable
+
+    @property
+    def delimiter(self) -> str:
+        return self.table.delimiter or ";"
+
+
+def load_input(path: str, sheet: str | None = None) -> InputData:
+    """Read a CSV or .xlsx file (the one reader, grants.io.reader) and say what it noticed."""
+    table = read_table(path, sheet=sheet, is_header=looks_like_header)
+    for note in table.notes:
+        say(f"Merk: {note}", err=True)
+    records = table.records()
+    for index, message in table.row_errors.items():
+        records[index][ROW_ERROR] = message
+    return InputData(records, table)
+
+
+def attach_source(result: Any, data: InputData) -> None:
+    """Tell the result where each data row stood in the file (CSV line or Excel row), so output
+    rows and rejections can be found in the file whatever title or blank lines it has."""
+    table = data.table
+    result.attach_source(list(table.positions), "excel_row" if table.kind == "xlsx" else "csv_line",
+                         table.sheet, table.blank_rows, lambda row: table.where(row - 1))
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    """Print text that may quote the input file: control characters are shown, never obeyed."""
+    print(terminal_safe(text), file=sys.stderr if err else sys.stdout)
 
 
 def print_rate_notes(engine) -> None:
     """Say which files in rates/ were left out (drafts, other names), on every command."""
     for note in engine.ratebook.skipped:
-        print(f"Merk: {note}", file=sys.stderr)
+        say(f"Merk: {note}", err=True)

@@ -9,19 +9,18 @@ from ..errors import OutputFileError
 from ..explain import outside_period_warning, rates_warning, summary
 from ..money import format_nok
 from ..writers import write_result
-from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes
+from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("compute", help="beregn tilskudd for en CSV-fil med leger")
-    c.add_argument("input", help="CSV-fil (komma eller semikolon, UTF-8)")
+    c.add_argument("input", help="CSV-fil eller Excel-fil (.xlsx) med én linje per lege og tidsrom")
     c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
     c.add_argument("-o", "--output", help="utfil: .csv eller .json")
     c.add_argument("--delimiter", type=delimiter, default=None,
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
-    c.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
-                   help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
+    add_input_options(c)
     c.set_defaults(handler=run)
 
 
@@ -32,33 +31,34 @@ def run(args: argparse.Namespace) -> int:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
     if args.output:
         check_output(args)
-    csv_input = load_input(args.input)
+    csv_input = load_input(args.input, args.sheet)
     result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
+    attach_source(result, csv_input)
     warning = rates_warning(result.rates_statuses)
     if warning:
-        print(warning)
-        print()
+        say(warning)
+        say()
     if result.ignored_columns:
         cols = ", ".join(f"«{c}»" for c in result.ignored_columns)
-        print(f"Merk: {'kolonnen' if len(result.ignored_columns) == 1 else 'kolonnene'} {cols} er ikke brukt i "
+        say(f"Merk: {'kolonnen' if len(result.ignored_columns) == 1 else 'kolonnene'} {cols} er ikke brukt i "
               "beregningen (--ignore-column); verdiene følger med i utfilen.")
     outside = outside_period_warning(result, args.period)
     if outside:
-        print(outside)
-        print()
+        say(outside)
+        say()
     if args.quiet:
         n_lines, n_rej = len(result.lines), len(result.rejections)
-        print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "
+        say(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "
               f"{n_rej} {'avvist rad' if n_rej == 1 else 'avviste rader'})")
     else:
-        print(summary(result))
+        say(summary(result))
     if args.output:
         try:
             write_result(result, args.output, args.delimiter or csv_input.delimiter)
         except OSError as exc:
             raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
-        print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
+        say(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
     if warning:
-        print()
-        print(warning)
+        say()
+        say(warning)
     return EXIT_REJECTED if result.rejections else EXIT_OK

@@ -7,7 +7,7 @@ import sys
 from ..engine import default_engine
 from ..explain import explain_line, explain_rejection, rates_warning
 from ..money import format_nok
-from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes
+from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,8 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("input")
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
-    e.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
-                   help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
+    add_input_options(e)
     e.set_defaults(handler=run)
 
 
@@ -25,23 +24,24 @@ def run(args: argparse.Namespace) -> int:
     print_rate_notes(engine)
     if args.period:
         engine.ratebook.get(args.period)
-    csv_input = load_input(args.input)
+    csv_input = load_input(args.input, args.sheet)
     n = len(csv_input.records)
     if not 1 <= args.row <= n:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
-        print(f"Feil: filen har {rows}; rad {args.row} finnes ikke", file=sys.stderr)
+        say(f"Feil: filen har {rows}; rad {args.row} finnes ikke", err=True)
         return EXIT_FATAL
     result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
+    attach_source(result, csv_input)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:
-        print(warning)
-        print()
+        say(warning)
+        say()
     rejection = result.rejection(args.row)
     if rejection is not None:
-        print(explain_rejection(rejection))
+        say(explain_rejection(rejection))
         return EXIT_REJECTED
     lines = [line for line in result.lines if line.row == args.row]
-    print("\n\n".join(explain_line(line, engine.rulebook) for line in lines))
-    print()
-    print(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines))}")
+    say("\n\n".join(explain_line(line, engine.rulebook) for line in lines))
+    say()
+    say(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines))}")
     return EXIT_OK

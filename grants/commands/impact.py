@@ -6,7 +6,7 @@ import sys
 
 from ..engine import default_engine
 from ..explain import rates_warning
-from ._common import EXIT_OK, load_input, print_rate_notes
+from ._common import EXIT_OK, load_input, print_rate_notes, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
     csv_input = load_input(args.portfolio)
     frame, rejections = frame_from_records(csv_input.records, engine)
     if rejections:
-        print(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
+        say(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
     report = impact(frame, args.base, args.new, engine=engine)
     warning = rates_warning({f"{report.base.id} (grunnlag)": report.base.status, f"{report.new.id} (ny)": report.new.status})
     if warning:
-        print(warning)
-        print()
-    print(report.text(args.top))
+        say(warning)
+        say()
+    say(report.text(args.top))
     return EXIT_OK

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ..engine import default_engine
-from ._common import EXIT_OK
+from ._common import EXIT_OK, check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from ..portfolio import synthetic_portfolio, write_csv
 
     default_engine().ratebook.get(args.period)
+    check_output(args, (".csv",))  # before generating anything: a missing folder is a message, not a traceback
     records = synthetic_portfolio(args.lines, args.seed, args.period)
     write_csv(records, args.output)
     print(f"Skrev {len(records)} syntetiske linjer ({len({r['alis_id'] for r in records})} leger) for perioden "
