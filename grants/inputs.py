@@ -23,7 +23,7 @@ from .errors import InputFileError
 REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
 OPTIONAL_COLUMNS = (
     "via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class",
-    "first_gp_date", "centrality_supplement_applied",
+    "first_gp_date", "centrality_supplement_applied", "productivity_applied", "supervision_hours",
 )
 EXPENSE_PREFIXES = ("expense_", "utgift_", "utgifter_")
 """An expense column is a prefix plus an element name: utgift_veiledning, expense_praksiskompensasjon."""
@@ -44,6 +44,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "centrality_class": ("centrality_class", "sentralitetsklasse"),
     "first_gp_date": ("first_gp_date", "forste_dato_fastlege", "forste_dag_fastlege", "forste_dato_som_fastlege", "forste_dag_som_fastlege"),
     "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_sokt", "sokt_sentralitetstillegg"),
+    "productivity_applied": ("productivity_applied", "produktivitet_sokt", "sokt_produktivitet",
+                             "produktivitetstillegg_sokt", "sokt_produktivitetstillegg"),
+    "supervision_hours": ("supervision_hours", "veiledning_timer", "veiledningstimer", "timer_veiledning"),
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
@@ -168,6 +171,19 @@ def parse_amount(value: Any) -> Decimal:
 _THOUSANDS_WITH_DOTS = re.compile(r"\d{1,3}(\.\d{3})+")
 
 
+def _hours_text(text: str) -> str:
+    text = text.strip().lower().replace("\u00a0", "").replace(" ", "")
+    return text.removesuffix("timer").removesuffix("t").replace(",", ".")
+
+
+def parse_hours(value: Any) -> Decimal:
+    """Documented supervision hours: 10, "10,5", "10,5 t"; not negative."""
+    hours = _number(value, _hours_text, f"«{value}» er ikke et antall timer (f.eks. 10 eller 10,5)")
+    if hours < 0:
+        raise ValueError(f"antall timer «{value}» kan ikke være negativt")
+    return hours
+
+
 def parse_expenses(value: Any) -> dict[str, Decimal]:
     if not isinstance(value, Mapping):
         raise ValueError("utgifter må oppgis per element")
@@ -219,6 +235,8 @@ PARSERS: dict[str, Any] = {
     "centrality_class": parse_centrality_class,
     "first_gp_date": parse_date,
     "centrality_supplement_applied": parse_amount,
+    "productivity_applied": parse_amount,
+    "supervision_hours": parse_hours,
     "expenses": parse_expenses,
 }
 """The one parser per field, used by LineInput's validators and by validate_row alike."""
@@ -243,6 +261,8 @@ class LineInput(BaseModel):
     centrality_class: int | None = None
     first_gp_date: date | None = None
     centrality_supplement_applied: Decimal | None = None
+    productivity_applied: Decimal | None = None
+    supervision_hours: Decimal | None = None
     expenses: dict[str, Decimal] = {}
 
     @field_validator("*", mode="before")
