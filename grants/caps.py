@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from .formulas import ElementValue, Sharing, largest_remainder
 from .inputs import Rejection
-from .money import format_nok, to_kroner
+from .money import format_exact, format_nok, to_kroner
 from .results import LineResult
 from .sessions import SessionHours
 
@@ -37,6 +37,7 @@ class CapInput:
     row: int  # SESSIONS for the sessions file
     hours: Decimal | None = None
     hourly_rate: Decimal | None = None
+    text: str | None = None  # the sessions file: which sessions were counted
 
     @property
     def where(self) -> str:
@@ -124,6 +125,7 @@ def apply_caps(
                     r.alis_id, r.kommunenummer,
                 ))
 
+    doctor_notes = sessions.by_doctor if sessions is not None else {}
     out: list[LineResult] = []
     repriced: dict[tuple[int, str], LineResult] = {}
     for key, group in groups.items():
@@ -137,12 +139,15 @@ def apply_caps(
     for r in results:
         if r.row in rejected:
             continue
-        out.append(repriced.get((r.row, r.period), r))
+        r = repriced.get((r.row, r.period), r)
+        if r.table.model == "B" and r.alis_id in doctor_notes:
+            r = replace(r, notes=r.notes + tuple(f"øktfilen: {n}" for n in doctor_notes[r.alis_id]))
+        out.append(r)
     return out, sorted(rejected.values(), key=lambda x: x.row), batch_notes
 
 
 def _what(ci: CapInput) -> str:
-    if ci.field == "supervision_hours":
+    if ci.field in ("supervision_hours", "sessions"):
         return "veiledningstimer"
     if ci.field.startswith("expense:"):
         return "utgiften"
@@ -178,7 +183,7 @@ def _attach_sessions(groups, carriers, sessions: SessionHours, rejected, batch_n
         element = table.hours_element
         rate = table.product(table.element(element).expense_from_hours)
         carriers[key].setdefault(element, []).append(
-            CapInput(element, entry.hours * rate, "sessions", SESSIONS, entry.hours, rate)
+            CapInput(element, entry.hours * rate, "sessions", SESSIONS, entry.hours, rate, text)
         )
 
 
@@ -214,7 +219,7 @@ def _cap_group(
         maxima = [values[r.row][name].maximum for r in having]
         total_max = sum(maxima, _ZERO)
         granted = min(ci.value, total_max)
-        single = len(having) == 1 and having[0].row == ci.row
+        single = len(having) == 1 and ci.row in (having[0].row, SESSIONS)
         kroner = min(to_kroner(granted), sum(to_kroner(m) for m in maxima))
         exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
         allotments = largest_remainder(kroner, exact)
@@ -229,6 +234,9 @@ def _cap_group(
                 hours=ci.hours, hourly_rate=ci.hourly_rate,
                 hours_from=None if ci.hours is None else ("sessions" if ci.row == SESSIONS else "input"),
             )
+            if ci.text is not None:
+                notes[r.row].append(f"{spec.title_nb}: {ci.text} × {format_exact(ci.hourly_rate or _ZERO)} per time "
+                                    f"= {format_exact(ci.value)}")
             if sharing is not None:
                 shares = ", ".join(f"rad {row}: {format_nok(k)}" for row, k in zip(sharing.rows, allotments))
                 notes[r.row].append(
@@ -275,4 +283,7 @@ def _line_notes(r: LineResult, elements: tuple[ElementValue, ...], given: dict[s
         if at_maximum:
             notes += (f"refusjon: ingen utgift er oppgitt for {', '.join(at_maximum)}; "
                       "de elementene er satt til maksimum (forventet tilskudd)",)
+    for e in elements:
+        if e.cap == "applied" and e.capped_by is not None:
+            notes += (f"{specs[e.element].title_nb}: det laveste av søkt beløp {format_exact(e.capped_by)} og maksimum gis",)
     return notes

@@ -63,6 +63,15 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         flags.append(f"ALIS-avtale signert {_d(line.agreement_signed)}")
     if flags:
         out.append("  Øvrige opplysninger: " + "; ".join(flags))
+    given = [f"utgift til {k}: {format_nok(v) if v == v.to_integral_value() else _money(v)}" for k, v in line.expenses.items()]
+    if line.supervision_hours is not None:
+        given.append(f"veiledningstimer: {_hours(line.supervision_hours)}")
+    for title, value in (("søkt produktivitetstillegg", line.productivity_applied),
+                         ("søkt sentralitetstillegg", line.centrality_supplement_applied)):
+        if value is not None:
+            given.append(f"{title}: {_money(value)}")
+    if given:
+        out.append("  Utgifter og søkte beløp: " + "; ".join(given))
     out.append("")
     out.append("Sentralitet:")
     if result.centrality_source == "input":

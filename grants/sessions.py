@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 from .domain import fold
 from .errors import InputFileError
-from .inputs import is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality
+from .inputs import ROW_ERROR, is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality
 
 SESSION_ALIASES: dict[str, tuple[str, ...]] = {
     "alis_id": ("alis_id", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "doctor"),
@@ -58,6 +58,12 @@ class SessionHours:
     hours: dict[tuple[str, str, str | None], DoctorHours] = field(default_factory=dict)
     not_paid: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    by_doctor: dict[str, list[str]] = field(default_factory=dict)
+    """The same notes per doctor, so each of the doctor's lines names them in its reason."""
+
+    def _note(self, kind: list[str], alis_id: str, text: str) -> None:
+        kind.append(text)
+        self.by_doctor.setdefault(alis_id, []).append(text)
 
     def describe(self, key: tuple[str, str, str | None]) -> str:
         entry = self.hours[key]
@@ -98,6 +104,8 @@ def parse_sessions(records: list[Mapping[str, Any]]) -> list[Session]:
     header = map_session_header(keys)
     out = []
     for i, rec in enumerate(records, start=1):
+        if rec.get(ROW_ERROR):
+            raise InputFileError(f"øktfilen, rad {i}: {rec[ROW_ERROR]}")
         values: dict[str, Any] = {}
         for f, column in header.items():
             raw = rec.get(column)
@@ -121,7 +129,7 @@ def read_sessions(path: str | Path) -> list[Session]:
     """Read a sessions CSV (same reader as the application file)."""
     from .csv_reader import read_lines_csv
 
-    return parse_sessions(read_lines_csv(path).records)
+    return parse_sessions(read_lines_csv(path, check_header=map_session_header).records)
 
 
 def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None) -> SessionHours:
@@ -134,21 +142,22 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
     for s in sessions:
         where = f"økt på rad {s.row} (lege {s.alis_id}, {_hours(s.hours)} timer"
         if s.day is None:
-            out.not_paid.append(f"{where}, uten dato) er ikke betalt: økten har ingen dato")
+            out._note(out.not_paid, s.alis_id, f"{where}, uten dato) er ikke betalt: økten har ingen dato")
             continue
         where += f", {s.day:%d.%m.%Y})"
         inside = [t for t in tables if t.period.first_day <= s.day <= t.period.last_day]
         if not inside:
             scope = f"perioden {period}" if period is not None else "noen kjent periode"
-            out.not_paid.append(f"{where} er ikke betalt: datoen er utenfor {scope}")
+            out._note(out.not_paid, s.alis_id, f"{where} er ikke betalt: datoen er utenfor {scope}")
             continue
         table = inside[-1]
         if table.hours_element is None:
-            out.not_paid.append(f"{where} er ikke betalt: perioden {table.id} prises ikke etter veiledningstimer")
+            out._note(out.not_paid, s.alis_id, f"{where} er ikke betalt: perioden {table.id} prises ikke etter veiledningstimer")
             continue
         key = (s.alis_id, s.day, s.hours, s.kommunenummer, s.session_id)
         if key in seen:
-            out.duplicates.append(
+            out._note(
+                out.duplicates, s.alis_id,
                 f"{where} ser ut som en kopi av økten på rad {seen[key]} (samme lege, dato og timer): "
                 "regnet én gang; var det to økter, gi dem ulik okt_id"
             )
@@ -158,3 +167,8 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
         entry.hours += s.hours
         entry.rows.append(s.row)
     return out
+
+
+def sessions_for(path: str | Path, ratebook: Any, period: str | None = None) -> SessionHours:
+    """Read and aggregate a sessions file (the CLI's --sessions)."""
+    return aggregate(read_sessions(path), ratebook, period)

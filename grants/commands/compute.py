@@ -8,6 +8,7 @@ from ..engine import default_engine
 from ..errors import OutputFileError
 from ..explain import rates_warning, summary
 from ..money import format_nok
+from ..sessions import sessions_for
 from ..writers import write_result
 from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input
 
@@ -20,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--delimiter", type=delimiter, default=None,
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
+    c.add_argument("--sessions", metavar="FIL",
+                   help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
     c.set_defaults(handler=run)
 
 
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args)
     csv_input = load_input(args.input)
-    result = engine.compute(csv_input.records, args.period)
+    sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
+    result = engine.compute(csv_input.records, args.period, sessions=sessions)
     warning = rates_warning(result.rates_statuses)
     if warning:
         print(warning)
@@ -38,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if result.ignored_columns:
         cols = result.ignored_columns
         print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
+    for note in result.notes:
+        print(f"Merk: {note}")
     if args.quiet:
         n_lines, n_rej = len(result.lines), len(result.rejections)
         print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "
