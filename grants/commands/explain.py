@@ -7,6 +7,7 @@ import sys
 from ..engine import default_engine
 from ..explain import explain_line, explain_rejection, rates_warning
 from ..money import format_nok
+from ..sessions import sessions_for
 from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input
 
 
@@ -15,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("input")
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
+    e.add_argument("--sessions", metavar="FIL", help="veiledningsøkter (CSV: lege, dato, timer), som for compute")
     e.set_defaults(handler=run)
 
 
@@ -28,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
         print(f"Feil: filen har {rows}; rad {args.row} finnes ikke", file=sys.stderr)
         return EXIT_FATAL
-    result = engine.compute(csv_input.records, args.period)
+    sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
+    result = engine.compute(csv_input.records, args.period, sessions=sessions)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:
         print(warning)
