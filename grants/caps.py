@@ -117,11 +117,12 @@ def apply_caps(
                 r = lines_by_row[ci.row]
                 others = [c.where for c in given if c.row != ci.row]
                 title = r.table.element(name).title_nb
+                noun = "det søkte beløpet" if r.table.element(name).cap == "applied" else "utgiften"
                 rejected.setdefault(ci.row, Rejection(
                     ci.row, columns.name(ci.field), columns.raw(ci.row, ci.field, ci.value),
                     f"{_what(ci)} til {title} er også oppgitt på {' og '.join(others)} for samme lege ({r.alis_id}) "
-                    f"i kommune {r.kommunenummer} og perioden {r.period}; utgiften gjelder legen for hele perioden, "
-                    "så den kan ikke stå på flere linjer: skriv utgiften én gang",
+                    f"i kommune {r.kommunenummer} og perioden {r.period}; {noun} gjelder legen for hele perioden, "
+                    f"så det kan ikke stå på flere linjer: skriv {noun} én gang",
                     r.alis_id, r.kommunenummer,
                 ))
 
@@ -130,10 +131,10 @@ def apply_caps(
     repriced: dict[tuple[int, str], LineResult] = {}
     for key, group in groups.items():
         kept = [r for r in group if r.row not in rejected]
-        if not kept:
-            continue
         per = {name: [ci for ci in given if ci.row not in rejected] for name, given in carriers[key].items()}
         per = {name: given[0] for name, given in per.items() if len(given) == 1}
+        if not kept or not per:
+            continue  # no expense: every line keeps its maxima and the notes the engine wrote
         for r in _cap_group(kept, per, element_rule_text):
             repriced[(r.row, r.period)] = r
     for r in results:
@@ -196,15 +197,20 @@ def _cap_group(
     notes: dict[int, list[str]] = {r.row: [] for r in group}
     specs = table.elements or {}
     order = [n for n, s in specs.items() if s.share_of is None] + [n for n, s in specs.items() if s.share_of is not None]
+    changed: set[int] = set()
     for name in order:
         spec = specs[name]
+        ci = given.get(name)
+        if ci is None and (spec.share_of is None or not changed):
+            continue
         having = [r for r in group if name in values[r.row]]
         if spec.share_of is not None:
             for r in having:
+                if r.row not in changed:
+                    continue  # its base is still the maxima the engine priced it with
                 e = values[r.row][name]
                 base = sum((values[r.row][x].granted for x in spec.share_of if x in values[r.row]), _ZERO)
                 values[r.row][name] = replace(e, base=base, maximum=(e.share or _ZERO) * base, granted=(e.share or _ZERO) * base)
-        ci = given.get(name)
         if ci is None:
             continue
         if not having:
@@ -224,6 +230,7 @@ def _cap_group(
         exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
         allotments = largest_remainder(kroner, exact)
         for r, part, kr in zip(having, exact, allotments):
+            changed.add(r.row)
             e = values[r.row][name]
             sharing = None if single else Sharing(
                 carried_by=ci.where, capped_by=ci.value, rows=tuple(h.row for h in having), maxima=tuple(maxima),
@@ -247,20 +254,23 @@ def _cap_group(
     out = []
     for r in group:
         elements = tuple(values[r.row].values())
-        extra = _line_notes(r, elements, given) + tuple(notes[r.row])
-        if r.status.value != "ok":
-            out.append(replace(r, notes=r.notes + extra))
+        ok = r.status.value == "ok"
+        priced = line_notes(table, r.line, ok, r.elements)  # what the engine wrote, at the maxima
+        kept = r.notes[: len(r.notes) - len(priced)] if priced and r.notes[-len(priced):] == priced else r.notes
+        extra = line_notes(table, r.line, ok, elements) + tuple(notes[r.row])
+        if not ok:
+            out.append(replace(r, notes=kept + extra))
             continue
         out.append(replace(
             r, elements=elements, exact_amount=sum((e.granted for e in elements), _ZERO),
-            amount_nok=sum(e.amount_nok for e in elements), notes=r.notes + extra,
+            amount_nok=sum(e.amount_nok for e in elements), notes=kept + extra,
         ))
     return out
 
 
-def _line_notes(r: LineResult, elements: tuple[ElementValue, ...], given: dict[str, CapInput]) -> tuple[str, ...]:
-    """What the line's reason says about expenses: unused ones, maximum or refund."""
-    table, line = r.table, r.line
+def line_notes(table: Any, line: Any, ok: bool, elements: tuple[ElementValue, ...]) -> tuple[str, ...]:
+    """What a model B line's reason says about expenses: unused ones, maximum or refund.
+    The engine adds them when it prices the line; a group with an expense recomputes them."""
     specs = table.elements or {}
     notes: tuple[str, ...] = ()
     unknown = sorted(n for n in line.expenses if n not in specs)
@@ -272,7 +282,7 @@ def _line_notes(r: LineResult, elements: tuple[ElementValue, ...], given: dict[s
         notes += (f"utgifter til {n} brukes ikke: elementet har ikke utgiftstak, {how}",)
     if line.supervision_hours is not None and table.hours_element is None:
         notes += (f"veiledningstimer brukes ikke: perioden {table.id} prises ikke etter timer",)
-    if r.status.value != "ok":
+    if not ok:
         return notes
     capped = [e for e in elements if e.cap == "expense"]
     if not any(e.capped_by is not None for e in capped):

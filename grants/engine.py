@@ -19,7 +19,7 @@ from .domain import GrantType, Role, Status
 from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
 from .facts import date_int
-from .caps import apply_caps, has_cap_input
+from .caps import apply_caps, has_cap_input, line_notes
 from .formulas import ElementValue, element_value, prorate
 from .inputs import Header, LineInput, Rejection, map_header, validate_row
 from .money import to_kroner
@@ -336,6 +336,8 @@ class Engine:
         elements: tuple[ElementValue, ...] = ()
         if reasons:
             exact, amount, status = _ZERO, 0, Status.INELIGIBLE
+            if table.model == "B":
+                notes += line_notes(table, line, False, ())
         elif table.model == "A":
             assert plan.annual is not None
             exact = prorate(plan.annual, line.position_share, months)
@@ -344,6 +346,7 @@ class Engine:
                 notes += (f"utgifter, veiledningstimer og søkte beløp brukes ikke i perioden {table.id} (faste satser)",)
         else:
             elements = _elements(plan, part, counted_start, months)
+            notes += line_notes(table, line, True, elements)  # at the maxima; grants.caps redoes them for an expense
             exact = sum((e.granted for e in elements), _ZERO)
             amount, status = sum(e.amount_nok for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
