@@ -590,6 +590,7 @@ def default_engine() -> Engine:
     return Engine()
 
 
-def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None) -> GrantResult:
+def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
+            sessions: SessionHours | None = None) -> GrantResult:
     """Compute the grant for a batch of lines; see `Engine.compute`."""
-    return (engine or default_engine()).compute(lines, period)
+    return (engine or default_engine()).compute(lines, period, sessions=sessions)
