@@ -88,6 +88,15 @@ def largest_remainder(total: int, exact: list[Decimal]) -> list[int]:
     floors = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
     left = total - sum(floors)
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    if left < 0:
+        # only when a 28-digit quotient rounded up onto a whole krone: take the krone back
+        # from the parts with the smallest remainders that have one
+        for i in reversed(order):
+            if left == 0:
+                break
+            if floors[i] > 0:
+                floors[i] -= 1
+                left += 1
     if not 0 <= left <= len(exact):
         raise ValueError(f"cannot share {total} kr over {exact}: {left} kroner left")
     for i in order[:left]:

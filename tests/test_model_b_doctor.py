@@ -255,3 +255,13 @@ def test_refund_does_not_depend_on_which_line_carries_the_expense(doctor, data):
     b = _run(*_with_expense(recs, j, column, value))
     assert [(r.row, r.amount_nok, [(e.element, e.amount_nok, e.granted) for e in r.elements]) for r in a.lines] == \
            [(r.row, r.amount_nok, [(e.element, e.amount_nok, e.granted) for e in r.elements]) for r in b.lines]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=100_000, places=4), min_size=1, max_size=5))
+def test_largest_remainder_always_adds_up_and_stays_within_a_krone(parts):
+    total = to_kroner(sum(parts, Decimal(0)))
+    got = largest_remainder(total, parts)
+    assert sum(got) == total
+    for g, x in zip(got, parts):
+        assert x - 1 < g < x + 1 or g == x
