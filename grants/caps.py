@@ -227,7 +227,10 @@ def _cap_group(
         granted = min(ci.value, total_max)
         single = len(having) == 1 and ci.row in (having[0].row, SESSIONS)
         kroner = min(to_kroner(granted), sum(to_kroner(m) for m in maxima))
-        exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
+        if len(having) == 1:
+            exact = [granted]  # no division: one line's share is the whole, exactly
+        else:
+            exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
         allotments = largest_remainder(kroner, exact)
         for r, part, kr in zip(having, exact, allotments):
             changed.add(r.row)

@@ -265,3 +265,17 @@ def test_largest_remainder_always_adds_up_and_stays_within_a_krone(parts):
     assert sum(got) == total
     for g, x in zip(got, parts):
         assert x - 1 < g < x + 1 or g == x
+
+
+def test_an_expense_carried_by_a_line_without_the_element_is_exact():
+    """Found by hypothesis: one line with the element, the expense on another line; the share
+    must be the doctor's amount exactly (47), not 47 x m / m at 28 digits."""
+    base = dict(alis_id="P", position_share="2")
+    recs = [line(**base, grant_type="kun_veiledning", start="2025-06-01", end="2025-06-01"),
+            line(**base, start="2025-06-02", end="2025-10-01"),
+            line(**base, grant_type="kun_veiledning", start="2025-10-02", end="2026-05-31")]
+    on_first = _run(*_with_expense(recs, 0, "utgift_laeringsaktiviteter", "47")).lines
+    on_second = _run(*_with_expense(recs, 1, "utgift_laeringsaktiviteter", "47")).lines
+    assert _el(on_first[1], "laeringsaktiviteter").granted == Decimal(47) == _el(on_second[1], "laeringsaktiviteter").granted
+    assert [r.amount_nok for r in on_first] == [r.amount_nok for r in on_second]
+    assert [e.granted for e in on_first[1].elements] == [e.granted for e in on_second[1].elements]
