@@ -210,7 +210,7 @@ class Engine:
         used = {table.id: table} if table is not None else {}
         evaluator = "vectorised" if vectorised else "durable_rules"
         if sessions is not None:
-            batch_notes = sessions.duplicates + sessions.not_paid + batch_notes
+            batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
         return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator, notes=batch_notes)
 
     def _element_rule_text(self, period: str, element: str) -> str | None:

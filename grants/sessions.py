@@ -27,7 +27,7 @@ SESSION_ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("dato", "date", "okt_dato", "veiledningsdato", "dato_veiledning"),
     "hours": ("timer", "hours", "antall_timer", "veiledningstimer", "veiledning_timer"),
     "kommunenummer": ("kommunenummer", "kommunenr", "knr"),
-    "session_id": ("okt_id", "okt", "session_id", "id"),
+    "session_id": ("okt_id", "okt", "session_id"),
 }
 _REQUIRED = ("alis_id", "date", "hours")
 _ALIAS = {alias: name for name, aliases in SESSION_ALIASES.items() for alias in aliases}
@@ -58,6 +58,7 @@ class SessionHours:
     hours: dict[tuple[str, str, str | None], DoctorHours] = field(default_factory=dict)
     not_paid: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    file_notes: list[str] = field(default_factory=list)  # about the file: unused columns, encoding
     by_doctor: dict[str, list[str]] = field(default_factory=dict)
     """The same notes per doctor, so each of the doctor's lines names them in its reason."""
 
@@ -125,11 +126,18 @@ def parse_sessions(records: list[Mapping[str, Any]]) -> list[Session]:
     return out
 
 
-def read_sessions(path: str | Path) -> list[Session]:
-    """Read a sessions CSV (same reader as the application file)."""
+def read_sessions(path: str | Path) -> tuple[list[Session], list[str]]:
+    """Read a sessions CSV (same reader as the application file): the sessions, and notes on
+    the file (columns not used, an old Excel's encoding), so nothing is ignored silently."""
     from .csv_reader import read_lines_csv
 
-    return parse_sessions(read_lines_csv(path, check_header=map_session_header).records)
+    csv_input = read_lines_csv(path, check_header=map_session_header)
+    used = set(map_session_header(csv_input.columns).values())
+    unused = [h for h in csv_input.columns if h not in used]
+    notes = [f"øktfilen: {n}" for n in csv_input.notes]
+    if unused:
+        notes.append(f"øktfilen: {'kolonnen' if len(unused) == 1 else 'kolonnene'} {', '.join(unused)} er ikke brukt")
+    return parse_sessions(csv_input.records), notes
 
 
 def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None) -> SessionHours:
@@ -171,4 +179,7 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
 
 def sessions_for(path: str | Path, ratebook: Any, period: str | None = None) -> SessionHours:
     """Read and aggregate a sessions file (the CLI's --sessions)."""
-    return aggregate(read_sessions(path), ratebook, period)
+    sessions, notes = read_sessions(path)
+    out = aggregate(sessions, ratebook, period)
+    out.file_notes.extend(notes)
+    return out

@@ -136,6 +136,7 @@ def test_compute_with_sessions_file(capsys, tmp_path):
     assert "ser ut som en kopi av økten på rad 2" in out and "regnet én gang" in out
     assert "rad 4" in out and "utenfor perioden 2025-26" in out
     assert "uten dato" in out
+    assert "øktfilen: kolonnen merknad er ikke brukt" in out
     with out_file.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
     got = {int(r["row"]): (int(r["amount_nok"]), r["veiledning_nok"], r["produktivitet_nok"]) for r in rows}
