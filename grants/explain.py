@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
 from .inputs import Rejection
-from .money import ROUNDING_RULE_NB, format_nok, to_kroner
+from .money import ROUNDING_RULE_NB, format_nok
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .rules import RuleBook

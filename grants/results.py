@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
 from .inputs import LineInput, Rejection, parse_municipality
-from .money import ROUNDING_RULE, to_kroner
+from .money import ROUNDING_RULE
 from .months import calendar_months
 from .rules import Rule
 from .formulas import ElementValue
