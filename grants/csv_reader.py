@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from .errors import InputFileError
 
@@ -26,7 +27,9 @@ class CsvInput:
     notes: tuple[str, ...]
 
 
-def read_lines_csv(path: str | Path) -> CsvInput:
+def read_lines_csv(path: str | Path, check_header: Callable[[list[str]], Any] = lambda header: None) -> CsvInput:
+    """Read a CSV file; `check_header` stops a file whose columns are wrong (an application's
+    by default; grants.sessions passes its own)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -68,7 +71,7 @@ def read_lines_csv(path: str | Path) -> CsvInput:
         if h in seen:
             raise InputFileError(f"{path}: kolonnen «{h}» står to ganger i overskriftsraden (kolonne {seen[h] + 1} og {i + 1})")
         seen[h] = i
-    # the header is mapped (and missing, clashing or resembling columns refused) by the engine
+    check_header(header)  # missing or clashing columns stop the run here
     data = rows[1:]
     while data and not any(c.strip() for c in data[-1]):
         data.pop()

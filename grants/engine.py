@@ -18,6 +18,7 @@ from .domain import GrantType, Role, Status
 from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
 from .facts import date_int
+from .caps import apply_caps, has_cap_input, line_notes
 from .formulas import ElementValue, element_value, prorate
 from .headers import Header, map_header
 from .inputs import LineInput, Rejection, validate_row
@@ -27,6 +28,7 @@ from .overlaps import overlapping, shared_boundary_days
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
+from .sessions import SessionHours
 
 _ZERO = Decimal(0)
 _CHUNK = 10_000
@@ -95,18 +97,14 @@ def _check_kinds(table: RateTable, rules: tuple[Rule, ...]) -> tuple[dict[str, R
     return chosen, gap
 
 
-def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> tuple[tuple[ElementValue, ...], tuple[str, ...]]:
-    """Model B: each element the rules gave, in order, capped by expense or amount applied for."""
+def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> tuple[ElementValue, ...]:
+    """Model B: each element the rules gave, in order, at its maximum. The caps (expense,
+    amount applied for) are applied afterwards per line or per doctor (grants.caps)."""
     line, table = part.line, part.table
     values: dict[str, ElementValue] = {}
     for rule in plan.elements:
         name = rule.element or ""
         spec = table.element(name)
-        capped_by = None
-        if spec.cap == "expense":
-            capped_by = line.expenses.get(name)
-        elif spec.cap == "applied":
-            capped_by = line.centrality_supplement_applied
         values[name] = element_value(
             name, rule.formula or "", spec,
             table.annual_maximum(name) if spec.annual_maximum else None,
@@ -114,28 +112,9 @@ def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> t
             int(table.parameter(spec.window_months).value) if spec.window_months else None,
             line.first_gp_date,
             table.parameter(spec.share).value if spec.share else None,
-            values, capped_by,
+            values, None,
         )
-    notes: tuple[str, ...] = ()
-    unused = sorted(set(line.expenses) - set(values))
-    if unused:
-        notes += (f"utgifter til {', '.join(unused)} er oppgitt, men linjen har ikke rett til dette elementet",)
-    uncapped = sorted(n for n in line.expenses if n in values and values[n].cap == "none")
-    if uncapped:
-        notes += (f"utgifter til {', '.join(uncapped)} brukes ikke: elementet har ikke utgiftstak, maksimum gis",)
-    if line.centrality_supplement_applied is not None and not any(v.cap == "applied" for v in values.values()):
-        notes += ("søkt sentralitetstillegg brukes ikke: linjen har ikke rett til sentralitetstillegg "
-                  "(bare ALIS-avtale i kommuner i sentralitetsklasse 6)",)
-    capped = [v for v in values.values() if v.cap == "expense"]
-    if not any(v.capped_by is not None for v in capped):
-        notes += ("maksimalt tilskudd: ingen utgifter er oppgitt for elementene linjen har rett til, "
-                  "så hvert av dem er satt til sitt maksimum",)
-    else:
-        at_maximum = [v.element for v in capped if v.capped_by is None]
-        if at_maximum:
-            notes += (f"refusjon: ingen utgift er oppgitt for {', '.join(at_maximum)}; "
-                      "de elementene er satt til maksimum (forventet tilskudd)",)
-    return tuple(values.values()), notes
+    return tuple(values.values())
 
 
 class Engine:
@@ -162,27 +141,33 @@ class Engine:
         self._rule_order = {r.key: i for i, r in enumerate(self.rulebook.rules)}
         self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         self._elements = {name for t in self.ratebook.tables for name in (t.elements or {})}
+        self._hours_elements = {t.hours_element for t in self.ratebook.tables if t.hours_element}
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self._verify_every_combination_is_priced()
 
     # -- public -----------------------------------------------------------------------------
 
-    def compute(self, lines: Any, period: str | None = None, *, ignore_columns: Iterable[str] = ()) -> GrantResult:
+    def compute(self, lines: Any, period: str | None = None, *, ignore_columns: Iterable[str] = (),
+                sessions: SessionHours | None = None) -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput.
 
         A column that matches no known header but resembles one stops the run (InputFileError)
         unless it is named in `ignore_columns`; the officer's other columns come back unchanged
-        in `GrantResult.passthrough`."""
+        in `GrantResult.passthrough`. `sessions`: supervision hours per doctor and period
+        (grants.sessions.aggregate)."""
         table = self.ratebook.get(period) if period is not None else None
-        return self._compute(lines, table, tuple(ignore_columns))
+        return self._compute(lines, table, tuple(ignore_columns), sessions)
 
     @exact
-    def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = ()) -> GrantResult:
+    def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = (),
+                 sessions: SessionHours | None = None) -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements, ignore_columns)
         n_rows = len(valid) + len(rejections)
         valid, duplicates = _reject_duplicates(valid)
         rejections.extend(duplicates)
+        valid, hours_rejections = _reject_hours_and_expense(valid, columns, self._hours_elements)
+        rejections.extend(hours_rejections)
         valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days)
         rejections.extend(overlap_rejections)
 
@@ -191,6 +176,8 @@ class Engine:
             split = self._split(row, line, table, columns)
             if isinstance(split, Rejection):
                 rejections.append(split)
+            elif len(split) > 1 and has_cap_input(line) and any(p.table.model == "B" for p in split):
+                rejections.append(_spanning_expense(row, line, split, columns))
             else:
                 parts.extend(split)
 
@@ -218,6 +205,8 @@ class Engine:
         if bad_rows:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())
+        results, cap_rejections, batch_notes = apply_caps(results, columns, sessions, self._element_rule_text)
+        rejections.extend(cap_rejections)
 
         results = _name_split_months(results)
         results.sort(key=lambda r: (r.row, r.table.period.first_day))
@@ -225,8 +214,17 @@ class Engine:
         _prove_conservation(n_rows, results, rejections)
         used = {table.id: table} if table is not None else {}
         evaluator = "vectorised" if vectorised else "durable_rules"
-        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator,
+        if sessions is not None:
+            batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
+        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator, notes=batch_notes,
                            passthrough=_passthrough(columns, self._elements))
+
+    def _element_rule_text(self, period: str, element: str) -> str | None:
+        """The bokmål text of the rule that gives an element in a period (for notes)."""
+        for r in self.rulebook.valid_in(period):
+            if r.kind == "element" and r.element == element:
+                return r.text_nb
+        return None
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -350,17 +348,19 @@ class Engine:
         elements: tuple[ElementValue, ...] = ()
         if reasons:
             exact, amount, status = _ZERO, 0, Status.INELIGIBLE
+            if table.model == "B":
+                notes += line_notes(table, line, False, ())
         elif table.model == "A":
             assert plan.annual is not None
             exact = prorate(plan.annual, line.position_share, months)
             amount, status = to_kroner(exact), Status.OK
-            if line.expenses or line.centrality_supplement_applied is not None:
-                notes += (f"utgifter og søkt sentralitetstillegg brukes ikke i perioden {table.id} (faste satser)",)
+            if has_cap_input(line):
+                notes += (f"utgifter, veiledningstimer og søkte beløp brukes ikke i perioden {table.id} (faste satser)",)
         else:
-            elements, extra = _elements(plan, part, counted_start, months)
-            notes += extra
+            elements = _elements(plan, part, counted_start, months)
+            notes += line_notes(table, line, True, elements)  # at the maxima; grants.caps redoes them for an expense
             exact = sum((e.granted for e in elements), _ZERO)
-            amount, status = sum(to_kroner(e.granted) for e in elements), Status.OK
+            amount, status = sum(e.amount_nok for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
         return LineResult(
             row=part.row,
@@ -578,6 +578,29 @@ def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[i
     return kept, rejected
 
 
+def _reject_hours_and_expense(
+    valid: list[tuple[int, LineInput]], columns: _Columns, hours_elements: set[str]
+) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
+    """A row with both supervision hours and the expense they price is ambiguous: which one
+    is the expense? The row is rejected naming both columns."""
+    kept, rejected = [], []
+    for row, line in valid:
+        clash = sorted(e for e in hours_elements if e in line.expenses) if line.supervision_hours is not None else []
+        if clash:
+            hours_col, expense_col = columns.name("supervision_hours"), columns.name(f"expense:{clash[0]}")
+            rejected.append(Rejection(
+                row, f"{hours_col}/{expense_col}",
+                f"{columns.raw(row, 'supervision_hours', line.supervision_hours)}/"
+                f"{columns.raw(row, f'expense:{clash[0]}', line.expenses[clash[0]])}",
+                f"både «{hours_col}» og «{expense_col}» er oppgitt: det er uklart hvilken som er utgiften til "
+                f"{clash[0]}; oppgi bare én av dem",
+                line.alis_id, line.kommunenummer,
+            ))
+        else:
+            kept.append((row, line))
+    return kept, rejected
+
+
 def _name_split_months(results: list[LineResult]) -> list[LineResult]:
     """A doctor's share changes inside a month (one line ends on the 15th, the next starts on
     the 16th): with calendar months that month is whole in neither line, so neither pays it.
@@ -610,6 +633,22 @@ def _name_split_months(results: list[LineResult]) -> list[LineResult]:
 
 _MONTHS_NB = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
               "november", "desember")
+
+
+def _spanning_expense(row: int, line: LineInput, parts: list[_Part], columns: _Columns) -> Rejection:
+    """A line split across periods cannot say which period its expense is for."""
+    fields = [f"expense:{n}" for n in sorted(line.expenses)] + [
+        f for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied") if getattr(line, f) is not None
+    ]
+    first = fields[0]
+    value = line.expenses.get(first[len("expense:"):]) if first.startswith("expense:") else getattr(line, first)
+    periods = " og ".join(p.table.id for p in parts)
+    return Rejection(
+        row, columns.name(first), columns.raw(row, first, value),
+        f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) går over periodene {periods}, og det er uklart hvilken "
+        "periode utgiften eller det søkte beløpet gjelder; del linjen ved periodegrensen, eller beregn med --period",
+        line.alis_id, line.kommunenummer,
+    )
 
 
 def _uncovered_notes(line: LineInput, tables: list[RateTable]) -> tuple[str, ...]:
@@ -675,6 +714,6 @@ def default_engine() -> Engine:
 
 
 def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
-            ignore_columns: Iterable[str] = ()) -> GrantResult:
+            ignore_columns: Iterable[str] = (), sessions: SessionHours | None = None) -> GrantResult:
     """Compute the grant for a batch of lines; see `Engine.compute`."""
-    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns)
+    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns, sessions=sessions)

@@ -64,6 +64,15 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         flags.append(f"ALIS-avtale signert {_d(line.agreement_signed)}")
     if flags:
         out.append("  Øvrige opplysninger: " + "; ".join(flags))
+    given = [f"utgift til {k}: {format_nok(v) if v == v.to_integral_value() else _money(v)}" for k, v in line.expenses.items()]
+    if line.supervision_hours is not None:
+        given.append(f"veiledningstimer: {_hours(line.supervision_hours)}")
+    for title, value in (("søkt produktivitetstillegg", line.productivity_applied),
+                         ("søkt sentralitetstillegg", line.centrality_supplement_applied)):
+        if value is not None:
+            given.append(f"{title}: {_money(value)}")
+    if given:
+        out.append("  Utgifter og søkte beløp: " + "; ".join(given))
     out.append("")
     out.append("Sentralitet:")
     if result.centrality_source == "input":
@@ -147,6 +156,10 @@ def _money(value: Decimal) -> str:
     return f"{prefix}{format_nok(int(whole))[:-3]},{frac} kr"
 
 
+def _hours(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
 def _explain_elements(result: LineResult) -> list[str]:
     """Model B: every element with its formula, numbers, cap and rounded amount."""
     t, line = result.table, result.line
@@ -170,6 +183,14 @@ def _explain_elements(result: LineResult) -> list[str]:
             parts = " + ".join(spec.share_of or [])
             out.append(f"      maksimum = {f'{e.share.normalize():f}'.replace('.', ',') if e.share is not None else '?'} × ({parts}) = "
                        f"{_money(e.maximum)} (av {_money(e.base or Decimal(0))}, uavrundet)")
+        if e.hours is not None and e.hourly_rate is not None:
+            rate_parts = " × ".join(
+                f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({t.parameter(p).title_nb or p})"
+                for p in spec.expense_from_hours or []
+            )
+            where = "øktfilen" if e.hours_from == "sessions" else "søknaden"
+            out.append(f"      timesats for veiledning = {rate_parts} = {_money(e.hourly_rate)} per time")
+            out.append(f"      utgift = {_hours(e.hours)} timer ({where}) × {_money(e.hourly_rate)} = {_money(e.hours * e.hourly_rate)}")
         if e.cap == "expense":
             cap = f"oppgitte utgifter {_money(e.capped_by)}" if e.capped_by is not None else "ingen utgifter oppgitt"
             out.append(f"      tak: det laveste av maksimum og dokumenterte utgifter ({cap})")
@@ -178,7 +199,19 @@ def _explain_elements(result: LineResult) -> list[str]:
             out.append(f"      tak: det laveste av maksimum og søkt beløp ({cap})")
         else:
             out.append("      ingen utgiftstak: maksimum gis")
-        out.append(f"      = {_money(e.granted)} → {format_nok(to_kroner(e.granted))} ({ROUNDING_RULE_NB}, per element)")
+        if e.sharing is not None:
+            sh = e.sharing
+            rows = ", ".join(f"rad {r} ({_money(m)})" for r, m in zip(sh.rows, sh.maxima))
+            out.append(f"      utgiften/søkt beløp gjelder legen i hele perioden (oppgitt på {sh.carried_by}):")
+            out.append(f"        legens tak = summen av maksimum på linjene: {rows} = {_money(sh.maximum_total)}")
+            out.append(f"        innvilget for legen = det laveste av {_money(sh.capped_by)} og {_money(sh.maximum_total)} = "
+                       f"{_money(sh.granted_total)} → {format_nok(sh.kroner_total)} ({ROUNDING_RULE_NB}, én gang for legen)")
+            shares = ", ".join(f"rad {r}: {format_nok(k)}" for r, k in zip(sh.rows, sh.allotments))
+            out.append(f"        fordelt på linjene etter maksimum, største rest: {shares}")
+            out.append(f"      denne linjens andel = {_money(sh.granted_total)} × {_money(e.maximum)} / {_money(sh.maximum_total)} = "
+                       f"{_money(e.granted)} → {format_nok(e.amount_nok)} (største rest)")
+        else:
+            out.append(f"      = {_money(e.granted)} → {format_nok(e.amount_nok)} ({ROUNDING_RULE_NB}, per element)")
     out.append(f"  Tilskudd: {format_nok(result.amount_nok)} (summen av de avrundede elementene).")
     return out
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Callable
 
 from dateutil.relativedelta import relativedelta
 
+from .money import to_kroner
 from .months import MonthMethod, whole_months
 
 if TYPE_CHECKING:
@@ -49,6 +50,58 @@ class ElementValue:
     window: tuple[date, date] | None = None
     base: Decimal | None = None  # share_of_elements: the unrounded sum it is a share of
     share: Decimal | None = None
+    hours: Decimal | None = None  # the expense documented as hours x hourly_rate
+    hourly_rate: Decimal | None = None
+    hours_from: str | None = None  # "input" (veiledning_timer) or "sessions" (the sessions file)
+    sharing: "Sharing | None" = None  # the doctor's cap over several lines (expense_scope: doctor)
+
+    @property
+    def amount_nok(self) -> int:
+        """The element in whole kroner: its share of the doctor's rounded amount when the cap
+        is shared across lines (largest remainder), else the granted amount rounded half up."""
+        return self.sharing.allotted if self.sharing is not None else to_kroner(self.granted)
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """How one element's cap was applied for the doctor (one municipality, one period) and
+    how the granted amount was shared back to the doctor's lines (docs/DOMAIN.md section 8)."""
+
+    carried_by: str  # "rad 3" or "øktfilen": where the expense or amount applied for was given
+    capped_by: Decimal  # the doctor's expense or amount applied for
+    rows: tuple[int, ...]  # the doctor's lines that get the element
+    maxima: tuple[Decimal, ...]  # their exact maxima, in the order of rows
+    granted_total: Decimal  # exact: min(capped_by, sum of maxima)
+    kroner_total: int  # the doctor's whole kroner, shared back to the lines
+    allotments: tuple[int, ...]  # whole kroner per line, in the order of rows; they sum to kroner_total
+    allotted: int  # this line's allotment
+
+    @property
+    def maximum_total(self) -> Decimal:
+        return sum(self.maxima, Decimal(0))
+
+
+def largest_remainder(total: int, exact: list[Decimal]) -> list[int]:
+    """Share `total` whole kroner over `exact` parts: each part gets its whole kroner, and the
+    kroner left go one each to the parts with the largest fractional remainders (earlier parts
+    first on a tie), so the parts add up to `total` exactly (docs/DOMAIN.md section 8)."""
+    floors = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+    left = total - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    if left < 0:
+        # only when a 28-digit quotient rounded up onto a whole krone: take the krone back
+        # from the parts with the smallest remainders that have one
+        for i in reversed(order):
+            if left == 0:
+                break
+            if floors[i] > 0:
+                floors[i] -= 1
+                left += 1
+    if not 0 <= left <= len(exact):
+        raise ValueError(f"cannot share {total} kr over {exact}: {left} kroner left")
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
 
 
 def _needs_annual(e: "Element") -> str | None:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
 OPTIONAL_COLUMNS = (
     "via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class",
-    "first_gp_date", "centrality_supplement_applied",
+    "first_gp_date", "centrality_supplement_applied", "productivity_applied", "supervision_hours",
 )
 EXPENSE_PREFIXES = ("expense_", "utgift_", "utgifter_")
 """An expense column is a prefix plus an element name: utgift_veiledning, expense_praksiskompensasjon."""
@@ -55,6 +55,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                       "første_dag_som_fastlege"),
     "centrality_supplement_applied": ("centrality_supplement_applied", "sentralitetstillegg_søkt",
                                       "søkt_sentralitetstillegg"),
+    "productivity_applied": ("productivity_applied", "produktivitet_søkt", "søkt_produktivitet",
+                             "produktivitetstillegg_søkt", "søkt_produktivitetstillegg"),
+    "supervision_hours": ("supervision_hours", "veiledning_timer", "veiledningstimer", "timer_veiledning"),
 }
 """Every input column and the headers accepted for it (matched by grants.headers after folding
 case, spaces, punctuation, a hint in parentheses, and æ/ø/å written as ae/o/aa). The first name
@@ -212,6 +215,23 @@ def parse_amount(value: Any) -> Decimal:
     return amount
 
 
+_HOURS = re.compile(r"^(\d{1,4})(?:[.,](\d{1,2}))?\s*(?:t|timer)?$")
+
+
+def _hours_text(text: str) -> str:
+    """HOURS grammar: digits with at most two decimals, optionally followed by t or timer
+    (10, 10,5, 10,5 t). Not 1e1, not 10:30."""
+    m = _HOURS.match(_SPACES.sub(" ", text.strip().lower()))
+    if not m:
+        raise InvalidOperation(text)
+    return m.group(1) + ("." + m.group(2) if m.group(2) else "")
+
+
+def parse_hours(value: Any) -> Decimal:
+    """Documented supervision hours: 10, "10,5", "10,5 t"; not negative."""
+    return _number(value, _hours_text, f"«{value}» er ikke et antall timer (skriv f.eks. 10 eller 10,5)")
+
+
 def parse_expenses(value: Any) -> dict[str, Decimal]:
     if not isinstance(value, Mapping):
         raise ValueError("utgifter må oppgis per element")
@@ -263,6 +283,8 @@ PARSERS: dict[str, Any] = {
     "centrality_class": parse_centrality_class,
     "first_gp_date": parse_date,
     "centrality_supplement_applied": parse_amount,
+    "productivity_applied": parse_amount,
+    "supervision_hours": parse_hours,
     "expenses": parse_expenses,
 }
 """The one parser per field, used by LineInput's validators and by validate_row alike."""
@@ -287,6 +309,8 @@ class LineInput(BaseModel):
     centrality_class: int | None = None
     first_gp_date: date | None = None
     centrality_supplement_applied: Decimal | None = None
+    productivity_applied: Decimal | None = None
+    supervision_hours: Decimal | None = None
     expenses: dict[str, Decimal] = {}
 
     @field_validator("*", mode="before")

@@ -63,3 +63,15 @@ def _group(digits: str) -> str:
         digits = digits[:-3]
     parts.insert(0, digits)
     return sign + " ".join(parts)
+
+
+def format_exact(amount: Decimal) -> str:
+    """An exact amount the Norwegian way, with every decimal up to four (then ≈ and four):
+    1 581,25 kr, 7 115,625 kr. For showing arithmetic, never for amounts paid."""
+    shown = amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    prefix = "" if shown == amount else "≈ "
+    shown = shown.normalize()
+    if shown == shown.to_integral_value():
+        return prefix + format_nok(int(shown))
+    whole, _, frac = f"{shown:f}".partition(".")
+    return f"{prefix}{_group(whole)},{frac} kr"

@@ -87,7 +87,11 @@ class Element(_Strict):
     Either `annual_maximum` (the product of named parameters, graded by share and whole
     months) or `share_of` + `share` (a share of other elements' unrounded amounts).
     `cap`: "expense" (lower of documented expense and maximum), "applied" (lower of the amount
-    applied for and maximum) or "none" (the maximum is paid, no expense cap).
+    applied for, read from the input field `applied_from`, and maximum) or "none" (the maximum
+    is paid, no expense cap). `cap_source` cites where the cap comes from.
+    `expense_from_hours`: the parameters whose product is the hourly rate, when the expense may
+    be documented as hours (supervision hours x hourly rate); the hours are the input's
+    `supervision_hours` (veiledning_timer) or the sessions file.
     """
 
     title_nb: str
@@ -96,6 +100,9 @@ class Element(_Strict):
     share: str | None = None
     window_months: str | None = None
     cap: Literal["expense", "applied", "none"]
+    applied_from: Literal["centrality_supplement_applied", "productivity_applied"] | None = None
+    cap_source: str | None = None
+    expense_from_hours: list[str] | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -104,7 +111,21 @@ class Element(_Strict):
             raise ValueError("oppgi enten annual_maximum eller share_of (med share)")
         if (self.share_of is None) != (self.share is None):
             raise ValueError("share_of og share hører sammen")
+        if (self.cap == "applied") != (self.applied_from is not None):
+            raise ValueError("cap: applied og applied_from (inndatafeltet med søkt beløp) hører sammen")
+        if self.expense_from_hours is not None and self.cap != "expense":
+            raise ValueError("expense_from_hours gjelder bare elementer med cap: expense")
         return self
+
+
+class ExpenseScope(_Strict):
+    """Whose an element's expense (or amount applied for) is: one line's, or the doctor's for
+    the whole period in one municipality, capped by the sum of the element's maxima over the
+    doctor's lines and shared back to the lines (docs/DOMAIN.md sections 6 and 8)."""
+
+    scope: Literal["line", "doctor"]
+    source: str
+    note: str | None = None
 
 
 class RateTable(_Strict):
@@ -123,6 +144,7 @@ class RateTable(_Strict):
     annual_rates: dict[GrantType, dict[str, dict[CentralityGroup, Amount]]] | None = None
     parameters: dict[str, Parameter] | None = None
     elements: dict[str, Element] | None = None
+    expense_scope: ExpenseScope | None = None  # model B; absent: each line's own (as before 2025-26)
     file: str = ""
 
     @model_validator(mode="after")
@@ -133,8 +155,8 @@ class RateTable(_Strict):
         if self.model == "A":
             if self.annual_rates is None:
                 raise ValueError("annual_rates: en modell A-tabell må ha annual_rates")
-            if self.parameters is not None or self.elements is not None:
-                raise ValueError("parameters/elements: bare modell B-tabeller har elementer")
+            if self.parameters is not None or self.elements is not None or self.expense_scope is not None:
+                raise ValueError("parameters/elements/expense_scope: bare modell B-tabeller har elementer")
             self._check_annual_rates(ids)
         else:
             if self.annual_rates is not None:
@@ -150,9 +172,16 @@ class RateTable(_Strict):
         for name, p in params.items():
             if p.source not in ids:
                 raise ValueError(f"parameters.{name}.source: ukjent kilde-id {p.source!r}")
+        if self.expense_scope is not None and self.expense_scope.source not in ids:
+            raise ValueError(f"expense_scope.source: ukjent kilde-id {self.expense_scope.source!r}")
+        hours = [name for name, e in elements.items() if e.expense_from_hours]
+        if len(hours) > 1:
+            raise ValueError(f"elements: bare ett element kan ha expense_from_hours (veiledningstimer), ikke {', '.join(hours)}")
         for name, e in elements.items():
             where = f"elements.{name}"
-            for ref in (e.annual_maximum or []) + [x for x in (e.share, e.window_months) if x]:
+            if e.cap_source is not None and e.cap_source not in ids:
+                raise ValueError(f"{where}.cap_source: ukjent kilde-id {e.cap_source!r}")
+            for ref in (e.annual_maximum or []) + (e.expense_from_hours or []) + [x for x in (e.share, e.window_months) if x]:
                 if ref not in params:
                     raise ValueError(f"{where}: ukjent parameter {ref!r} (kjente: {', '.join(sorted(params))})")
             for ref in e.share_of or []:
@@ -218,10 +247,24 @@ class RateTable(_Strict):
 
     def annual_maximum(self, element: str) -> Decimal:
         """The element's annual maximum at 100 %: the product of its parameters."""
+        return self.product(self.element(element).annual_maximum or [])
+
+    def product(self, names: list[str]) -> Decimal:
+        """The product of named parameters (an annual maximum, an hourly rate)."""
         value = Decimal(1)
-        for name in self.element(element).annual_maximum or []:
+        for name in names:
             value *= self.parameter(name).value
         return value
+
+    @property
+    def hours_element(self) -> str | None:
+        """The element whose expense may be given as hours (veiledning), if any."""
+        return next((n for n, e in (self.elements or {}).items() if e.expense_from_hours), None)
+
+    @property
+    def doctor_scope(self) -> bool:
+        """True when an expense belongs to the doctor for the period, not to one line."""
+        return self.expense_scope is not None and self.expense_scope.scope == "doctor"
 
 
 _PYDANTIC_NB = {

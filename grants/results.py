@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
 from .inputs import LineInput, Rejection, parse_municipality
-from .money import ROUNDING_RULE, exact, to_kroner
+from .money import ROUNDING_RULE, exact
 from .months import calendar_months
 from .rules import Rule
 from .formulas import ElementValue
@@ -112,7 +112,7 @@ class LineResult:
         """Model B: one column per element (kroner, rounded per element) and the basis."""
         if self.table.model == "A":
             return {}
-        cols: dict[str, Any] = {f"{e.element}_nok": to_kroner(e.granted) for e in self.elements}
+        cols: dict[str, Any] = {f"{e.element}_nok": e.amount_nok for e in self.elements}
         cols["basis"] = self.basis
         return cols
 
@@ -216,10 +216,24 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
         "cap": e.cap,
         "capped_by": None if e.capped_by is None else str(e.capped_by),
         "granted": str(e.granted),
-        "amount_nok": to_kroner(e.granted),
+        "amount_nok": e.amount_nok,
         "window": None if e.window is None else [e.window[0].isoformat(), e.window[1].isoformat()],
         "base": None if e.base is None else str(e.base),
         "share": None if e.share is None else str(e.share),
+        "hours": None if e.hours is None else str(e.hours),
+        "hourly_rate": None if e.hourly_rate is None else str(e.hourly_rate),
+        "hours_from": e.hours_from,
+        "sharing": None if e.sharing is None else {
+            "carried_by": e.sharing.carried_by,
+            "capped_by": str(e.sharing.capped_by),
+            "rows": list(e.sharing.rows),
+            "maxima": [str(m) for m in e.sharing.maxima],
+            "maximum_total": str(e.sharing.maximum_total),
+            "granted_total": str(e.sharing.granted_total),
+            "kroner_total": e.sharing.kroner_total,
+            "allotments": list(e.sharing.allotments),
+            "method": "largest remainder, in proportion to the lines' maxima (docs/DOMAIN.md section 8)",
+        },
     }
 
 
@@ -258,6 +272,8 @@ def _input_json(line: LineInput) -> dict[str, Any]:
         "centrality_class": line.centrality_class,
         "first_gp_date": None if line.first_gp_date is None else line.first_gp_date.isoformat(),
         "centrality_supplement_applied": None if line.centrality_supplement_applied is None else str(line.centrality_supplement_applied),
+        "productivity_applied": None if line.productivity_applied is None else str(line.productivity_applied),
+        "supervision_hours": None if line.supervision_hours is None else str(line.supervision_hours),
         "expenses": {k: str(v) for k, v in line.expenses.items()},
     }
 
@@ -289,6 +305,8 @@ class GrantResult:
     position_kind: str | None = None  # "csv_line" or "excel_row", when file_positions is given
     sheet: str | None = None  # the Excel sheet read, when the input was a workbook
     blank_rows: int = 0  # empty or separator-only rows in the file, skipped (not data rows)
+    notes: list[str] = field(default_factory=list)
+    """Notes on the batch as a whole, in bokmål (sessions not paid, possible duplicates)."""
 
     def attach_source(self, positions: list[int], kind: str, sheet: str | None, blank_rows: int,
                       where: Any = None) -> None:

@@ -47,6 +47,7 @@ def result_document(result: GrantResult) -> dict[str, Any]:
         "rates_status": result.rates_statuses,
         "warning": rates_warning(result.rates_statuses),
         "input_rows": result.input_rows,
+        "notes": list(result.notes),
         "total_nok": result.total_nok,
         "lines": result.rows(),
         "rejections": [

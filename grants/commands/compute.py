@@ -8,6 +8,7 @@ from ..engine import default_engine
 from ..errors import OutputFileError
 from ..explain import outside_period_warning, rates_warning, summary
 from ..money import format_nok
+from ..sessions import sessions_for
 from ..writers import write_result
 from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes, add_input_options, attach_source, say
 
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
     add_input_options(c)
+    c.add_argument("--sessions", metavar="FIL",
+                   help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
     c.set_defaults(handler=run)
 
 
@@ -32,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args)
     csv_input = load_input(args.input, args.sheet)
-    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
+    sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
+    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions)
     attach_source(result, csv_input)
     warning = rates_warning(result.rates_statuses)
     if warning:
@@ -46,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     if outside:
         say(outside)
         say()
+    for note in result.notes:
+        say(f"Merk: {note}")
     if args.quiet:
         n_lines, n_rej = len(result.lines), len(result.rejections)
         say(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "

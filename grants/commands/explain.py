@@ -7,6 +7,7 @@ import sys
 from ..engine import default_engine
 from ..explain import explain_line, explain_rejection, rates_warning
 from ..money import format_nok
+from ..sessions import sessions_for
 from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
@@ -16,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
     add_input_options(e)
+    e.add_argument("--sessions", metavar="FIL", help="veiledningsøkter (CSV: lege, dato, timer), som for compute")
     e.set_defaults(handler=run)
 
 
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
         say(f"Feil: filen har {rows}; rad {args.row} finnes ikke", err=True)
         return EXIT_FATAL
-    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
+    sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
+    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions)
     attach_source(result, csv_input)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:

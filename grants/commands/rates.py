@@ -6,6 +6,7 @@ import sys
 
 from ..engine import default_engine
 from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
+from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
 from ..rules import describe_condition
 from ._common import EXIT_OK, EXIT_REJECTED, print_rate_notes
@@ -78,7 +79,19 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     how = f"{e.share} × ({' + '.join(e.share_of or [])})"
                 cap = {"expense": "tak: utgifter", "applied": "tak: søkt beløp", "none": "uten utgiftstak"}[e.cap]
+                if e.applied_from:
+                    cap += f" (kolonne {HEADER_ALIASES[e.applied_from][1]})"
+                if e.expense_from_hours:
+                    cap += f", eller veiledning_timer × {' × '.join(e.expense_from_hours)}"
+                if e.cap_source:
+                    cap += f"; kilde for taket: {t.source(e.cap_source).title}"
                 print(f"    {name:<22} {how}; {cap}")
+            scope = t.expense_scope
+            if scope is None or scope.scope == "line":
+                print("  Utgifter og søkte beløp gjelder hver linje for seg.")
+            else:
+                print("  Utgifter og søkte beløp gjelder legen for hele perioden i kommunen (én gang per element), "
+                      f"med taket summen av linjenes maksimum; kilde: {t.source(scope.source).title}")
         print("  Regler i kraft:")
         for r in engine.rulebook.valid_in(t.id):
             print(f"    {r.id} ({r.kind}): {r.text_nb}")
