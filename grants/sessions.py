@@ -129,15 +129,25 @@ def parse_sessions(records: list[Mapping[str, Any]]) -> list[Session]:
 def read_sessions(path: str | Path) -> tuple[list[Session], list[str]]:
     """Read a sessions CSV (same reader as the application file): the sessions, and notes on
     the file (columns not used, an old Excel's encoding), so nothing is ignored silently."""
-    from .csv_reader import read_lines_csv
+    from .io.reader import read_table
 
-    csv_input = read_lines_csv(path, check_header=map_session_header)
-    used = set(map_session_header(csv_input.columns).values())
-    unused = [h for h in csv_input.columns if h not in used]
-    notes = [f"øktfilen: {n}" for n in csv_input.notes]
+    def is_header(cells: Any) -> bool:
+        try:
+            map_session_header([c for c in cells if str(c).strip()])
+            return True
+        except InputFileError:
+            return False
+
+    table = read_table(path, is_header=is_header)
+    columns = list(table.header)
+    used = set(map_session_header(columns).values())
+    for index, message in sorted(table.row_errors.items()):
+        raise InputFileError(f"øktfilen, {table.where(index)}: {message}")
+    unused = [h for h in columns if h not in used]
+    notes = [f"øktfilen: {n}" for n in table.notes]
     if unused:
         notes.append(f"øktfilen: {'kolonnen' if len(unused) == 1 else 'kolonnene'} {', '.join(unused)} er ikke brukt")
-    return parse_sessions(csv_input.records), notes
+    return parse_sessions(table.records()), notes
 
 
 def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None) -> SessionHours:

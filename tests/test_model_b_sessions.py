@@ -185,9 +185,9 @@ def test_explain_shows_the_sharing_across_lines(capsys):
 
 
 def test_trace_carries_hours_and_sharing():
-    from grants.csv_reader import read_lines_csv
+    from grants.io.reader import read_table
 
-    result = compute(read_lines_csv(APPLICATION).records, period="2025-26")
+    result = compute(read_table(APPLICATION).records(), period="2025-26")
     traces = {t["row"]: t for t in result.traces()}
     (v1,) = [e for e in traces[1]["elements"] if e["element"] == "veiledning"]
     assert (v1["hours"], v1["hourly_rate"], v1["hours_from"]) == ("10", "1581.25", "input")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grants.cli import main
-from grants.csv_reader import read_lines_csv
+from grants.io.reader import read_table
 from grants.explain import rates_warning
 from grants.money import format_nok
 from grants.report_html import rejected_lines, render_report, segments
@@ -43,7 +43,7 @@ def write(tmp_path: Path, text: str, name: str = "in.csv") -> Path:
 
 
 def build(engine, path: Path, period: str | None):
-    records = read_lines_csv(path).records
+    records = read_table(path).records()
     result = engine.compute(records, period)
     tables = [engine.ratebook.get(period)] if period else []
     return result, render_report(result, tables, rulebook=engine.rulebook, source=path.name,

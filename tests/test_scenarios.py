@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from grants.csv_reader import read_lines_csv
+from grants.io.reader import read_table
 from grants.money import to_kroner
 from tests.conftest import FIXTURES
 
@@ -12,7 +12,7 @@ SCENARIO_FILES = sorted((FIXTURES / "scenarios").glob("*.csv"))
 
 def _cases():
     for path in SCENARIO_FILES:
-        for number, rec in enumerate(read_lines_csv(path).records, start=1):
+        for number, rec in enumerate(read_table(path).records(), start=1):
             yield pytest.param(path.stem, number, rec, id=f"{path.stem}:{rec['tilfelle']}")
 
 
@@ -47,7 +47,7 @@ def test_scenario(engine, period, number, case):
 
 def test_whole_scenario_file_as_one_batch_conserves_rows(engine):
     for path in SCENARIO_FILES:
-        records = read_lines_csv(path).records
+        records = read_table(path).records()
         result = engine.compute(records, path.stem, ignore_columns=[k for k in records[0] if k.startswith("forventet_")])
         assert result.input_rows == len(records)
         assert [l.row for l in result.lines] == list(range(1, len(records) + 1))
