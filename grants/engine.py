@@ -24,6 +24,7 @@ from .inputs import Header, LineInput, Rejection, map_header, validate_row
 from .money import to_kroner
 from .months import longer_than_whole_months, whole_months
 from .overlaps import overlapping, shared_boundary_days
+from .provenance import Provenance
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
@@ -163,6 +164,7 @@ class Engine:
         self._elements = {name for t in self.ratebook.tables for name in (t.elements or {})}
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
+        self.provenance = Provenance.of(self.ratebook, self.rulebook)  # version and data hashes in every result
         self._verify_every_combination_is_priced()
 
     # -- public -----------------------------------------------------------------------------
@@ -222,7 +224,7 @@ class Engine:
         _prove_conservation(n_rows, results, rejections)
         used = {table.id: table} if table is not None else {}
         evaluator = "vectorised" if vectorised else "durable_rules"
-        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator)
+        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator, provenance=self.provenance)
 
     # -- steps ------------------------------------------------------------------------------
 

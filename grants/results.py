@@ -20,6 +20,7 @@ from .formulas import ElementValue
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .provenance import Provenance
     from .rates import RateTable
 
 
@@ -286,6 +287,8 @@ class GrantResult:
     """Where each data row stood in the file (index row - 1): the CSV line or the Excel row."""
     position_kind: str | None = None  # "csv_line" or "excel_row", when file_positions is given
     sheet: str | None = None  # the Excel sheet read, when the input was a workbook
+    provenance: "Provenance | None" = None
+    """The package version and the SHA-256 of the rules files and rate tables that produced this."""
 
     @property
     def total_nok(self) -> int:
@@ -295,6 +298,12 @@ class GrantResult:
     def rates_statuses(self) -> dict[str, str]:
         """Period id -> status (official / provisional / illustrative) of every table used."""
         return {r.period: r.rates_status for r in self.lines} | {k: v.status for k, v in self._tables.items()}
+
+    def provenance_json(self) -> dict[str, Any] | None:
+        """Version and hashes of the rules files and of the rate tables this result used."""
+        if self.provenance is None:
+            return None
+        return self.provenance.as_json(self.rates_statuses)
 
     @property
     def uses_unofficial_rates(self) -> bool:
@@ -368,7 +377,12 @@ class GrantResult:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return [r.trace() for r in self.lines]
+            traces = [r.trace() for r in self.lines]
+            if self.provenance is not None:
+                per_period = {p: self.provenance.as_json([p]) for p in {r.period for r in self.lines}}
+                for trace, r in zip(traces, self.lines):
+                    trace["provenance"] = per_period[r.period]
+            return traces
         finally:
             if was_enabled:
                 gc.enable()
