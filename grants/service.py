@@ -123,7 +123,7 @@ async def _send_json(send: Callable[[dict[str, Any]], Awaitable[None]], status: 
 
 
 class Guard:
-    """Pure ASGI middleware, outermost: checks the token and the declared size before the app
+    """Pure ASGI middleware: checks the token and the declared size before the app
     sees the request, counts body bytes and times out a stalled body while the app reads, and
     turns any unexpected exception into a generic 500 (logged by type, never by message)."""
 
@@ -311,7 +311,9 @@ _COMPUTE_BODY = {
 
 
 def create_app(config: ServiceConfig | None = None, engine: Engine | None = None) -> Any:
-    """The ASGI application: FastAPI wrapped in the Guard."""
+    """The ASGI application: FastAPI with the Guard as its outermost user middleware (inside
+    Starlette's own error middleware, which therefore never sees an exception: the Guard
+    answers them all)."""
     config = config or ServiceConfig()
     if config.require_token and not config.token:
         raise GrantsError("tjenesten lytter på en adresse utenfor maskinen og krever en tilgangsnøkkel: sett ALIS_GRANT_TOKEN")
@@ -435,7 +437,8 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.engine = engine
-    return Guard(app, config)
+    app.add_middleware(Guard, config=config)
+    return app
 
 
 async def _upload(request: Request, config: ServiceConfig) -> tuple[list[dict[str, str]], str | None, str]:

@@ -5,7 +5,7 @@
   const form = document.getElementById("form");
   const $ = (id) => document.getElementById(id);
   const STATUS_NB = { ok: "ok", ineligible: "uten rett", rejected: "avvist" };
-  const nok = (n) => (n === null || n === undefined) ? "" : n.toLocaleString("nb-NO").replace(/\u00a0/g, " ");
+  const nok = (n) => (n === null || n === undefined) ? "" : n.toLocaleString("nb-NO").replace(/[\u00a0\u202f]/g, " ");
   let lastUrl = null;
 
   function headers() {
