@@ -13,6 +13,7 @@ from .errors import GrantsError
 from .explain import explain_line, explain_rejection, rates_warning
 from .money import format_nok
 from .rates import RateBook
+from .results import GrantResult
 from .rules import RuleBook
 
 
@@ -48,15 +49,22 @@ def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine |
     result = engine.compute(lines, period)
     if not 1 <= row <= result.input_rows:
         raise IndexError(f"rad {row} finnes ikke; batchen har {result.input_rows} datarader")
+    return explain_row(result, row, engine.rulebook)[0]
+
+
+def explain_row(result: GrantResult, row: int, rulebook: RuleBook | None = None) -> tuple[str, str]:
+    """The explanation of one row of a computed batch and the row's status (ok, ineligible or
+    rejected): the one text the library, the service and the command line show."""
     parts = []
-    warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == row})
+    lines_of_row = [line for line in result.lines if line.row == row]
+    warning = rates_warning({line.period: line.rates_status for line in lines_of_row})
     if warning:
         parts.append(warning)
     rejection = result.rejection(row)
     if rejection is not None:
         parts.append(explain_rejection(rejection))
-        return "\n\n".join(parts)
-    lines_of_row = [line for line in result.lines if line.row == row]
-    parts.append("\n\n".join(explain_line(line, engine.rulebook) for line in lines_of_row))
+        return "\n\n".join(parts), "rejected"
+    parts.append("\n\n".join(explain_line(line, rulebook) for line in lines_of_row))
     parts.append(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines_of_row))}")
-    return "\n\n".join(parts)
+    status = "ok" if any(line.status.value == "ok" for line in lines_of_row) else "ineligible"
+    return "\n\n".join(parts), status

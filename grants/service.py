@@ -37,11 +37,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest
 from .csv_reader import read_lines_csv
 from .engine import Engine, default_engine
-from .errors import GrantsError, InputFileError
-from .explain import explain_line, explain_rejection, rates_warning
-from .money import format_nok
+from .errors import GrantsError, InputFileError, UnknownPeriodError
 from .provenance import package_version
-from .public import load_engine
+from .public import explain_row, load_engine
 from .writers import result_document, write_result
 
 log = logging.getLogger("grants.service")
@@ -214,6 +212,8 @@ async def _read_json(request: Request) -> Any:
         raise ServiceError(400, "forespørselen er ikke UTF-8-tekst") from None
     except json.JSONDecodeError as exc:
         raise ServiceError(400, f"ugyldig JSON (linje {exc.lineno}, kolonne {exc.colno}): {exc.msg}") from None
+    except RecursionError:
+        raise ServiceError(400, "ugyldig JSON: nøstet for dypt") from None
 
 
 def _parse_model(model: Any, data: Any) -> Any:
@@ -244,18 +244,21 @@ def _read_upload(data: bytes, filename: str | None) -> tuple[list[dict[str, str]
     return csv_input.records, csv_input.delimiter
 
 
-def _compute_document(engine: Engine, records: list[dict[str, Any]], period: str | None, traces: bool) -> tuple[Any, dict[str, Any]]:
+def _compute_document(engine: Engine, records: list[dict[str, Any]], period: str | None, traces: bool) -> tuple[Any, bytes]:
+    """Compute and serialise in one worker-thread call (one hop off the event loop)."""
     try:
         result = engine.compute(records, period)
-    except InputFileError as exc:  # a header problem: unknown expense element, missing column
+    except (InputFileError, UnknownPeriodError) as exc:  # unknown expense element or period
         raise ServiceError(400, str(exc)) from None
-    except GrantsError as exc:  # unknown period
-        raise ServiceError(400, str(exc)) from None
-    return result, result_document(result, traces=traces)
+    return result, json.dumps(result_document(result, traces=traces), ensure_ascii=False).encode("utf-8")
 
 
-def _csv_bytes(result: Any, delimiter: str) -> bytes:
+def _compute_csv(engine: Engine, records: list[dict[str, Any]], period: str | None, delimiter: str) -> bytes:
     """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it."""
+    try:
+        result = engine.compute(records, period)
+    except (InputFileError, UnknownPeriodError) as exc:
+        raise ServiceError(400, str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
         path = Path(folder) / "resultat.csv"
         write_result(result, path, delimiter)
@@ -265,25 +268,13 @@ def _csv_bytes(result: Any, delimiter: str) -> bytes:
 def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
     try:
         result = engine.compute([line.record() for line in req.lines], req.period)
-    except GrantsError as exc:
+    except (InputFileError, UnknownPeriodError) as exc:
         raise ServiceError(400, str(exc)) from None
     if req.row > result.input_rows:
         raise ServiceError(400, f"rad {req.row} finnes ikke; forespørselen har {result.input_rows} linjer")
-    parts = []
-    lines = [line for line in result.lines if line.row == req.row]
-    warning = rates_warning({line.period: line.rates_status for line in lines})
-    if warning:
-        parts.append(warning)
-    rejection = result.rejection(req.row)
-    if rejection is not None:
-        parts.append(explain_rejection(rejection))
-        status = "rejected"
-    else:
-        parts.append("\n\n".join(explain_line(line, engine.rulebook) for line in lines))
-        parts.append(f"Sum for raden: {format_nok(sum(line.amount_nok for line in lines))}")
-        status = "ok" if any(line.status.value == "ok" for line in lines) else "ineligible"
-    provenance = engine.provenance.as_json({line.period for line in lines}) if hasattr(engine, "provenance") else None
-    return {"row": req.row, "text": "\n\n".join(parts), "status": status, "provenance": provenance}
+    text, status = explain_row(result, req.row, engine.rulebook)
+    periods = {line.period for line in result.lines if line.row == req.row}
+    return {"row": req.row, "text": text, "status": status, "provenance": engine.provenance.as_json(periods)}
 
 
 def _json_response(doc: Any, status: int = 200) -> Response:
@@ -403,12 +394,12 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
             records, period, traces = [line.record() for line in req.lines], req.period, req.traces
         else:
             raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
-        result, doc = await anyio.to_thread.run_sync(_compute_document, engine, records, period, traces and format == "json")
         if format == "csv":
-            data = await anyio.to_thread.run_sync(_csv_bytes, result, delimiter)
+            data = await anyio.to_thread.run_sync(_compute_csv, engine, records, period, delimiter)
             return Response(data, media_type="text/csv; charset=utf-8",
                             headers={"content-disposition": 'attachment; filename="resultat.csv"'})
-        return await anyio.to_thread.run_sync(_json_response, doc)
+        _, body = await anyio.to_thread.run_sync(_compute_document, engine, records, period, traces)
+        return Response(body, media_type="application/json")
 
     @app.post("/explain", summary="forklar én rad i en batch, regel for regel (bokmål)",
               responses={200: {"model": ExplainOut}, **_ERRORS})

@@ -132,6 +132,8 @@ def test_malformed_json_is_400(client):
     _error(client.post("/compute", content=b"\xff\xfe", headers={"content-type": "application/json"}), 400)
     _error(client.post("/compute", content=b"", headers={"content-type": "application/json"}), 400)
     _error(client.post("/explain", content=b"nope", headers={"content-type": "application/json"}), 400)
+    deep = _error(client.post("/compute", content=b"[" * 100_000, headers={"content-type": "application/json"}), 400)
+    assert "ugyldig JSON" in deep.detail
 
 
 @pytest.mark.parametrize("body", [
