@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from html import escape as html_escape
 import ipaddress
 import json
 import logging
@@ -48,6 +49,7 @@ DEFAULT_MAX_BODY_BYTES = 5_000_000
 DEFAULT_BODY_TIMEOUT = 30.0
 _PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 _PAGE_DIR = Path(__file__).resolve().parent / "web"
+_RATES_STATUS_NB = {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative"}
 
 
 class ServiceError(Exception):
@@ -345,7 +347,10 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> Response:
         html = (_PAGE_DIR / "index.html").read_text(encoding="utf-8")
-        periods = "".join(f'<option value="{t.id}">{t.id} ({t.status})</option>' for t in engine.ratebook.tables)
+        periods = "".join(
+            f'<option value="{html_escape(t.id)}">{html_escape(t.id)} ({_RATES_STATUS_NB.get(t.status, t.status)} satser)</option>'
+            for t in engine.ratebook.tables
+        )
         html = html.replace("<!--PERIODS-->", periods).replace("<!--VERSION-->", version)
         return HTMLResponse(html, headers={
             "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "

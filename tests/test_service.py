@@ -320,3 +320,21 @@ def test_an_internal_error_is_a_generic_500_without_traceback(engine, caplog):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_two_worker_processes_answer_alike(tmp_path, engine):
+    svc = ServiceProcess(tmp_path / "server.log", workers=2)
+    try:
+        lines = [line(alis_id=f"W{i}", kommunenummer=k) for i, k in enumerate(("0301", "5412", "3401", "1804"))]
+        want = engine.compute(lines, "2023").total_nok
+
+        def ask(_):
+            with httpx.Client(base_url=svc.url, timeout=60) as c:  # a new connection each time
+                return c.post("/compute", json=_body(lines=lines)).json()["total_nok"]
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(ask, range(16))) == {want}
+    finally:
+        svc.stop()

@@ -101,3 +101,21 @@ def test_a_broken_file_shows_the_error(service, browser, tmp_path):
     )
     assert "mangler påkrevd kolonne" in error.text
     assert not browser.find_element(By.ID, "output").is_displayed()
+
+
+def test_values_from_the_file_are_shown_as_text_never_as_html(service, browser, tmp_path):
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(
+        "lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til\n"
+        "<img src=x onerror=document.title='pwned'>;0301;alis_avtale;fastlege;100;01.10.2022;31.08.2023\n",
+        encoding="utf-8",
+    )
+    browser.get(service.url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(hostile))
+    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    cell = browser.find_element(By.CSS_SELECTOR, "#results tbody tr td.id")
+    assert cell.text == "<img src=x onerror=document.title='pwned'>"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#results img")
+    assert browser.title != "pwned"

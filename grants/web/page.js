@@ -40,15 +40,16 @@
     $("warning").hidden = !doc.warning;
     $("warning").textContent = doc.warning || "";
     $("total").textContent = nok(doc.total_nok) + " kr";
-    const ok = doc.lines.filter((l) => l.status !== "rejected").length;
-    $("counts").textContent = doc.input_rows + " rader inn: " + ok + " linjer beregnet, " + doc.rejections.length + " avvist.";
+    const count = (s) => doc.lines.filter((l) => l.status === s).length;
+    $("counts").textContent = doc.input_rows + " rader inn: " + (count("ok") + count("ineligible")) + " linjer beregnet (" +
+      count("ok") + " ok, " + count("ineligible") + " uten rett til tilskudd), " + doc.rejections.length + " avvist.";
     const body = $("results").querySelector("tbody");
     body.replaceChildren();
     for (const l of doc.lines) {
       const tr = document.createElement("tr");
       tr.className = l.status;
       cell(tr, l.row, "num");
-      cell(tr, l.alis_id);
+      cell(tr, l.alis_id, "id");
       cell(tr, [l.kommunenummer, l.kommunenavn].filter(Boolean).join(" "));
       cell(tr, l.period);
       cell(tr, l.whole_months, "num");
