@@ -400,17 +400,17 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         else:
             raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
         if format == "csv":
-            data = await anyio.to_thread.run_sync(_compute_csv, engine, records, period, delimiter)
+            data = await _off_loop(_compute_csv, engine, records, period, delimiter)
             return Response(data, media_type="text/csv; charset=utf-8",
                             headers={"content-disposition": 'attachment; filename="resultat.csv"'})
-        _, body = await anyio.to_thread.run_sync(_compute_document, engine, records, period, traces)
+        _, body = await _off_loop(_compute_document, engine, records, period, traces)
         return Response(body, media_type="application/json")
 
     @app.post("/explain", summary="forklar én rad i en batch, regel for regel (bokmål)",
               responses={200: {"model": ExplainOut}, **_ERRORS})
     async def explain(request: Request) -> Response:
         req = _parse_model(ExplainRequest, await _read_json(request))
-        return _json_response(await anyio.to_thread.run_sync(_explain, engine, req))
+        return _json_response(await _off_loop(_explain, engine, req))
 
     # The request models are read by hand (to tell 400 from 422 ourselves); list them in the docs.
     original_openapi = app.openapi
@@ -455,10 +455,29 @@ async def _upload(request: Request, config: ServiceConfig) -> tuple[list[dict[st
         name = upload.filename
     finally:
         await form.close()
-    records, delimiter = await anyio.to_thread.run_sync(_read_upload, data, name)
+    records, delimiter = await _off_loop(_read_upload, data, name)
     return records, (period.strip() or None) if period else None, delimiter
 
 
+_LIMITER: list[anyio.CapacityLimiter] = []
+
+
+async def _off_loop(func: Callable[..., Any], *args: Any) -> Any:
+    """Run CPU work in a worker thread. ALIS_GRANT_THREADS bounds how many run at once in this
+    process (default: anyio's pool of 40); the GIL lets only one compute anyway."""
+    if not _LIMITER:
+        threads = os.environ.get("ALIS_GRANT_THREADS")
+        _LIMITER.append(anyio.CapacityLimiter(int(threads)) if threads else anyio.to_thread.current_default_thread_limiter())
+    return await anyio.to_thread.run_sync(func, *args, limiter=_LIMITER[0])
+
+
 def app_from_env() -> Any:
-    """uvicorn's factory (`grants.service:app_from_env`): configuration from the environment."""
-    return create_app(ServiceConfig.from_env())
+    """uvicorn's factory (`grants.service:app_from_env`): configuration from the environment.
+    This runs only in a server process, which owns its interpreter: the engine, rates and rules
+    loaded at start are moved out of the collector's view (gc.freeze), so a full collection
+    under load does not rescan them."""
+    import gc
+
+    app = create_app(ServiceConfig.from_env())
+    gc.freeze()
+    return app
