@@ -28,7 +28,7 @@ MARKER = "PERSONNUMMER-7f3a9c"  # must never appear in the server's log
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     svc = ServiceProcess(tmp_path_factory.mktemp("svc") / "server.log", "--max-bytes", str(LIMIT),
-                         env={"ALIS_GRANT_BODY_TIMEOUT": "2"})
+                         env={"ALIS_GRANT_BODY_TIMEOUT": "2", "ALIS_GRANT_BODY_DEADLINE": "5"})
     yield svc
     svc.stop()
 
@@ -224,6 +224,26 @@ def test_a_slow_body_does_not_block_others_and_times_out(client, service):
         answer = _read_all(s)
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert client.get("/health").status_code == 200
+
+
+def test_a_body_trickling_in_ends_at_the_deadline(client, service):
+    s = _raw_request(service.port, b"POST /compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: 400\r\n\r\n")
+    started = time.monotonic()
+    try:
+        for _ in range(40):  # a byte every 0.5 s: never a 2 s stall, but 400 bytes would take minutes
+            s.sendall(b" ")
+            time.sleep(0.5)
+            assert client.get("/health").status_code == 200
+    except OSError:
+        pass  # the service answered and closed
+    answer = _read_all(s)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 15
+
+
+def test_an_unknown_format_is_422(client):
+    _error(client.post("/compute?format=xlsx", json=_body()), 422)
 
 
 def test_invalid_content_length_is_400(service):
