@@ -25,6 +25,7 @@ from .inputs import LineInput, Rejection, validate_row
 from .money import exact, to_kroner
 from .months import longer_than_whole_months, whole_months
 from .overlaps import overlapping, shared_boundary_days
+from .provenance import Provenance
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
@@ -144,6 +145,7 @@ class Engine:
         self._hours_elements = {t.hours_element for t in self.ratebook.tables if t.hours_element}
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
+        self.provenance = Provenance.of(self.ratebook, self.rulebook)  # version and data hashes in every result
         self._verify_every_combination_is_priced()
 
     # -- public -----------------------------------------------------------------------------
@@ -217,7 +219,7 @@ class Engine:
         if sessions is not None:
             batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
         return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator, notes=batch_notes,
-                           passthrough=_passthrough(columns, self._elements))
+                           passthrough=_passthrough(columns, self._elements), provenance=self.provenance)
 
     def _element_rule_text(self, period: str, element: str) -> str | None:
         """The bokmål text of the rule that gives an element in a period (for notes)."""

@@ -188,10 +188,13 @@ def _suspicious_text(name: str, hits: list[str]) -> str:
     )
 
 
-def looks_like_header(cells: Sequence[str], minimum: int = 3) -> bool:
-    """Whether a row is the header: at least `minimum` of its cells name required fields.
-    (The file reader uses it to find the header under a title line.)"""
+def looks_like_header(cells: Sequence[str], minimum: int = 1) -> bool:
+    """Whether a row is the header: at least two filled cells, `minimum` of them naming
+    required fields. (The file reader uses it to find the header under a title line; a header
+    that misses required columns is still found, so the message can name what is missing.)"""
     found = set()
+    if sum(1 for cell in cells if cell and str(cell).strip()) < 2:
+        return False
     for cell in cells:
         if not cell or not str(cell).strip():
             continue

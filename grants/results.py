@@ -19,6 +19,7 @@ from .formulas import ElementValue
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .provenance import Provenance
     from .rates import RateTable
 
 
@@ -318,6 +319,8 @@ class GrantResult:
         self.blank_rows = blank_rows
         if where is not None:
             self.rejections = [replace(r, where=where(r.row)) for r in self.rejections]
+    provenance: "Provenance | None" = None
+    """The package version and the SHA-256 of the rules files and rate tables that produced this."""
 
     @property
     def total_nok(self) -> int:
@@ -327,6 +330,12 @@ class GrantResult:
     def rates_statuses(self) -> dict[str, str]:
         """Period id -> status (official / provisional / illustrative) of every table used."""
         return {r.period: r.rates_status for r in self.lines} | {k: v.status for k, v in self._tables.items()}
+
+    def provenance_json(self) -> dict[str, Any] | None:
+        """Version and hashes of the rules files and of the rate tables this result used."""
+        if self.provenance is None:
+            return None
+        return self.provenance.as_json(self.rates_statuses)
 
     @property
     def uses_unofficial_rates(self) -> bool:
@@ -396,8 +405,13 @@ class GrantResult:
         return frame
 
     def traces(self) -> list[dict[str, Any]]:
-        """The trace of every line."""
-        return [r.trace() for r in self.lines]
+        """The trace of every line, each with the version and data hashes that produced it."""
+        traces = [r.trace() for r in self.lines]
+        if self.provenance is not None:
+            per_period = {p: self.provenance.as_json([p]) for p in {r.period for r in self.lines}}
+            for trace, r in zip(traces, self.lines):
+                trace["provenance"] = per_period[r.period]
+        return traces
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         for r in self.lines:

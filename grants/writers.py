@@ -41,17 +41,19 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") ->
             writer.writerow(out)
 
 
-def result_document(result: GrantResult) -> dict[str, Any]:
-    """The JSON form: warning, statuses, rows, rejections, totals and the trace of each line."""
-    return {
+def result_document(result: GrantResult, traces: bool = True) -> dict[str, Any]:
+    """The JSON form: warning, statuses, rows, rejections, totals and (unless `traces` is
+    False, as the service answers by default) the trace of each line."""
+    doc = {
         "rates_status": result.rates_statuses,
         "warning": rates_warning(result.rates_statuses),
+        "provenance": result.provenance_json(),
         "input_rows": result.input_rows,
         "notes": list(result.notes),
         "total_nok": result.total_nok,
         "lines": result.rows(),
         "rejections": [
-            {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text()}
+            {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text(), "where": r.where}
             for r in result.rejections
         ],
         "totals": {
@@ -59,8 +61,10 @@ def result_document(result: GrantResult) -> dict[str, Any]:
             "by_doctor": [_total(t) for t in result.totals_by_doctor()],
             "by_period": [_total(t) for t in result.totals_by_period()],
         },
-        "traces": result.traces(),
     }
+    if traces:
+        doc["traces"] = result.traces()
+    return doc
 
 
 def _total(t: Any) -> dict[str, Any]:

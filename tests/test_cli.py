@@ -176,7 +176,7 @@ def test_compute_with_a_bad_row_to_json(capsys, tmp_path, with_bad_row):
     doc = json.loads(out_path.read_text(encoding="utf-8"))
     assert doc["rejections"] == [{
         "row": 2, "column": "stillingsandel", "value": "mye",
-        "message": doc["rejections"][0]["message"], "text": doc["rejections"][0]["text"],
+        "message": doc["rejections"][0]["message"], "text": doc["rejections"][0]["text"], "where": "linje 3",
     }]
     assert "er ikke en stillingsandel" in doc["rejections"][0]["message"]
     assert doc["total_nok"] == 275_000 + 126_667

@@ -1,0 +1,360 @@
+"""The HTTP service, started for real (uvicorn on a free loopback port): every endpoint, every
+error status, the token rule, slow and oversized bodies, and what must never reach a client."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+import grants
+from grants.api_models import BatchResult, ErrorOut, ExplainOut
+from grants.io.reader import read_table
+from grants.writers import write_result
+
+from .conftest import FIXTURES, line
+from .service_process import ServiceProcess, free_port
+
+LIMIT = 200_000
+EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
+MARKER = "PERSONNUMMER-7f3a9c"  # must never appear in the server's log
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    svc = ServiceProcess(tmp_path_factory.mktemp("svc") / "server.log", "--max-bytes", str(LIMIT),
+                         env={"ALIS_GRANT_BODY_TIMEOUT": "2", "ALIS_GRANT_BODY_DEADLINE": "5"})
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def client(service):
+    with httpx.Client(base_url=service.url, timeout=30) as c:
+        yield c
+
+
+def _body(period="2023", lines=None, **extra):
+    return {"period": period, "lines": lines if lines is not None else [line()], **extra}
+
+
+def _error(r: httpx.Response, status: int) -> ErrorOut:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    err = ErrorOut.model_validate(r.json())
+    assert "Traceback" not in r.text and "/tmp" not in r.text and ".py" not in r.text
+    return err
+
+
+# -- endpoints ------------------------------------------------------------------------------------
+
+
+def test_health_rates_and_docs(client):
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["version"] == grants.__version__ and "2023" in h["periods"]
+    tables = client.get("/rates").json()["tables"]
+    assert [t["period"] for t in tables] == h["periods"]
+    assert all(len(t["sha256"]) == 64 and t["status"] in ("illustrative", "provisional", "official") for t in tables)
+    one = client.get("/rates/2023").json()
+    assert one["period"] == "2023" and one["table"]["annual_rates"] and "file" not in one["table"]
+    assert _error(client.get("/rates/1999"), 404).detail.startswith("ingen satstabell")
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/compute", "/explain", "/rates", "/rates/{period}", "/health"} <= set(spec["paths"])
+    body = spec["paths"]["/compute"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data"} <= set(body)
+    assert "ComputeRequest" in spec["components"]["schemas"]
+
+
+def test_compute_json_gives_results_and_rejections_beside_them(client, engine):
+    lines = [line(), line(alis_id="T2", position_share="120"), line(alis_id="T3", start="2023-02-30")]
+    r = client.post("/compute", json=_body(lines=lines))
+    assert r.status_code == 200, r.text
+    doc = BatchResult.model_validate(r.json())
+    want = engine.compute(lines, "2023")
+    assert doc.total_nok == want.total_nok > 0
+    assert [row.model_dump(exclude_none=True) for row in doc.lines] == [
+        {k: v for k, v in row.items() if v is not None} for row in want.rows()
+    ]
+    assert [(e.row, e.column, e.message) for e in doc.rejections] == [
+        (2, "position_share", want.rejection(2).message), (3, "start", want.rejection(3).message)
+    ]
+    assert doc.traces is None and doc.warning and doc.provenance.rates_sha256["2023"].status == "illustrative"
+    with_traces = BatchResult.model_validate(client.post("/compute", json=_body(traces=True)).json())
+    assert with_traces.traces and with_traces.traces[0].provenance.version == grants.__version__
+
+
+def test_compute_without_period_splits_lines(client, engine):
+    lines = [line(end="2024-06-30")]
+    doc = client.post("/compute", json={"lines": lines}).json()
+    assert [row["period"] for row in doc["lines"]] == [r.period for r in engine.compute(lines).lines]
+    assert len(doc["lines"]) > 1
+
+
+def test_compute_upload_csv_equals_the_command_line(client, engine, tmp_path):
+    records = read_table(EXAMPLE).records()
+    want = engine.compute(records, "2023")
+    with EXAMPLE.open("rb") as fh:
+        r = client.post("/compute", files={"file": ("soknad_2023.csv", fh, "text/csv")}, data={"period": "2023"})
+    assert r.status_code == 200, r.text
+    doc = BatchResult.model_validate(r.json())
+    assert doc.total_nok == want.total_nok and doc.input_rows == want.input_rows
+    with EXAMPLE.open("rb") as fh:
+        r = client.post("/compute?format=csv", files={"file": ("soknad_2023.csv", fh, "text/csv")}, data={"period": "2023"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    write_result(want, tmp_path / "cli.csv", ";")
+    assert r.content == (tmp_path / "cli.csv").read_bytes()
+
+
+def test_explain(client):
+    lines = [line(), line(alis_id="T2", position_share="120")]
+    out = ExplainOut.model_validate(client.post("/explain", json={"period": "2023", "lines": lines, "row": 1}).json())
+    assert out.status == "ok" and "Rad 1, lege T1" in out.text and "Sum for raden" in out.text
+    assert out.provenance and set(out.provenance.rates_sha256) == {"2023"}
+    rejected = client.post("/explain", json={"period": "2023", "lines": lines, "row": 2}).json()
+    assert rejected["status"] == "rejected" and "avvist" in rejected["text"]
+    assert "finnes ikke" in _error(client.post("/explain", json={"lines": lines, "row": 3}), 400).detail
+    _error(client.post("/explain", json={"lines": lines, "row": 0}), 422)
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_malformed_json_is_400(client):
+    err = _error(client.post("/compute", content=b'{"lines": [', headers={"content-type": "application/json"}), 400)
+    assert "ugyldig JSON" in err.detail
+    _error(client.post("/compute", content=b"\xff\xfe", headers={"content-type": "application/json"}), 400)
+    _error(client.post("/compute", content=b"", headers={"content-type": "application/json"}), 400)
+    _error(client.post("/explain", content=b"nope", headers={"content-type": "application/json"}), 400)
+    deep = _error(client.post("/compute", content=b"[" * 100_000, headers={"content-type": "application/json"}), 400)
+    assert "ugyldig JSON" in deep.detail
+
+
+@pytest.mark.parametrize("body", [
+    {"period": "2023", "lines": [{**line(), "unknown_field": 1}]},
+    {"period": "2023", "lines": [{**line(), "position_share": [100]}]},
+    {"period": "2023", "lines": [{**line(), "alis_id": None}]},
+    {"period": 2023, "lines": [line()]},
+    {"period": "2023", "lines": []},
+    {"period": "2023", "lines": "x"},
+    {"period": "2023", "lines": [line()], "extra": True},
+    [line()],
+])
+def test_a_request_off_the_schema_is_422(client, body):
+    err = _error(client.post("/compute", json=body), 422)
+    assert err.errors
+
+
+def test_unknown_period_and_unknown_expense_element_are_400(client):
+    assert "kjente perioder" in _error(client.post("/compute", json=_body(period="1999")), 400).detail
+    bad = {**line(), "expenses": {"ukjent_element": 100}}
+    assert "ukjent_element" in _error(client.post("/compute", json=_body(period="2025-26", lines=[bad])), 400).detail
+
+
+def test_other_content_types_are_415(client):
+    _error(client.post("/compute", content=b"a=b", headers={"content-type": "application/x-www-form-urlencoded"}), 415)
+
+
+def test_bad_uploads_are_400_and_name_the_file_not_the_server_path(client):
+    broken = "lege;kommune;noe\nA;0301;x\n".encode()
+    err = _error(client.post("/compute", files={"file": ("min fil.csv", broken, "text/csv")}), 400)
+    assert "mangler påkrevd kolonne" in err.detail and "upload.csv" not in err.detail
+    assert "alis-upload" not in err.detail
+    empty = _error(client.post("/compute", files={"file": ("tom.csv", b"", "text/csv")}), 400)
+    assert "tom.csv" in empty.detail and "alis-upload" not in empty.detail
+    xlsx = _error(client.post("/compute", files={"file": ("s.xlsx", b"PK\x03\x04rest", "application/octet-stream")}), 400)
+    assert "s.xlsx" in xlsx.detail and "upload" not in xlsx.detail  # a broken workbook: a clear 400, no temp path
+    _error(client.post("/compute", files={"other": ("a.csv", b"x", "text/csv")}), 400)
+    _error(client.post("/compute", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}), 400)
+    binary = _error(client.post("/compute", files={"file": ("b.csv", bytes(range(256)) * 4, "text/csv")}), 400)
+    assert "b.csv" in binary.detail
+
+
+def test_oversized_bodies_are_413_declared_or_counted(client, service):
+    big = json.dumps(_body(lines=[line(alis_id=f"D{i}") for i in range(2_000)])).encode()
+    assert len(big) > LIMIT
+    assert "grensen" in _error(client.post("/compute", content=big, headers={"content-type": "application/json"}), 413).detail
+
+    def chunks():  # no Content-Length: the service must count while it reads
+        for i in range(0, len(big), 16_384):
+            yield big[i : i + 16_384]
+
+    _error(client.post("/compute", content=chunks(), headers={"content-type": "application/json"}), 413)
+    upload = b"lege_id;kommunenr\n" + b"x" * (LIMIT + 10)
+    _error(client.post("/compute", files={"file": ("stor.csv", upload, "text/csv")}), 413)
+    assert client.get("/health").status_code == 200
+
+
+def _raw_request(port: int, head: bytes, body: bytes = b"") -> socket.socket:
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    s.sendall(head + body)
+    return s
+
+
+def _read_all(s: socket.socket) -> bytes:
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    return out
+
+
+def test_a_slow_body_does_not_block_others_and_times_out(client, service):
+    head = (b"POST /compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 400\r\n\r\n")
+    stalled = [_raw_request(service.port, head, b'{"period": "2023", "lin') for _ in range(4)]
+    started = time.monotonic()
+    for _ in range(5):
+        r = client.post("/compute", json=_body())
+        assert r.status_code == 200
+    assert time.monotonic() - started < 5, "requests waited for the slow clients"
+    for s in stalled:
+        answer = _read_all(s)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert client.get("/health").status_code == 200
+
+
+def test_a_body_trickling_in_ends_at_the_deadline(client, service):
+    s = _raw_request(service.port, b"POST /compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: 400\r\n\r\n")
+    started = time.monotonic()
+    try:
+        for _ in range(40):  # a byte every 0.5 s: never a 2 s stall, but 400 bytes would take minutes
+            s.sendall(b" ")
+            time.sleep(0.5)
+            assert client.get("/health").status_code == 200
+    except OSError:
+        pass  # the service answered and closed
+    answer = _read_all(s)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 15
+
+
+def test_an_unknown_format_is_422(client):
+    _error(client.post("/compute?format=xlsx", json=_body()), 422)
+
+
+def test_invalid_content_length_is_400(service):
+    s = _raw_request(service.port, b"POST /compute HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+    assert _read_all(s).split(b" ")[1] in (b"400",)
+
+
+def test_no_request_body_in_the_log(client, service):
+    client.post("/compute", json=_body(lines=[line(alis_id=MARKER)]))
+    client.post("/compute", json=_body(lines=[line(alis_id=MARKER, position_share="x")]))
+    client.post("/compute", json={"lines": [{"alis_id": MARKER, "nope": 1}]})
+    client.post("/compute", content=b'{"alis_id": "' + MARKER.encode() + b'"', headers={"content-type": "application/json"})
+    client.post("/compute", files={"file": ("x.csv", f"lege;b\n{MARKER};1\n".encode(), "text/csv")})
+    time.sleep(0.3)
+    logs = service.logs()
+    assert "POST /compute" in logs  # the access log is on ...
+    assert MARKER not in logs  # ... but carries no body
+
+
+# -- the token rule -------------------------------------------------------------------------------
+
+
+def test_a_configured_token_is_required(tmp_path):
+    svc = ServiceProcess(tmp_path / "server.log", env={"ALIS_GRANT_TOKEN": "s3cret-token"})
+    try:
+        with httpx.Client(base_url=svc.url, timeout=30) as c:
+            assert c.get("/health").json()["token_required"] is True
+            assert c.get("/").status_code == 200  # the page itself carries no data
+            for path in ("/rates", "/rates/2023"):
+                _error(c.get(path), 401)
+            r = c.post("/compute", json=_body())
+            _error(r, 401)
+            assert r.headers["www-authenticate"] == "Bearer"
+            _error(c.post("/compute", json=_body(), headers={"authorization": "Bearer wrong"}), 401)
+            ok = c.post("/compute", json=_body(), headers={"authorization": "Bearer s3cret-token"})
+            assert ok.status_code == 200 and ok.json()["total_nok"] > 0
+    finally:
+        svc.stop()
+    assert "s3cret-token" not in (tmp_path / "server.log").read_text()
+
+
+def test_it_refuses_to_listen_beyond_loopback_without_a_token():
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ALIS_GRANT_")}
+    proc = subprocess.run([sys.executable, "-m", "grants.cli", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2
+    assert "ALIS_GRANT_TOKEN" in proc.stderr
+    from grants.service import ServiceConfig, create_app, is_loopback
+
+    with pytest.raises(grants.GrantsError):
+        create_app(ServiceConfig(require_token=True))
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10")
+
+
+# -- an unexpected error --------------------------------------------------------------------------
+
+
+class _Broken:
+    """The real engine, except that compute fails with a message full of secrets."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def compute(self, *args, **kwargs):
+        raise RuntimeError(f"/srv/secret/path.py leaked {MARKER}")
+
+
+def test_an_internal_error_is_a_generic_500_without_traceback(engine, caplog):
+    import uvicorn
+
+    from grants.service import ServiceConfig, create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ServiceConfig(), engine=_Broken(engine)), host="127.0.0.1",
+                                           port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with caplog.at_level("INFO"), httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            r = c.post("/compute", json=_body())
+            err = _error(r, 500)
+            assert MARKER not in r.text and "secret" not in r.text and "RuntimeError" not in r.text
+            assert err.detail.startswith("intern feil")
+            assert c.get("/health").status_code == 200
+        logged = "\n".join(rec.getMessage() for rec in caplog.records)
+        assert "RuntimeError" in logged and MARKER not in logged and "/srv/secret" not in logged
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_two_worker_processes_answer_alike(tmp_path, engine):
+    svc = ServiceProcess(tmp_path / "server.log", workers=2)
+    try:
+        lines = [line(alis_id=f"W{i}", kommunenummer=k) for i, k in enumerate(("0301", "5412", "3401", "1804"))]
+        want = engine.compute(lines, "2023").total_nok
+
+        def ask(_):
+            with httpx.Client(base_url=svc.url, timeout=60) as c:  # a new connection each time
+                return c.post("/compute", json=_body(lines=lines)).json()["total_nok"]
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(ask, range(16))) == {want}
+    finally:
+        svc.stop()
