@@ -311,14 +311,14 @@ class GrantResult:
 
     def attach_source(self, positions: list[int], kind: str, sheet: str | None, blank_rows: int,
                       where: Any = None) -> None:
-        """Where each data row stood in the file (index row - 1); `where(row)` words it for
-        rejections («linje 12», «ark «Ark1», rad 7»)."""
+        """Where each data row stood in the file (index row - 1); `where(row, column)` words it
+        for rejections («linje 12, kolonne 5», «ark «Ark1», celle E7»)."""
         self.file_positions = positions
         self.position_kind = kind
         self.sheet = sheet
         self.blank_rows = blank_rows
         if where is not None:
-            self.rejections = [replace(r, where=where(r.row)) for r in self.rejections]
+            self.rejections = [replace(r, where=where(r.row, r.column)) for r in self.rejections]
     provenance: "Provenance | None" = None
     """The package version and the SHA-256 of the rules files and rate tables that produced this."""
 

@@ -85,7 +85,7 @@ CORPUS = [
     ("no header at all", lambda p: p.write_text("hei;på;deg\n1;2;3\n", encoding="utf-8"), 2, None, "overskriftsrad"),
     ("a column that resembles a rule", lambda p: p.write_text(
         _csv([r + ["ja"] for r in ROWS], header=HEADER + ["Ansatt hos vikarbyrå AS"]), encoding="utf-8"), 2, None, "--ignore-column"),
-    ("xlsx with title, percent cell, dates, numeric municipality", _xlsx, 1, 5, "rad 5 (ark"),
+    ("xlsx with title, percent cell, dates, numeric municipality", _xlsx, 1, 5, "rad 5 (ark «Sheet», celle E7)"),
     ("an old .xls", lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), 2, None, ".xlsx"),
 ]
 

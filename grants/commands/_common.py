@@ -70,8 +70,16 @@ def attach_source(result: Any, data: InputData) -> None:
     """Tell the result where each data row stood in the file (CSV line or Excel row), so output
     rows and rejections can be found in the file whatever title or blank lines it has."""
     table = data.table
+    index = {name: i for i, name in enumerate(table.header)}
+
+    def where(row: int, column: str | None = None) -> str:
+        """«linje 12» in a CSV file (the rejection names the column by its header), «ark «Ark1»,
+        celle E12» in a workbook, where the officer looks for a cell."""
+        cell = index.get(column) if column is not None and table.kind == "xlsx" else None
+        return table.where(row - 1, cell)
+
     result.attach_source(list(table.positions), "excel_row" if table.kind == "xlsx" else "csv_line",
-                         table.sheet, table.blank_rows, lambda row: table.where(row - 1))
+                         table.sheet, table.blank_rows, where)
 
 
 def say(text: str = "", *, err: bool = False) -> None:
