@@ -8,6 +8,7 @@ from .inputs import Rejection
 from .money import ROUNDING_RULE_NB, format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
+from .vocabulary_nb import STATUS_NB as STATUS_WORDS
 from .rules import RuleBook
 
 _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
@@ -183,8 +184,9 @@ def _lines(n: int) -> str:
     return f"{n:>5} {'linje ' if n == 1 else 'linjer'}"
 
 
-def summary(result: GrantResult, max_doctors: int = 25) -> str:
-    """The on-screen summary: per municipality, per doctor, rejections, totals."""
+def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = True) -> str:
+    """The on-screen summary: per municipality, per doctor, rejections, and (unless
+    `total_line` is False, when the caller prints it last) the one-line summary."""
     out = []
     by_muni = result.totals_by_municipality()
     out.append(f"Sum per kommune ({len(by_muni)}):")
@@ -203,9 +205,10 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
             out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     statuses = [r.status.value for r in result.lines]
     out.append(
-        f"Rader: {result.input_rows} inn; {len({r.row for r in result.lines})} beregnet "
-        f"({statuses.count('ok')} linjer ok, {statuses.count('ineligible')} uten rett til tilskudd), "
-        f"{len(result.rejections)} avvist."
+        f"Rader inn: {result.input_rows} ({_blank_rows(result)} tomme rader hoppet over); "
+        f"linjer: {len(result.lines)} ({statuses.count('ok')} {STATUS_WORDS['ok']}, "
+        f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}); "
+        f"{STATUS_WORDS['rejected']}: {len(result.rejections)} {'rad' if len(result.rejections) == 1 else 'rader'}."
     )
     if result.rejections:
         out.append("Avviste rader (rad = datarad; i Excel er det raden under, fordi overskriften er rad 1):")
@@ -213,5 +216,24 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
             out.append(f"  {rej.text()}")
     if result.evaluator != "durable_rules":
         out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
-    out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")
+    if total_line:
+        out.append(one_line_summary(result))
     return "\n".join(out)
+
+
+def _blank_rows(result: GrantResult) -> int:
+    """Blank rows the reader skipped, when the reader counts them (0 otherwise)."""
+    return int(getattr(result, "blank_rows", 0) or 0)
+
+
+def one_line_summary(result: GrantResult) -> str:
+    """The last line of every compute run, in the one vocabulary of the summary: total, input
+    rows, lines, innvilget, ikke rett, avvist, blank rows."""
+    statuses = [r.status.value for r in result.lines]
+    n_lines = len(result.lines)
+    return (
+        f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} rader inn, "
+        f"{n_lines} {'linje' if n_lines == 1 else 'linjer'}: {statuses.count('ok')} {STATUS_WORDS['ok']}, "
+        f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}; "
+        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_rows(result)} tomme rader)"
+    )

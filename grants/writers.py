@@ -10,15 +10,19 @@ from typing import Any
 
 from .explain import rates_warning
 from .results import GrantResult
+from .vocabulary_nb import column_nb, value_nb
 
 
 _DECIMAL_COLUMNS = ("position_share", "annual_rate")
 
 
-def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
+def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", lang: str = "en") -> None:
     """Write to a temporary file beside `path`, then move it in place: a failure half-way
     never leaves a truncated result where a good one was. With semicolons (Norwegian Excel)
-    decimals are written with a comma."""
+    decimals are written with a comma. `lang="nb"` (CSV only) writes the Norwegian headers,
+    values and dd.mm.åååå dates of grants.vocabulary_nb instead of the stable names."""
+    if lang not in ("en", "nb"):
+        raise ValueError(f"unknown language {lang!r}")
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
@@ -28,8 +32,15 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") ->
             decimal_comma = delimiter == ";"
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=result.columns, delimiter=delimiter, extrasaction="ignore")
-                writer.writeheader()
+                nb = lang == "nb"
+                own = set(result.passthrough)
+                if nb:
+                    writer.writerow({c: c if c in own else column_nb(c) for c in result.columns})
+                else:
+                    writer.writeheader()
                 for row in result.iter_rows():
+                    if nb:
+                        row = {k: (v if k in own else value_nb(k, v)) for k, v in row.items()}
                     out = {k: ("" if v is None else v) for k, v in row.items()}
                     if decimal_comma:
                         for k in _DECIMAL_COLUMNS:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -24,10 +26,25 @@ def delimiter(value: str) -> str:
 def check_output(args: argparse.Namespace) -> None:
     """Refuse an output the tool cannot write well before computing anything."""
     out = Path(args.output)
-    if out.suffix.lower() not in (".csv", ".json"):
-        raise OutputFileError(f"utfilen {out} må slutte på .csv eller .json (Excel åpner .csv)")
+    if out.suffix.lower() not in (".csv", ".json", ".xlsx"):
+        raise OutputFileError(f"utfilen {out} må slutte på .csv, .json eller .xlsx (Excel-arbeidsbok)")
     if out.exists() and out.resolve() == Path(args.input).resolve():
         raise OutputFileError(f"utfilen {out} er den samme som innfilen; velg et annet navn så søknaden ikke overskrives")
+    check_writable(out)
+
+
+def check_writable(out: Path) -> None:
+    """Refuse, before any work, a target in a missing folder or one marked read-only (also
+    when running as root, who could write it anyway: the read-only mark is the user's wish)."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputFileError(f"mappen {folder} finnes ikke; opprett den eller velg en annen plassering for {out.name}")
+    if out.is_dir():
+        raise OutputFileError(f"utfilen {out} er en mappe")
+    if not os.access(folder, os.W_OK | os.X_OK) or not folder.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise OutputFileError(f"kan ikke skrive i mappen {folder} (skrivebeskyttet)")
+    if out.exists() and (not os.access(out, os.W_OK) or not out.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
+        raise OutputFileError(f"utfilen {out} er skrivebeskyttet; velg et annet navn eller fjern skrivebeskyttelsen")
 
 
 def load_input(path: str):

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine import default_engine
 from ..errors import OutputFileError
-from ..explain import rates_warning, summary
-from ..money import format_nok
+from ..explain import one_line_summary, rates_warning, summary
+from ..progress import Steps, wanted
 from ..writers import write_result
 from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input
 
@@ -16,10 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("compute", help="beregn tilskudd for en CSV-fil med leger")
     c.add_argument("input", help="CSV-fil (komma eller semikolon, UTF-8)")
     c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
-    c.add_argument("-o", "--output", help="utfil: .csv eller .json")
+    c.add_argument("-o", "--output", help="utfil: .csv, .json eller .xlsx (Excel-arbeidsbok med forklaringer)")
+    c.add_argument("--lang", choices=("en", "nb"), default="en",
+                   help="språk i CSV-utfilen: en (standard: stabile kolonnenavn for programmer) eller nb (norske overskrifter, verdier og datoer)")
     c.add_argument("--delimiter", type=delimiter, default=None,
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
-    c.add_argument("--quiet", action="store_true", help="bare advarsel og totalsum på skjermen")
+    c.add_argument("--quiet", action="store_true", help="bare advarsel og én linje med totalsum på skjermen, uten fremdriftsvisning")
     c.set_defaults(handler=run)
 
 
@@ -27,10 +28,28 @@ def run(args: argparse.Namespace) -> int:
     engine = default_engine()
     if args.period:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
+    workbook = False
     if args.output:
         check_output(args)
-    csv_input = load_input(args.input)
-    result = engine.compute(csv_input.records, args.period)
+        workbook = args.output.lower().endswith(".xlsx")
+        if args.lang == "nb" and args.output.lower().endswith(".json"):
+            raise OutputFileError("--lang nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")
+    with Steps(3 if args.output else 2, enabled=wanted(args.quiet)) as progress:
+        progress.step(f"Leser {args.input}")
+        csv_input = load_input(args.input)
+        progress.step(f"Beregner {len(csv_input.records)} rader")
+        result = engine.compute(csv_input.records, args.period)
+        if args.output:
+            progress.step(f"Skriver {args.output}")
+            try:
+                if workbook:
+                    from ..workbook import write_workbook
+
+                    write_workbook(result, args.output, engine.rulebook)
+                else:
+                    write_result(result, args.output, args.delimiter or csv_input.delimiter, args.lang)
+            except OSError as exc:
+                raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
     warning = rates_warning(result.rates_statuses)
     if warning:
         print(warning)
@@ -38,19 +57,12 @@ def run(args: argparse.Namespace) -> int:
     if result.ignored_columns:
         cols = result.ignored_columns
         print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
-    if args.quiet:
-        n_lines, n_rej = len(result.lines), len(result.rejections)
-        print(f"Totalt tilskudd: {format_nok(result.total_nok)} ({n_lines} {'linje' if n_lines == 1 else 'linjer'}, "
-              f"{n_rej} {'avvist rad' if n_rej == 1 else 'avviste rader'})")
-    else:
-        print(summary(result))
+    if not args.quiet:
+        print(summary(result, total_line=False))
     if args.output:
-        try:
-            write_result(result, args.output, args.delimiter or csv_input.delimiter)
-        except OSError as exc:
-            raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
         print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
     if warning:
         print()
         print(warning)
+    print(one_line_summary(result))
     return EXIT_REJECTED if result.rejections else EXIT_OK
