@@ -2,7 +2,7 @@
 its parser and sets `handler`; `COMMANDS` is the order they appear in the help text."""
 from __future__ import annotations
 
-from . import compute, explain, impact, portfolio, rates
+from . import compute, explain, impact, portfolio, rates, template
 
-COMMANDS = (compute, explain, rates, impact, portfolio)
+COMMANDS = (compute, explain, rates, impact, portfolio, template)
 """Add a new command module here (one line), in the order `alis-grant --help` lists it."""
