@@ -11,12 +11,14 @@ import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .errors import OutputFileError
 from .explain import explain_line, explain_rejection, rates_warning
 from .results import GrantResult
 from .vocabulary_nb import DATE_COLUMNS, column_nb, value_nb
@@ -36,11 +38,13 @@ PERCENT_DECIMALS_FORMAT = '0.0#" %"'
 SHEETS = ("Linjer", "Sammendrag", "Forklaring", "Satser", "Avviste")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_INT_COLUMNS = ("row", "file_line", "whole_months", "centrality_class")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 _WARNING_FONT = Font(bold=True, color="9C0006")
 _MAX_WIDTH = 60
+MAX_ROWS = 1_048_576
+"""Rows in one Excel sheet. Lines beyond it cannot be shown: the workbook is refused (use
+CSV or JSON); explanations beyond it continue on a sheet "Forklaring 2", "Forklaring 3" ..."""
 
 
 def _looks_like_formula(text: str) -> bool:
@@ -53,108 +57,153 @@ def _put(ws: "Worksheet", row: int, col: int, value: Any, number_format: str | N
     """Write one cell. Text is always stored as text (never a formula); text a spreadsheet
     would run gets a quote prefix so it stays text when someone edits the cell."""
     cell = ws.cell(row=row, column=col)
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # openpyxl makes a str starting with "=" a formula: undo that
-        if _looks_like_formula(value):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
+    cell.value = value
+    _keep_text(cell)
     if number_format is not None:
         cell.number_format = number_format
     return cell
+
+
+def _keep_text(cell: Any) -> None:
+    """openpyxl makes a str that starts with "=" a formula: store every str as text, and mark
+    text a spreadsheet would run with a quote prefix so it stays text when the cell is edited."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if _looks_like_formula(cell.value):
+            cell.quotePrefix = True
 
 
 def _kroner_format(value: Any) -> str:
     return KRONER_FORMAT if isinstance(value, int) or value == value.to_integral_value() else KRONER_DECIMALS_FORMAT
 
 
+class _Cell:
+    """A value with its number format and font, before it is written."""
+
+    __slots__ = ("value", "number_format", "font")
+
+    def __init__(self, value: Any, number_format: str | None = None, font: Font | None = None):
+        self.value, self.number_format, self.font = value, number_format, font
+
+
+def _shown_width(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, int):
+        return len(f"{value:,}")
+    return max((len(part) for part in str(value).split("\n")), default=0)
+
+
 class _Sheet:
-    """One table on a sheet: the warning on top, a bold frozen header, widths, an autofilter."""
+    """One streamed sheet (openpyxl write-only: a 100,000-line batch stays fast and small):
+    the warning on top, a bold frozen header, widths, an autofilter. Widths must be known
+    before the first row, so a sheet is given its rows measured or its widths fixed."""
 
-    def __init__(self, ws: "Worksheet", warning: str | None):
-        self.ws = ws
-        self.row = 1
+    def __init__(self, wb: Workbook, title: str, warning: str | None, header: list[tuple[int, str]],
+                 widths: dict[int, int], filter_cols: tuple[int, int]):
+        self.ws = ws = wb.create_sheet(title)
+        self.header_row = 2 if warning else 1
+        last = max([c for c, _ in header] + list(widths))
+        for col in range(1, last + 1):
+            width = max(widths.get(col, 0), max((len(n) for c, n in header if c == col), default=0))
+            ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), _MAX_WIDTH) if width else 3
+        ws.freeze_panes = f"A{self.header_row + 1}"
+        self.filter_cols = filter_cols
+        self.rows = 0  # rows written
         if warning:
-            _put(ws, 1, 1, warning).font = _WARNING_FONT
-            self.row = 2
-        self.header_row = self.row
-        self.widths: dict[int, int] = {}
+            self.append([_Cell(warning, font=_WARNING_FONT)])
+        cells: list[Any] = [None] * last
+        for col, name in header:
+            cells[col - 1] = _Cell(name, font=_HEADER_FONT)
+        self.append(cells, header=True)
 
-    def header(self, names: Iterable[str], col: int = 1) -> None:
-        for i, name in enumerate(names, start=col):
-            cell = _put(self.ws, self.header_row, i, name)
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
-            self._measure(i, name)
-        self.ws.freeze_panes = self.ws.cell(row=self.header_row + 1, column=1)
+    def append(self, values: list[Any], header: bool = False) -> None:
+        self.rows += 1
+        row = []
+        for v in values:
+            if isinstance(v, _Cell):
+                cell = _write_cell(self.ws, v.value, v.number_format, v.font)
+                if header:
+                    cell.fill = _HEADER_FILL
+                row.append(cell)
+            elif isinstance(v, str) and _looks_like_formula(v):
+                row.append(_write_cell(self.ws, v))
+            else:
+                row.append(v)
+        self.ws.append(row)
 
-    def put(self, row: int, col: int, value: Any, number_format: str | None = None):
-        cell = _put(self.ws, row, col, value, number_format)
-        if value is not None:
-            shown = value.strftime("%d.%m.%Y") if isinstance(value, date) else f"{value:,}" if isinstance(value, int) else str(value)
-            self._measure(col, shown)
-        return cell
-
-    def _measure(self, col: int, text: str) -> None:
-        longest = max((len(part) for part in text.split("\n")), default=0)
-        self.widths[col] = max(self.widths.get(col, 0), longest)
-
-    def finish(self, last_row: int, first_col: int = 1, last_col: int | None = None) -> None:
-        for col, width in self.widths.items():
-            self.ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), _MAX_WIDTH)
-        last_col = last_col or max(self.widths, default=1)
-        self.ws.auto_filter.ref = (
-            f"{get_column_letter(first_col)}{self.header_row}:{get_column_letter(last_col)}{max(last_row, self.header_row)}"
-        )
+    def finish(self, last_row: int | None = None) -> None:
+        first, last = self.filter_cols
+        end = max(last_row if last_row is not None else self.rows, self.header_row)
+        self.ws.auto_filter.ref = f"{get_column_letter(first)}{self.header_row}:{get_column_letter(last)}{end}"
 
 
-def _line_cell(column: str, value: Any) -> tuple[Any, str | None]:
+def _write_cell(ws: Any, value: Any, number_format: str | None = None, font: Font | None = None) -> Any:
+    """A styled cell for the write-only sheet; text stays text (see _keep_text)."""
+    cell = WriteOnlyCell(ws, value)
+    _keep_text(cell)
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def _measure(rows: list[list[Any]]) -> dict[int, int]:
+    widths: dict[int, int] = {}
+    for row in rows:
+        for col, v in enumerate(row, start=1):
+            w = _shown_width(v.value if isinstance(v, _Cell) else v)
+            if w > widths.get(col, 0):
+                widths[col] = w
+    return widths
+
+
+def _line_cell(column: str, value: Any) -> Any:
     """A value of an output row as the workbook holds it: numbers, dates, Norwegian words."""
     if value is None or value == "":
-        return None, None
+        return None
+    if column == "annual_rate" or column.endswith("_nok"):
+        number = value if isinstance(value, int) else Decimal(str(value))
+        if isinstance(number, Decimal) and number == number.to_integral_value():
+            number = int(number)
+        return _Cell(number, _kroner_format(number))
     if column in DATE_COLUMNS and isinstance(value, str):
         try:
-            return date.fromisoformat(value), DATE_FORMAT
+            return _Cell(date.fromisoformat(value), DATE_FORMAT)
         except ValueError:
-            return value, None
+            return value
     if column == "position_share":
         share = Decimal(str(value))
         if share == share.to_integral_value():
-            return int(share), PERCENT_FORMAT
-        return share, PERCENT_DECIMALS_FORMAT
-    if column in _INT_COLUMNS:
-        return value, "0"
-    return value_nb(column, value), None
-
-
-def _is_kroner(column: str) -> bool:
-    return column == "annual_rate" or column.endswith("_nok")
+            return _Cell(int(share), PERCENT_FORMAT)
+        return _Cell(share, PERCENT_DECIMALS_FORMAT)
+    return value_nb(column, value)
 
 
 def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | None" = None) -> None:
     """Write the workbook to a temporary file beside `path`, then move it in place: a failure
     half-way never leaves a half-written workbook where a good one (or nothing) was."""
     path = Path(path)
-    wb = build_workbook(result, rulebook)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        wb.save(tmp)
+        build_workbook(result, rulebook).save(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None) -> Workbook:
-    """The workbook in memory (no I/O): one sheet per concern, in SHEETS order."""
+    """The workbook, streamed (write-only: save it once): one sheet per concern, SHEETS order."""
     warning = rates_warning(result.rates_statuses)
-    wb = Workbook()
-    wb.remove(wb.active)
-    _lines_sheet(wb.create_sheet("Linjer"), result, warning)
-    _summary_sheet(wb.create_sheet("Sammendrag"), result, warning)
-    _explanation_sheet(wb.create_sheet("Forklaring"), result, warning, rulebook)
-    _rates_sheet(wb.create_sheet("Satser"), _tables(result), warning)
-    _rejections_sheet(wb.create_sheet("Avviste"), result, warning)
+    wb = Workbook(write_only=True)
+    _lines_sheet(wb, result, warning)
+    _summary_sheet(wb, result, warning)
+    _explanation_sheet(wb, result, warning, rulebook)
+    _rates_sheet(wb, _tables(result), warning)
+    _rejections_sheet(wb, result, warning)
     return wb
 
 
@@ -164,102 +213,95 @@ def _tables(result: GrantResult) -> list["RateTable"]:
     return sorted(tables.values(), key=lambda t: t.period.first_day)
 
 
-def _lines_sheet(ws: "Worksheet", result: GrantResult, warning: str | None) -> None:
-    sheet = _Sheet(ws, warning)
+def _lines_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:
+    n_rows = len(result.lines) + len(result.rejections)
+    if n_rows + 2 > MAX_ROWS:
+        raise OutputFileError(
+            f"{n_rows} linjer er flere enn et Excel-ark kan vise ({MAX_ROWS - 2}); skriv til .csv eller .json i stedet"
+        )
     columns = result.columns
     own = set(result.passthrough)
-    sheet.header([name if name in own else column_nb(name) for name in columns])
-    row = sheet.header_row
+    rows = []
     for data in result.iter_rows():
-        row += 1
-        for col, name in enumerate(columns, start=1):
-            value = data.get(name)
-            if name in own:
-                sheet.put(row, col, value)
-            elif _is_kroner(name) and value not in (None, ""):
-                number = value if isinstance(value, int) else Decimal(str(value))
-                if isinstance(number, Decimal) and number == number.to_integral_value():
-                    number = int(number)
-                sheet.put(row, col, number, _kroner_format(number))
-            else:
-                shown, fmt = _line_cell(name, value)
-                sheet.put(row, col, shown, fmt)
-    sheet.finish(row, last_col=len(columns))
+        rows.append([data.get(name) if name in own else _line_cell(name, data.get(name)) for name in columns])
+    header = [(i, name if name in own else column_nb(name)) for i, name in enumerate(columns, start=1)]
+    sheet = _Sheet(wb, "Linjer", warning, header, _measure(rows), (1, len(columns)))
+    for row in rows:
+        sheet.append(row)
+    sheet.finish()
 
 
-def _summary_sheet(ws: "Worksheet", result: GrantResult, warning: str | None) -> None:
+def _summary_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:
     """Per municipality (A-D) and per doctor (F-H) side by side, each with its total row."""
-    sheet = _Sheet(ws, warning)
-    sheet.header(["Kommunenummer", "Kommune", "Linjer", "Beløp (kr)"], col=1)
-    sheet.header(["Lege (ALIS-id)", "Linjer", "Beløp (kr)"], col=6)
     by_muni = result.totals_by_municipality()
-    row = sheet.header_row
-    for t in by_muni:
-        row += 1
-        sheet.put(row, 1, t.key)
-        sheet.put(row, 2, t.name)
-        sheet.put(row, 3, t.lines, "0")
-        sheet.put(row, 4, t.amount_nok, KRONER_FORMAT)
-    last_muni = row
-    row += 1
-    _total_row(sheet, row, 1, "Sum", sum(t.lines for t in by_muni), sum(t.amount_nok for t in by_muni), amount_col=4)
-    row = sheet.header_row
     doctors = result.totals_by_doctor()
-    for t in doctors:
-        row += 1
-        sheet.put(row, 6, t.key)
-        sheet.put(row, 7, t.lines, "0")
-        sheet.put(row, 8, t.amount_nok, KRONER_FORMAT)
-    row += 1
-    _total_row(sheet, row, 6, "Sum", sum(t.lines for t in doctors), sum(t.amount_nok for t in doctors), amount_col=8)
-    ws.column_dimensions["E"].width = 3
-    sheet.finish(last_muni, first_col=1, last_col=4)
+    muni_rows: list[list[Any]] = [[t.key, t.name, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in by_muni]
+    muni_rows.append(_total(sum(t.lines for t in by_muni), sum(t.amount_nok for t in by_muni), blank=1))
+    doctor_rows: list[list[Any]] = [[t.key, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in doctors]
+    doctor_rows.append(_total(sum(t.lines for t in doctors), sum(t.amount_nok for t in doctors), blank=0))
+    rows = []
+    for i in range(max(len(muni_rows), len(doctor_rows))):
+        left = muni_rows[i] if i < len(muni_rows) else [None] * 4
+        right = doctor_rows[i] if i < len(doctor_rows) else [None] * 3
+        rows.append(left + [None] + right)
+    header = [(1, "Kommunenummer"), (2, "Kommune"), (3, "Linjer"), (4, "Beløp (kr)"),
+              (6, "Lege (ALIS-id)"), (7, "Linjer"), (8, "Beløp (kr)")]
+    widths = _measure(rows)
+    widths.pop(5, None)
+    sheet = _Sheet(wb, "Sammendrag", warning, header, widths, (1, 4))
+    for row in rows:
+        sheet.append(row)
+    sheet.finish(last_row=sheet.header_row + len(by_muni))  # the filter leaves the Sum row out
 
 
-def _total_row(sheet: _Sheet, row: int, col: int, label: str, lines: int, amount: int, amount_col: int) -> None:
-    sheet.put(row, col, label).font = _HEADER_FONT
-    sheet.put(row, amount_col - 1, lines, "0").font = _HEADER_FONT
-    sheet.put(row, amount_col, amount, KRONER_FORMAT).font = _HEADER_FONT
+def _total(lines: int, amount: int, blank: int) -> list[Any]:
+    return [_Cell("Sum", font=_HEADER_FONT)] + [None] * blank + [
+        _Cell(lines, font=_HEADER_FONT), _Cell(amount, KRONER_FORMAT, _HEADER_FONT)]
 
 
-def _explanation_sheet(ws: "Worksheet", result: GrantResult, warning: str | None, rulebook: "RuleBook | None") -> None:
-    """One spreadsheet row per line of the explanation, so a filter on Rad shows one line's."""
-    sheet = _Sheet(ws, warning)
-    sheet.header(["Rad", "Periode", "Lege (ALIS-id)", "Forklaring"])
-    entries: list[tuple[int, str | None, str | None, str]] = [
-        (r.row, r.period, r.alis_id, explain_line(r, rulebook)) for r in result.lines
-    ] + [(rej.row, None, rej.alis_id, explain_rejection(rej)) for rej in result.rejections]
-    entries.sort(key=lambda e: (e[0], e[1] or ""))
-    row = sheet.header_row
-    for number, period, alis_id, text in entries:
+def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, rulebook: "RuleBook | None") -> None:
+    """One spreadsheet row per line of the explanation, so a filter on Rad shows one line's.
+    Streamed with fixed widths: this is the largest sheet (about 35 rows per line)."""
+    ids = [r.alis_id for r in result.lines] + [rej.alis_id or "" for rej in result.rejections]
+    widths = {1: 5, 2: 8, 3: max(map(len, ids), default=0), 4: _MAX_WIDTH}
+    header = [(1, "Rad"), (2, "Periode"), (3, "Lege (ALIS-id)"), (4, "Forklaring")]
+
+    def new_sheet(number: int) -> _Sheet:
+        sheet = _Sheet(wb, "Forklaring" if number == 1 else f"Forklaring {number}", warning, header, widths, (1, 4))
+        sheet.ws.column_dimensions["D"].width = 120
+        return sheet
+
+    sheets = 1
+    sheet = new_sheet(sheets)
+    entries: list[tuple[int, str, bool, Any]] = [(r.row, r.period, False, r) for r in result.lines]
+    entries += [(rej.row, "", True, rej) for rej in result.rejections]
+    entries.sort(key=lambda e: (e[0], e[1]))
+    for number, period, rejected, item in entries:
+        text = explain_rejection(item) if rejected else explain_line(item, rulebook)
+        alis_id = item.alis_id
         for part in text.split("\n"):
             if not part.strip() or set(part) == {"="}:  # blank lines and the title's underline
                 continue
-            row += 1
-            sheet.put(row, 1, number, "0")
-            sheet.put(row, 2, period)
-            sheet.put(row, 3, alis_id)
-            sheet.put(row, 4, part)
-    sheet.widths[4] = max(sheet.widths.get(4, 0), 100)
-    sheet.finish(row)
-    ws.column_dimensions["D"].width = 120
+            if sheet.rows >= MAX_ROWS:
+                sheet.finish()
+                sheets += 1
+                sheet = new_sheet(sheets)
+            sheet.append([number, period or None, alis_id, part])
+    sheet.finish()
 
 
-def _rates_sheet(ws: "Worksheet", tables: list["RateTable"], warning: str | None) -> None:
-    sheet = _Sheet(ws, warning)
-    sheet.header(["Periode", "Hva", "Verdi", "Kilde", "Lenke"])
-    row = sheet.header_row
+def _rates_sheet(wb: Workbook, tables: list["RateTable"], warning: str | None) -> None:
+    rows = []
     for t in tables:
         for what, value, fmt, source_id in _rate_rows(t):
-            row += 1
-            sheet.put(row, 1, t.id)
-            sheet.put(row, 2, what)
-            sheet.put(row, 3, value, fmt)
-            if source_id is not None:
-                src = t.source(source_id)
-                sheet.put(row, 4, src.title)
-                sheet.put(row, 5, src.url)
-    sheet.finish(row)
+            src = t.source(source_id) if source_id is not None else None
+            rows.append([t.id, what, _Cell(value, fmt) if fmt else value,
+                         src.title if src else None, src.url if src else None])
+    header = [(1, "Periode"), (2, "Hva"), (3, "Verdi"), (4, "Kilde"), (5, "Lenke")]
+    sheet = _Sheet(wb, "Satser", warning, header, _measure(rows), (1, 5))
+    for row in rows:
+        sheet.append(row)
+    sheet.finish()
 
 
 _STATUS_NB = {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative (ikke offisielle)"}
@@ -302,19 +344,19 @@ def _number(value: Decimal) -> int | Decimal:
     return int(value) if value == value.to_integral_value() else value.normalize()
 
 
-def _rejections_sheet(ws: "Worksheet", result: GrantResult, warning: str | None) -> None:
-    sheet = _Sheet(ws, warning)
+def _rejections_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:
     where = ["Linje/rad i filen"] if result.file_positions is not None else []
     own = list(result.passthrough)
-    sheet.header(["Rad", *where, "Lege (ALIS-id)", "Kommunenummer", "Kolonne", "Verdi", "Begrunnelse", *own])
-    row = sheet.header_row
+    names = ["Rad", *where, "Lege (ALIS-id)", "Kommunenummer", "Kolonne", "Verdi", "Begrunnelse", *own]
+    rows = []
     for rej in result.rejections:
-        row += 1
         cells: list[Any] = [rej.row]
         if result.file_positions is not None:
             cells.append(result.file_positions[rej.row - 1])
         cells += [rej.alis_id, rej.kommunenummer, rej.column, rej.value, rej.text()]
         cells += [result.passthrough[name][rej.row - 1] for name in own]
-        for col, value in enumerate(cells, start=1):
-            sheet.put(row, col, value, "0" if col == 1 else None)
-    sheet.finish(row, last_col=6 + len(where) + len(own))
+        rows.append(cells)
+    sheet = _Sheet(wb, "Avviste", warning, list(enumerate(names, start=1)), _measure(rows), (1, len(names)))
+    for row in rows:
+        sheet.append(row)
+    sheet.finish()

@@ -14,7 +14,7 @@ import pytest
 
 from grants.cli import main
 from grants.csv_reader import read_lines_csv
-from grants.workbook import SHEETS, _looks_like_formula, build_workbook, write_workbook
+from grants.workbook import SHEETS, _looks_like_formula, write_workbook
 from tests.conftest import FIXTURES, line
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
@@ -38,6 +38,12 @@ def _table(ws) -> tuple[list[str], list[tuple]]:
     h = _header_row(ws)
     rows = list(ws.iter_rows(min_row=h, values_only=True))
     return list(rows[0]), [r for r in rows[1:] if any(v is not None for v in r)]
+
+
+def _book(result, tmp_path, name="b.xlsx"):
+    path = tmp_path / name
+    write_workbook(result, path)
+    return openpyxl.load_workbook(path)
 
 
 def _all_cells(wb):
@@ -176,11 +182,11 @@ def test_looks_like_formula():
         assert not _looks_like_formula(text)
 
 
-def test_rejections_sheet_names_row_column_value(engine):
+def test_rejections_sheet_names_row_column_value(engine, tmp_path):
     records = [line(), line(alis_id="B", position_share="120"), line(alis_id="C", start="32.01.2023")]
     result = engine.compute(records, "2023")
     result.passthrough = {"saksnummer": ["23/1", "23/2", "23/3"]}
-    wb = build_workbook(result)
+    wb = _book(result, tmp_path)
     header, rows = _table(wb["Avviste"])
     assert [(r[0], r[1], r[3], r[4], r[6]) for r in rows] == [
         (2, "B", "position_share", "120", "23/2"),
@@ -194,23 +200,23 @@ def test_rejections_sheet_names_row_column_value(engine):
     assert amounts[1] is None and amounts[2] is None
 
 
-def test_no_warning_row_for_official_rates(engine):
+def test_no_warning_row_for_official_rates(engine, tmp_path):
     result = engine.compute([line()], "2023")
     result._tables.clear()
     official = result.lines[0].table.model_copy(update={"status": "official"})
     result.lines[0] = result.lines[0].__class__(**{
         f: getattr(result.lines[0], f) for f in result.lines[0].__dataclass_fields__ if f != "table"
     }, table=official)
-    wb = build_workbook(result)
+    wb = _book(result, tmp_path)
     for ws in wb.worksheets:
         assert ws.cell(1, 1).value != "" and not str(ws.cell(1, 1).value).startswith("ADVARSEL"), ws.title
         assert ws.freeze_panes == "A2"
 
 
-def test_model_b_element_columns_are_kroner(engine):
+def test_model_b_element_columns_are_kroner(engine, tmp_path):
     records = [line(start="2025-09-01", end="2026-05-31")]
     result = engine.compute(records, "2025-26")
-    wb = build_workbook(result)
+    wb = _book(result, tmp_path)
     header, rows = _table(wb["Linjer"])
     veiledning = header.index("Veiledning (kr)")
     assert isinstance(rows[0][veiledning], int)
@@ -257,15 +263,19 @@ def test_cli_xlsx_read_only_target_exits_2_and_is_untouched(capsys, tmp_path):
 def test_failed_write_leaves_nothing_half_written(engine, tmp_path, monkeypatch):
     result = engine.compute([line()], "2023")
     out = tmp_path / "b.xlsx"
+    out.write_bytes(b"the previous good workbook")
+    written = []
 
-    def broken_save(self, filename):
-        Path(filename).write_bytes(b"PK half")
-        raise OSError(28, "No space left on device")
+    def broken_replace(src, dst):
+        written.append(Path(src).stat().st_size)  # the whole temporary file was written ...
+        raise OSError(28, "No space left on device")  # ... but moving it in place fails
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    monkeypatch.setattr("grants.workbook.os.replace", broken_replace)
     with pytest.raises(OSError):
         write_workbook(result, out)
-    assert list(tmp_path.iterdir()) == []
+    assert written and written[0] > 1000
+    assert [p.name for p in tmp_path.iterdir()] == ["b.xlsx"]
+    assert out.read_bytes() == b"the previous good workbook"
 
 
 def test_cli_only_rejected_rows_still_writes_the_rejections(capsys, tmp_path):
@@ -278,3 +288,27 @@ def test_cli_only_rejected_rows_still_writes_the_rejections(capsys, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb["Avviste"].cell(3, 1).value == 1
     assert wb["Linjer"].cell(1, 1).value.startswith("ADVARSEL")  # the period's rates are still named
+
+
+def test_explanations_beyond_one_sheet_continue_on_the_next(engine, tmp_path, monkeypatch):
+    result = _example_result(engine)
+    whole = _book(result, tmp_path, "whole.xlsx")
+    expected = _table(whole["Forklaring"])[1]
+    monkeypatch.setattr("grants.workbook.MAX_ROWS", 40)
+    split = _book(result, tmp_path, "split.xlsx")
+    names = [n for n in split.sheetnames if n.startswith("Forklaring")]
+    assert names[:3] == ["Forklaring", "Forklaring 2", "Forklaring 3"] and len(names) == -(-len(expected) // 38)
+    got = [row for name in names for row in _table(split[name])[1]]
+    assert got == expected
+    assert all(split[n].max_row <= 40 for n in names)
+    assert split.sheetnames[-2:] == ["Satser", "Avviste"]
+
+
+def test_more_lines_than_a_sheet_holds_is_refused(engine, tmp_path, monkeypatch):
+    from grants.errors import OutputFileError
+
+    result = _example_result(engine)
+    monkeypatch.setattr("grants.workbook.MAX_ROWS", 10)
+    with pytest.raises(OutputFileError, match="bruk|skriv til .csv"):
+        write_workbook(result, tmp_path / "b.xlsx")
+    assert list(tmp_path.iterdir()) == []
