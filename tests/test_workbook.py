@@ -285,6 +285,8 @@ def test_cli_only_rejected_rows_still_writes_the_rejections(capsys, tmp_path):
     code = main(["compute", str(src), "--period", "2023", "-o", str(out)])
     captured = capsys.readouterr()
     assert code == 1 and "Traceback" not in captured.err
+    assert "Ingen rader kunne beregnes: raden er avvist" in captured.out
+    assert "verdi «120»" in captured.out
     wb = openpyxl.load_workbook(out)
     assert wb["Avviste"].cell(3, 1).value == 1
     assert wb["Linjer"].cell(1, 1).value.startswith("ADVARSEL")  # the period's rates are still named

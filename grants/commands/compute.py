@@ -59,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
     if not args.quiet:
         print(summary(result, total_line=False))
+    if result.rejections and not result.lines:
+        n = len(result.rejections)
+        print(f"Ingen rader kunne beregnes: {'raden' if n == 1 else f'alle {n} radene'} er avvist; "
+              "rett feilene som er nevnt og kjør på nytt.")
     if args.output:
         print(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
     if warning:
