@@ -133,3 +133,17 @@ def input_header_nb(field: str) -> str:
     if field.startswith("expense:"):
         return "utgift_" + field.split(":", 1)[1]
     return INPUT_HEADER_NB[field]
+
+
+def headers_nb(columns: list[str], own: "set[str] | frozenset[str]" = frozenset()) -> list[str]:
+    """The Norwegian headers of output columns; the officer's own columns (`own`) keep their
+    name, with " (inndata)" added when it would read like one of ours (e.g. their «Kommune»
+    beside our «Kommune»), so no two columns people read have the same header."""
+    ours = {column_nb(c).casefold() for c in columns if c not in own}
+    out = []
+    for c in columns:
+        if c in own:
+            out.append(f"{c} (inndata)" if c.casefold() in ours else c)
+        else:
+            out.append(column_nb(c))
+    return out

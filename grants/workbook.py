@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from .errors import OutputFileError
 from .explain import explain_line, explain_rejection, rates_warning
 from .results import GrantResult
-from .vocabulary_nb import DATE_COLUMNS, column_nb, value_nb
+from .vocabulary_nb import DATE_COLUMNS, headers_nb, value_nb
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -224,7 +224,7 @@ def _lines_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None
     rows = []
     for data in result.iter_rows():
         rows.append([data.get(name) if name in own else _line_cell(name, data.get(name)) for name in columns])
-    header = [(i, name if name in own else column_nb(name)) for i, name in enumerate(columns, start=1)]
+    header = list(enumerate(headers_nb(columns, own), start=1))
     sheet = _Sheet(wb, "Linjer", warning, header, _measure(rows), (1, len(columns)))
     for row in rows:
         sheet.append(row)
@@ -347,7 +347,9 @@ def _number(value: Decimal) -> int | Decimal:
 def _rejections_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:
     where = ["Linje/rad i filen"] if result.file_positions is not None else []
     own = list(result.passthrough)
-    names = ["Rad", *where, "Lege (ALIS-id)", "Kommunenummer", "Kolonne", "Verdi", "Begrunnelse", *own]
+    ours = ["Rad", *where, "Lege (ALIS-id)", "Kommunenummer", "Kolonne", "Verdi", "Begrunnelse"]
+    taken = {n.casefold() for n in ours}
+    names = ours + [f"{n} (inndata)" if n.casefold() in taken else n for n in own]
     rows = []
     for rej in result.rejections:
         cells: list[Any] = [rej.row]

@@ -10,7 +10,7 @@ from typing import Any
 
 from .explain import rates_warning
 from .results import GrantResult
-from .vocabulary_nb import column_nb, value_nb
+from .vocabulary_nb import headers_nb, value_nb
 
 
 _DECIMAL_COLUMNS = ("position_share", "annual_rate")
@@ -35,7 +35,7 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
                 nb = lang == "nb"
                 own = set(result.passthrough)
                 if nb:
-                    writer.writerow({c: c if c in own else column_nb(c) for c in result.columns})
+                    writer.writerow(dict(zip(result.columns, headers_nb(result.columns, own))))
                 else:
                     writer.writeheader()
                 for row in result.iter_rows():

@@ -314,3 +314,16 @@ def test_more_lines_than_a_sheet_holds_is_refused(engine, tmp_path, monkeypatch)
     with pytest.raises(OutputFileError, match="bruk|skriv til .csv"):
         write_workbook(result, tmp_path / "b.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_officers_column_named_like_ours_gets_a_suffix(engine, tmp_path):
+    result = engine.compute([line(), line(alis_id="B", position_share="120")], "2023")
+    result.passthrough = {"Kommune": ["Oslo kommune", "Oslo kommune"], "Begrunnelse": ["a", "b"], "saksnr": ["1", "2"]}
+    wb = _book(result, tmp_path)
+    header, rows = _table(wb["Linjer"])
+    assert header.count("Kommune") == 1 and "Kommune (inndata)" in header and "saksnr" in header
+    assert header.count("Begrunnelse") == 1 and "Begrunnelse (inndata)" in header
+    assert rows[0][header.index("Kommune (inndata)")] == "Oslo kommune"
+    assert rows[0][header.index("Kommune")] == "Oslo"
+    avviste = _table(wb["Avviste"])[0]
+    assert avviste[-3:] == ["Kommune", "Begrunnelse (inndata)", "saksnr"]
