@@ -11,7 +11,7 @@ import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -183,25 +183,28 @@ def _line_cell(column: str, value: Any) -> Any:
     return value_nb(column, value)
 
 
-def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | None" = None) -> None:
+def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | None" = None,
+                   progress: Callable[[int], None] | None = None) -> None:
     """Write the workbook to a temporary file beside `path`, then move it in place: a failure
-    half-way never leaves a half-written workbook where a good one (or nothing) was."""
+    half-way never leaves a half-written workbook where a good one (or nothing) was.
+    `progress(n)` is told how many of the lines and rejections have been explained so far."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        build_workbook(result, rulebook).save(tmp)
+        build_workbook(result, rulebook, progress).save(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None) -> Workbook:
+def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,
+                   progress: Callable[[int], None] | None = None) -> Workbook:
     """The workbook, streamed (write-only: save it once): one sheet per concern, SHEETS order."""
     warning = rates_warning(result.rates_statuses)
     wb = Workbook(write_only=True)
     _lines_sheet(wb, result, warning)
     _summary_sheet(wb, result, warning)
-    _explanation_sheet(wb, result, warning, rulebook)
+    _explanation_sheet(wb, result, warning, rulebook, progress)
     _rates_sheet(wb, _tables(result), warning)
     _rejections_sheet(wb, result, warning)
     return wb
@@ -259,7 +262,8 @@ def _total(lines: int, amount: int, blank: int) -> list[Any]:
         _Cell(lines, font=_HEADER_FONT), _Cell(amount, KRONER_FORMAT, _HEADER_FONT)]
 
 
-def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, rulebook: "RuleBook | None") -> None:
+def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, rulebook: "RuleBook | None",
+                       progress: Callable[[int], None] | None = None) -> None:
     """One spreadsheet row per line of the explanation, so a filter on Rad shows one line's.
     Streamed with fixed widths: this is the largest sheet (about 35 rows per line)."""
     ids = [r.alis_id for r in result.lines] + [rej.alis_id or "" for rej in result.rejections]
@@ -276,7 +280,9 @@ def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, r
     entries: list[tuple[int, str, bool, Any]] = [(r.row, r.period, False, r) for r in result.lines]
     entries += [(rej.row, "", True, rej) for rej in result.rejections]
     entries.sort(key=lambda e: (e[0], e[1]))
-    for number, period, rejected, item in entries:
+    for done, (number, period, rejected, item) in enumerate(entries):
+        if progress is not None and done % 250 == 0:
+            progress(done)
         text = explain_rejection(item) if rejected else explain_line(item, rulebook)
         alis_id = item.alis_id
         for part in text.split("\n"):
@@ -288,6 +294,8 @@ def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, r
                 sheet = new_sheet(sheets)
             sheet.append([number, period or None, alis_id, part])
     sheet.finish()
+    if progress is not None:
+        progress(len(entries))
 
 
 def _rates_sheet(wb: Workbook, tables: list["RateTable"], warning: str | None) -> None:

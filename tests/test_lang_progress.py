@@ -62,24 +62,37 @@ def test_progress_wanted_only_on_a_terminal_without_quiet():
 
 def test_progress_shows_after_the_delay_and_not_before():
     screen = _Tty()
-    with Steps(2, enabled=True, delay=0.05, file=screen) as steps:
+    with Steps(enabled=True, delay=0.05, file=screen) as steps:
         steps.step("Leser")
         time.sleep(0.4)
-        steps.step("Beregner")
+        steps.step("Skriver", total=100)
+        steps.advance(50)
+        time.sleep(0.3)
         assert steps.shown
-    assert "Leser" in screen.getvalue() or "Beregner" in screen.getvalue()
+    assert "Leser" in screen.getvalue() and "Skriver" in screen.getvalue()
+    assert "50%" in screen.getvalue()
     quick = _Tty()
-    with Steps(2, enabled=True, delay=5, file=quick) as steps:
+    with Steps(enabled=True, delay=5, file=quick) as steps:
         steps.step("Leser")
     assert not steps.shown and quick.getvalue() == ""
 
 
 def test_disabled_progress_writes_nothing():
     screen = _Tty()
-    with Steps(2, enabled=False, delay=0, file=screen) as steps:
+    with Steps(enabled=False, delay=0, file=screen) as steps:
         steps.step("Leser")
         time.sleep(0.05)
     assert not steps.shown and screen.getvalue() == ""
+
+
+def test_workbook_reports_its_progress(engine, tmp_path):
+    from grants.workbook import write_workbook
+    from tests.conftest import line
+
+    result = engine.compute([line(alis_id=f"L{i}") for i in range(3)] + [line(alis_id="X", role="ukjent")], "2023")
+    seen = []
+    write_workbook(result, tmp_path / "b.xlsx", progress=seen.append)
+    assert seen[0] == 0 and seen[-1] == 4
 
 
 def test_compute_through_a_pipe_has_no_progress_output(tmp_path):

@@ -34,19 +34,20 @@ def run(args: argparse.Namespace) -> int:
         workbook = args.output.lower().endswith(".xlsx")
         if args.lang == "nb" and args.output.lower().endswith(".json"):
             raise OutputFileError("--lang nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")
-    with Steps(3 if args.output else 2, enabled=wanted(args.quiet)) as progress:
+    with Steps(enabled=wanted(args.quiet)) as progress:
         progress.step(f"Leser {args.input}")
         csv_input = load_input(args.input)
         progress.step(f"Beregner {len(csv_input.records)} rader")
         result = engine.compute(csv_input.records, args.period)
         if args.output:
-            progress.step(f"Skriver {args.output}")
             try:
                 if workbook:
                     from ..workbook import write_workbook
 
-                    write_workbook(result, args.output, engine.rulebook)
+                    progress.step(f"Skriver {args.output}", total=len(result.lines) + len(result.rejections))
+                    write_workbook(result, args.output, engine.rulebook, progress.advance)
                 else:
+                    progress.step(f"Skriver {args.output}")
                     write_result(result, args.output, args.delimiter or csv_input.delimiter, args.lang)
             except OSError as exc:
                 raise OutputFileError(f"kan ikke skrive utfilen {args.output}: {exc.strerror or exc}") from None
