@@ -107,7 +107,8 @@ class _Sheet:
         self.header_row = 2 if warning else 1
         last = max([c for c, _ in header] + list(widths))
         for col in range(1, last + 1):
-            width = max(widths.get(col, 0), max((len(n) for c, n in header if c == col), default=0))
+            bold = max((len(n) for c, n in header if c == col), default=0) * 1.2  # bold is wider
+            width = max(widths.get(col, 0), round(bold))
             ws.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), _MAX_WIDTH) if width else 3
         ws.freeze_panes = f"A{self.header_row + 1}"
         self.filter_cols = filter_cols
@@ -235,31 +236,39 @@ def _lines_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None
 
 
 def _summary_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:
-    """Per municipality (A-D) and per doctor (F-H) side by side, each with its total row."""
+    """Per municipality (A-D) and per doctor (F-H) side by side, each with its total row; per
+    period (J-L) too when the lines were split over several periods."""
     by_muni = result.totals_by_municipality()
     doctors = result.totals_by_doctor()
+    periods = result.totals_by_period()
     muni_rows: list[list[Any]] = [[t.key, t.name, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in by_muni]
-    muni_rows.append(_total(sum(t.lines for t in by_muni), sum(t.amount_nok for t in by_muni), blank=1))
-    doctor_rows: list[list[Any]] = [[t.key, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in doctors]
-    doctor_rows.append(_total(sum(t.lines for t in doctors), sum(t.amount_nok for t in doctors), blank=0))
-    rows = []
-    for i in range(max(len(muni_rows), len(doctor_rows))):
-        left = muni_rows[i] if i < len(muni_rows) else [None] * 4
-        right = doctor_rows[i] if i < len(doctor_rows) else [None] * 3
-        rows.append(left + [None] + right)
+    muni_rows.append(_total(by_muni, blank=1))
+    tables = [(muni_rows, 4), ([[t.key, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in doctors] + [_total(doctors)], 3)]
     header = [(1, "Kommunenummer"), (2, "Kommune"), (3, "Linjer"), (4, "Beløp (kr)"),
               (6, "Lege (ALIS-id)"), (7, "Linjer"), (8, "Beløp (kr)")]
+    if len(periods) > 1:
+        tables.append(([[t.key, t.lines, _Cell(t.amount_nok, KRONER_FORMAT)] for t in periods] + [_total(periods)], 3))
+        header += [(10, "Periode"), (11, "Linjer"), (12, "Beløp (kr)")]
+    rows = []
+    for i in range(max(len(t) for t, _ in tables)):
+        row: list[Any] = []
+        for n, (table, width) in enumerate(tables):
+            row += (table[i] if i < len(table) else [None] * width) + ([None] if n < len(tables) - 1 else [])
+        rows.append(row)
     widths = _measure(rows)
-    widths.pop(5, None)
+    for gap in (5, 9):
+        widths.pop(gap, None)
     sheet = _Sheet(wb, "Sammendrag", warning, header, widths, (1, 4))
     for row in rows:
         sheet.append(row)
     sheet.finish(last_row=sheet.header_row + len(by_muni))  # the filter leaves the Sum row out
 
 
-def _total(lines: int, amount: int, blank: int) -> list[Any]:
+def _total(totals: list[Any], blank: int = 0) -> list[Any]:
+    """The Sum row of a summary table: number of lines and kroner, in bold."""
     return [_Cell("Sum", font=_HEADER_FONT)] + [None] * blank + [
-        _Cell(lines, font=_HEADER_FONT), _Cell(amount, KRONER_FORMAT, _HEADER_FONT)]
+        _Cell(sum(t.lines for t in totals), font=_HEADER_FONT),
+        _Cell(sum(t.amount_nok for t in totals), KRONER_FORMAT, _HEADER_FONT)]
 
 
 def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, rulebook: "RuleBook | None",

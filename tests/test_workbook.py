@@ -327,3 +327,18 @@ def test_officers_column_named_like_ours_gets_a_suffix(engine, tmp_path):
     assert rows[0][header.index("Kommune")] == "Oslo"
     avviste = _table(wb["Avviste"])[0]
     assert avviste[-3:] == ["Kommune", "Begrunnelse (inndata)", "saksnr"]
+
+
+def test_summary_per_period_when_lines_are_split(engine, tmp_path):
+    result = engine.compute([line(start="2023-01-01", end="2024-06-30")])  # 2023 and 2023-24
+    assert len(result.totals_by_period()) == 2
+    wb = _book(result, tmp_path)
+    ws = wb["Sammendrag"]
+    h = _header_row(ws)
+    assert [c.value for c in ws[h]][9:12] == ["Periode", "Linjer", "Beløp (kr)"]
+    periods = [r for r in ws.iter_rows(min_row=h + 1, min_col=10, max_col=12, values_only=True) if r[0] is not None]
+    assert [p[0] for p in periods] == ["2023", "2023-24", "Sum"]
+    assert periods[-1][2] == sum(p[2] for p in periods[:-1]) == result.total_nok > 0
+    assert "2023: illustrative" in ws.cell(1, 1).value and "2023-24: illustrative" in ws.cell(1, 1).value
+    satser = {r[0] for r in _table(wb["Satser"])[1]}
+    assert satser == {"2023", "2023-24"}
