@@ -184,7 +184,7 @@ def _lines(n: int) -> str:
     return f"{n:>5} {'linje ' if n == 1 else 'linjer'}"
 
 
-def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = True) -> str:
+def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = True, blank_rows: int | None = None) -> str:
     """The on-screen summary: per municipality, per doctor, rejections, and (unless
     `total_line` is False, when the caller prints it last) the one-line summary."""
     out = []
@@ -205,7 +205,7 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
             out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     statuses = [r.status.value for r in result.lines]
     out.append(
-        f"Rader inn: {result.input_rows} ({_blank_rows(result)} tomme rader hoppet over); "
+        f"Rader inn: {result.input_rows} ({_blank_rows(result, blank_rows)} tomme rader hoppet over); "
         f"linjer: {len(result.lines)} ({statuses.count('ok')} {STATUS_WORDS['ok']}, "
         f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}); "
         f"{STATUS_WORDS['rejected']}: {len(result.rejections)} {'rad' if len(result.rejections) == 1 else 'rader'}."
@@ -217,16 +217,19 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
     if result.evaluator != "durable_rules":
         out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
     if total_line:
-        out.append(one_line_summary(result))
+        out.append(one_line_summary(result, blank_rows))
     return "\n".join(out)
 
 
-def _blank_rows(result: GrantResult) -> int:
-    """Blank rows the reader skipped, when the reader counts them (0 otherwise)."""
+def _blank_rows(result: GrantResult, given: int | None) -> int:
+    """Blank rows the reader skipped: as given by the caller (the reader counts them), else as
+    the result carries them, else 0."""
+    if given is not None:
+        return given
     return int(getattr(result, "blank_rows", 0) or 0)
 
 
-def one_line_summary(result: GrantResult) -> str:
+def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
     """The last line of every compute run, in the one vocabulary of the summary: total, input
     rows, lines, innvilget, ikke rett, avvist, blank rows."""
     statuses = [r.status.value for r in result.lines]
@@ -235,5 +238,5 @@ def one_line_summary(result: GrantResult) -> str:
         f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} rader inn, "
         f"{n_lines} {'linje' if n_lines == 1 else 'linjer'}: {statuses.count('ok')} {STATUS_WORDS['ok']}, "
         f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}; "
-        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_rows(result)} tomme rader)"
+        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_rows(result, blank_rows)} tomme rader)"
     )

@@ -151,7 +151,7 @@ def load_side(spec: str, shipped: RateBook | None = None) -> Side:
     """A period id, or the path of a draft table (which replaces its period's shipped table)."""
     shipped = shipped or RateBook.load()
     path = Path(spec)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+    if path.suffix.lower() in (".yaml", ".yml") or (spec not in shipped.period_ids and path.exists()):
         draft = load_rate_table(path, check_name=False)
         book = RateBook([t for t in shipped.tables if t.id != draft.id] + [draft])
         engine = Engine(book, RuleBook.load(book))

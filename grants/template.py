@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .explain import rates_warning
 from .inputs import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from .vocabulary_nb import INPUT_VALUES_NB, input_header_nb
-from .workbook import DATE_FORMAT, KRONER_FORMAT, PERCENT_FORMAT, _put
+from .workbook import DATE_FORMAT, KRONER_FORMAT, PERCENT_FORMAT, put_cell
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -95,7 +95,7 @@ def build_template(table: "RateTable") -> Workbook:
     _input_sheet(example, fields, rows=1)
     values = example_values(table)
     for col, field in enumerate(fields, start=1):
-        _put(example, 2, col, values.get(field))
+        put_cell(example, 2, col, values.get(field))
     _help_sheet(wb.create_sheet(HELP_SHEET), table, fields)
     return wb
 
@@ -116,7 +116,7 @@ def _input_sheet(ws: "Worksheet", fields: list[str], rows: int) -> None:
     header_fill = PatternFill("solid", fgColor="DDE6F0")
     last = rows + 1
     for col, field in enumerate(fields, start=1):
-        cell = _put(ws, 1, col, input_header_nb(field))
+        cell = put_cell(ws, 1, col, input_header_nb(field))
         cell.font = Font(bold=True)
         cell.fill = header_fill
         letter = get_column_letter(col)
@@ -187,16 +187,16 @@ def _help_sheet(ws: "Worksheet", table: "RateTable", fields: list[str]) -> None:
     warning = rates_warning({table.id: table.status})
     row = 1
     if warning:
-        _put(ws, row, 1, warning).font = Font(bold=True, color="9C0006")
+        put_cell(ws, row, 1, warning).font = Font(bold=True, color="9C0006")
         row += 2
     for i, text in enumerate(lines):
-        cell = _put(ws, row, 1, text)
+        cell = put_cell(ws, row, 1, text)
         if i == 0:
             cell.font = Font(bold=True, size=13)
         row += 1
     row += 1
     for col, name in enumerate(("Kolonne", "Påkrevd", "Hva du skriver"), start=1):
-        _put(ws, row, col, name).font = Font(bold=True)
+        put_cell(ws, row, col, name).font = Font(bold=True)
     for field in fields:
         row += 1
         if field.startswith("expense:"):
@@ -206,9 +206,9 @@ def _help_sheet(ws: "Worksheet", table: "RateTable", fields: list[str]) -> None:
             )
         else:
             required, what = _HELP[field]
-        _put(ws, row, 1, input_header_nb(field))
-        _put(ws, row, 2, required)
-        _put(ws, row, 3, what).alignment = Alignment(wrap_text=True)
+        put_cell(ws, row, 1, input_header_nb(field))
+        put_cell(ws, row, 2, required)
+        put_cell(ws, row, 3, what).alignment = Alignment(wrap_text=True)
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 10
     ws.column_dimensions["C"].width = 100

@@ -53,7 +53,7 @@ def _looks_like_formula(text: str) -> bool:
     return text.startswith(_FORMULA_START)
 
 
-def _put(ws: "Worksheet", row: int, col: int, value: Any, number_format: str | None = None):
+def put_cell(ws: "Worksheet", row: int, col: int, value: Any, number_format: str | None = None):
     """Write one cell. Text is always stored as text (never a formula); text a spreadsheet
     would run gets a quote prefix so it stays text when someone edits the cell."""
     cell = ws.cell(row=row, column=col)

@@ -104,3 +104,15 @@ def test_compute_through_a_pipe_has_no_progress_output(tmp_path):
     assert proc.returncode == 0
     assert "\x1b[" not in proc.stdout and "\x1b[" not in proc.stderr
     assert proc.stdout.rstrip().splitlines()[-1].startswith("Totalt tilskudd: 1 142 500 kr (9 rader inn")
+
+
+def test_one_line_summary_uses_the_one_vocabulary(engine):
+    from grants.explain import one_line_summary, summary
+    from tests.conftest import line
+
+    result = engine.compute([line(), line(alis_id="B", via_agency="ja"), line(alis_id="C", role="ukjent")], "2023")
+    text = one_line_summary(result, blank_rows=2)
+    assert text == "Totalt tilskudd: 275 000 kr (3 rader inn, 2 linjer: 1 innvilget, 1 ikke rett; 1 avvist; 2 tomme rader)"
+    full = summary(result, blank_rows=2)
+    assert "Rader inn: 3 (2 tomme rader hoppet over); linjer: 2 (1 innvilget, 1 ikke rett); avvist: 1 rad." in full
+    assert full.endswith(text)

@@ -58,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     if result.ignored_columns:
         cols = result.ignored_columns
         print(f"Merk: {'kolonnen' if len(cols) == 1 else 'kolonnene'} {', '.join(cols)} er ikke brukt i beregningen.")
+    blank_rows = getattr(csv_input, "blank_rows", None)  # when the reader counts skipped blank rows
     if not args.quiet:
-        print(summary(result, total_line=False))
+        print(summary(result, total_line=False, blank_rows=blank_rows))
     if result.rejections and not result.lines:
         n = len(result.rejections)
         print(f"Ingen rader kunne beregnes: {'raden' if n == 1 else f'alle {n} radene'} er avvist; "
@@ -69,5 +70,5 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         print()
         print(warning)
-    print(one_line_summary(result))
+    print(one_line_summary(result, blank_rows))
     return EXIT_REJECTED if result.rejections else EXIT_OK
