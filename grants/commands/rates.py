@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("table", help="satstabell, f.eks. rates/NY.yaml")
     check.add_argument("--examples", type=int, default=200, help="tilfeldige eksempler per egenskap (standard 200)")
     diff = rsub.add_parser("diff", help="sammenlign to perioder, eller et utkast og en periode")
-    diff.add_argument("a", help="periode (f.eks. 2023) eller satstabell-utkast (rates/NY.yaml)")
-    diff.add_argument("b", help="periode eller satstabell-utkast å sammenligne med")
+    diff.add_argument("a", metavar="A", help="periode (f.eks. 2023) eller satstabell-utkast (rates/NY.yaml)")
+    diff.add_argument("b", metavar="B", help="periode eller satstabell-utkast å sammenligne med")
     diff.add_argument("--portfolio", metavar="FIL", help="søknad (CSV): vis hva endringen gjør med hver linje og totalen")
     r.set_defaults(handler=run)
 
