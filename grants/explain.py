@@ -234,9 +234,10 @@ def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
     rows, lines, innvilget, ikke rett, avvist, blank rows."""
     statuses = [r.status.value for r in result.lines]
     n_lines = len(result.lines)
+    blanks = _blank_rows(result, blank_rows)
     return (
-        f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} rader inn, "
+        f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} {'rad' if result.input_rows == 1 else 'rader'} inn, "
         f"{n_lines} {'linje' if n_lines == 1 else 'linjer'}: {statuses.count('ok')} {STATUS_WORDS['ok']}, "
         f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}; "
-        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_rows(result, blank_rows)} tomme rader)"
+        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {blanks} {'tom rad' if blanks == 1 else 'tomme rader'})"
     )

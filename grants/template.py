@@ -181,7 +181,8 @@ def _help_sheet(ws: "Worksheet", table: "RateTable", fields: list[str]) -> None:
         "2. Ikke endre overskriftene; kolonner du legger til selv (navn, merknad, saksnummer) følger med i resultatet.",
         f"3. Arket «{EXAMPLE_SHEET}» viser en utfylt rad. Den regnes ikke med.",
         "4. Datoer skrives dd.mm.åååå, stillingsandel i prosent (80 betyr 80 %). Begge datoene er med i tidsrommet.",
-        f"5. Beregn: alis-grant compute SØKNAD --period {table.id} -o beregning.xlsx",
+        f"5. Lagre arket «{INPUT_SHEET}» som CSV (semikolonseparert) og beregn: "
+        f"alis-grant compute søknad.csv --period {table.id} -o beregning.xlsx",
         "   Rader med feil avvises med rad, kolonne og verdi; de andre radene beregnes likevel.",
     ]
     warning = rates_warning({table.id: table.status})

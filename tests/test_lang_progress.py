@@ -116,3 +116,11 @@ def test_one_line_summary_uses_the_one_vocabulary(engine):
     full = summary(result, blank_rows=2)
     assert "Rader inn: 3 (2 tomme rader hoppet over); linjer: 2 (1 innvilget, 1 ikke rett); avvist: 1 rad." in full
     assert full.endswith(text)
+
+
+def test_one_line_summary_singular(engine):
+    from grants.explain import one_line_summary
+    from tests.conftest import line
+
+    text = one_line_summary(engine.compute([line()], "2023"), blank_rows=1)
+    assert text == "Totalt tilskudd: 275 000 kr (1 rad inn, 1 linje: 1 innvilget, 0 ikke rett; 0 avvist; 1 tom rad)"
