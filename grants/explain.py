@@ -205,7 +205,7 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
             out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     statuses = [r.status.value for r in result.lines]
     out.append(
-        f"Rader inn: {result.input_rows} ({_blank_rows(result, blank_rows)} tomme rader hoppet over); "
+        f"Rader inn: {result.input_rows} ({_blank_text(_blank_rows(result, blank_rows))} hoppet over); "
         f"linjer: {len(result.lines)} ({statuses.count('ok')} {STATUS_WORDS['ok']}, "
         f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}); "
         f"{STATUS_WORDS['rejected']}: {len(result.rejections)} {'rad' if len(result.rejections) == 1 else 'rader'}."
@@ -229,6 +229,10 @@ def _blank_rows(result: GrantResult, given: int | None) -> int:
     return int(getattr(result, "blank_rows", 0) or 0)
 
 
+def _blank_text(n: int) -> str:
+    return f"{n} {'tom rad' if n == 1 else 'tomme rader'}"
+
+
 def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
     """The last line of every compute run, in the one vocabulary of the summary: total, input
     rows, lines, innvilget, ikke rett, avvist, blank rows."""
@@ -239,5 +243,5 @@ def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
         f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} {'rad' if result.input_rows == 1 else 'rader'} inn, "
         f"{n_lines} {'linje' if n_lines == 1 else 'linjer'}: {statuses.count('ok')} {STATUS_WORDS['ok']}, "
         f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}; "
-        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {blanks} {'tom rad' if blanks == 1 else 'tomme rader'})"
+        f"{len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_text(blanks)})"
     )
