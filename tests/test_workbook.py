@@ -342,3 +342,15 @@ def test_summary_per_period_when_lines_are_split(engine, tmp_path):
     assert "2023: illustrative" in ws.cell(1, 1).value and "2023-24: illustrative" in ws.cell(1, 1).value
     satser = {r[0] for r in _table(wb["Satser"])[1]}
     assert satser == {"2023", "2023-24"}
+
+
+def test_file_positions_shown_beside_the_row(engine, tmp_path):
+    result = engine.compute([line(), line(alis_id="B", role="ukjent")], "2023")
+    result.file_positions = [3, 5]  # e.g. a title line and a blank line above the data
+    result.position_kind = "csv_line"
+    wb = _book(result, tmp_path)
+    header, rows = _table(wb["Linjer"])
+    assert header[:2] == ["Rad", "Linje/rad i filen"]
+    assert [r[:2] for r in rows] == [(1, 3), (2, 5)]
+    header, rows = _table(wb["Avviste"])
+    assert header[:3] == ["Rad", "Linje/rad i filen", "Lege (ALIS-id)"] and rows[0][:3] == (2, 5, "B")
