@@ -42,6 +42,8 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 _WARNING_FONT = Font(bold=True, color="9C0006")
 _MAX_WIDTH = 60
+MAX_CELL_TEXT = 32_767
+"""Characters in one Excel cell; a longer text is refused (never cut silently)."""
 MAX_ROWS = 1_048_576
 """Rows in one Excel sheet. Lines beyond it cannot be shown: the workbook is refused (use
 CSV or JSON); explanations beyond it continue on a sheet "Forklaring 2", "Forklaring 3" ..."""
@@ -152,11 +154,23 @@ def _write_cell(ws: Any, value: Any, number_format: str | None = None, font: Fon
     return cell
 
 
-def _measure(rows: list[list[Any]]) -> dict[int, int]:
+def _too_long(text: str, where: str) -> OutputFileError:
+    return OutputFileError(
+        f"en tekst på arket «{where}» har {len(text)} tegn, flere enn Excel tillater i én celle ({MAX_CELL_TEXT}): "
+        f"«{text[:40]}…»; skriv til .csv eller .json i stedet"
+    )
+
+
+def _measure(rows: list[list[Any]], where: str) -> dict[int, int]:
+    """Column widths from the longest shown value; a text longer than a cell holds stops here,
+    before anything is written (Excel would call the file damaged)."""
     widths: dict[int, int] = {}
     for row in rows:
         for col, v in enumerate(row, start=1):
-            w = _shown_width(v.value if isinstance(v, _Cell) else v)
+            value = v.value if isinstance(v, _Cell) else v
+            if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+                raise _too_long(value, where)
+            w = _shown_width(value)
             if w > widths.get(col, 0):
                 widths[col] = w
     return widths
@@ -229,7 +243,7 @@ def _lines_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None
     for data in result.iter_rows():
         rows.append([data.get(name) if name in own else _line_cell(name, data.get(name)) for name in columns])
     header = list(enumerate(headers_nb(columns, own), start=1))
-    sheet = _Sheet(wb, "Linjer", warning, header, _measure(rows), (1, len(columns)))
+    sheet = _Sheet(wb, "Linjer", warning, header, _measure(rows, "Linjer"), (1, len(columns)))
     for row in rows:
         sheet.append(row)
     sheet.finish()
@@ -255,7 +269,7 @@ def _summary_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> No
         for n, (table, width) in enumerate(tables):
             row += (table[i] if i < len(table) else [None] * width) + ([None] if n < len(tables) - 1 else [])
         rows.append(row)
-    widths = _measure(rows)
+    widths = _measure(rows, "Sammendrag")
     for gap in (5, 9):
         widths.pop(gap, None)
     sheet = _Sheet(wb, "Sammendrag", warning, header, widths, (1, 4))
@@ -297,6 +311,8 @@ def _explanation_sheet(wb: Workbook, result: GrantResult, warning: str | None, r
         for part in text.split("\n"):
             if not part.strip() or set(part) == {"="}:  # blank lines and the title's underline
                 continue
+            if len(part) > MAX_CELL_TEXT:
+                raise _too_long(part, "Forklaring")
             if sheet.rows >= MAX_ROWS:
                 sheet.finish()
                 sheets += 1
@@ -315,7 +331,7 @@ def _rates_sheet(wb: Workbook, tables: list["RateTable"], warning: str | None) -
             rows.append([t.id, what, _Cell(value, fmt) if fmt else value,
                          src.title if src else None, src.url if src else None])
     header = [(1, "Periode"), (2, "Hva"), (3, "Verdi"), (4, "Kilde"), (5, "Lenke")]
-    sheet = _Sheet(wb, "Satser", warning, header, _measure(rows), (1, 5))
+    sheet = _Sheet(wb, "Satser", warning, header, _measure(rows, "Satser"), (1, 5))
     for row in rows:
         sheet.append(row)
     sheet.finish()
@@ -375,7 +391,7 @@ def _rejections_sheet(wb: Workbook, result: GrantResult, warning: str | None) ->
         cells += [rej.alis_id, rej.kommunenummer, rej.column, rej.value, rej.text()]
         cells += [result.passthrough[name][rej.row - 1] for name in own]
         rows.append(cells)
-    sheet = _Sheet(wb, "Avviste", warning, list(enumerate(names, start=1)), _measure(rows), (1, len(names)))
+    sheet = _Sheet(wb, "Avviste", warning, list(enumerate(names, start=1)), _measure(rows, "Avviste"), (1, len(names)))
     for row in rows:
         sheet.append(row)
     sheet.finish()

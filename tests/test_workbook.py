@@ -354,3 +354,13 @@ def test_file_positions_shown_beside_the_row(engine, tmp_path):
     assert [r[:2] for r in rows] == [(1, 3), (2, 5)]
     header, rows = _table(wb["Avviste"])
     assert header[:3] == ["Rad", "Linje/rad i filen", "Lege (ALIS-id)"] and rows[0][:3] == (2, 5, "B")
+
+
+def test_text_longer_than_a_cell_is_refused_not_cut(engine, tmp_path):
+    from grants.errors import OutputFileError
+
+    result = engine.compute([line()], "2023")
+    result.passthrough = {"kommentar": ["x" * 40_000]}
+    with pytest.raises(OutputFileError, match="40000 tegn"):
+        write_workbook(result, tmp_path / "b.xlsx")
+    assert list(tmp_path.iterdir()) == []
