@@ -8,6 +8,7 @@ spreadsheet would run (= + - @ tab CR first) is also marked as literal text (quo
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +48,16 @@ MAX_CELL_TEXT = 32_767
 MAX_ROWS = 1_048_576
 """Rows in one Excel sheet. Lines beyond it cannot be shown: the workbook is refused (use
 CSV or JSON); explanations beyond it continue on a sheet "Forklaring 2", "Forklaring 3" ..."""
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters an .xlsx file cannot hold (XML 1.0)."""
+
+
+def _visible(text: str) -> str:
+    """Control characters shown as their Unicode pictures (\x01 -> ␁): an .xlsx cannot hold
+    them, and dropping them would change the officer's text without a trace."""
+    return _ILLEGAL.sub(lambda m: chr(0x2400 + ord(m.group())), text)
 
 
 def _looks_like_formula(text: str) -> bool:
@@ -126,8 +137,11 @@ class _Sheet:
         self.rows += 1
         row = []
         for v in values:
+            if isinstance(v, str) and _ILLEGAL.search(v):
+                v = _visible(v)
             if isinstance(v, _Cell):
-                cell = _write_cell(self.ws, v.value, v.number_format, v.font)
+                value = _visible(v.value) if isinstance(v.value, str) and _ILLEGAL.search(v.value) else v.value
+                cell = _write_cell(self.ws, value, v.number_format, v.font)
                 if header:
                     cell.fill = _HEADER_FILL
                 row.append(cell)
