@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from .errors import OutputFileError
 from .explain import explain_line, explain_rejection, rates_warning
 from .results import GrantResult
-from .vocabulary_nb import DATE_COLUMNS, headers_nb, value_nb
+from .vocabulary_nb import DATE_COLUMNS, date_nb, headers_nb, value_nb
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -43,6 +43,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 _WARNING_FONT = Font(bold=True, color="9C0006")
 _MAX_WIDTH = 60
+_FIRST_EXCEL_DAY = date(1900, 3, 1)  # before it, Excel's serial dates are off by its 1900 leap-day bug
 MAX_CELL_TEXT = 32_767
 """Characters in one Excel cell; a longer text is refused (never cut silently)."""
 MAX_ROWS = 1_048_576
@@ -201,9 +202,12 @@ def _line_cell(column: str, value: Any) -> Any:
         return _Cell(number, _kroner_format(number))
     if column in DATE_COLUMNS and isinstance(value, str):
         try:
-            return _Cell(date.fromisoformat(value), DATE_FORMAT)
+            day = date.fromisoformat(value)
         except ValueError:
             return value
+        if day < _FIRST_EXCEL_DAY:  # Excel has no dates before 1900: shown as text
+            return date_nb(day)
+        return _Cell(day, DATE_FORMAT)
     if column == "position_share":
         share = Decimal(str(value))
         if share == share.to_integral_value():

@@ -401,3 +401,11 @@ def test_any_officer_text_is_written_as_text(engine, tmp_path_factory):
                 assert shown is not None and len(shown) == len(expected)
 
     check()
+
+
+def test_a_date_before_excel_dates_is_text(engine, tmp_path):
+    result = engine.compute([line(start="1899-01-01", end="2023-08-31")], "2023")
+    wb = _book(result, tmp_path)
+    header, rows = _table(wb["Linjer"])
+    assert rows[0][header.index("Fra")] == "01.01.1899"
+    assert rows[0][header.index("Til")] == datetime(2023, 8, 31)
