@@ -64,10 +64,10 @@ def test_progress_shows_after_the_delay_and_not_before():
     screen = _Tty()
     with Steps(enabled=True, delay=0.05, file=screen) as steps:
         steps.step("Leser")
-        time.sleep(0.4)
+        time.sleep(0.8)
         steps.step("Skriver", total=100)
         steps.advance(50)
-        time.sleep(0.3)
+        time.sleep(0.5)
         assert steps.shown
     assert "Leser" in screen.getvalue() and "Skriver" in screen.getvalue()
     assert "50%" in screen.getvalue()
