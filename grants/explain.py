@@ -8,6 +8,7 @@ from .inputs import Rejection
 from .money import ROUNDING_RULE_NB, exact, format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
+from .vocabulary_nb import STATUS_NB as STATUS_WORDS
 from .rules import RuleBook
 
 _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
@@ -224,8 +225,9 @@ def _lines(n: int) -> str:
     return f"{n:>5} {'linje ' if n == 1 else 'linjer'}"
 
 
-def summary(result: GrantResult, max_doctors: int = 25) -> str:
-    """The on-screen summary: per municipality, per doctor, rejections, totals."""
+def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = True, blank_rows: int | None = None) -> str:
+    """The on-screen summary: per municipality, per doctor, rejections, and (unless
+    `total_line` is False, when the caller prints it last) the one-line summary."""
     out = []
     by_muni = result.totals_by_municipality()
     out.append(f"Sum per kommune ({len(by_muni)}):")
@@ -244,17 +246,20 @@ def summary(result: GrantResult, max_doctors: int = 25) -> str:
             out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
     statuses = [r.status.value for r in result.lines]
     out.append(
-        f"Rader: {result.input_rows} inn; {len({r.row for r in result.lines})} beregnet "
-        f"({statuses.count('ok')} linjer ok, {statuses.count('ineligible')} uten rett til tilskudd), "
-        f"{len(result.rejections)} avvist."
+        f"Rader inn: {result.input_rows} ({_blank_text(_blank_rows(result, blank_rows))} hoppet over); "
+        f"linjer: {len(result.lines)} ({statuses.count('ok')} {STATUS_WORDS['ok']}, "
+        f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}"
+        + (f", {statuses.count('outside_period')} {STATUS_WORDS['outside_period']}" if "outside_period" in statuses else "")
+        + f"); {STATUS_WORDS['rejected']}: {len(result.rejections)} {'rad' if len(result.rejections) == 1 else 'rader'}."
     )
     if result.rejections:
-        out.append("Avviste rader (rad = datarad; i Excel er det raden under, fordi overskriften er rad 1):")
+        out.append("Avviste rader (rad = datarad, den første under overskriften er rad 1; i parentes: hvor raden står i filen):")
         for rej in result.rejections:
             out.append(f"  {rej.text()}")
     if result.evaluator != "durable_rules":
         out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
-    out.append(f"Totalt tilskudd: {format_nok(result.total_nok)}")
+    if total_line:
+        out.append(one_line_summary(result, blank_rows))
     return "\n".join(out)
 
 
@@ -273,3 +278,30 @@ def outside_period_warning(result: GrantResult, period: str | None) -> str | Non
     best = ", ".join(f"{p} ({n} linjer)" for p, n in sorted(fits.items(), key=lambda kv: -kv[1])) or "ingen kjent periode"
     return (f"ADVARSEL: {len(outside)} av {len(result.lines)} linjer ligger utenfor perioden {period} og gir 0 kr. "
             f"Linjene passer i: {best}. Er --period riktig?")
+
+
+def _blank_rows(result: GrantResult, given: int | None) -> int:
+    """Blank rows the reader skipped: as given by the caller (the reader counts them), else as
+    the result carries them, else 0."""
+    if given is not None:
+        return given
+    return int(getattr(result, "blank_rows", 0) or 0)
+
+
+def _blank_text(n: int) -> str:
+    return f"{n} {'tom rad' if n == 1 else 'tomme rader'}"
+
+
+def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
+    """The last line of every compute run, in the one vocabulary of the summary: total, input
+    rows, lines, innvilget, ikke rett, avvist, blank rows."""
+    statuses = [r.status.value for r in result.lines]
+    n_lines = len(result.lines)
+    blanks = _blank_rows(result, blank_rows)
+    return (
+        f"Totalt tilskudd: {format_nok(result.total_nok)} ({result.input_rows} {'rad' if result.input_rows == 1 else 'rader'} inn, "
+        f"{n_lines} {'linje' if n_lines == 1 else 'linjer'}: {statuses.count('ok')} {STATUS_WORDS['ok']}, "
+        f"{statuses.count('ineligible')} {STATUS_WORDS['ineligible']}"
+        + (f", {statuses.count('outside_period')} {STATUS_WORDS['outside_period']}" if 'outside_period' in statuses else "")
+        + f"; {len(result.rejections)} {STATUS_WORDS['rejected']}; {_blank_text(blanks)})"
+    )

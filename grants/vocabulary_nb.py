@@ -136,3 +136,59 @@ CENTRALITY_GROUP_NB: dict[str, str] = {"class_1_5": "klasse 1–5", "class_6": "
 
 ANY_ROLE_NB = "alle roller"
 """A rate that applies whatever the role (the rate path's role part `any`)."""
+
+
+# -- the input side: what an officer writes in an application (the template uses these) -------
+
+INPUT_HEADER_NB: dict[str, str] = {
+    "alis_id": "lege_id",
+    "kommunenummer": "kommunenr",
+    "grant_type": "tilskuddstype",
+    "role": "rolle",
+    "position_share": "stillingsandel",
+    "start": "fra",
+    "end": "til",
+    "via_agency": "vikarbyrå",
+    "private_commercial": "privat_kommersiell",
+    "new_scheme": "ny_ordning",
+    "agreement_signed": "avtale_signert",
+    "centrality_class": "sentralitetsklasse",
+    "first_gp_date": "første_dato_fastlege",
+    "centrality_supplement_applied": "sentralitetstillegg_søkt",
+    "productivity_applied": "produktivitet_søkt",
+    "supervision_hours": "veiledning_timer",
+}
+"""Input field -> the Norwegian header the template writes. Each is one of the headers the
+reader accepts (grants.inputs.HEADER_ALIASES; a test holds them together). An expense column is
+`utgift_<element>`."""
+
+INPUT_VALUES_NB: dict[str, tuple[str, ...]] = {
+    "grant_type": tuple(VALUE_NB["grant_type"].values()),
+    "role": tuple(VALUE_NB["role"].values()),
+    "via_agency": ("ja", "nei"),
+    "private_commercial": ("ja", "nei"),
+    "new_scheme": ("ja", "nei"),
+}
+"""Input field -> the values an officer picks from (the template's drop-down lists); the
+reader accepts each of them."""
+
+
+def input_header_nb(field: str) -> str:
+    """The Norwegian header of an input field; `expense:<element>` -> `utgift_<element>`."""
+    if field.startswith("expense:"):
+        return "utgift_" + field.split(":", 1)[1]
+    return INPUT_HEADER_NB[field]
+
+
+def headers_nb(columns: list[str], own: "set[str] | frozenset[str]" = frozenset()) -> list[str]:
+    """The Norwegian headers of output columns; the officer's own columns (`own`) keep their
+    name, with " (inndata)" added when it would read like one of ours (e.g. their «Kommune»
+    beside our «Kommune»), so no two columns people read have the same header."""
+    ours = {column_nb(c).casefold() for c in columns if c not in own}
+    out = []
+    for c in columns:
+        if c in own:
+            out.append(f"{c} (inndata)" if c.casefold() in ours else c)
+        else:
+            out.append(column_nb(c))
+    return out

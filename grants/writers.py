@@ -10,15 +10,20 @@ from typing import Any
 from .explain import rates_warning
 from .io.output import atomic_output, spreadsheet_safe
 from .results import GrantResult
+from .vocabulary_nb import headers_nb, value_nb
 
 
 _DECIMAL_COLUMNS = ("position_share", "annual_rate")
 
 
-def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") -> None:
+def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", lang: str = "en") -> None:
     """Write through `atomic_output`: a failure half-way never leaves a truncated result where a
     good one was. With semicolons (Norwegian Excel) decimals are written with a comma. Every text
-    cell (header included) passes `spreadsheet_safe`, so no input text is run as a formula."""
+    cell (header included) passes `spreadsheet_safe`, so no input text is run as a formula.
+    `lang="nb"` (CSV only) writes the Norwegian headers, values and dd.mm.åååå dates of
+    grants.vocabulary_nb instead of the stable names."""
+    if lang not in ("en", "nb"):
+        raise ValueError(f"unknown language {lang!r}")
     path = Path(path)
     if path.suffix.lower() == ".json":
         with atomic_output(path, encoding="utf-8") as fh:
@@ -26,13 +31,17 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",") ->
         return
     decimal_comma = delimiter == ";"
     columns = list(result.columns)
+    nb = lang == "nb"
+    own = set(result.passthrough)
     with atomic_output(path, encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
-        writer.writerow([spreadsheet_safe(c) for c in columns])
+        writer.writerow([spreadsheet_safe(c) for c in (headers_nb(columns, own) if nb else columns)])
         for row in result.iter_rows():
             out = []
             for k in columns:
                 v = row.get(k)
+                if nb and k not in own:
+                    v = value_nb(k, v)
                 if v is None:
                     v = ""
                 elif decimal_comma and k in _DECIMAL_COLUMNS and isinstance(v, str):

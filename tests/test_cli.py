@@ -80,7 +80,11 @@ def test_compute_example_prints_warning_and_total(capsys):
     assert "ADVARSEL" in out
     assert "illustrative" in out
     assert "Totalt tilskudd: 1 142 500 kr" in out
-    assert "9 inn; 9 beregnet" in out and "0 avvist" in out
+    assert "Rader inn: 9 (0 tomme rader hoppet over); linjer: 9 (7 innvilget, 2 ikke rett); avvist: 0 rader." in out
+    # the one-line summary is the last line
+    assert out.rstrip().splitlines()[-1] == (
+        "Totalt tilskudd: 1 142 500 kr (9 rader inn, 9 linjer: 7 innvilget, 2 ikke rett; 0 avvist; 0 tomme rader)"
+    )
     # the warning is shown before and after the figures
     assert out.count("ADVARSEL") == 2
     assert re.search(r"ALIS-002\s+1 linje\s+180 000 kr", out)
@@ -91,7 +95,7 @@ def test_compute_quiet(capsys):
     code, out, _ = run(capsys, "compute", EXAMPLE, "--period", "2023", "--quiet")
     assert code == 0
     assert "ADVARSEL" in out
-    assert "Totalt tilskudd: 1 142 500 kr (9 linjer, 0 avviste rader)" in out
+    assert "Totalt tilskudd: 1 142 500 kr (9 rader inn, 9 linjer: 7 innvilget, 2 ikke rett; 0 avvist; 0 tomme rader)" in out
     assert "Sum per lege" not in out
 
 
@@ -421,8 +425,8 @@ def test_delimiter_option_accepts_names_and_rejects_nonsense(capsys, tmp_path):
 
 
 def test_output_with_another_extension_exits_2(capsys, tmp_path):
-    code, _, err = run(capsys, "compute", EXAMPLE, "--period", "2023", "-o", tmp_path / "res.xlsx")
-    assert code == 2 and ".csv eller .json" in err
+    code, _, err = run(capsys, "compute", EXAMPLE, "--period", "2023", "-o", tmp_path / "res.ods")
+    assert code == 2 and ".csv, .json eller .xlsx" in err
     assert not (tmp_path / "res.xlsx").exists()
 
 

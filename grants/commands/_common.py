@@ -18,7 +18,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 _DELIMITERS = {",": ",", "komma": ",", "comma": ",", ";": ";", "semikolon": ";", "semicolon": ";",
                "tab": "\t", "\t": "\t", "\\t": "\t"}
 
-OUTPUT_SUFFIXES = (".csv", ".json")
+OUTPUT_SUFFIXES = (".csv", ".json", ".xlsx")
 """What `compute -o` writes (the suffix decides the format)."""
 
 
@@ -33,6 +33,11 @@ def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SU
     """Refuse an output the tool cannot write (missing folder, read-only mode, the input itself,
     an unknown suffix) before computing anything."""
     return check_output_path(args.output, input_path=getattr(args, "input", None), suffixes=suffixes)
+
+
+def check_writable(out: Path, suffixes: tuple[str, ...] | None = None) -> Path:
+    """Refuse, before any work, a target the tool cannot or must not write (grants.io.output)."""
+    return check_output_path(out, suffixes=suffixes)
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:

@@ -9,19 +9,38 @@ from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
 from ..rules import describe_condition
-from ._common import EXIT_OK, EXIT_REJECTED, print_rate_notes
+from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("rates", help="vis satstabellene")
-    rsub = r.add_subparsers(dest="rates_command", required=True, metavar="{list,show,check}")
+    rsub = r.add_subparsers(dest="rates_command", required=True, metavar="{list,show,check,diff}")
     rsub.add_parser("list", help="list periodene og satstabellenes status")
     show = rsub.add_parser("show", help="vis én periodes satser og regler")
     show.add_argument("period", nargs="?", help="periode (standard: alle)")
     check = rsub.add_parser("check", help="kontroller en ny satstabell før den publiseres")
     check.add_argument("table", help="satstabell, f.eks. rates/NY.yaml")
     check.add_argument("--examples", type=int, default=200, help="tilfeldige eksempler per egenskap (standard 200)")
+    diff = rsub.add_parser("diff", help="sammenlign to perioder, eller et utkast og en periode")
+    diff.add_argument("a", metavar="A", help="periode (f.eks. 2023) eller satstabell-utkast (rates/NY.yaml)")
+    diff.add_argument("b", metavar="B", help="periode eller satstabell-utkast å sammenligne med")
+    diff.add_argument("--portfolio", metavar="FIL", help="søknad (CSV): vis hva endringen gjør med hver linje og totalen")
     r.set_defaults(handler=run)
+
+
+def _rates_diff(args: argparse.Namespace) -> int:
+    from ..ratesdiff import diff, load_side
+
+    shipped = default_engine().ratebook
+    a, b = load_side(args.a, shipped), load_side(args.b, shipped)
+    records = load_input(args.portfolio).records if args.portfolio else None
+    report = diff(a, b, records, args.portfolio)
+    warning = rates_warning({a.label: a.table.status, b.label: b.table.status})
+    if warning:
+        print(warning)
+        print()
+    print(report.text())
+    return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
 def _rates_check(args: argparse.Namespace) -> int:
@@ -35,6 +54,8 @@ def _rates_check(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.rates_command == "check":
         return _rates_check(args)
+    if args.rates_command == "diff":
+        return _rates_diff(args)
     engine = default_engine()
     print_rate_notes(engine)
     book = engine.ratebook

@@ -42,7 +42,8 @@ def check_output_path(
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
         if out.suffix.lower() not in allowed:
-            raise OutputFileError(f"utfilen {out} må slutte på {' eller '.join(allowed)}")
+            listed = ", ".join(allowed[:-1]) + (" eller " if len(allowed) > 1 else "") + allowed[-1]
+            raise OutputFileError(f"utfilen {out} må slutte på {listed}")
     folder = out.parent
     try:
         fst = os.stat(folder)

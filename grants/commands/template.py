@@ -1,0 +1,37 @@
+"""`alis-grant template`: an empty application workbook for a period, ready to fill in."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..engine import default_engine
+from ..errors import OutputFileError
+from ..explain import rates_warning
+from ._common import EXIT_OK, check_writable
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    t = sub.add_parser("template", help="lag en tom søknadsmal (.xlsx) med kolonner, lister og veiledning")
+    t.add_argument("--period", help="tilskuddsperiode, f.eks. 2023 (standard: den siste perioden)")
+    t.add_argument("-o", "--output", required=True, help="utfil, f.eks. mal.xlsx")
+    t.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    book = default_engine().ratebook
+    table = book.get(args.period) if args.period else book.tables[-1]  # unknown period: exit 2
+    out = Path(args.output)
+    if out.suffix.lower() != ".xlsx":
+        raise OutputFileError(f"malen {out} må slutte på .xlsx")
+    check_writable(out)
+    from ..template import write_template
+
+    try:
+        write_template(table, out)
+    except OSError as exc:
+        raise OutputFileError(f"kan ikke skrive malen {out}: {exc.strerror or exc}") from None
+    warning = rates_warning({table.id: table.status})
+    if warning:
+        print(warning)
+    print(f"Skrev søknadsmal for perioden {table.id} til {out}")
+    return EXIT_OK
