@@ -16,6 +16,7 @@ from .engine import Engine
 from .errors import RateTableError
 from .inputs import LineInput, Rejection
 from .money import format_nok
+from .months import shift_months
 from .rates import RateBook, RateTable, load_rate_table
 from .rules import RuleBook
 from .vectorised import VectorEvaluator
@@ -104,13 +105,14 @@ def impact(frame: pd.DataFrame, base_period: str, new_table_path: str | Path, *,
     book, new = load_candidate(new_table_path)
     new_engine = Engine(book, RuleBook.load(book), base_engine.centrality)
     a, b = base.period.first_day, new.period.first_day
-    shift = (b.year - a.year) * 12 + (b.month - a.month)  # whole months, so whole months stay whole
+    shift = (b.year - a.year) * 12 + (b.month - a.month)  # whole months; month ends stay month ends
     moved = frame
     if shift:
         moved = frame.copy()
         for col in ("start", "end", "agreement_signed", "first_gp_date"):
             if col in moved:
-                moved[col] = pd.to_datetime(moved[col]) + pd.DateOffset(months=shift)
+                moved[col] = [None if d is None or d != d else shift_months(pd.Timestamp(d).date(), shift)
+                              for d in moved[col]]
     base_cols = _amounts(base_engine, frame, base)
     new_cols = _amounts(new_engine, moved, new)
     data = pd.DataFrame({

@@ -91,3 +91,19 @@ def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     n = anniversary_months(start, end)
     covered_to = _month_end(start, n) if n else start - _ONE_DAY
     return n, end > covered_to
+
+
+def shift_months(day: date, months: int) -> date:
+    """The same day `months` months on, for moving a line from one period to another (rates
+    diff, budget impact): a month's last day stays the last day (30.06 + 23 months is 31.05,
+    not 30.05, so a whole month stays whole), and a day past the target month's end is clamped
+    to it (31.01 + 1 month is 28.02 or 29.02). An open end (31.12.9999) stays open."""
+    if months == 0 or day == date.max:
+        return day
+    try:
+        moved = day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        return date.max
+    if day.day == calendar.monthrange(day.year, day.month)[1]:
+        return moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
+    return moved

@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 
+from .months import shift_months
 from .engine import Engine
 from .money import format_nok
 from .rates import RateBook, RateTable, load_rate_table
@@ -293,7 +293,6 @@ def diff(a: Side, b: Side, records: list[dict[str, Any]] | None = None, portfoli
 def _shifted(line: Any, months: int) -> Any:
     if not months:
         return line
-    step = relativedelta(months=months)
-    update = {name: getattr(line, name) + step for name in ("start", "end", "agreement_signed", "first_gp_date")
-              if getattr(line, name) is not None}
+    update = {name: shift_months(getattr(line, name), months)
+              for name in ("start", "end", "agreement_signed", "first_gp_date") if getattr(line, name) is not None}
     return line.model_copy(update=update)

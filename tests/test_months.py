@@ -70,3 +70,38 @@ def test_anniversary_satisfies_its_defining_inequality(a, b):
 @given(dates, dates)
 def test_calendar_count_equals_the_listed_months(a, b):
     assert whole_months(a, b, "calendar") == len(calendar_months(a, b))
+
+
+def test_shifting_keeps_month_ends_and_clamps():
+    """Moving lines between periods for rates diff and impact: 30.06.2023 + 23 months was
+    30.05.2025, so May stopped being whole and the same rates showed a cut (user trial)."""
+    from grants.months import shift_months
+
+    assert shift_months(date(2023, 6, 30), 23) == date(2025, 5, 31)
+    assert shift_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
+    assert shift_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert shift_months(date(2023, 2, 28), 12) == date(2024, 2, 29)  # a month end stays one
+    assert shift_months(date(2023, 3, 15), -5) == date(2022, 10, 15)
+    assert shift_months(date.max, 5) == date.max
+
+
+def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
+    from grants import default_engine
+    from grants.commands._common import load_input
+    from grants.impact import frame_from_records, impact
+    from grants.paths import data_dir
+    from grants.ratesdiff import diff
+    from tests.conftest import FIXTURES
+
+    example = FIXTURES / "examples" / "soknad_2023.csv"
+    records = load_input(str(example)).records
+    from grants.ratesdiff import load_side
+
+    report = diff(load_side("2023"), load_side("2024-25"), records, str(example))
+    # rows 3 and 7 lie inside both periods after the move (the others run the whole 11-month 2023
+    # period, longer than 2024-25, and are rightly clipped)
+    by_row = {l.row: (l.old_nok, l.new_nok) for l in report.lines}
+    assert by_row[3] == (190_000, 190_000) and by_row[7] == (75_000, 75_000)
+    frame, _ = frame_from_records([records[2], records[6]], default_engine())
+    result = impact(frame, "2023", data_dir("rates") / "2024-25.yaml")
+    assert result.changed_lines == 0 and result.base_total == result.new_total
