@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .formulas import ElementValue, Sharing, largest_remainder
-from .inputs import Rejection
+from .inputs import Rejection, doctor_key
 from .money import format_exact, format_nok, to_kroner
 from .results import LineResult
 from .sessions import SessionHours
@@ -71,7 +71,7 @@ def has_cap_input(line: Any) -> bool:
 
 def _group_key(r: LineResult) -> tuple[Any, ...]:
     if r.table.doctor_scope:
-        return (r.table.id, r.alis_id, r.kommunenummer)
+        return (r.table.id, doctor_key(r.alis_id), r.kommunenummer)
     return (r.table.id, "row", r.row)
 
 

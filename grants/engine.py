@@ -8,6 +8,7 @@ every row produced results or exactly one rejection.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +22,7 @@ from .facts import date_int
 from .caps import apply_caps, has_cap_input, line_notes
 from .formulas import ElementValue, element_value, prorate
 from .headers import Header, map_header
-from .inputs import LineInput, Rejection, validate_row
+from .inputs import LineInput, Rejection, doctor_key, validate_row
 from .money import exact, to_kroner
 from .months import longer_than_whole_months, whole_months
 from .overlaps import overlapping, shared_boundary_days
@@ -210,7 +211,7 @@ class Engine:
         results, cap_rejections, batch_notes = apply_caps(results, columns, sessions, self._element_rule_text)
         rejections.extend(cap_rejections)
 
-        results = _name_split_months(results)
+        results = _name_spellings(_name_split_months(results))
         results.sort(key=lambda r: (r.row, r.table.period.first_day))
         rejections.sort(key=lambda r: r.row)
         _prove_conservation(n_rows, results, rejections)
@@ -517,7 +518,7 @@ def _reject_overlapping_shares(
     """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
     each naming the rows it collides with (grants.overlaps)."""
     clashes = overlapping(
-        ((line.alis_id, row, line.start, line.end, _hundredths(line.position_share)) for row, line in valid),
+        ((doctor_key(line.alis_id), row, line.start, line.end, _hundredths(line.position_share)) for row, line in valid),
         shared_days,
     )
     if not clashes:
@@ -563,21 +564,44 @@ def _outside_period(part: _Part) -> LineResult:
 def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
     """Exact copies of a line (same doctor, municipality, dates, share, role and every other
     field: a copy-paste) would be paid twice: the copies are rejected, naming the first."""
-    first: dict[tuple[Any, ...], int] = {}
+    first: dict[tuple[Any, ...], tuple[int, str]] = {}
     kept, rejected = [], []
     for row, line in valid:
-        key = tuple(sorted((k, str(v)) for k, v in line.__dict__.items()))
+        key = tuple(sorted((k, doctor_key(v) if k == "alis_id" else str(v)) for k, v in line.__dict__.items()))
         if key in first:
+            first_row, first_id = first[key]
+            spelled = "" if first_id == line.alis_id else (
+                f"; legen er skrevet «{first_id}» der og «{line.alis_id}» her, som er samme lege-id")
             rejected.append(Rejection(
                 row, None, None,
-                f"raden er en nøyaktig kopi av rad {first[key]} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
-                "og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med. Skriv linjen én gang",
+                f"raden er en kopi av rad {first_row} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
+                f"og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med{spelled}. "
+                "Skriv linjen én gang",
                 line.alis_id, line.kommunenummer,
             ))
         else:
-            first[key] = row
+            first[key] = (row, line.alis_id)
             kept.append((row, line))
     return kept, rejected
+
+
+def _name_spellings(results: list[LineResult]) -> list[LineResult]:
+    """Lines whose doctor is written in more than one way get a note naming the spellings."""
+    spellings: dict[str, set[str]] = {}
+    for r in results:
+        spellings.setdefault(doctor_key(r.alis_id), set()).add(r.alis_id)
+    mixed = {k: v for k, v in spellings.items() if len(v) > 1}
+    if not mixed:
+        return results
+    out = []
+    for r in results:
+        names = mixed.get(doctor_key(r.alis_id))
+        if names:
+            listed = ", ".join(f"«{n}»" for n in sorted(names))
+            r = replace(r, notes=r.notes + (f"legen er skrevet på flere måter i filen ({listed}); de er regnet som "
+                                            "samme lege i kontrollen av kopier og overlapp",))
+        out.append(r)
+    return out
 
 
 def _reject_hours_and_expense(
@@ -611,7 +635,7 @@ def _name_split_months(results: list[LineResult]) -> list[LineResult]:
     by_doctor: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(results):
         if r.status is Status.OK and r.table.whole_months == "calendar" and r.counted_start is not None:
-            by_doctor.setdefault((r.alis_id, r.period), []).append(i)
+            by_doctor.setdefault((doctor_key(r.alis_id), r.period), []).append(i)
     extra: dict[int, list[str]] = {}
     for idx in by_doctor.values():
         if len(idx) < 2:

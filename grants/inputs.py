@@ -261,6 +261,14 @@ def parse_centrality_class(value: Any) -> int:
     return int(text)
 
 
+def doctor_key(alis_id: str) -> str:
+    """Who a doctor is, whatever the spelling: case, spaces and punctuation do not count, nor
+    leading zeros (Excel drops them from 012345678). ALIS-01, alis 01 and ALIS01 are one
+    doctor, so a copy or an overlap cannot hide behind a second spelling."""
+    folded = re.sub(r"[^0-9a-z]", "", alis_id.casefold())
+    return folded.lstrip("0") or folded or alis_id
+
+
 def end_before_start(start: date, end: date) -> str | None:
     """The message for an inverted line, or None when the dates are in order."""
     if end < start:

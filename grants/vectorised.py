@@ -24,7 +24,7 @@ from .domain import Status
 from .errors import RulesError
 from .facts import FACT_TYPES, date_int
 from .overlaps import overlapping
-from .inputs import LineInput
+from .inputs import LineInput, doctor_key
 from .rates import RateTable
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
 
@@ -266,11 +266,13 @@ class VectorEvaluator:
         reason[rejected] = "ukjent kommunenummer"
         # exact copies of a line are rejected (naming the first), as in Engine.compute, and do not
         # count towards a doctor's summed share
-        duplicate = frame.astype(str).duplicated(keep="first").to_numpy()
+        same = frame.astype(str)
+        same["alis_id"] = [doctor_key(v) for v in same["alis_id"]]  # one doctor, whatever the spelling
+        duplicate = same.duplicated(keep="first").to_numpy()
         rejected |= duplicate
         reason[duplicate] = "kopi av en tidligere rad"
         keep = np.flatnonzero(~duplicate)
-        overlap_rows = keep[_overlapping_rows(frame["alis_id"].to_numpy(dtype=object)[keep], start[keep], end[keep],
+        overlap_rows = keep[_overlapping_rows(same["alis_id"].to_numpy(dtype=object)[keep], start[keep], end[keep],
                                               share_c[keep], self.engine.shared_days)]
         if overlap_rows.size:
             rejected[overlap_rows] = True

@@ -714,3 +714,24 @@ def test_a_month_split_between_two_lines_is_named_in_both():
     for r in (a, b):
         assert any("mars 2023 er delt mellom rad 1" in n and "rad 2" in n for n in r.notes), r.notes
     assert "mars 2023" in result.rows()[0]["reason"]
+
+
+def test_one_doctor_written_two_ways_is_not_paid_twice():
+    """ALIS-01, alis-01, ALIS 01 and 012345678 / 12345678 (Excel drops the zero) were paid as five
+    doctors (user trial)."""
+    rows = [line(alis_id="ALIS-01"), line(alis_id="alis-01"), line(alis_id="ALIS 01"),
+            line(alis_id="012345678"), line(alis_id="12345678")]
+    result = grants.compute(rows, period="2023")
+    assert [r.row for r in result.lines] == [1, 4]
+    assert {r.row for r in result.rejections} == {2, 3, 5}
+    assert all("kopi av rad" in r.message and "samme lege-id" in r.message for r in result.rejections)
+    assert result.total_nok == 2 * 275000
+    # two lines that follow each other under two spellings are both paid, and the spellings named
+    rows = [line(alis_id="ALIS-03", end="2022-12-31"), line(alis_id="alis03", start="2023-01-01")]
+    result = grants.compute(rows, period="2023")
+    assert not result.rejections
+    assert all(any("«ALIS-03», «alis03»" in n for n in r.notes) for r in result.lines)
+    # an overlap is caught across spellings too
+    rows = [line(alis_id="ALIS-02", position_share="60"), line(alis_id="alis02", position_share="60", end="2023-06-30")]
+    result = grants.compute(rows, period="2023")
+    assert len(result.rejections) == 2 and "over 100 %" in result.rejections[0].message
