@@ -365,6 +365,9 @@ class Engine:
             exact = sum((e.granted for e in elements), _ZERO)
             amount, status = sum(e.amount_nok for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+        if line.centrality_class is not None and line.centrality_class != part.municipality.centrality_class:
+            notes += (f"sentralitetsklasse {line.centrality_class} er oppgitt i søknaden og brukt i stedet for SSBs "
+                      f"klasse {part.municipality.centrality_class} for {part.municipality.name}",)
         return LineResult(
             row=part.row,
             line=line,

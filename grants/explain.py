@@ -9,6 +9,7 @@ from .money import ROUNDING_RULE_NB, exact, format_nok, to_kroner
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .vocabulary_nb import STATUS_NB as STATUS_WORDS
+from .vocabulary_nb import VALUE_NB
 from .rules import RuleBook
 
 _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
@@ -27,7 +28,8 @@ def rates_warning(statuses: dict[str, str]) -> str | None:
     unofficial = {p: s for p, s in statuses.items() if s != "official"}
     if not unofficial:
         return None
-    parts = ", ".join(f"{p}: {s}" for p, s in sorted(unofficial.items()))
+    words = VALUE_NB["rates_status"]
+    parts = ", ".join(f"{p}: {words.get(s, s)}" for p, s in sorted(unofficial.items()))
     return (
         f"ADVARSEL: satsene som er brukt er ikke offisielle ({parts}). Beløpene viser hvordan "
         "reglene virker, men er ikke Helsedirektoratets satser og kan ikke brukes som grunnlag for utbetaling."

@@ -178,7 +178,7 @@ def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None,
 
 def _suspicious_text(name: str, hits: list[str]) -> str:
     meant = " eller ".join(
-        "en utgiftskolonne (utgift_<element>)" if h == EXPENSE + "*" else f"{h} (f.eks. «{HEADER_ALIASES[h][1]}»)"
+        "en utgiftskolonne (utgift_<element>)" if h == EXPENSE + "*" else f"«{HEADER_ALIASES[h][1]}»"
         for h in hits
     )
     return (

@@ -309,7 +309,11 @@ def load_rate_table(path: Path, check_name: bool = True) -> RateTable:
     file is named after its period (`check_name`); a candidate (rates/NEW.yaml) need not be."""
     try:
         raw = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except FileNotFoundError:
+        raise RateTableError(f"{path}: finner ikke satstabellen (filen finnes ikke)") from None
+    except OSError as exc:
+        raise RateTableError(f"{path}: kan ikke lese satstabellen: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
         raise RateTableError(f"{path}: kan ikke lese satstabellen: {exc}") from None
     if not isinstance(raw, dict):
         raise RateTableError(f"{path}: en satstabell må være nøkler med verdier (YAML-mapping), ikke {type(raw).__name__}")

@@ -138,3 +138,11 @@ def test_to_frame_keeps_whole_kroner_as_integers():
     frame = compute([line(), line(alis_id="X", role="kirurg")], period="2023").to_frame()
     assert str(frame["amount_nok"].dtype) == "Int64"
     assert frame.loc[0, "amount_nok"] == 275000 and frame["amount_nok"].isna().tolist() == [False, True]
+
+
+def test_a_centrality_class_from_the_input_is_said_in_the_reason():
+    """Class 6 on an Oslo line raised 275 000 to 348 333 kr with an empty reason (user trial)."""
+    result = compute([line(sentralitetsklasse="6")], period="2023")
+    (r,) = result.lines
+    assert r.amount_nok == 348333 and r.centrality_source == "input"
+    assert "sentralitetsklasse 6 er oppgitt i søknaden" in result.rows()[0]["reason"] and "klasse 1" in result.rows()[0]["reason"]

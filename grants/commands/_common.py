@@ -92,7 +92,28 @@ def say(text: str = "", *, err: bool = False) -> None:
     print(terminal_safe(text), file=sys.stderr if err else sys.stdout)
 
 
-def print_rate_notes(engine) -> None:
-    """Say which files in rates/ were left out (drafts, other names), on every command."""
+def print_rate_notes(engine, named: str | None = None) -> None:
+    """Say which files in rates/ were left out (drafts, other names), on every command; not the
+    table the command itself names (`impact --new rates/NY.yaml` uses it)."""
+    own = Path(named).resolve() if named else None
     for note in engine.ratebook.skipped:
+        if own is not None and str(own) in note or (named and named in note):
+            continue
         say(f"Merk: {note}", err=True)
+
+
+def rate_table_path(spec: str) -> str:
+    """A rate table given on the command line: a file path, or a period id (2024-25) meaning
+    that period's shipped table."""
+    from ..paths import data_dir
+    from ..rates import PERIOD_FILE_NAME
+
+    if not Path(spec).exists() and PERIOD_FILE_NAME.fullmatch(spec):
+        shipped = data_dir("rates") / f"{spec}.yaml"
+        if shipped.exists():
+            return str(shipped)
+    if not Path(spec).exists():
+        from ..errors import RateTableError
+
+        raise RateTableError(f"{spec}: finner ikke satstabellen (verken en fil eller en kjent periode)")
+    return spec

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"Ingen rader kunne beregnes: {'raden' if n == 1 else f'alle {n} radene'} er avvist; "
             "rett feilene som er nevnt og kjør på nytt.")
     if args.output:
-        say(f"Skrev {len(result.lines) + len(result.rejections)} rader til {args.output}")
+        n_out = len(result.lines) + len(result.rejections)
+        say(f"Skrev {n_out} {'rad' if n_out == 1 else 'rader'} til {args.output}")
     if warning:
         say()
         say(warning)

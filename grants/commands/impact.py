@@ -6,14 +6,14 @@ import sys
 
 from ..engine import default_engine
 from ..explain import rates_warning
-from ._common import EXIT_OK, load_input, print_rate_notes, say
+from ._common import EXIT_OK, load_input, print_rate_notes, rate_table_path, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("impact", help="budsjettvirkning av en ny satstabell")
     imp.add_argument("portfolio", help="søknadsfil eller syntetisk portefølje (CSV)")
     imp.add_argument("--base", required=True, help="periode å sammenligne med, f.eks. 2023")
-    imp.add_argument("--new", required=True, help="ny satstabell, f.eks. rates/NY.yaml")
+    imp.add_argument("--new", required=True, help="ny satstabell: en fil (f.eks. rates/NY.yaml) eller en periode (f.eks. 2024-25)")
     imp.add_argument("--top", type=int, default=15, help="antall kommuner som vises (standard 15)")
     imp.set_defaults(handler=run)
 
@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     from ..impact import frame_from_records, impact
 
     engine = default_engine()
-    print_rate_notes(engine)
+    args.new = rate_table_path(args.new)
+    print_rate_notes(engine, named=args.new)
     engine.ratebook.get(args.base)
     csv_input = load_input(args.portfolio)
     frame, rejections = frame_from_records(csv_input.records, engine)

@@ -9,7 +9,7 @@ from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
 from ..rules import describe_condition
-from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes
+from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +46,7 @@ def _rates_diff(args: argparse.Namespace) -> int:
 def _rates_check(args: argparse.Namespace) -> int:
     from ..testing import check_rate_table
 
+    rate_table_path(args.table)  # a missing file is exit 2, like every command; a broken one fails the check
     report = check_rate_table(args.table, max_examples=args.examples)
     print(report.text())
     return EXIT_OK if report.ok else EXIT_REJECTED
