@@ -509,7 +509,10 @@ def render_report(
         f"<dt>Rader</dt><dd>{result.input_rows} {'rad' if result.input_rows == 1 else 'rader'} i filen; "
         f"{len(result.lines)} {'linje' if len(result.lines) == 1 else 'linjer'} beregnet "
         f"({statuses_nb.count('ok')} {value_nb('status', 'ok')}, {statuses_nb.count('ineligible')} "
-        f"{value_nb('status', 'ineligible')}); {len(result.rejections)} {value_nb('status', 'rejected')}</dd>"
+        f"{value_nb('status', 'ineligible')}"
+        + (f", {statuses_nb.count('outside_period')} {value_nb('status', 'outside_period')}"
+           if "outside_period" in statuses_nb else "")
+        + f"); {len(result.rejections)} {value_nb('status', 'rejected')}</dd>"
     )
     out.append(f'<dt>Totalt tilskudd</dt><dd class="total" id="total">{_e(total)}</dd>')
     out.append("</dl></header>")
