@@ -207,3 +207,24 @@ def test_any_spelling_of_the_file_gives_the_same_amounts(tmp_path_factory, lines
     assert outcome(got) == outcome(clean)
     accounted = {l.row for l in got.lines} | {j.row for j in got.rejections}
     assert accounted == set(range(1, len(rows) + 1))
+
+
+def test_hidden_rows_in_a_workbook_are_rejected_and_hidden_columns_named(capsys, tmp_path):
+    """A row hidden in Excel was paid although the officer did not see it (user trial)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in ROWS[:3]:
+        ws.append(r)
+    ws.row_dimensions[3].hidden = True  # A2
+    ws.column_dimensions["H"].hidden = True  # merknad
+    path = tmp_path / "skjult.xlsx"
+    wb.save(path)
+    out = tmp_path / "ut.csv"
+    code, stdout, stderr = _run(capsys, "compute", path, "--period", "2023", "-o", out)
+    assert code == 1
+    assert "raden er skjult i Excel" in stdout and "kolonne H («merknad») er skjult" in stderr
+    rows = _out_rows(out)
+    assert [r["status"] for r in rows] == ["ok", "rejected", "ok"]

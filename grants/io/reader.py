@@ -15,6 +15,7 @@ cannot say on which line an unterminated quote opened.
 """
 from __future__ import annotations
 
+
 import io
 import operator
 import os
@@ -534,9 +535,9 @@ def _read_xlsx(
             f"{name}: Excel-filen pakker ut til {unpacked} byte, over grensen på {XLSX_EXPANSION * max_bytes} byte"
         )
     try:
-        sheet_name, cells, formulas, notes = _xlsx_cells(name, raw, sheet, data_only=False, formulas=None)
+        sheet_name, cells, formulas, notes, hidden = _xlsx_cells(name, raw, sheet, data_only=False, formulas=None)
         if formulas:  # the cached results are in the other view of the same file
-            sheet_name, cells, _, notes = _xlsx_cells(name, raw, sheet, data_only=True, formulas=formulas)
+            sheet_name, cells, _, notes, hidden = _xlsx_cells(name, raw, sheet, data_only=True, formulas=formulas)
     except InputFileError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
@@ -544,11 +545,12 @@ def _read_xlsx(
             f"{name}: Excel-filen kan ikke leses: den er skadet eller ufullstendig "
             f"({type(exc).__name__}: {str(exc)[:120]}); lagre den på nytt fra Excel"
         ) from None
-    return _xlsx_table(name, sheet_name, cells, is_header, notes)
+    return _xlsx_table(name, sheet_name, cells, is_header, notes, hidden)
 
 
 def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, formulas: set | None):
-    """(sheet name, [(excel row, [(text, error or None), ...]), ...], formula cells, notes)."""
+    """(sheet name, [(excel row, [(text, error or None), ...]), ...], formula cells, notes,
+    (hidden rows, hidden columns))."""
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only, keep_links=False)
@@ -569,6 +571,7 @@ def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, fo
         ws = wb[sheet_name]
         if not hasattr(ws, "iter_rows"):
             raise InputFileError(f"{name}: arket «{sheet_name}» er et diagram, ikke en tabell")
+        hidden = _hidden_rows_and_columns(raw, getattr(ws, "_worksheet_path", None))
         ws.reset_dimensions()  # a wrong <dimension> in the file would otherwise cut rows and columns off
         found: set[tuple[int, int]] = set()
         rows = []
@@ -585,9 +588,36 @@ def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, fo
                     continue
                 out.append(_cell_text(cell, sheet_name, row_no, col_no, formulas))
             rows.append((row_no, out))
-        return sheet_name, rows, found, notes
+        return sheet_name, rows, found, notes, hidden
     finally:
         wb.close()
+
+
+_HIDDEN_ROW = re.compile(rb"<row\b[^>]*>")
+_HIDDEN_COL = re.compile(rb"<col\b[^>]*/?>")
+_ATTR = re.compile(rb'\b(r|min|max|hidden)="([^"]*)"')
+
+
+def _hidden_rows_and_columns(raw: bytes, sheet_path: str | None) -> tuple[list[int], list[int]]:
+    """The rows and columns hidden in Excel (by hand or by a filter): read from the sheet's XML,
+    since openpyxl's read-only mode does not say. A hidden row is data the officer does not see."""
+    if not sheet_path:
+        return [], []
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            xml = zf.read(sheet_path.lstrip("/"))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return [], []
+    rows, cols = [], []
+    for tag in _HIDDEN_ROW.findall(xml):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"r", b"").isdigit():
+            rows.append(int(attrs[b"r"]))
+    for tag in _HIDDEN_COL.findall(xml):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"min", b"").isdigit() and attrs.get(b"max", b"").isdigit():
+            cols.extend(range(int(attrs[b"min"]), min(int(attrs[b"max"]), 16384) + 1))
+    return rows, cols
 
 
 def _cell_text(cell, sheet: str, row: int, col: int, formulas: set | None) -> tuple[str, str | None]:
@@ -634,8 +664,11 @@ def _decimal_text(number: Decimal) -> str:
     return "0" if text == "-0" else text
 
 
-def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, notes: list[str]) -> SourceTable:
+def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, notes: list[str],
+                hidden: tuple[list[int], list[int]] = ([], [])) -> SourceTable:
     from openpyxl.utils import get_column_letter
+
+    hidden_rows, hidden_cols = set(hidden[0]), hidden[1]
 
     non_blank = 0
     header_at = None
@@ -678,6 +711,9 @@ def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, 
                     f"celle {get_column_letter(col)}{row_no} har verdien «{t}», men kolonne "
                     f"{get_column_letter(col)} har ingen overskrift (ark «{sheet}»)"
                 )
+        if row_no in hidden_rows:
+            problems.insert(0, f"raden er skjult i Excel (ark «{sheet}», rad {row_no}), så den er ikke beregnet; "
+                               "vis raden igjen hvis den skal være med, eller slett den")
         if problems:
             row_errors[len(rows)] = "; ".join(problems)
         texts = (texts + [""] * (width - len(texts)))[:width]
@@ -687,6 +723,11 @@ def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, 
         raise InputFileError(
             f"{name}: arket «{sheet}» har ingen datarader (bare overskriften på rad {header_row})"
         )
+    shown_hidden = [c for c in hidden_cols if c <= width]
+    if shown_hidden:
+        listed = ", ".join(f"{get_column_letter(c)} («{header[c - 1]}»)" for c in shown_hidden)
+        notes.append(f"{'kolonne' if len(shown_hidden) == 1 else 'kolonnene'} {listed} er skjult i Excel, men er lest "
+                     "og brukt som de andre")
     refs = tuple(get_column_letter(i + 1) for i in range(width))
     columns = [[r[i] for r in rows] for i in range(width)]
     return _finish(
