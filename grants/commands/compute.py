@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine import default_engine
+from ..engine import EVALUATORS, default_engine
 from ..errors import OutputFileError
 from ..explain import outside_period_warning, rates_warning, summary
 from ..money import format_nok
@@ -24,6 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(c)
     c.add_argument("--sessions", metavar="FIL",
                    help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
+    c.add_argument("--evaluator", choices=EVALUATORS, default="auto",
+                   help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
+                        "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
+                        "svaret er det samme")
     c.set_defaults(handler=run)
 
 
@@ -36,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         check_output(args)
     csv_input = load_input(args.input, args.sheet)
     sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
-    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions)
+    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions,
+                            evaluator=args.evaluator)
     attach_source(result, csv_input)
     warning = rates_warning(result.rates_statuses)
     if warning:
