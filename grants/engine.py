@@ -414,7 +414,7 @@ class Engine:
                                 "period_first_day": date_int(p.first_day), "part_start": date_int(p.first_day),
                                 "part_end": date_int(p.last_day), "line_start": date_int(p.first_day),
                                 "line_end": date_int(p.last_day), "line_whole_months": 12, "line_has_extra_days": True,
-                                "grant_type": gt.value, "role": role.value, "centrality_class": cls,
+                                "grant_type": gt.value, "role": role.value, "centrality_class": cls, "position_share": 10000,
                                 "via_agency": False, "private_commercial": False, "new_scheme": True, **optional,
                             }))
         fired = self.runner.fire([f for _, _, f in probes])

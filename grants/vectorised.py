@@ -2,7 +2,8 @@
 checks and budget impact runs.
 
 It reads the rules and rate tables the durable_rules path reads (no second copy of any number
-or condition): each rule's condition is compiled to numpy masks instead of durable_rules JSON,
+or condition): each rule's condition is compiled to a numpy mask by grants.conditions, the same
+compiler and the same typed tree that give the durable_rules JSON,
 and the model A formula is done in exact integer arithmetic (amounts in øre hundredths, shares
 in hundredths of a percent) with the project's rounding rule, half up to whole kroner. A test
 checks it line for line against the durable_rules path (amount, status, rule ids).
