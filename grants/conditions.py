@@ -37,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 
 from .facts import FACTS, Fact, date_int, decimal_int
 
@@ -54,6 +54,12 @@ _NUMPY_OP: dict[str, Callable[[Any, Any], Any]] = {
 
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    @model_serializer
+    def _as_written(self) -> Any:
+        """Dumped in the grammar of the rules files, so a dump (and its hash) tells every
+        node apart and parses back to the same tree."""
+        return to_yaml(self)  # type: ignore[arg-type]
 
 
 class FactRef(_Node):
@@ -170,7 +176,7 @@ def _literal(fact: Fact, value: Any, where: str) -> Any:
             return value
         raise bad
     if fact.kind == "decimal":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             raise bad
         try:
             dec = Decimal(str(value))
@@ -181,6 +187,19 @@ def _literal(fact: Fact, value: Any, where: str) -> Any:
     if isinstance(value, str) and value in fact.values:
         return value
     raise bad
+
+
+def to_yaml(cond: "Condition | FactRef") -> Any:
+    """The condition in the rules files' own syntax (literals as Python values)."""
+    if isinstance(cond, FactRef):
+        return {"fact": cond.fact}
+    if isinstance(cond, (All, AnyOf)):
+        return {"all" if isinstance(cond, All) else "any": [to_yaml(c) for c in cond.items]}
+    if isinstance(cond, Exists):
+        return {"fact": cond.fact, "exists": cond.present}
+    if isinstance(cond, In):
+        return {"fact": cond.fact, "in": list(cond.values)}
+    return {"fact": cond.fact, cond.op: to_yaml(cond.value) if isinstance(cond.value, FactRef) else cond.value}
 
 
 # -- (a) durable_rules -------------------------------------------------------------------------

@@ -330,3 +330,26 @@ def test_a_rule_with_two_true_branches_is_reported_once():
     definition = {"c0": {"all": [{"m": cond.to_durable(both)}]}}
     digest = "test_" + hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
     assert durable_adapter.runner_for(digest, definition).fire([BASE]) == [["c0"]]
+
+
+def test_the_cli_evaluator_option_writes_the_same_file_on_both_paths(tmp_path, capsys):
+    from grants.cli import main
+
+    example = REPO / "fixtures" / "examples" / "soknad_2023.csv"
+    outputs = {}
+    for name in ("durable", "vectorised"):
+        out = tmp_path / f"{name}.csv"
+        assert main(["compute", str(example), "-o", str(out), "--evaluator", name, "--quiet"]) == 0
+        outputs[name] = out.read_text(encoding="utf-8")
+    assert outputs["durable"] == outputs["vectorised"] and outputs["durable"].count("\n") > 5
+    with pytest.raises(SystemExit) as info:
+        main(["compute", str(example), "--evaluator", "numpy"])
+    assert info.value.code == 2
+    capsys.readouterr()
+
+
+@given(_CONDITIONS)
+@settings(max_examples=60, deadline=None)
+def test_a_condition_dumps_in_the_rules_syntax_and_parses_back(c):
+    assert cond.parse(c.model_dump()) == c
+    assert isinstance(cond.describe(c), str)
