@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from . import conditions
-
 from .errors import RulesError
-from .facts import FACTS, date_int
+from .facts import FACTS
 from .formulas import FORMULAS
 from .paths import data_dir
 from .yaml_loader import load_yaml

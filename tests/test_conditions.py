@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -353,3 +352,17 @@ def test_the_cli_evaluator_option_writes_the_same_file_on_both_paths(tmp_path, c
 def test_a_condition_dumps_in_the_rules_syntax_and_parses_back(c):
     assert cond.parse(c.model_dump()) == c
     assert isinstance(cond.describe(c), str)
+
+
+@given(_leaf())
+@settings(max_examples=60, deadline=None)
+def test_every_durable_comparison_tests_presence_explicitly(leaf):
+    """The absent-fact meaning is compiled in, not left to durable_rules' own semantics."""
+    compiled = cond.to_durable(leaf)
+    if isinstance(leaf, cond.Exists):
+        assert compiled == {("$ex" if leaf.present else "$nex"): {leaf.fact: 1}}
+        return
+    guards = [g for g in compiled["$and"] if set(g) == {"$ex"}]
+    assert {"$ex": {leaf.fact: 1}} in guards
+    if isinstance(leaf, cond.Compare) and isinstance(leaf.value, cond.FactRef):
+        assert {"$ex": {leaf.value.fact: 1}} in guards
