@@ -197,6 +197,33 @@ def test_edited_shipped_rules_give_one_answer_whatever_the_evaluator_or_batch(
     # auto switches at 40 line parts here: batches of random sizes run on either path
     sizes = sizes + [len(LINES)]
     assert _in_batches(mutated, sizes) == durable[0]
+    _same_as_vector_evaluator(mutated, "2023-24")
+
+
+def _same_as_vector_evaluator(engine: Engine, period: str) -> None:
+    """VectorEvaluator.evaluate (impact, rate checks) compiles the same conditions to masks
+    over typed columns, dates as day numbers: it agrees with compute line by line."""
+    from grants.headers import map_header
+    from grants.inputs import validate_row
+    from grants.vectorised import VectorEvaluator
+
+    durable = _outcome(engine, LINES, period=period, evaluator="durable")
+    header = map_header({k: None for r in LINES for k in r})
+    lines = [validate_row(i + 1, r, header) for i, r in enumerate(LINES)]
+    vector = VectorEvaluator(engine)
+    try:
+        cols = vector.evaluate(vector.frame_from_lines(lines), period).columns
+    except RulesError:
+        assert durable[0] == "error" and "RulesError" in durable[1]
+        return
+    assert durable[0] != "error", durable
+    for i, alis_id in enumerate(cols["alis_id"]):
+        if (alis_id, "rejected") in durable[0]:
+            assert cols["status"][i] == "rejected", alis_id
+            continue
+        amount, status, rule_ids, months, _ = durable[0][(alis_id, period)]
+        got = (int(cols["amount_nok"][i]), cols["status"][i], cols["rule_ids"][i], int(cols["whole_months"][i]))
+        assert got == (amount, status, " ".join(rule_ids), months), alis_id
 
 
 def test_an_edit_changes_the_result_on_both_paths(tmp_path, ratebook, engine):
