@@ -2,11 +2,15 @@
 
 durable_rules (last release 2020) has known defects this module contains:
 - a batch above roughly ten thousand events can silently lose events: we post at most
-  BATCH_LIMIT facts per call and check that every posted fact came back;
+  BATCH_LIMIT facts per call, and every ruleset gets one more rule, SEEN_RULE, that matches
+  every posted fact; a fact SEEN_RULE did not fire for was lost (not merely unmatched), and
+  raises ConservationError naming the line;
 - rulesets are process-global and leak memory when re-created: each distinct definition is
   created once per process and cached by its content digest;
 - its Host class starts background timer threads, and threads crash it: we call the C engine
   directly (no Host, no timers) and serialise every call behind one lock;
+- a rule whose expression has `$or` fires once for every branch that holds: a rule is
+  reported at most once per fact (it matched, or it did not);
 - it raises "message not handled" when no rule matches: here that is an explicit empty result
   for that fact, which the engine turns into a visible outcome.
 
@@ -18,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 import durable_rules_engine as _engine
 
@@ -26,6 +30,12 @@ from .errors import ConservationError
 
 BATCH_LIMIT = 1000
 """Facts per call: far below the ~10,000 where post_batch was seen to lose events."""
+
+SEEN_RULE = "__posted__"
+"""The catch-all rule added to every ruleset: it fires once for each fact that arrived."""
+
+_POSTED = "__posted"
+"""A key every posted fact carries, and only posted facts (not durable_rules' own state)."""
 
 _LOCK = threading.Lock()
 _RULESETS: dict[str, "RuleRunner"] = {}
@@ -37,15 +47,22 @@ class RuleRunner:
 
     def __init__(self, name: str, definition: dict[str, Any]):
         self.name = name
-        self._handle = _engine.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
+        if SEEN_RULE in definition:
+            raise ValueError(f"rule name {SEEN_RULE!r} is reserved for the adapter")
+        with_seen = {key: _posted_only(rule) for key, rule in definition.items()}
+        with_seen[SEEN_RULE] = {"all": [{"m": {"$ex": {_POSTED: 1}}}]}
+        self._handle = _engine.create_ruleset(name, json.dumps(with_seen, ensure_ascii=False))
 
-    def fire(self, facts: list[dict[str, Any]]) -> list[list[str]]:
+    def fire(self, facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
         """For each fact, in order, the names of the rules that matched it (maybe none).
 
-        Raises ConservationError if durable_rules reports a fact that was not posted, or if a
-        posted fact is still held after the batch was retracted.
+        Raises ConservationError if a posted fact did not come back (the catch-all SEEN_RULE
+        did not fire for it; the message names it by `labels[i]`, or its position), if
+        durable_rules reports a fact that was not posted, or if a posted fact is still held
+        after the batch was retracted.
         """
         fired: list[list[str]] = [[] for _ in facts]
+        seen = [False] * len(facts)
         with _LOCK:
             for offset in range(0, len(facts), BATCH_LIMIT):
                 chunk = facts[offset : offset + BATCH_LIMIT]
@@ -54,19 +71,25 @@ class RuleRunner:
                 for i, fact in enumerate(chunk):
                     fact_id = next(_FACT_IDS)
                     index[fact_id] = offset + i
-                    payload.append({"id": fact_id, **fact})
+                    payload.append({"id": fact_id, **fact, _POSTED: 1})
                 text = json.dumps(payload, ensure_ascii=False)
                 _engine.assert_facts(self._handle, text)
                 try:
-                    self._drain(fired, index)
+                    self._drain(fired, seen, index)
                 finally:  # never leave a batch's facts in the process-wide ruleset
                     _engine.retract_facts(self._handle, text)
             held = json.loads(_engine.get_facts(self._handle, "0") or "[]")
+        lost = [i for i, ok in enumerate(seen) if not ok]
+        if lost:
+            named = ", ".join(labels[i] if labels is not None else f"fact {i + 1} of {len(facts)}" for i in lost[:5])
+            raise ConservationError(
+                f"durable_rules lost {len(lost)} of {len(facts)} posted facts (no outcome came back): {named}"
+            )
         if held:
             raise ConservationError(f"durable_rules still holds {len(held)} facts after retraction")
         return fired
 
-    def _drain(self, fired: list[list[str]], index: dict[int, int]) -> None:
+    def _drain(self, fired: list[list[str]], seen: list[bool], index: dict[int, int]) -> None:
         result = _engine.start_action(self._handle)
         while result:
             _state, message, action = result
@@ -74,9 +97,21 @@ class RuleRunner:
             if fact_id not in index:
                 _engine.abandon_action(self._handle, action)
                 raise ConservationError(f"durable_rules fired rule {rule_name} for fact {fact_id}, which was not posted in this batch")
-            fired[index[fact_id]].append(rule_name)
+            if rule_name == SEEN_RULE:
+                seen[index[fact_id]] = True
+            elif rule_name not in fired[index[fact_id]]:  # a rule fires once per true `$or` branch
+                fired[index[fact_id]].append(rule_name)
             following = _engine.complete_and_start_action(self._handle, action)
             result = (None, following, action) if following else _engine.start_action(self._handle)
+
+
+def _posted_only(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rule that matches posted facts only: durable_rules keeps a state fact of its own per
+    ruleset (id "sid-0"), which a condition such as `$nex` alone would otherwise match."""
+    patterns = rule.get("all")
+    if not isinstance(patterns, list):
+        raise ValueError("the adapter takes rules of the form {'all': [{'m': EXPRESSION}, ...]}")
+    return {**rule, "all": [{k: {"$and": [{"$ex": {_POSTED: 1}}, v]} for k, v in p.items()} for p in patterns]}
 
 
 _ID_MARK = '":{"m":{"id": '

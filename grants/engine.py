@@ -18,7 +18,7 @@ from .centrality import CentralityRegistry, Municipality
 from .domain import GrantType, Role, Status
 from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
-from .facts import date_int
+from .facts import FACTS, date_int, decimal_int
 from .caps import apply_caps, has_cap_input, line_notes
 from .formulas import ElementValue, element_value, prorate
 from .headers import Header, map_header
@@ -39,6 +39,9 @@ VECTOR_THRESHOLD = 50_000
 """From this many line parts a batch's rules are evaluated over columns (grants.vectorised.fire)
 instead of through durable_rules: the same rules files, the same answer (tested), faster."""
 _DAY = timedelta(days=1)
+EVALUATORS = ("auto", "durable", "vectorised")
+"""`compute(..., evaluator=...)`: auto (durable_rules below `vector_threshold` line parts,
+vectorised from there), or one of the two always. Both give the same answer (tests/test_conditions*)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,19 +155,22 @@ class Engine:
     # -- public -----------------------------------------------------------------------------
 
     def compute(self, lines: Any, period: str | None = None, *, ignore_columns: Iterable[str] = (),
-                sessions: SessionHours | None = None) -> GrantResult:
+                sessions: SessionHours | None = None, evaluator: str = "auto") -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput.
 
         A column that matches no known header but resembles one stops the run (InputFileError)
         unless it is named in `ignore_columns`; the officer's other columns come back unchanged
         in `GrantResult.passthrough`. `sessions`: supervision hours per doctor and period
-        (grants.sessions.aggregate)."""
+        (grants.sessions.aggregate). `evaluator`: one of EVALUATORS; `GrantResult.evaluator`
+        says which ran."""
+        if evaluator not in EVALUATORS:
+            raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}, got {evaluator!r}")
         table = self.ratebook.get(period) if period is not None else None
-        return self._compute(lines, table, tuple(ignore_columns), sessions)
+        return self._compute(lines, table, tuple(ignore_columns), sessions, evaluator)
 
     @exact
     def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = (),
-                 sessions: SessionHours | None = None) -> GrantResult:
+                 sessions: SessionHours | None = None, evaluator: str = "auto") -> GrantResult:
         valid, rejections, ignored, columns = _normalise(lines, self._elements, ignore_columns)
         n_rows = len(valid) + len(rejections)
         valid, duplicates = _reject_duplicates(valid)
@@ -186,17 +192,20 @@ class Engine:
 
         results: list[LineResult] = []
         bad_rows: dict[int, Rejection] = {}
-        vectorised = self.vector_threshold is not None and len(parts) >= self.vector_threshold
+        if evaluator == "auto":
+            vectorised = self.vector_threshold is not None and len(parts) >= self.vector_threshold
+        else:
+            vectorised = evaluator == "vectorised"
         if vectorised:
             from . import vectorised as vec
 
-            def fire(facts: list[dict[str, Any]]) -> list[list[str]]:
+            def fire(facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
                 return vec.fire(self.rulebook, facts)
         else:
             fire = self.runner.fire
         for offset in range(0, len(parts), _CHUNK):
             chunk = parts[offset : offset + _CHUNK]
-            fired = fire([_facts(p) for p in chunk])
+            fired = fire([_facts(p) for p in chunk], labels=[f"row {p.row}, period {p.table.id}" for p in chunk])
             if len(fired) != len(chunk):
                 raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
             for part, names in zip(chunk, fired):
@@ -216,10 +225,10 @@ class Engine:
         rejections.sort(key=lambda r: r.row)
         _prove_conservation(n_rows, results, rejections)
         used = {table.id: table} if table is not None else {}
-        evaluator = "vectorised" if vectorised else "durable_rules"
+        ran = "vectorised" if vectorised else "durable_rules"
         if sessions is not None:
             batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
-        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=evaluator, notes=batch_notes,
+        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=ran, notes=batch_notes,
                            passthrough=_passthrough(columns, self._elements), provenance=self.provenance)
 
     def _element_rule_text(self, period: str, element: str) -> str | None:
@@ -409,7 +418,7 @@ class Engine:
                                 "period_first_day": date_int(p.first_day), "part_start": date_int(p.first_day),
                                 "part_end": date_int(p.last_day), "line_start": date_int(p.first_day),
                                 "line_end": date_int(p.last_day), "line_whole_months": 12, "line_has_extra_days": True,
-                                "grant_type": gt.value, "role": role.value, "centrality_class": cls,
+                                "grant_type": gt.value, "role": role.value, "centrality_class": cls, "position_share": 10000,
                                 "via_agency": False, "private_commercial": False, "new_scheme": True, **optional,
                             }))
         fired = self.runner.fire([f for _, _, f in probes])
@@ -709,6 +718,7 @@ def _facts(part: _Part) -> dict[str, Any]:
         "grant_type": line.grant_type,  # StrEnum: serialised as its value
         "role": line.role,
         "centrality_class": line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class,
+        "position_share": decimal_int(line.position_share, FACTS["position_share"].scale),
         "via_agency": line.via_agency,
         "private_commercial": line.private_commercial,
         "new_scheme": line.new_scheme,
@@ -743,6 +753,8 @@ def default_engine() -> Engine:
 
 
 def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
-            ignore_columns: Iterable[str] = (), sessions: SessionHours | None = None) -> GrantResult:
+            ignore_columns: Iterable[str] = (), sessions: SessionHours | None = None,
+            evaluator: str = "auto") -> GrantResult:
     """Compute the grant for a batch of lines; see `Engine.compute`."""
-    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns, sessions=sessions)
+    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns, sessions=sessions,
+                                                evaluator=evaluator)

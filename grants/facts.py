@@ -1,29 +1,64 @@
-"""The facts a rule may test, and how a line part becomes those facts.
+"""The facts a rule may test, each with its declared type, and how they are encoded.
 
-Rules in rules/ name facts from FACT_TYPES only (checked on load). Dates are posted to the rule
-engine as integers YYYYMMDD so that they compare correctly.
+Rules in rules/ name facts from FACTS only, and their literals are checked against the fact's
+type when the rules are loaded (grants.conditions). Dates are posted to the rule engine as
+integers YYYYMMDD so that they compare correctly; decimals as integers in units of
+10**-scale (a share of 80.5 % with scale 2 is 8050), so every comparison is exact.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Literal
 
-FACT_TYPES: dict[str, type] = {
-    "period_first_day": date,  # first day of the grant period the part belongs to
-    "part_start": date,  # the line clipped to the period
-    "part_end": date,
-    "line_start": date,  # the line as given, before clipping
-    "line_end": date,
-    "line_whole_months": int,  # anniversary months of the unclipped line
-    "line_has_extra_days": bool,  # days left after those whole months
-    "grant_type": str,
-    "role": str,
-    "centrality_class": int,
-    "via_agency": bool,
-    "private_commercial": bool,
-    "new_scheme": bool,
-    "agreement_signed": date,  # optional: absent when not given
-    "first_gp_date": date,  # optional: the doctor's first day as fastlege or vikar
-}
+from .domain import GrantType, Role
+
+FactKind = Literal["date", "integer", "decimal", "bool", "enum"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact: its name, type, bokmål name, and for an enum its values."""
+
+    name: str
+    kind: FactKind
+    nb: str
+    values: tuple[str, ...] = ()  # enum: every value the fact can take
+    optional: bool = False  # may be absent from a line's facts (see grants.conditions: absent)
+    scale: int = 0  # decimal: digits after the point, posted as an integer times 10**scale
+
+
+def _facts(*facts: Fact) -> dict[str, Fact]:
+    return {f.name: f for f in facts}
+
+
+FACTS: dict[str, Fact] = _facts(
+    Fact("period_first_day", "date", "periodens første dag"),  # first day of the part's grant period
+    Fact("part_start", "date", "start i perioden"),  # the line clipped to the period
+    Fact("part_end", "date", "slutt i perioden"),
+    Fact("line_start", "date", "linjens startdato"),  # the line as given, before clipping
+    Fact("line_end", "date", "linjens sluttdato"),
+    Fact("line_whole_months", "integer", "hele måneder på linjen (fra startdato)"),  # anniversary months, unclipped
+    Fact("line_has_extra_days", "bool", "dager utover de hele månedene"),  # days left after those months
+    Fact("grant_type", "enum", "tilskuddstype", tuple(g.value for g in GrantType)),
+    Fact("role", "enum", "rolle", tuple(r.value for r in Role)),
+    Fact("centrality_class", "integer", "sentralitetsklasse"),
+    Fact("position_share", "decimal", "stillingsandel (%)", scale=2),
+    Fact("via_agency", "bool", "via vikarbyrå"),
+    Fact("private_commercial", "bool", "privat kommersiell aktør"),
+    Fact("new_scheme", "bool", "ny spesialistordning"),
+    Fact("agreement_signed", "date", "ALIS-avtalen signert", optional=True),
+    Fact("first_gp_date", "date", "første dag som fastlege/vikar", optional=True),
+)
+"""Every fact a rule may name."""
+
+_PY_TYPES = {"date": date, "integer": int, "decimal": Decimal, "bool": bool, "enum": str}
+FACT_TYPES: dict[str, type] = {name: _PY_TYPES[f.kind] for name, f in FACTS.items()}
+"""The Python type of each fact's value in a line (before encoding)."""
+
+FACT_NB: dict[str, str] = {name: f.nb for name, f in FACTS.items()}
+"""The facts in plain bokmål, for explanations of rule conditions."""
 
 
 def date_int(d: date) -> int:
@@ -31,21 +66,9 @@ def date_int(d: date) -> int:
     return d.year * 10000 + d.month * 100 + d.day
 
 
-FACT_NB: dict[str, str] = {
-    "period_first_day": "periodens første dag",
-    "part_start": "start i perioden",
-    "part_end": "slutt i perioden",
-    "line_start": "linjens startdato",
-    "line_end": "linjens sluttdato",
-    "line_whole_months": "hele måneder på linjen (fra startdato)",
-    "line_has_extra_days": "dager utover de hele månedene",
-    "grant_type": "tilskuddstype",
-    "role": "rolle",
-    "centrality_class": "sentralitetsklasse",
-    "via_agency": "via vikarbyrå",
-    "private_commercial": "privat kommersiell aktør",
-    "new_scheme": "ny spesialistordning",
-    "agreement_signed": "ALIS-avtalen signert",
-    "first_gp_date": "første dag som fastlege/vikar",
-}
-"""The facts in plain bokmål, for explanations of rule conditions."""
+def decimal_int(value: Decimal, scale: int) -> int:
+    """A decimal as the exact integer value * 10**scale; more decimals than `scale` is an error."""
+    scaled = Decimal(value).scaleb(scale)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {scale} decimals")
+    return int(scaled)

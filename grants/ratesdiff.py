@@ -17,7 +17,8 @@ from .months import shift_months
 from .engine import Engine
 from .money import format_nok
 from .rates import RateBook, RateTable, load_rate_table
-from .rules import RuleBook, describe_condition
+from .conditions import describe as describe_condition
+from .rules import RuleBook
 from .vocabulary_nb import date_nb, value_nb
 
 _GROUP_NB = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}

@@ -4,22 +4,23 @@ A rule has an id, a kind, an English description, a bokmål text, a citation, th
 it is valid in and a condition over facts (grants/facts.py). Versions of one rule (same id,
 different periods) must not overlap; the kinds every line needs (rate, centrality group, month
 count, formula) must cover every period without gap or overlap. No text from a file is ever
-evaluated as code: conditions are a small data language compiled to durable_rules' JSON form.
+evaluated as code: conditions are a small typed data language (grants.conditions), parsed and
+type-checked here on load and compiled from that one tree to durable_rules' JSON form.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from . import conditions
 from .errors import RulesError
-from .facts import FACT_NB, FACT_TYPES, date_int
+from .facts import FACTS
 from .formulas import FORMULAS
 from .paths import data_dir
 from .yaml_loader import load_yaml
@@ -45,8 +46,6 @@ MODEL_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
 """Which rule kinds every line needs in a period of each model (checked on load and per line)."""
 MODEL_ONLY_KINDS = {"A": ("select_rate", "select_centrality_group", "formula"), "B": ("element",)}
 
-_COMPARISONS = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
-_OPERATOR_NB = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
 
 
 class Citation(BaseModel):
@@ -75,13 +74,23 @@ class Rule(BaseModel):
     citation: Citation
     valid_from: str
     valid_to: str | None = None
-    when: dict[str, Any] | None = None
+    when: Any = None  # a grants.conditions.Condition, parsed from the YAML on load
     rate: str | None = None
     group: str | None = None
     to_fact: str | None = None
     formula: str | None = None
     element: str | None = None
     file: str = ""
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _parse_when(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return conditions.parse(value)
+        except conditions.ConditionError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "Rule":
@@ -102,7 +111,7 @@ class Rule(BaseModel):
                 raise ValueError(f"unknown formula {self.formula!r} (known: {', '.join(FORMULAS)})")
             if FORMULAS[self.formula].kind != self.kind:
                 raise ValueError(f"formula {self.formula!r} is for rules of kind {FORMULAS[self.formula].kind}")
-        if self.to_fact is not None and FACT_TYPES.get(self.to_fact) is not date:
+        if self.to_fact is not None and (self.to_fact not in FACTS or FACTS[self.to_fact].kind != "date"):
             raise ValueError(f"to_fact {self.to_fact!r} is not a date fact")
         return self
 
@@ -110,74 +119,6 @@ class Rule(BaseModel):
     def key(self) -> str:
         """The name of this version inside durable_rules."""
         return f"{self.id}@{self.valid_from}"
-
-
-def _fact_value(value: Any, where: str) -> Any:
-    if isinstance(value, dict):
-        if set(value) != {"fact"} or value["fact"] not in FACT_TYPES:
-            raise RulesError(f"{where}: a comparison with a fact is written {{fact: NAME}} with a known fact name, got {value!r}")
-        return {"$m": value["fact"]}
-    if isinstance(value, date):
-        return date_int(value)
-    if isinstance(value, (bool, int, str)):
-        return value
-    raise RulesError(f"{where}: value {value!r} is not a number, text, yes/no or date")
-
-
-def compile_condition(cond: Any, where: str) -> dict[str, Any]:
-    """Translate the YAML condition language into durable_rules' JSON expression."""
-    if not isinstance(cond, dict):
-        raise RulesError(f"{where}: a condition must be a mapping, got {cond!r}")
-    if set(cond) == {"all"} or set(cond) == {"any"}:
-        op = "all" if "all" in cond else "any"
-        items = cond[op]
-        if not isinstance(items, list) or not items:
-            raise RulesError(f"{where}.{op}: must be a non-empty list")
-        compiled = [compile_condition(c, f"{where}.{op}[{i}]") for i, c in enumerate(items)]
-        if len(compiled) == 1:
-            return compiled[0]
-        return {"$and" if op == "all" else "$or": compiled}
-    name = cond.get("fact")
-    if name not in FACT_TYPES:
-        raise RulesError(f"{where}: unknown fact {name!r} (known: {', '.join(sorted(FACT_TYPES))})")
-    ops = set(cond) - {"fact"}
-    if len(ops) != 1:
-        raise RulesError(f"{where}: a test on fact {name!r} needs exactly one operator, got {sorted(ops)}")
-    (op,) = ops
-    value = cond[op]
-    if op == "exists":
-        return {"$ex" if value else "$nex": {name: 1}}
-    if op == "in":
-        if not isinstance(value, list) or not value:
-            raise RulesError(f"{where}: 'in' takes a non-empty list")
-        alts = [{name: _fact_value(v, where)} for v in value]
-        return alts[0] if len(alts) == 1 else {"$or": alts}
-    if op not in _COMPARISONS:
-        raise RulesError(f"{where}: unknown operator {op!r} (known: all, any, exists, in, {', '.join(_COMPARISONS)})")
-    compiled_value = _fact_value(value, where)
-    return {name: compiled_value} if op == "eq" else {_COMPARISONS[op]: {name: compiled_value}}
-
-
-def describe_condition(cond: dict[str, Any] | None) -> str:
-    """The condition in plain words, for explanations and `rates show`."""
-    if cond is None:
-        return "(vilkår på papir, ikke i inndata)"
-    if "all" in cond:
-        return "(" + " og ".join(describe_condition(c) for c in cond["all"]) + ")"
-    if "any" in cond:
-        return "(" + " eller ".join(describe_condition(c) for c in cond["any"]) + ")"
-    name = FACT_NB.get(cond["fact"], cond["fact"])
-    (op,) = set(cond) - {"fact"}
-    value = cond[op]
-    if isinstance(value, dict):
-        value = FACT_NB.get(value["fact"], value["fact"])
-    if op == "exists":
-        return f"{name} er oppgitt" if value else f"{name} mangler"
-    if op == "in":
-        return f"{name} er en av {', '.join(map(str, value))}"
-    if isinstance(value, bool):
-        value = "ja" if value else "nei"
-    return f"{name} {_OPERATOR_NB[op]} {value}"
 
 
 @dataclass(frozen=True)
@@ -188,6 +129,9 @@ class RuleBook:
     ratebook: RateBook
     definition: dict[str, Any] = field(repr=False)
     digest: str
+    in_force: dict[str, Any] = field(repr=False, default_factory=dict)
+    """Per rule version (key): its condition anded with its validity (the period's first day
+    within valid_from..valid_to); both evaluators compile exactly this."""
 
     @property
     def by_key(self) -> dict[str, Rule]:
@@ -229,19 +173,19 @@ class RuleBook:
             if r.valid_to is not None and order.index(r.valid_to) < order.index(r.valid_from):
                 raise RulesError(f"{r.file}: rule {r.id}: valid_to {r.valid_to} is before valid_from {r.valid_from}")
         _check_versions(rules, order)
-        definition: dict[str, Any] = {}
+        in_force: dict[str, conditions.Condition] = {}
         for r in rules:
             if r.when is None:  # a paper condition that applies to every line: nothing to run
                 continue
-            validity: list[dict[str, Any]] = [
-                {"$gte": {"period_first_day": date_int(ratebook.get(r.valid_from).period.first_day)}}
-            ]
+            first = ratebook.get(r.valid_from).period.first_day
+            validity: list[conditions.Condition] = [conditions.Compare(fact="period_first_day", op="gte", value=first)]
             if r.valid_to is not None:
-                validity.append({"$lte": {"period_first_day": date_int(ratebook.get(r.valid_to).period.first_day)}})
-            cond = compile_condition(r.when, f"{r.file}: rule {r.id}: when")
-            definition[r.key] = {"all": [{"m": {"$and": validity + [cond]}}]}
+                last = ratebook.get(r.valid_to).period.first_day
+                validity.append(conditions.Compare(fact="period_first_day", op="lte", value=last))
+            in_force[r.key] = conditions.All(items=(*validity, r.when))
+        definition = {key: {"all": [{"m": conditions.to_durable(c)}]} for key, c in in_force.items()}
         digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
-        book = cls(tuple(rules), ratebook, definition, digest)
+        book = cls(tuple(rules), ratebook, definition, digest, in_force)
         _check_coverage(book)
         return book
 
@@ -260,11 +204,17 @@ def _read_rules_file(path: Path) -> list[Rule]:
             out.append(Rule.model_validate(dict(item, file=str(path))))
         except (ValidationError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):
-                msg = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(rule)'}: {e['msg']}" for e in exc.errors())
+                msg = "; ".join(_error_text(e) for e in exc.errors())
             else:
                 msg = str(exc)
             raise RulesError(f"{path}: rule {label}: {msg}") from None
     return out
+
+
+def _error_text(error: Any) -> str:
+    where = ".".join(map(str, error["loc"])) or "(rule)"
+    msg = error["msg"].removeprefix("Value error, ")
+    return msg if msg.startswith(where) else f"{where}: {msg}"
 
 
 def _check_versions(rules: list[Rule], order: list[str]) -> None:

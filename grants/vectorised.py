@@ -2,7 +2,8 @@
 checks and budget impact runs.
 
 It reads the rules and rate tables the durable_rules path reads (no second copy of any number
-or condition): each rule's condition is compiled to numpy masks instead of durable_rules JSON,
+or condition): each rule's condition is compiled to a numpy mask by grants.conditions, the same
+compiler and the same typed tree that give the durable_rules JSON,
 and the model A formula is done in exact integer arithmetic (amounts in øre hundredths, shares
 in hundredths of a percent) with the project's rounding rule, half up to whole kroner. A test
 checks it line for line against the durable_rules path (amount, status, rule ids).
@@ -22,7 +23,8 @@ import pandas as pd
 
 from .domain import Status
 from .errors import RulesError
-from .facts import FACT_TYPES, date_int
+from .conditions import Coded as _Coded, FactColumns as _Facts, mask_function
+from .facts import FACTS, date_int
 from .overlaps import overlapping
 from .inputs import LineInput, doctor_key
 from .rates import RateTable
@@ -244,6 +246,7 @@ class VectorEvaluator:
             "grant_type": (coded["grant_type"], None),
             "role": (coded["role"], None),
             "centrality_class": (cls, None),
+            "position_share": (share_c, None),
         }
         for name, default in OPTIONAL_DEFAULTS.items():
             values = frame[name].fillna(default).to_numpy(dtype=bool) if name in frame else np.full(n, default)
@@ -259,7 +262,7 @@ class VectorEvaluator:
 
         rules = [r for r in self.engine.rulebook.valid_in(table.id) if r.when is not None]
         fact_view = _Facts(facts, _LINE_MONTH_FACTS)
-        masks = {r.key: _mask(r.when, fact_view) for r in rules}
+        masks = {r.key: mask_function(r.when, _day_of)(fact_view) for r in rules}
 
         rejected = ssb == 0
         reason = np.full(n, "", dtype=object)
@@ -354,120 +357,6 @@ class VectorEvaluator:
         return VectorResult(table.id, table.status, out)
 
 
-def _mask(cond: dict[str, Any], facts: "_Facts", dates_as: Any = None) -> np.ndarray:
-    """A rule condition (the YAML data language) as a boolean mask, with durable_rules' meaning:
-    a test on a fact that is absent is false. Date literals become day numbers, or whatever
-    `dates_as` makes of them (YYYYMMDD integers for fact dicts)."""
-    if "all" in cond:
-        items = cond["all"]
-        out = _mask(items[0], facts, dates_as)
-        for i, c in enumerate(items[1:], start=1):
-            rows = np.flatnonzero(out)
-            if len(rows) * 4 < len(out):  # few rows left: test the rest on those rows only
-                final = np.zeros(len(out), dtype=bool)
-                if len(rows):
-                    rest = items[i:]
-                    final[rows] = _mask({"all": rest} if len(rest) > 1 else rest[0], facts.subset(rows), dates_as)
-                return final
-            out = out & _mask(c, facts, dates_as)
-        return out
-    if "any" in cond:
-        out = _mask(cond["any"][0], facts, dates_as)
-        for c in cond["any"][1:]:
-            out = out | _mask(c, facts, dates_as)
-        return out
-    name = cond["fact"]
-    values, exists = facts[name]
-    (op,) = set(cond) - {"fact"}
-    arg = cond[op]
-    present = np.ones(len(values), dtype=bool) if exists is None else exists
-    if op == "exists":
-        return present.copy() if arg else ~present
-    if isinstance(values, _Coded):  # text facts: compare small integer codes, not strings
-        if op == "in":
-            return present & np.isin(values.codes, [values.code(v) for v in arg])
-        if op in ("eq", "ne") and not isinstance(arg, dict):
-            hit = values.codes == values.code(arg)
-            return present & (hit if op == "eq" else ~hit)
-        values = values.values
-    if op == "in":
-        return present & np.isin(values, [_literal(name, v, dates_as) for v in arg])
-    if isinstance(arg, dict):
-        other, other_exists = facts[arg["fact"]]
-        present = present & (np.ones(len(values), bool) if other_exists is None else other_exists)
-        right: Any = other
-    else:
-        right = _literal(name, arg, dates_as)
-    result = {
-        "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
-    }[op](values, right)
-    return present & np.asarray(result, dtype=bool)
-
-
-class _Facts:
-    """Fact columns by name: given ones, derived ones computed on first use, and views on a
-    subset of rows (so a rule's later tests run only on the rows its first tests let through)."""
-
-    def __init__(self, given: dict[str, tuple[Any, np.ndarray | None]],
-                 derived: dict[str, Any] | None = None, parent: "_Facts | None" = None,
-                 rows: np.ndarray | None = None):
-        self._given = given
-        self._derived = derived or {}
-        self._parent = parent
-        self._rows = rows
-        self._cache: dict[str, tuple[Any, np.ndarray | None]] = {}
-
-    def __getitem__(self, name: str) -> tuple[Any, np.ndarray | None]:
-        hit = self._cache.get(name)
-        if hit is None:
-            if name in self._derived:
-                hit = self._derived[name](self)
-            elif self._parent is not None:
-                values, exists = self._parent[name]
-                rows = self._rows
-                hit = (values.take(rows) if isinstance(values, _Coded) else values[rows],
-                       None if exists is None else exists[rows])
-            else:
-                hit = self._given[name]
-            self._cache[name] = hit
-        return hit
-
-    def subset(self, rows: np.ndarray) -> "_Facts":
-        return _Facts({}, self._derived, self, rows)
-
-
-class _Coded:
-    """A text column as integer codes, so rule tests compare integers."""
-
-    def __init__(self, values: np.ndarray, codes: np.ndarray | None = None, index: dict | None = None):
-        self.values = values
-        if codes is None:
-            codes, uniques = pd.factorize(values)
-            index = {v: i for i, v in enumerate(uniques)}
-        self.codes = codes
-        self._index = index or {}
-
-    @property
-    def distinct(self) -> list[Any]:
-        return list(self._index)
-
-    def take(self, rows: np.ndarray) -> "_Coded":
-        return _Coded(self.values[rows], self.codes[rows], self._index)
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def code(self, value: Any) -> int:
-        return self._index.get(value, -2)  # -2: a value no row has (factorize uses -1 for missing)
-
-
-def _literal(fact: str, value: Any, dates_as: Any = None) -> Any:
-    if FACT_TYPES.get(fact) is date and isinstance(value, date):
-        return (dates_as or _day_of)(value)
-    return value
-
-
 def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray,
                       shared_days: frozenset[date]) -> np.ndarray:
     """Row indices of a doctor's lines that overlap in time with a summed share above 100 %
@@ -485,6 +374,23 @@ def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share
     return np.array(sorted(clashes), dtype=np.int64)
 
 
+def columns_from_facts(facts: list[dict[str, Any]]) -> _Facts:
+    """Fact dicts, as posted to durable_rules, as fact columns: a fact missing from a dict is
+    absent in that row; dates stay YYYYMMDD integers, decimals scaled integers, bools 0/1."""
+    n = len(facts)
+    columns: dict[str, tuple[Any, np.ndarray | None]] = {}
+    for name, spec in FACTS.items():
+        raw = [f.get(name) for f in facts]
+        exists = np.fromiter((v is not None for v in raw), dtype=bool, count=n)
+        if spec.kind == "enum":
+            columns[name] = (_Coded(np.array([str(v) if v is not None else "" for v in raw], dtype=object)),
+                             None if exists.all() else exists)
+        else:
+            values = np.fromiter((int(v) if v is not None else 0 for v in raw), dtype=np.int64, count=n)
+            columns[name] = (values, None if exists.all() else exists)
+    return _Facts(columns)
+
+
 def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
     """For each fact dict, the keys of the rules whose validity and condition hold: the same
     answer durable_rules gives (`RuleRunner.fire`), computed over columns. The engine uses it
@@ -492,29 +398,9 @@ def fire(rulebook: RuleBook, facts: list[dict[str, Any]]) -> list[list[str]]:
     n = len(facts)
     if n == 0:
         return []
-    columns: dict[str, tuple[Any, np.ndarray | None]] = {}
-    for name, kind in FACT_TYPES.items():
-        raw = [f.get(name) for f in facts]
-        exists = np.fromiter((v is not None for v in raw), dtype=bool, count=n)
-        if kind is str:
-            columns[name] = (_Coded(np.array([str(v) if v is not None else "" for v in raw], dtype=object)),
-                             None if exists.all() else exists)
-        else:
-            values = np.fromiter((int(v) if v is not None else 0 for v in raw), dtype=np.int64, count=n)
-            columns[name] = (values, None if exists.all() else exists)
-    ratebook = rulebook.ratebook
-    fact_view = _Facts(columns)
-    keys: list[str] = []
-    masks: list[np.ndarray] = []
-    first_day = columns["period_first_day"][0]
-    for rule in rulebook.rules:
-        if rule.when is None:
-            continue
-        valid = first_day >= date_int(ratebook.get(rule.valid_from).period.first_day)
-        if rule.valid_to is not None:
-            valid &= first_day <= date_int(ratebook.get(rule.valid_to).period.first_day)
-        keys.append(rule.key)
-        masks.append(valid & _mask(rule.when, fact_view, dates_as=date_int))
+    fact_view = columns_from_facts(facts)
+    keys = list(rulebook.in_force)
+    masks = [mask_function(rulebook.in_force[k], date_int)(fact_view) for k in keys]
     bits = np.zeros(n, dtype=np.int64) if len(keys) < 63 else None
     if bits is None:  # pragma: no cover - more rules than fit in a machine word
         return [[k for k, m in zip(keys, masks) if m[i]] for i in range(n)]

@@ -70,7 +70,7 @@ def test_rulesets_are_built_once_per_process(engine):
 
 def test_lost_outcome_is_a_loud_error(engine, monkeypatch):
     real = engine.runner.fire
-    monkeypatch.setattr(engine.runner, "fire", lambda facts: real(facts)[:-1])
+    monkeypatch.setattr(engine.runner, "fire", lambda facts, labels=None: real(facts, labels)[:-1])
     with pytest.raises(ConservationError):
         engine.compute(_batch(3), "2023")
 

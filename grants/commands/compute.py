@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import default_engine
+from ..engine import EVALUATORS, default_engine
 from ..errors import OutputFileError
 from ..explain import one_line_summary, outside_period_warning, rates_warning, summary
 from ..progress import Steps, wanted
@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(c)
     c.add_argument("--sessions", metavar="FIL",
                    help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
+    c.add_argument("--evaluator", choices=EVALUATORS, default="auto",
+                   help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
+                        "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
+                        "svaret er det samme")
     c.set_defaults(handler=run)
 
 
@@ -44,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         csv_input = load_input(args.input, args.sheet)
         sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
         progress.step(f"Beregner {len(csv_input.records)} rader")
-        result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions)
+        result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions,
+                                evaluator=args.evaluator)
         attach_source(result, csv_input)
         if args.output:
             if workbook:

@@ -8,7 +8,7 @@ from ..engine import default_engine
 from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
-from ..rules import describe_condition
+from ..conditions import describe
 from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
 
 
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         for r in engine.rulebook.valid_in(t.id):
             print(f"    {r.id} ({r.kind}): {r.text_nb}")
             if r.when is not None:
-                print(f"        når {describe_condition(r.when)}")
+                print(f"        når {describe(r.when)}")
             print(f"        kilde: {r.citation.text()}")
         print()
     return EXIT_OK

@@ -1,0 +1,239 @@
+"""The SHIPPED rules, edited at random in a temporary copy of rules/ (an operator flipped, a
+literal changed within its type, a clause dropped): whatever the edit, compute's result does
+not depend on the evaluator (durable_rules or numpy) nor on the batch size."""
+from __future__ import annotations
+
+import os
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, reject, settings, strategies as st
+
+from grants import Engine, RulesError
+from grants.facts import FACTS
+from grants.rates import RateBook
+from grants.rules import RuleBook
+from grants.yaml_loader import load_yaml
+from tests.conftest import REPO
+
+RULE_FILES = sorted((REPO / "rules").glob("*.yaml"))
+ORIGINAL = {p.name: load_yaml(p.read_text(encoding="utf-8")) for p in RULE_FILES}
+
+
+def _lines(n: int, seed: int) -> list[dict[str, str]]:
+    """Varied lines over every period, one doctor each (so any subset is a valid batch)."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        start = date(2021, 11, 1) + timedelta(days=rnd.randrange(0, 4 * 365 + 200))
+        end = start + timedelta(days=rnd.choice([20, 80, 91, 92, 120, 200, 364, 500]))
+        row = {
+            "alis_id": f"D{i}", "kommunenummer": rnd.choice(["0301", "5412", "3401", "1804", "4601", "5444"]),
+            "grant_type": rnd.choice(["alis_avtale"] * 3 + ["kun_veiledning"]),
+            "role": rnd.choice(["fastlege", "fastlegevikar", "introduksjonslege", "annet_kommunalt"]),
+            "position_share": rnd.choice(["100", "50", "19,5", "20", "80,25", "10"]),
+            "start": start.isoformat(), "end": end.isoformat(),
+            "via_agency": rnd.choice(["nei"] * 5 + ["ja"]),
+            "private_commercial": rnd.choice(["nei"] * 5 + ["ja"]),
+            "new_scheme": rnd.choice(["ja"] * 5 + ["nei"]),
+            "agreement_signed": rnd.choice(["", (start + timedelta(days=rnd.randrange(-60, 200))).isoformat()]),
+            "first_gp_date": rnd.choice(["", (start - timedelta(days=rnd.randrange(0, 1000))).isoformat()]),
+            "centrality_class": rnd.choice([""] * 4 + ["6", "3"]),
+        }
+        out.append(row)
+    return out
+
+
+LINES = _lines(160, seed=11)
+
+
+def _where_leaves(node: Any, path: tuple) -> list[tuple]:
+    """Paths (inside a rule's `when`) of every test and of every all/any list."""
+    if isinstance(node, dict) and set(node) & {"all", "any"}:
+        key = "all" if "all" in node else "any"
+        out = [path + (key,)]
+        for i, c in enumerate(node[key]):
+            out += _where_leaves(c, path + (key, i))
+        return out
+    return [path]
+
+
+SITES = [
+    (name, r, path)
+    for name, doc in ORIGINAL.items()
+    for r, rule in enumerate(doc["rules"])
+    if rule.get("when") is not None
+    for path in _where_leaves(rule["when"], ())
+]
+
+
+def _get(node: Any, path: tuple) -> Any:
+    for p in path:
+        node = node[p]
+    return node
+
+
+def _other_literal(fact: str, value: Any, rnd: random.Random) -> Any:
+    spec = FACTS[fact]
+    if spec.kind == "date":
+        return value + timedelta(days=rnd.choice([-400, -31, -1, 1, 31, 400]))
+    if spec.kind == "integer":
+        return value + rnd.choice([-3, -1, 1, 2])
+    if spec.kind == "decimal":
+        return value + rnd.choice([-10, -0.5, 0.25, 20])
+    if spec.kind == "bool":
+        return not value
+    return rnd.choice([v for v in spec.values if v != value] or [value])
+
+
+def _mutate(docs: dict[str, Any], site: tuple, how: str, rnd: random.Random) -> bool:
+    """Edit one site in place; False when the edit does not apply there."""
+    name, r, path = site
+    rule = docs[name]["rules"][r]
+    if path and path[-1] in ("all", "any"):  # a list of clauses: drop one, or swap all <-> any
+        parent = _get(rule["when"], path[:-1])
+        items = parent[path[-1]]
+        if how == "drop" and len(items) > 1:
+            items.pop(rnd.randrange(len(items)))
+            return True
+        if how == "flip":
+            parent["any" if path[-1] == "all" else "all"] = parent.pop(path[-1])
+            return True
+        return False
+    test = _get(rule["when"], path)
+    if how == "drop":  # a single test: drop it from the all/any list it stands in
+        if len(path) < 2 or len(_get(rule["when"], path[:-1])) < 2:
+            return False
+        _get(rule["when"], path[:-1]).pop(path[-1])
+        return True
+    fact = test["fact"]
+    (op,) = set(test) - {"fact"}
+    value = test[op]
+    spec = FACTS[fact]
+    if op == "exists":
+        test[op] = not value
+        return True
+    if how == "flip":
+        ops = ["eq", "ne"] if spec.kind in ("bool", "enum") else ["eq", "ne", "lt", "lte", "gt", "gte"]
+        if op == "in":
+            ops = ["eq", "ne"]
+            value = value[0]
+        new = rnd.choice([o for o in ops if o != op])
+        del test[op]
+        test[new] = value
+        return True
+    if how == "literal":
+        if op == "in":
+            test[op] = [_other_literal(fact, v, rnd) for v in value]
+        elif isinstance(value, dict):  # another fact of the same type
+            same = [f for f, s in FACTS.items() if (s.kind, s.values) == (spec.kind, spec.values) and f != value["fact"]]
+            test[op] = {"fact": rnd.choice(same)}
+        else:
+            test[op] = _other_literal(fact, value, rnd)
+        return True
+    return False
+
+
+def _outcome(engine: Engine, lines: list[dict], **kw: Any) -> Any:
+    try:
+        result = engine.compute(lines, **kw)
+    except Exception as exc:  # an edit may break pricing (e.g. an element without its input): the same on both paths
+        return ("error", f"{type(exc).__name__}: {exc}")
+    got = {(l.alis_id, l.period): (l.amount_nok, l.status.value, l.rule_ids, l.whole_months, l.reasons)
+           for l in result.lines}
+    got.update({(lines[r.row - 1]["alis_id"], "rejected"): r.message for r in result.rejections})
+    return got, result.evaluator
+
+
+def _in_batches(engine: Engine, sizes: list[int], **kw: Any) -> Any:
+    merged: dict = {}
+    start = 0
+    for size in sizes:
+        out = _outcome(engine, LINES[start:start + size], **kw)
+        if out[0] == "error":
+            return out[0], out[1].split(":")[0]
+        merged.update(out[0])
+        start += size
+    return merged
+
+
+@pytest.fixture(scope="module")
+def ratebook() -> RateBook:
+    return RateBook.load()
+
+
+def _engine_for(docs: dict[str, Any], folder: Path, ratebook: RateBook, centrality, threshold) -> Engine:
+    folder.mkdir(exist_ok=True)
+    for name, doc in docs.items():
+        (folder / name).write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return Engine(ratebook, RuleBook.load(ratebook, folder), centrality, vector_threshold=threshold)
+
+
+@settings(max_examples=int(os.environ.get("SHIPPED_EDITS", "25")), deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(st.sampled_from(SITES), st.sampled_from(["flip", "literal", "drop"]), st.randoms(use_true_random=False),
+       st.lists(st.integers(1, 60), min_size=2, max_size=6))
+def test_edited_shipped_rules_give_one_answer_whatever_the_evaluator_or_batch(
+        tmp_path_factory, ratebook, engine, site, how, rnd, sizes):
+    docs = yaml.safe_load(yaml.safe_dump(ORIGINAL))  # a deep copy with dates kept
+    if not _mutate(docs, site, how, rnd):
+        reject()
+    try:
+        mutated = _engine_for(docs, tmp_path_factory.mktemp("rules"), ratebook, engine.centrality, threshold=40)
+    except RulesError:
+        reject()  # refused at load (an ill-typed literal, a gap or an overlap found by the probe)
+    durable = _outcome(mutated, LINES, evaluator="durable")
+    vector = _outcome(mutated, LINES, evaluator="vectorised")
+    if durable[0] == "error":
+        assert vector == durable
+        assert _in_batches(mutated, sizes + [len(LINES)]) == ("error", durable[1].split(":")[0])
+        return
+    assert (durable[1], vector[1]) == ("durable_rules", "vectorised")
+    assert vector[0] == durable[0]
+    # auto switches at 40 line parts here: batches of random sizes run on either path
+    sizes = sizes + [len(LINES)]
+    assert _in_batches(mutated, sizes) == durable[0]
+    _same_as_vector_evaluator(mutated, "2023-24")
+
+
+def _same_as_vector_evaluator(engine: Engine, period: str) -> None:
+    """VectorEvaluator.evaluate (impact, rate checks) compiles the same conditions to masks
+    over typed columns, dates as day numbers: it agrees with compute line by line."""
+    from grants.headers import map_header
+    from grants.inputs import validate_row
+    from grants.vectorised import VectorEvaluator
+
+    durable = _outcome(engine, LINES, period=period, evaluator="durable")
+    header = map_header({k: None for r in LINES for k in r})
+    lines = [validate_row(i + 1, r, header) for i, r in enumerate(LINES)]
+    vector = VectorEvaluator(engine)
+    try:
+        cols = vector.evaluate(vector.frame_from_lines(lines), period).columns
+    except RulesError:
+        assert durable[0] == "error" and "RulesError" in durable[1]
+        return
+    assert durable[0] != "error", durable
+    for i, alis_id in enumerate(cols["alis_id"]):
+        if (alis_id, "rejected") in durable[0]:
+            assert cols["status"][i] == "rejected", alis_id
+            continue
+        amount, status, rule_ids, months, _ = durable[0][(alis_id, period)]
+        got = (int(cols["amount_nok"][i]), cols["status"][i], cols["rule_ids"][i], int(cols["whole_months"][i]))
+        assert got == (amount, status, " ".join(rule_ids), months), alis_id
+
+
+def test_an_edit_changes_the_result_on_both_paths(tmp_path, ratebook, engine):
+    """The test above can fail: flipping via_agency changes results, the same way on both paths."""
+    docs = yaml.safe_load(yaml.safe_dump(ORIGINAL))
+    for rule in docs["eligibility.yaml"]["rules"]:
+        if rule["id"] == "eligibility.via_agency":
+            rule["when"] = {"fact": "via_agency", "eq": False}
+    mutated = _engine_for(docs, tmp_path / "rules", ratebook, engine.centrality, threshold=None)
+    before = _outcome(engine, LINES, evaluator="durable")[0]
+    after = _outcome(mutated, LINES, evaluator="durable")[0]
+    assert after != before
+    assert _outcome(mutated, LINES, evaluator="vectorised")[0] == after
