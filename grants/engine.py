@@ -150,6 +150,7 @@ class Engine:
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self.provenance = Provenance.of(self.ratebook, self.rulebook)  # version and data hashes in every result
+        self._unused_inputs = {t.id: _unused_input_notes(self.rulebook, t.id) for t in self.ratebook.tables}
         self._verify_every_combination_is_priced()
 
     # -- public -----------------------------------------------------------------------------
@@ -352,7 +353,8 @@ class Engine:
 
         if part.notes and part.notes[0].startswith(OUTSIDE_MARK):
             return _outside_period(part)
-        notes = part.notes + plan.notes
+        notes = part.notes + plan.notes + tuple(
+            text for given, text in self._unused_inputs[table.id] if given(line))
         reasons = plan.reasons
         minimum = table.minimum_share_percent
         if not reasons and minimum is not None and line.position_share < minimum:
@@ -551,6 +553,39 @@ def _reject_overlapping_shares(
         else:
             kept.append((row, line))
     return kept, rejected
+
+
+_OPTIONAL_FACTS = {
+    # input field given (not its default) -> how it reads
+    "via_agency": (lambda line: line.via_agency, "via vikarbyrå = ja"),
+    "private_commercial": (lambda line: line.private_commercial, "privat kommersiell aktør = ja"),
+    "new_scheme": (lambda line: not line.new_scheme, "ny spesialistordning = nei"),
+    "agreement_signed": (lambda line: line.agreement_signed is not None, "datoen ALIS-avtalen ble signert"),
+    "first_gp_date": (lambda line: line.first_gp_date is not None, "første dag som fastlege/vikar"),
+}
+
+
+def _unused_input_notes(rulebook: RuleBook, period: str) -> list[tuple[Any, str]]:
+    """For each optional input that no rule of the period tests: when a line gives it, a note
+    that says it does not count here (and from when a rule does use it), so an input the
+    officer filled in is never ignored without a word (privat kommersiell = ja in 2023)."""
+    from .conditions import facts_named
+
+    used = set()
+    for r in rulebook.valid_in(period):
+        if r.when is not None:
+            used |= facts_named(r.when)
+    order = rulebook.ratebook.period_ids
+    out = []
+    for fact, (given, words) in _OPTIONAL_FACTS.items():
+        if fact in used:
+            continue
+        elsewhere = sorted({r.valid_from for r in rulebook.rules if r.when is not None and fact in facts_named(r.when)},
+                           key=order.index)
+        when = f" (regler som bruker den gjelder fra {elsewhere[0]})" if elsewhere else ""
+        out.append((given, f"{words} er oppgitt, men ingen regel i perioden {period} bruker den{when}; "
+                           "den påvirker ikke beløpet"))
+    return out
 
 
 OUTSIDE_MARK = "\x00outside:"

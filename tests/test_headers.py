@@ -98,3 +98,16 @@ def test_header_recognition_for_a_title_line():
     assert looks_like_header(list(BASE))
     assert not looks_like_header(["Søknad om ALIS-tilskudd 2023", "", ""])
     assert map_header(list(BASE)).field_to_column["position_share"] == "stillingsandel"
+
+
+def test_an_input_no_rule_of_the_period_uses_is_said_not_ignored():
+    """privat kommersiell = ja in 2023 came out innvilget with an empty reason (user trial):
+    the rule only exists from 2024-25."""
+    rec = {**BASE, "fra": "01.10.2022", "til": "31.08.2023", "Privat kommersiell": "ja"}
+    result = compute([rec], period="2023")
+    (r,) = result.lines
+    assert r.amount_nok == 275000
+    assert any("privat kommersiell aktør = ja er oppgitt, men ingen regel i perioden 2023 bruker den" in n
+               and "fra 2024-25" in n for n in r.notes)
+    result = compute([{**BASE, "Privat kommersiell": "nei"}], period="2024-25")
+    assert not any("privat kommersiell" in n for n in result.lines[0].notes)
