@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import CentralityGroup
-from .context import GRANT_TYPES, ROLES, Context, group_of
+from .context import GRANT_TYPES, ROLES, Context, expected_rate_path, group_of
 from .lines import line_dict
 from .report import PropertyResult
 
@@ -67,11 +67,14 @@ def check_completeness(ctx: Context) -> PropertyResult:
             continue
         probe = probes[r.row - 1]
         expected_group = group_of(probe["centrality_class"])
-        if r.rate_path not in paths or r.centrality_group != expected_group:
-            problems.append(f"{_probe_label(probe)}: fikk satsen annual_rates.{r.rate_path}.{r.centrality_group}")
-        elif r.annual_rate != t.rate(r.rate_path, expected_group).amount:
+        # the path from the probe's own grant type and role, not the one the engine chose
+        expected_path = expected_rate_path(t, probe["grant_type"], probe["role"])
+        if r.rate_path not in paths or r.centrality_group != expected_group or r.rate_path != expected_path:
+            problems.append(f"{_probe_label(probe)}: fikk satsen annual_rates.{r.rate_path}.{r.centrality_group}, "
+                            f"ventet annual_rates.{expected_path}.{expected_group}")
+        elif r.annual_rate != t.rate(expected_path, expected_group).amount:
             problems.append(f"{_probe_label(probe)}: årssatsen {r.annual_rate} er ikke tabellens "
-                            f"annual_rates.{r.rate_path}.{expected_group}")
+                            f"annual_rates.{expected_path}.{expected_group}")
     if problems:
         return PropertyResult("completeness", False, "; ".join(problems[:8]) + (
             f" (og {len(problems) - 8} til)" if len(problems) > 8 else ""))

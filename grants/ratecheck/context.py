@@ -52,5 +52,17 @@ class Context:
         return self.engine.compute(lines, None)
 
 
+def expected_rate_path(table: RateTable, grant_type: str, role: str) -> str | None:
+    """The rate a line of this grant type and role must get, read from the table alone (never
+    from what the engine chose, so that a rule selecting the wrong rate is caught): its own
+    role's rate; a fastlegevikar without one gets the fastlege rate (docs/DOMAIN.md); kun
+    veiledning has one rate for every role (`any`). None: the table prices no such line."""
+    rates = (table.annual_rates or {}).get(grant_type, {})
+    for candidate in (role, "fastlege" if role == Role.FASTLEGEVIKAR.value else None, "any"):
+        if candidate in rates:
+            return f"{grant_type}.{candidate}"
+    return None
+
+
 def group_of(cls: int) -> str:
     return CentralityGroup.CLASS_6.value if cls == 6 else CentralityGroup.CLASS_1_5.value

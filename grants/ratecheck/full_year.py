@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from ..domain import GrantType, Role
 from ..money import format_nok, to_kroner
 from ..rates import RateTable
-from .context import DAY, EXTRA_DAYS, GRANT_TYPES, MUNICIPALITIES, ROLES, Context, group_of
+from .context import DAY, EXTRA_DAYS, GRANT_TYPES, MUNICIPALITIES, ROLES, Context, expected_rate_path, group_of
 from .lines import falsify, line_dict, only_lines
 from .months import calendar_months_of, count_months
 from .report import PropertyResult
@@ -61,11 +61,14 @@ def check_full_year(ctx: Context) -> PropertyResult:
         if r.whole_months != months:
             return f"linjen gir {r.whole_months} hele måneder, ventet {months}", rec
         if t.model == "A":
+            # the rate from the line's own grant type, role and class, not the one the engine chose
             group = group_of(r.centrality_class)
-            if r.rate_path not in paths or r.centrality_group != group or not r.rate_path.startswith(rec["grant_type"] + "."):
-                return f"linjen fikk satsen annual_rates.{r.rate_path}.{r.centrality_group}", rec
-            annual = t.rate(r.rate_path, group).amount
-            where = f"annual_rates.{r.rate_path}.{group} = {format_nok(annual)}"
+            path = expected_rate_path(t, rec["grant_type"], rec["role"])
+            if path is None or path not in paths or r.rate_path != path or r.centrality_group != group:
+                return (f"linjen fikk satsen annual_rates.{r.rate_path}.{r.centrality_group}, ventet "
+                        f"annual_rates.{path}.{group}"), rec
+            annual = t.rate(path, group).amount
+            where = f"annual_rates.{path}.{group} = {format_nok(annual)}"
         else:
             annual = t.annual_maximum("veiledning")
             where = f"veiledning, årlig maksimum {annual}"

@@ -24,7 +24,7 @@ def calendar_months_of(start: date, end: date) -> list[tuple[int, int]]:
     return out
 
 
-def _anniversary_count(start: date, end: date) -> int:
+def anniversary_count(start: date, end: date) -> int:
     n = 0
     while start + relativedelta(months=n + 1) - DAY <= end:
         n += 1
@@ -34,4 +34,4 @@ def _anniversary_count(start: date, end: date) -> int:
 def count_months(table: RateTable, start: date, end: date) -> int:
     if table.whole_months == "calendar":
         return len(calendar_months_of(start, end))
-    return _anniversary_count(start, end)
+    return anniversary_count(start, end)

@@ -9,7 +9,7 @@ import hypothesis
 
 from .context import Context
 from .lines import falsify, lines_in
-from .months import calendar_months_of
+from .months import anniversary_count, calendar_months_of
 from .report import PropertyResult
 
 
@@ -39,6 +39,12 @@ def check_no_month_twice(ctx: Context) -> PropertyResult:
                 return (f"delen for perioden {part.period} ({part.counted_start}–{part.counted_end}) går "
                         f"utenfor perioden ({fp.first_day}–{fp.last_day})"), rec
             if part.table.whole_months != "calendar":
+                # months counted from the start date: the part's own count, redone independently
+                # (this check once skipped such periods, so it could not fail on them)
+                n = anniversary_count(part.counted_start, part.counted_end)
+                if part.whole_months != n:
+                    return (f"delen for perioden {part.period} ({part.counted_start}–{part.counted_end}) teller "
+                            f"{part.whole_months} hele måneder, men dekker {n} hele måneder regnet fra startdato"), rec
                 continue
             months = calendar_months_of(part.counted_start, part.counted_end)
             if part.whole_months != len(months):

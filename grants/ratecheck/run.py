@@ -27,11 +27,13 @@ def check_rate_table(
     path: str | Path,
     *,
     rates_dir: Path | None = None,
+    rules_dir: Path | None = None,
     max_examples: int = 200,
     seed: int = 0,
 ) -> CheckReport:
     """Check the rate table at `path` against the shipped tables of `rates_dir` (default: the
-    package's rates/) and the shipped rules. See the module docstring for the checks."""
+    package's rates/) and the rules of `rules_dir` (default: the shipped rules; a draft of the
+    rules is checked the same way). See the package docstring for the checks."""
     started = time.perf_counter()
     path = Path(path)
     rates_dir = Path(rates_dir) if rates_dir is not None else data_dir("rates")
@@ -65,7 +67,7 @@ def check_rate_table(
     results.append(neighbours)
     try:
         ratebook = RateBook([table, *others])
-        rulebook = RuleBook.load(ratebook)
+        rulebook = RuleBook.load(ratebook, Path(rules_dir) if rules_dir is not None else None)
         engine = Engine(ratebook, rulebook, _centrality())
     except GrantsError as exc:
         if neighbours.ok:
