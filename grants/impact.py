@@ -16,7 +16,7 @@ from .engine import Engine
 from .errors import RateTableError
 from .inputs import LineInput, Rejection
 from .money import format_nok
-from .rates import RateBook, RateTable, load_rate_table
+from .rates import RateBook, RateTable
 from .rules import RuleBook
 from .vectorised import VectorEvaluator
 
