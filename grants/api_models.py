@@ -161,6 +161,8 @@ class Trace(_Closed):
     elements: list[dict[str, Any]]
     reasons: list[str]
     notes: list[str]
+    facts: dict[str, Any] | None = Field(
+        description="the facts posted to the rules for this part, dates as ISO text; null when no rule saw the part")
     provenance: ProvenanceOut
 
 

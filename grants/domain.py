@@ -34,8 +34,6 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-RATE_STATUSES = ("official", "provisional", "illustrative")
-
 GRANT_TYPE_NB = {
     GrantType.ALIS_AVTALE: "ALIS-avtale",
     GrantType.KUN_VEILEDNING: "kun veiledning",

@@ -18,13 +18,13 @@ from .centrality import CentralityRegistry, Municipality
 from .domain import GrantType, Role, Status
 from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
-from .facts import FACTS, date_int, decimal_int
+from .facts import FACTS, date_int, decimal_int, part_facts
 from .caps import apply_caps, has_cap_input, line_notes
 from .formulas import ElementValue, element_value, prorate
 from .headers import Header, map_header
 from .inputs import LineInput, Rejection, doctor_key, validate_row
 from .money import exact, to_kroner
-from .months import longer_than_whole_months, whole_months
+from .months import whole_months
 from .overlaps import overlapping, shared_boundary_days
 from .provenance import Provenance
 from .rates import RateBook, RateTable
@@ -741,28 +741,8 @@ def _uncovered_notes(line: LineInput, tables: list[RateTable]) -> tuple[str, ...
 
 def _facts(part: _Part) -> dict[str, Any]:
     line = part.line
-    n, extra = longer_than_whole_months(line.start, line.end)
-    facts: dict[str, Any] = {
-        "period_first_day": date_int(part.table.period.first_day),
-        "part_start": date_int(part.start),
-        "part_end": date_int(part.end),
-        "line_start": date_int(line.start),
-        "line_end": date_int(line.end),
-        "line_whole_months": n,
-        "line_has_extra_days": extra,
-        "grant_type": line.grant_type,  # StrEnum: serialised as its value
-        "role": line.role,
-        "centrality_class": line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class,
-        "position_share": decimal_int(line.position_share, FACTS["position_share"].scale),
-        "via_agency": line.via_agency,
-        "private_commercial": line.private_commercial,
-        "new_scheme": line.new_scheme,
-    }
-    if line.agreement_signed is not None:
-        facts["agreement_signed"] = date_int(line.agreement_signed)
-    if line.first_gp_date is not None:
-        facts["first_gp_date"] = date_int(line.first_gp_date)
-    return facts
+    cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+    return part_facts(line, part.table, part.start, part.end, cls)
 
 
 def _prove_conservation(n_rows: int, results: list[LineResult], rejections: list[Rejection]) -> None:

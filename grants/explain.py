@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
 from .inputs import Rejection
-from .money import ROUNDING_RULE_NB, exact, format_nok, to_kroner
+from .money import ROUNDING_RULE_NB, exact, format_exact, format_nok
 from .months import calendar_months
 from .results import GrantResult, LineResult
 from .vocabulary_nb import STATUS_NB as STATUS_WORDS
@@ -67,13 +67,13 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         flags.append(f"ALIS-avtale signert {_d(line.agreement_signed)}")
     if flags:
         out.append("  Øvrige opplysninger: " + "; ".join(flags))
-    given = [f"utgift til {k}: {format_nok(v) if v == v.to_integral_value() else _money(v)}" for k, v in line.expenses.items()]
+    given = [f"utgift til {k}: {format_nok(v) if v == v.to_integral_value() else format_exact(v)}" for k, v in line.expenses.items()]
     if line.supervision_hours is not None:
         given.append(f"veiledningstimer: {_hours(line.supervision_hours)}")
     for title, value in (("søkt produktivitetstillegg", line.productivity_applied),
                          ("søkt sentralitetstillegg", line.centrality_supplement_applied)):
         if value is not None:
-            given.append(f"{title}: {_money(value)}")
+            given.append(f"{title}: {format_exact(value)}")
     if given:
         out.append("  Utgifter og søkte beløp: " + "; ".join(given))
     out.append("")
@@ -148,17 +148,6 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     return "\n".join(out)
 
 
-def _money(value: Decimal) -> str:
-    """Exact where it has at most four decimals, else to four decimals with ≈."""
-    shown = value.quantize(Decimal("0.0001"))
-    prefix = "" if shown == value else "≈ "
-    shown = shown.normalize()
-    if shown == shown.to_integral_value():
-        return prefix + format_nok(int(shown))
-    whole, _, frac = f"{shown:f}".partition(".")
-    return f"{prefix}{format_nok(int(whole))[:-3]},{frac} kr"
-
-
 def _hours(value: Decimal) -> str:
     return f"{value.normalize():f}".replace(".", ",")
 
@@ -176,45 +165,45 @@ def _explain_elements(result: LineResult) -> list[str]:
                 f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({t.parameter(p).title_nb or p})"
                 for p in spec.annual_maximum or []
             )
-            out.append(f"      årlig maksimum = {factors} = {_money(e.annual_maximum)}")
+            out.append(f"      årlig maksimum = {factors} = {format_exact(e.annual_maximum)}")
             if e.window is not None:
                 out.append(
                     f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra første dag som fastlege/vikar): {e.months} hele måneder"
                 )
-            out.append(f"      maksimum = {_money(e.annual_maximum)} × {_pct(line.position_share)} × {e.months}/12 = {_money(e.maximum)}")
+            out.append(f"      maksimum = {format_exact(e.annual_maximum)} × {_pct(line.position_share)} × {e.months}/12 = {format_exact(e.maximum)}")
         else:
             parts = " + ".join(spec.share_of or [])
             out.append(f"      maksimum = {f'{e.share.normalize():f}'.replace('.', ',') if e.share is not None else '?'} × ({parts}) = "
-                       f"{_money(e.maximum)} (av {_money(e.base or Decimal(0))}, uavrundet)")
+                       f"{format_exact(e.maximum)} (av {format_exact(e.base or Decimal(0))}, uavrundet)")
         if e.hours is not None and e.hourly_rate is not None:
             rate_parts = " × ".join(
                 f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({t.parameter(p).title_nb or p})"
                 for p in spec.expense_from_hours or []
             )
             where = "øktfilen" if e.hours_from == "sessions" else "søknaden"
-            out.append(f"      timesats for veiledning = {rate_parts} = {_money(e.hourly_rate)} per time")
-            out.append(f"      utgift = {_hours(e.hours)} timer ({where}) × {_money(e.hourly_rate)} = {_money(e.hours * e.hourly_rate)}")
+            out.append(f"      timesats for veiledning = {rate_parts} = {format_exact(e.hourly_rate)} per time")
+            out.append(f"      utgift = {_hours(e.hours)} timer ({where}) × {format_exact(e.hourly_rate)} = {format_exact(e.hours * e.hourly_rate)}")
         if e.cap == "expense":
-            cap = f"oppgitte utgifter {_money(e.capped_by)}" if e.capped_by is not None else "ingen utgifter oppgitt"
+            cap = f"oppgitte utgifter {format_exact(e.capped_by)}" if e.capped_by is not None else "ingen utgifter oppgitt"
             out.append(f"      tak: det laveste av maksimum og dokumenterte utgifter ({cap})")
         elif e.cap == "applied":
-            cap = f"søkt {_money(e.capped_by)}" if e.capped_by is not None else "søkt beløp ikke oppgitt"
+            cap = f"søkt {format_exact(e.capped_by)}" if e.capped_by is not None else "søkt beløp ikke oppgitt"
             out.append(f"      tak: det laveste av maksimum og søkt beløp ({cap})")
         else:
             out.append("      ingen utgiftstak: maksimum gis")
         if e.sharing is not None:
             sh = e.sharing
-            rows = ", ".join(f"rad {r} ({_money(m)})" for r, m in zip(sh.rows, sh.maxima))
+            rows = ", ".join(f"rad {r} ({format_exact(m)})" for r, m in zip(sh.rows, sh.maxima))
             out.append(f"      utgiften/søkt beløp gjelder legen i hele perioden (oppgitt på {sh.carried_by}):")
-            out.append(f"        legens tak = summen av maksimum på linjene: {rows} = {_money(sh.maximum_total)}")
-            out.append(f"        innvilget for legen = det laveste av {_money(sh.capped_by)} og {_money(sh.maximum_total)} = "
-                       f"{_money(sh.granted_total)} → {format_nok(sh.kroner_total)} ({ROUNDING_RULE_NB}, én gang for legen)")
+            out.append(f"        legens tak = summen av maksimum på linjene: {rows} = {format_exact(sh.maximum_total)}")
+            out.append(f"        innvilget for legen = det laveste av {format_exact(sh.capped_by)} og {format_exact(sh.maximum_total)} = "
+                       f"{format_exact(sh.granted_total)} → {format_nok(sh.kroner_total)} ({ROUNDING_RULE_NB}, én gang for legen)")
             shares = ", ".join(f"rad {r}: {format_nok(k)}" for r, k in zip(sh.rows, sh.allotments))
             out.append(f"        fordelt på linjene etter maksimum, største rest: {shares}")
-            out.append(f"      denne linjens andel = {_money(sh.granted_total)} × {_money(e.maximum)} / {_money(sh.maximum_total)} = "
-                       f"{_money(e.granted)} → {format_nok(e.amount_nok)} (største rest)")
+            out.append(f"      denne linjens andel = {format_exact(sh.granted_total)} × {format_exact(e.maximum)} / {format_exact(sh.maximum_total)} = "
+                       f"{format_exact(e.granted)} → {format_nok(e.amount_nok)} (største rest)")
         else:
-            out.append(f"      = {_money(e.granted)} → {format_nok(e.amount_nok)} ({ROUNDING_RULE_NB}, per element)")
+            out.append(f"      = {format_exact(e.granted)} → {format_nok(e.amount_nok)} ({ROUNDING_RULE_NB}, per element)")
     out.append(f"  Tilskudd: {format_nok(result.amount_nok)} (summen av de avrundede elementene).")
     return out
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from .months import longer_than_whole_months
+
+if TYPE_CHECKING:
+    from .inputs import LineInput
+    from .rates import RateTable
 
 from .domain import GrantType, Role
 
@@ -72,3 +78,42 @@ def decimal_int(value: Decimal, scale: int) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} has more than {scale} decimals")
     return int(scaled)
+
+
+def part_facts(line: "LineInput", table: "RateTable", start: date, end: date, centrality_class: int) -> dict[str, Any]:
+    """The facts posted to the rule engine for the part [start, end] of `line` in `table`'s
+    period: the one derivation, used by the engine and shown by the trace."""
+    n, extra = longer_than_whole_months(line.start, line.end)
+    facts: dict[str, Any] = {
+        "period_first_day": date_int(table.period.first_day),
+        "part_start": date_int(start),
+        "part_end": date_int(end),
+        "line_start": date_int(line.start),
+        "line_end": date_int(line.end),
+        "line_whole_months": n,
+        "line_has_extra_days": extra,
+        "grant_type": line.grant_type,  # StrEnum: serialised as its value
+        "role": line.role,
+        "centrality_class": centrality_class,
+        "position_share": decimal_int(line.position_share, FACTS["position_share"].scale),
+        "via_agency": line.via_agency,
+        "private_commercial": line.private_commercial,
+        "new_scheme": line.new_scheme,
+    }
+    if line.agreement_signed is not None:
+        facts["agreement_signed"] = date_int(line.agreement_signed)
+    if line.first_gp_date is not None:
+        facts["first_gp_date"] = date_int(line.first_gp_date)
+    return facts
+
+
+def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
+    """Facts as a trace shows them: dates in ISO form (not YYYYMMDD), enums as their values."""
+    out: dict[str, Any] = {}
+    for name, value in facts.items():
+        if FACT_TYPES.get(name) is date and isinstance(value, int):
+            value = date(value // 10000, value // 100 % 100, value % 100).isoformat()
+        elif isinstance(value, str):
+            value = str(value)
+        out[name] = value
+    return out

@@ -17,7 +17,7 @@ from .errors import RateTableError
 from .inputs import LineInput, Rejection
 from .money import format_nok
 from .months import shift_months
-from .rates import RateBook, RateTable, load_rate_table
+from .rates import RateBook, RateTable
 from .rules import RuleBook
 from .vectorised import VectorEvaluator
 

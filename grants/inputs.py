@@ -12,13 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from numpy import bool_ as np_bool
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .domain import GrantType, Role, fold, parse_grant_type, parse_role
-from .errors import InputFileError
 
 if TYPE_CHECKING:
     from .headers import Header

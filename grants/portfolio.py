@@ -36,10 +36,8 @@ mostly fastleger). They shape the workload, not any amount the engine computes:
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import random
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -161,23 +159,6 @@ def write_csv(records: list[dict], path: str | Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Write a synthetic national batch of ALIS grant lines as CSV.")
-    p.add_argument("--lines", type=int, default=2500)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--period", default="2023")
-    p.add_argument("-o", "--output", required=True, help="CSV file to write")
-    args = p.parse_args(argv)
-    records = synthetic_portfolio(args.lines, args.seed, args.period)
-    write_csv(records, args.output)
-    print(f"wrote {len(records)} lines ({len({r['alis_id'] for r in records})} doctors) to {args.output}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def synthetic_frame(lines: int, seed: int, period: str = "2023") -> "pd.DataFrame":

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .domain import Status
+from .facts import facts_json, part_facts
 from .inputs import LineInput, Rejection, parse_municipality
 from .money import ROUNDING_RULE, exact
 from .months import calendar_months
@@ -50,6 +51,7 @@ class LineResult:
     notes: tuple[str, ...] = ()
     elements: tuple[ElementValue, ...] = ()  # model B only
     line_periods: tuple[str, ...] = ()  # status outside_period: the periods the line's dates fall in
+    provenance: "Provenance | None" = None  # set by GrantResult: the version and data hashes behind the line
 
     @property
     def alis_id(self) -> str:
@@ -117,9 +119,20 @@ class LineResult:
         cols["basis"] = self.basis
         return cols
 
+    def derived_facts(self) -> dict[str, Any] | None:
+        """The facts posted to the rule engine for this part (dates in ISO form); None for a
+        part outside the period asked for, which no rule saw."""
+        if self.counted_start is None:
+            return None
+        p = self.table.period
+        start, end = max(self.line.start, p.first_day), min(self.line.end, p.last_day)
+        return facts_json(part_facts(self.line, self.table, start, end, self.centrality_class))
+
     @exact
     def trace(self) -> dict[str, Any]:
-        """Everything needed to show why: facts, rules run, constants used, the arithmetic."""
+        """Everything needed to show why, standing alone: the facts the rules saw, the rules run,
+        the constants used, the arithmetic, and the package version and hashes of the rules and
+        rate table that produced it."""
         t = self.table
         constants = _constants_json(t, self.rate_path, self.centrality_group)
         counted = self.counted_start is not None and self.counted_end is not None
@@ -155,6 +168,8 @@ class LineResult:
             "elements": [_element_json(e) for e in self.elements],
             "reasons": list(self.reasons),
             "notes": list(self.notes),
+            "facts": self.derived_facts(),
+            "provenance": None if self.provenance is None else self.provenance.as_json([self.period]),
         }
 
 
@@ -322,6 +337,15 @@ class GrantResult:
     provenance: "Provenance | None" = None
     """The package version and the SHA-256 of the rules files and rate tables that produced this."""
 
+    def __post_init__(self) -> None:
+        # Each line carries the provenance too, so that its trace stands alone. The lines were
+        # just built by the engine for this result; setting the field here (rather than in every
+        # place a LineResult is made) is one assignment per line.
+        if self.provenance is not None:
+            for r in self.lines:
+                if r.provenance is None:
+                    object.__setattr__(r, "provenance", self.provenance)
+
     @property
     def total_nok(self) -> int:
         return sum(r.amount_nok for r in self.lines)
@@ -406,12 +430,7 @@ class GrantResult:
 
     def traces(self) -> list[dict[str, Any]]:
         """The trace of every line, each with the version and data hashes that produced it."""
-        traces = [r.trace() for r in self.lines]
-        if self.provenance is not None:
-            per_period = {p: self.provenance.as_json([p]) for p in {r.period for r in self.lines}}
-            for trace, r in zip(traces, self.lines):
-                trace["provenance"] = per_period[r.period]
-        return traces
+        return [r.trace() for r in self.lines]
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         for r in self.lines:

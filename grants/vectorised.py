@@ -146,20 +146,11 @@ def anniversary_month_count(start: np.ndarray, end: np.ndarray) -> tuple[np.ndar
 
 @dataclass
 class VectorResult:
-    """Columns of a vectorised batch for one period, in input order (numpy arrays; `frame`
-    builds a DataFrame when asked)."""
+    """Columns of a vectorised batch for one period, in input order (numpy arrays)."""
 
     period: str
     rates_status: str
     columns: dict[str, np.ndarray]
-
-    @property
-    def total_nok(self) -> int:
-        return int(self.columns["amount_nok"].sum())
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({k: (pd.Series(v, dtype=object) if v.dtype == object else v) for k, v in self.columns.items()})
 
 
 class VectorEvaluator:

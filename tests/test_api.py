@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from dateutil.relativedelta import relativedelta
 
 import grants
 from grants import LineInput, compute
-from tests.conftest import line
+from tests.conftest import line, shipped_book
 
 
 def test_dataframe_dicts_and_models_give_the_same_result():
@@ -86,10 +87,13 @@ def test_line_across_periods_is_split_and_the_trace_shows_it():
 
 
 def test_time_outside_every_period_is_named_not_dropped():
-    result = compute([line(start="2026-01-01", end="2026-12-31")])
+    last = shipped_book().tables[-1]
+    after = last.period.last_day + timedelta(days=1)  # the first day no table covers
+    start, end = after - relativedelta(months=5), after + relativedelta(months=7) - timedelta(days=1)
+    result = compute([line(start=start.isoformat(), end=end.isoformat())])
     (part,) = result.lines
-    assert part.period == "2025-26" and part.whole_months == 5
-    assert any("01.06.2026–31.12.2026" in n for n in part.notes)
+    assert part.period == last.id and part.whole_months == 5
+    assert any(f"{after:%d.%m.%Y}–{end:%d.%m.%Y}" in n for n in part.notes)
 
 
 def test_line_entirely_outside_every_period_is_rejected_with_the_dates():

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from grants.cli import main
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, shipped_book
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
 EXPECTED_AMOUNTS = {1: 275_000, 2: 180_000, 3: 190_000, 4: 0, 5: 125_000, 6: 22_500, 7: 75_000, 8: 0, 9: 275_000}
@@ -324,9 +324,10 @@ def test_rates_list(capsys):
     assert code == 0
     assert out.startswith("ADVARSEL")
     lines = [l for l in out.splitlines() if l[:4].isdigit()]
-    assert [l.split()[0] for l in lines] == ["2022", "2023", "2023-24", "2024-25", "2025-26"]
-    assert all(l.rstrip().endswith("illustrative") for l in lines[:4])
-    assert lines[4].rstrip().endswith("provisional") and " B " in lines[4]
+    book = shipped_book()
+    assert [l.split()[0] for l in lines] == book.period_ids
+    for shown, table in zip(lines, book.tables):
+        assert shown.rstrip().endswith(table.status) and f" {table.model} " in shown, shown
     assert "2022-10-01  2023-08-31" in out  # period 2023's first and last day
 
 
@@ -396,7 +397,7 @@ def test_python_dash_m_grants_cli():
     proc = subprocess.run([sys.executable, "-m", "grants.cli", "rates", "list"], capture_output=True, timeout=120)
     assert proc.returncode == 0
     table = [l for l in proc.stdout.decode("utf-8").splitlines() if l[:4].isdigit()]
-    assert [l.split()[-1] for l in table] == ["illustrative"] * 4 + ["provisional"]
+    assert [l.split()[-1] for l in table] == [t.status for t in shipped_book().tables]
 
 
 # -- output options, from a fresh-user trial ---------------------------------------------------

@@ -8,14 +8,17 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grants.months import anniversary_months, calendar_months
-from tests.conftest import line
+from tests.conftest import line, shipped_book
 
 MUNICIPALITIES = ["0301", "5412", "3401", "1508", "1151", "3024", "4601", "1804"]
 ROLES = ["fastlege", "fastlegevikar", "introduksjonslege", "annet_kommunalt"]
 GRANT_TYPES = ["alis_avtale", "kun_veiledning"]
-PERIODS = ["2022", "2023", "2023-24", "2024-25", "2025-26"]
+_BOOK = shipped_book()
+PERIODS = _BOOK.period_ids
 
-days = st.dates(min_value=date(2021, 10, 1), max_value=date(2026, 8, 31))
+# every shipped period and three months on either side
+days = st.dates(min_value=_BOOK.tables[0].period.first_day - timedelta(days=92),
+                max_value=_BOOK.tables[-1].period.last_day + timedelta(days=92))
 shares = st.decimals(min_value=Decimal("1.1"), max_value=Decimal(100), places=1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -13,6 +13,7 @@ from grants.paths import data_dir
 from grants.rates import RateBook
 from grants.rules import RuleBook
 from grants.testing import PROPERTY_TITLES, CheckReport, check_rate_table
+from tests.new_period import next_period_id, next_period_text
 
 BROKEN = Path(__file__).resolve().parent / "broken_rates"
 SHIPPED = sorted(data_dir("rates").glob("*.yaml"))
@@ -49,10 +50,14 @@ def test_the_broken_tables_are_all_there():
     names = {p.stem for p in BROKEN_FILES}
     assert {
         "class6_below_class15", "negative_amount", "overlaps_neighbour", "typo_in_role", "missing_group",
-        "amount_as_text", "end_before_start", "unknown_model",
+        "amount_as_text", "end_before_start", "unknown_model", "unused_element", "missing_parameter",
     } <= names
     for p in BROKEN_FILES:
         assert _expected(p)["check"] in PROPERTY_TITLES, p.name
+    # the checks no table that loads can break are shown failing in test_ratecheck_can_fail.py
+    by_table = {_expected(p)["check"] for p in BROKEN_FILES}
+    assert by_table == {"loads", "completeness", "class6_not_below_class15", "neighbours"}
+    assert set(PROPERTY_TITLES) - by_table == {"non_negative", "monotone_in_period", "full_year", "no_month_paid_twice"}
 
 
 @pytest.mark.parametrize("path", BROKEN_FILES, ids=[p.stem for p in BROKEN_FILES])
@@ -107,20 +112,20 @@ def test_same_seed_same_report():
 
 
 def _new_period_text() -> str:
-    text = (data_dir("rates") / "2025-26.yaml").read_text(encoding="utf-8")
-    return (text.replace('id: "2025-26"', 'id: "2026-27"')
-                .replace("first_day: 2025-06-01", "first_day: 2026-06-01")
-                .replace("last_day: 2026-05-31", "last_day: 2027-05-31"))
+    """The last shipped table with its id and dates moved a year on (tests.new_period)."""
+    return next_period_text(RateBook.load().tables[-1])
 
 
 def test_a_new_period_outside_rates_is_checked_against_the_shipped_book(tmp_path):
-    draft = tmp_path / "2026-27.yaml"
+    last = RateBook.load().tables[-1]
+    new_id = next_period_id(last.id)
+    draft = tmp_path / f"{new_id}.yaml"
     draft.write_text(_new_period_text(), encoding="utf-8")
     report = check_rate_table(draft, max_examples=FEW)
     assert report.ok, report.text()
-    assert report.period_id == "2026-27"
-    assert "forrige periode 2025-26" in report.result("neighbours").message
-    assert "2025-26, 2026-27" in report.result("no_month_paid_twice").message
+    assert report.period_id == new_id
+    assert f"forrige periode {last.id}" in report.result("neighbours").message
+    assert f"{last.id}, {new_id}" in report.result("no_month_paid_twice").message
     assert not any("filnavnet" in n for n in report.notes)
 
 
@@ -130,7 +135,7 @@ def test_a_draft_with_any_name_inside_rates_dir(tmp_path):
     (rates / "NEW.yaml").write_text(_new_period_text(), encoding="utf-8")
     report = check_rate_table(rates / "NEW.yaml", rates_dir=rates, max_examples=FEW)
     assert report.ok, report.text()
-    assert any("«NEW.yaml» må være «2026-27.yaml»" in n for n in report.notes)
+    assert any(f"«NEW.yaml» må være «{report.period_id}.yaml»" in n for n in report.notes)
 
 
 def test_a_changed_table_replaces_the_shipped_one_with_the_same_period(tmp_path):
@@ -141,7 +146,7 @@ def test_a_changed_table_replaces_the_shipped_one_with_the_same_period(tmp_path)
     report = check_rate_table(draft, max_examples=FEW)
     assert report.ok, report.text()
     assert report.notes == []
-    assert "4 andre satstabeller" in report.result("loads").message
+    assert f"{len(RateBook.load().tables) - 1} andre satstabeller" in report.result("loads").message
 
 
 def test_a_missing_file_fails_loading_with_its_name(tmp_path):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine import default_engine
 from ..explain import explain_line, explain_rejection, rates_warning

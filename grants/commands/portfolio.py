@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine import default_engine
 from ._common import EXIT_OK, check_output

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..engine import default_engine
 from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning

@@ -518,7 +518,7 @@ def _read_xlsx(
             infos = zf.infolist()
             names = {i.filename for i in infos}
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, NotImplementedError) as exc:
         raise InputFileError(
             f"{name}: filen ser ut som en Excel-fil (.xlsx), men kan ikke åpnes: den er skadet eller "
             f"ufullstendig ({type(exc).__name__}); lagre den på nytt fra Excel"
