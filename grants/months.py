@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import functools
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Iterable, Literal
 
 from dateutil.relativedelta import relativedelta
 
@@ -91,3 +91,12 @@ def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     n = anniversary_months(start, end)
     covered_to = _month_end(start, n) if n else start - _ONE_DAY
     return n, end > covered_to
+
+
+def counted_by(rules: "Iterable[Any]", table: "Any") -> MonthMethod:
+    """The method the line's count_months rule names; `rate_table` (or no such rule, as for a
+    line outside the period) is the table's own whole_months."""
+    for r in rules:
+        if getattr(r, "kind", None) == "count_months" and r.method not in (None, "rate_table"):
+            return r.method
+    return table.whole_months

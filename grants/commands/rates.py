@@ -9,6 +9,7 @@ from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
 from ..rules import describe_condition
+from ..ruletext import rule_text
 from ._common import EXIT_OK, EXIT_REJECTED, print_rate_notes
 
 
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                       f"med taket summen av linjenes maksimum; kilde: {t.source(scope.source).title}")
         print("  Regler i kraft:")
         for r in engine.rulebook.valid_in(t.id):
-            print(f"    {r.id} ({r.kind}): {r.text_nb}")
+            print(f"    {r.id} ({r.kind}): {rule_text(r, t)}")
             if r.when is not None:
                 print(f"        når {describe_condition(r.when)}")
             print(f"        kilde: {r.citation.text()}")
