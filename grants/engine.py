@@ -112,11 +112,25 @@ def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int, meth
     for rule in plan.elements:
         name = rule.element or ""
         assert rule.formula is not None  # an element rule needs one (grants.rules)
+        window_start = _date_fact(part, rule.window_from) if rule.window_from else None
+        if rule.window_from and window_start is None:
+            raise RulesError(f"{rule.file}: rule {rule.id}: window_from {rule.window_from} is not given for row "
+                             f"{part.row}; the rule's condition must require it")
         values[name] = element_value(
             name, rule.formula, table.element(name), table, line.position_share, months,
-            (counted_start, part.end), method, line.first_gp_date, values, None,  # type: ignore[arg-type]
+            (counted_start, part.end), method, window_start, values, None,  # type: ignore[arg-type]
         )
     return tuple(values.values())
+
+
+def _date_fact(part: "_Part", name: str) -> date | None:
+    """The value of a date fact (grants.facts) for one part, as a date."""
+    line = part.line
+    return {
+        "period_first_day": part.table.period.first_day, "part_start": part.start, "part_end": part.end,
+        "line_start": line.start, "line_end": line.end, "agreement_signed": line.agreement_signed,
+        "first_gp_date": line.first_gp_date,
+    }[name]
 
 
 def share_caps(ratebook: RateBook, rulebook: RuleBook) -> tuple[CapSpan, ...]:

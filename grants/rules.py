@@ -87,6 +87,7 @@ class Rule(BaseModel):
     count_to: Literal["part_end"] | None = None  # count_months: last day counted
     method: Literal["rate_table", "calendar", "anniversary"] | None = None  # count_months: how
     parameter: str | None = None  # share_minimum / share_cap: the rate-table number it reads
+    window_from: str | None = None  # element: the date fact its window (whole_months_in_window) starts on
     file: str = ""
 
     @model_validator(mode="after")
@@ -107,6 +108,12 @@ class Rule(BaseModel):
             raise ValueError("a rule needs a 'when' condition")
         # a formula's terms that are not the kind's own are checked against every rate table
         # the rule is valid in (RuleBook.build): they must be numbers of that table
+        if self.window_from is not None and self.kind != "element":
+            raise ValueError("'window_from' is only for rules of kind element")
+        if self.window_from is not None and FACT_TYPES.get(self.window_from) is not date:
+            raise ValueError(f"window_from {self.window_from!r} is not a date fact")
+        if self.formula is not None and ("whole_months_in_window" in self.formula.terms) != (self.window_from is not None):
+            raise ValueError("a formula with whole_months_in_window needs window_from (the date fact the window starts on), and only then")
         if self.to_fact is not None and FACT_TYPES.get(self.to_fact) is not date:
             raise ValueError(f"to_fact {self.to_fact!r} is not a date fact")
         return self

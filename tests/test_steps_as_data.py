@@ -160,7 +160,8 @@ def test_a_formula_naming_an_unknown_term_is_refused_at_load(tmp_path, file, old
 def test_a_formula_term_the_element_cannot_give_is_refused_at_load(tmp_path):
     rules, rates = _copy(tmp_path)
     _edit(rules / "elements.yaml", "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months], divide: 12}",
-          "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months_in_window], divide: 12}")
+          "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months_in_window], divide: 12}\n"
+          "    window_from: first_gp_date")
     with pytest.raises(RulesError, match=r"element\.laeringsaktiviteter.*window_months"):
         RuleBook.load(RateBook.load(rates), rules)
 
@@ -274,3 +275,17 @@ def test_a_placeholder_naming_a_missing_number_is_refused_at_load(tmp_path):
 def test_a_stray_brace_in_a_rule_text_is_refused():
     with pytest.raises(ValueError):
         placeholders("med {facilitation_share:x} av summen")
+
+
+def test_element_window_start_is_read_from_the_rule(tmp_path, engine):
+    fields = dict(start="2025-06-01", end="2026-05-31", role="fastlege", first_gp_date="2023-01-01")
+    shipped = {e.element: e for e in _one(engine, **fields).elements}["produktivitet"]
+    assert shipped.months == 0 and shipped.amount_nok == 0  # the 24 months ended 31.12.2024
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "    window_from: first_gp_date\n", "    window_from: line_start\n")
+    edited = {e.element: e for e in _one(_engine(rules, rates), **fields).elements}["produktivitet"]
+    assert edited.window == (date(2025, 6, 1), date(2027, 5, 31)) and edited.months == 12
+    assert edited.amount_nok == 125_000
+    _edit(rules / "elements.yaml", "    window_from: line_start\n", "")
+    with pytest.raises(RulesError, match=r"element\.produktivitet.*window_from"):
+        RuleBook.load(RateBook.load(rates), rules)
