@@ -5,6 +5,7 @@ from here; each formula returns an exact Decimal, rounded later in one place (gr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Iterable, Mapping, Union
@@ -155,11 +156,11 @@ class Expression(BaseModel):
             raise ValueError(f"divide: {self.divide} must be above 0")
         return self
 
-    @property
+    @cached_property
     def operands(self) -> tuple[Any, ...]:
         return self.product + ((self.divide,) if self.divide is not None else ())
 
-    @property
+    @cached_property
     def terms(self) -> tuple[str, ...]:
         """The names the formula reads, in order."""
         return tuple(o for o in self.operands if isinstance(o, str))
@@ -184,7 +185,7 @@ class Expression(BaseModel):
                     names[name] = table.parameter(name).title_nb or name
         return self.text(names)
 
-    @property
+    @cached_property
     def canonical(self) -> str:
         """The formula with its term names as written (for traces)."""
         return self.text({})

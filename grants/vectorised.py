@@ -275,7 +275,8 @@ class VectorEvaluator:
                                               share_c[keep], self.engine.shared_days, self.engine.share_caps)]
         if overlap_rows.size:
             rejected[overlap_rows] = True
-            reason[overlap_rows] = "overlappende linjer over 100 %"
+            reason[overlap_rows] = ("overlappende linjer over taket for samlet stillingsandel (regel "
+                                    + ", ".join(sorted({c.rule for c in self.engine.share_caps})) + ")")
 
         chosen: dict[str, np.ndarray] = {}
         for kind in MODEL_REQUIREMENTS["A"]["exactly_one"]:

@@ -289,3 +289,19 @@ def test_element_window_start_is_read_from_the_rule(tmp_path, engine):
     _edit(rules / "elements.yaml", "    window_from: line_start\n", "")
     with pytest.raises(RulesError, match=r"element\.produktivitet.*window_from"):
         RuleBook.load(RateBook.load(rates), rules)
+
+
+def test_vectorised_path_reads_the_same_minimum_and_count_rule(tmp_path):
+    from grants.vectorised import VectorEvaluator
+
+    rules, rates = _copy(tmp_path)
+    _edit(rates / "2023.yaml", "minimum_share_percent: null", "minimum_share_percent: 50")
+    _edit(rules / "pricing.yaml", "count_from: counted_start", "count_from: part_start")
+    eng = _engine(rules, rates)
+    lines = [line(alis_id=f"M{i}", position_share=s, agreement_signed="2023-03-10")
+             for i, s in enumerate(["40", "50", "80"])]
+    frame = VectorEvaluator.frame_from_lines([v for _, v in _valid(eng, lines)])
+    vec = VectorEvaluator(eng).evaluate(frame, "2023")
+    durable = eng.compute(lines, "2023")
+    assert list(vec.columns["amount_nok"]) == [r.amount_nok for r in durable.lines] == [0, 137_500, 220_000]
+    assert list(vec.columns["whole_months"]) == [11, 11, 11]  # from the part's start, not the agreement
