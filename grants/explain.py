@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
+from .facts import FACT_NB
 from .inputs import Rejection
 from .money import ROUNDING_RULE_NB, exact, format_nok, to_kroner
 from .months import calendar_months, counted_by
@@ -184,8 +185,10 @@ def _explain_elements(result: LineResult) -> list[str]:
             )
             out.append(f"      årlig maksimum = {factors} = {_money(e.annual_maximum)}")
             if e.window is not None:
+                rule = next((r for r in result.rules if r.kind == "element" and r.element == e.element), None)
+                start = FACT_NB.get(rule.window_from, rule.window_from) if rule is not None and rule.window_from else "?"
                 out.append(
-                    f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra første dag som fastlege/vikar): {e.months} hele måneder"
+                    f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra {start}): {e.months} hele måneder"
                 )
         out.extend(_element_formula(e, t, line.position_share))
         if e.hours is not None and e.hourly_rate is not None:
