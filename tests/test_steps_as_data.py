@@ -305,3 +305,39 @@ def test_vectorised_path_reads_the_same_minimum_and_count_rule(tmp_path):
     durable = eng.compute(lines, "2023")
     assert list(vec.columns["amount_nok"]) == [r.amount_nok for r in durable.lines] == [0, 137_500, 220_000]
     assert list(vec.columns["whole_months"]) == [11, 11, 11]  # from the part's start, not the agreement
+
+
+def _random_formula():
+    from hypothesis import strategies as st
+
+    number = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50"), places=2)
+    term = st.one_of(st.sampled_from(["annual_rate", "share", "whole_months", "maximum_summed_share_percent"]), number)
+    return st.fixed_dictionaries({
+        "product": st.lists(term, min_size=1, max_size=4),
+        "divide": st.one_of(st.none(), st.integers(1, 40), number),
+    })
+
+
+def test_engine_and_vectorised_path_agree_on_any_formula(engine):
+    """Random formulas in the model A rule: the durable_rules path (Decimal) and the vectorised
+    path (integers) give the same whole kroner on every line."""
+    from hypothesis import given, settings
+
+    from grants.vectorised import VectorEvaluator
+
+    lines = [line(alis_id=f"H{i}", position_share=s, start=f"2022-{10 + i % 3}-0{1 + i % 9}", kommunenummer=k)
+             for i, (s, k) in enumerate([("100", "0301"), ("37,5", "1151"), ("12,25", "3401"), ("99,99", "0301"),
+                                         ("60", "1151"), ("2,5", "0301")])]
+    frame = VectorEvaluator.frame_from_lines([v for _, v in _valid(engine, lines)])
+
+    @settings(max_examples=25, deadline=None)
+    @given(_random_formula())
+    def check(raw):
+        expr = Expression.model_validate(raw)
+        rules = [r.model_copy(update={"formula": expr}) if r.kind == "formula" else r for r in engine.rulebook.rules]
+        eng = Engine(engine.ratebook, RuleBook.build(rules, engine.ratebook), engine.centrality)
+        durable = [r.amount_nok for r in eng.compute(lines, "2023").lines]
+        vec = list(VectorEvaluator(eng).evaluate(frame, "2023").columns["amount_nok"])
+        assert vec == durable, raw
+
+    check()
