@@ -210,7 +210,7 @@ def _cap_group(
                     continue  # its base is still the maxima the engine priced it with
                 e = values[r.row][name]
                 base = sum((values[r.row][x].granted for x in spec.share_of if x in values[r.row]), _ZERO)
-                values[r.row][name] = replace(e, base=base, maximum=(e.share or _ZERO) * base, granted=(e.share or _ZERO) * base)
+                values[r.row][name] = e.with_base(base)  # the element's own formula, on the capped base
         if ci is None:
             continue
         if not having:

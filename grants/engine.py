@@ -20,16 +20,17 @@ from .durable_adapter import RuleRunner, runner_for
 from .errors import ConservationError, RateTableError, RulesError
 from .facts import FACTS, date_int, decimal_int, part_facts
 from .caps import apply_caps, has_cap_input, line_notes
-from .formulas import ElementValue, element_value, prorate
+from .formulas import ElementValue, Expression, element_value, model_a_amount
 from .headers import Header, map_header
 from .inputs import LineInput, Rejection, doctor_key, validate_row
 from .money import exact, to_kroner
-from .months import whole_months
-from .overlaps import overlapping, shared_boundary_days
+from .months import counted_by, whole_months
+from .overlaps import CapSpan, overlapping, shared_boundary_days
 from .provenance import Provenance
 from .rates import RateBook, RateTable
 from .results import GrantResult, LineResult
 from .rules import MODEL_REQUIREMENTS, Rule, RuleBook
+from .ruletext import number_nb, rule_text
 from .sessions import SessionHours
 
 _ZERO = Decimal(0)
@@ -69,6 +70,10 @@ class _Plan:
     rate_path: str | None = None  # model A
     annual: Decimal | None = None  # model A
     elements: tuple[Rule, ...] = ()  # model B, in the order they are computed
+    months_rule: Rule | None = None  # count_months: which days are counted, and how
+    formula: Expression | None = None  # model A: the formula rule's expression
+    minimum: Rule | None = None  # share_minimum, when the period's table sets a minimum
+    minimum_percent: Decimal | None = None
 
 
 def _check_kinds(table: RateTable, rules: tuple[Rule, ...]) -> tuple[dict[str, Rule], str | None]:
@@ -102,24 +107,49 @@ def _check_kinds(table: RateTable, rules: tuple[Rule, ...]) -> tuple[dict[str, R
     return chosen, gap
 
 
-def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int) -> tuple[ElementValue, ...]:
-    """Model B: each element the rules gave, in order, at its maximum. The caps (expense,
-    amount applied for) are applied afterwards per line or per doctor (grants.caps)."""
+def _elements(plan: _Plan, part: "_Part", counted_start: date, months: int, method: str) -> tuple[ElementValue, ...]:
+    """Model B: each element the rules gave, in order, at its maximum, by its rule's formula.
+    The caps (expense, amount applied for) are applied afterwards per line or per doctor
+    (grants.caps)."""
     line, table = part.line, part.table
     values: dict[str, ElementValue] = {}
     for rule in plan.elements:
         name = rule.element or ""
-        spec = table.element(name)
+        assert rule.formula is not None  # an element rule needs one (grants.rules)
+        window_start = _date_fact(part, rule.window_from) if rule.window_from else None
+        if rule.window_from and window_start is None:
+            raise RulesError(f"{rule.file}: rule {rule.id}: window_from {rule.window_from} is not given for row "
+                             f"{part.row}; the rule's condition must require it")
         values[name] = element_value(
-            name, rule.formula or "", spec,
-            table.annual_maximum(name) if spec.annual_maximum else None,
-            line.position_share, months, (counted_start, part.end), table.whole_months,
-            int(table.parameter(spec.window_months).value) if spec.window_months else None,
-            line.first_gp_date,
-            table.parameter(spec.share).value if spec.share else None,
-            values, None,
+            name, rule.formula, table.element(name), table, line.position_share, months,
+            (counted_start, part.end), method, window_start, values, None,  # type: ignore[arg-type]
         )
     return tuple(values.values())
+
+
+def _date_fact(part: "_Part", name: str) -> date | None:
+    """The value of a date fact (grants.facts) for one part, as a date."""
+    line = part.line
+    return {
+        "period_first_day": part.table.period.first_day, "part_start": part.start, "part_end": part.end,
+        "line_start": line.start, "line_end": line.end, "agreement_signed": line.agreement_signed,
+        "first_gp_date": line.first_gp_date,
+    }[name]
+
+
+def share_caps(ratebook: RateBook, rulebook: RuleBook) -> tuple[CapSpan, ...]:
+    """Per period: the summed-share cap its share_cap rule reads from the rate table, in
+    hundredths of a percent (grants.overlaps)."""
+    spans = []
+    for table in ratebook.tables:
+        rule = next(r for r in rulebook.valid_in(table.id) if r.kind == "share_cap")  # one: checked on load
+        value = table.value(rule.parameter or "")
+        assert value is not None  # checked on load
+        hundredths = value * 100
+        if hundredths != hundredths.to_integral_value():
+            raise RateTableError(f"{table.file}: {rule.parameter}: {value} has more than two decimals")
+        spans.append(CapSpan(table.period.first_day, table.period.last_day, int(hundredths), rule.id))
+    return tuple(spans)
 
 
 class Engine:
@@ -148,6 +178,7 @@ class Engine:
         self._elements = {name for t in self.ratebook.tables for name in (t.elements or {})}
         self._hours_elements = {t.hours_element for t in self.ratebook.tables if t.hours_element}
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
+        self.share_caps = share_caps(self.ratebook, self.rulebook)
         self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
         self.provenance = Provenance.of(self.ratebook, self.rulebook)  # version and data hashes in every result
         self._unused_inputs = {t.id: _unused_input_notes(self.rulebook, t.id) for t in self.ratebook.tables}
@@ -178,7 +209,7 @@ class Engine:
         rejections.extend(duplicates)
         valid, hours_rejections = _reject_hours_and_expense(valid, columns, self._hours_elements)
         rejections.extend(hours_rejections)
-        valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days)
+        valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days, self.share_caps)
         rejections.extend(overlap_rejections)
 
         parts: list[_Part] = []
@@ -236,7 +267,7 @@ class Engine:
         """The bokmål text of the rule that gives an element in a period (for notes)."""
         for r in self.rulebook.valid_in(period):
             if r.kind == "element" and r.element == element:
-                return r.text_nb
+                return rule_text(r, self.ratebook.get(period))
         return None
 
     # -- steps ------------------------------------------------------------------------------
@@ -318,25 +349,35 @@ class Engine:
         if plan is not None:
             return plan
         rules = tuple(sorted((self._rules_by_key[n] for n in names), key=lambda r: self._rule_order[r.key]))
+        # a minimum share the period's table leaves empty does not apply, and is not shown
+        minimum = next((r for r in rules if r.kind == "share_minimum"), None)
+        minimum_percent = table.value(minimum.parameter or "") if minimum is not None else None
+        if minimum is not None and minimum_percent is None:
+            rules = tuple(r for r in rules if r is not minimum)
+            minimum = None
+        # the cap on a doctor's summed share is checked over the batch before pricing (its
+        # rejections name the rule); it is not a step of one line's computation
+        rules = tuple(r for r in rules if r.kind != "share_cap")
         chosen, gap = _check_kinds(table, rules)
         clip_facts = tuple(r.to_fact for r in rules if r.kind == "clip_start" and r.to_fact)
-        reasons = tuple(r.text_nb for r in rules if r.kind == "exclude")
-        notes = tuple(r.text_nb for r in rules if r.kind == "note")
+        reasons = tuple(rule_text(r, table) for r in rules if r.kind == "exclude")
+        notes = tuple(rule_text(r, table) for r in rules if r.kind == "note")
+        steps = dict(months_rule=chosen.get("count_months"), minimum=minimum, minimum_percent=minimum_percent)
         if gap is not None:
-            plan = _Plan(rules, gap, clip_facts, reasons, notes)
+            plan = _Plan(rules, gap, clip_facts, reasons, notes, **steps)
         elif table.model == "A":
             group = chosen["select_centrality_group"].group
             rate_path = chosen["select_rate"].rate
             assert group is not None and rate_path is not None
             plan = _Plan(rules, None, clip_facts, reasons, notes, group=group, rate_path=rate_path,
-                         annual=table.rate(rate_path, group).amount)
+                         annual=table.rate(rate_path, group).amount, formula=chosen["formula"].formula, **steps)
         else:
             # shares of other elements are computed after the elements they are shares of
             elements = tuple(sorted(
                 (r for r in rules if r.kind == "element"),
                 key=lambda r: table.element(r.element or "").share_of is not None,
             ))
-            plan = _Plan(rules, None, clip_facts, reasons, notes, elements=elements)
+            plan = _Plan(rules, None, clip_facts, reasons, notes, elements=elements, **steps)
         self._plans[key] = plan
         return plan
 
@@ -346,32 +387,36 @@ class Engine:
         plan = self._plan(table, names)
         if plan.gap is not None:
             return Rejection(part.row, None, None, plan.gap, line.alis_id, line.kommunenummer)
+        # the count_months rule says which days are counted and how (checked: exactly one)
         counted_start = part.start
-        for name in plan.clip_facts:
-            counted_start = max(counted_start, getattr(line, name))
-        months = whole_months(counted_start, part.end, table.whole_months)
+        if plan.months_rule is None or plan.months_rule.count_from in (None, "counted_start"):
+            for name in plan.clip_facts:
+                counted_start = max(counted_start, getattr(line, name))
+        method = counted_by(plan.rules, table)
+        months = whole_months(counted_start, part.end, method)
 
         if part.notes and part.notes[0].startswith(OUTSIDE_MARK):
             return _outside_period(part)
         notes = part.notes + plan.notes + tuple(
             text for given, text in self._unused_inputs[table.id] if given(line))
         reasons = plan.reasons
-        minimum = table.minimum_share_percent
-        if not reasons and minimum is not None and line.position_share < minimum:
-            reasons = (f"stillingsandelen {line.position_share} % er under minstekravet {minimum} % i satstabellen for {table.id}",)
+        minimum = plan.minimum_percent
+        if not reasons and plan.minimum is not None and minimum is not None and line.position_share < minimum:
+            reasons = (f"{rule_text(plan.minimum, table)} Stillingsandelen er {number_nb(line.position_share)} % "
+                       f"(regel {plan.minimum.id}, satstabellen for {table.id}).",)
         elements: tuple[ElementValue, ...] = ()
         if reasons:
             exact, amount, status = _ZERO, 0, Status.INELIGIBLE
             if table.model == "B":
                 notes += line_notes(table, line, False, ())
         elif table.model == "A":
-            assert plan.annual is not None
-            exact = prorate(plan.annual, line.position_share, months)
+            assert plan.annual is not None and plan.formula is not None
+            exact = model_a_amount(plan.formula, plan.annual, line.position_share, months, table)
             amount, status = to_kroner(exact), Status.OK
             if has_cap_input(line):
                 notes += (f"utgifter, veiledningstimer og søkte beløp brukes ikke i perioden {table.id} (faste satser)",)
         else:
-            elements = _elements(plan, part, counted_start, months)
+            elements = _elements(plan, part, counted_start, months, method)
             notes += line_notes(table, line, True, elements)  # at the maxima; grants.caps redoes them for an expense
             exact = sum((e.granted for e in elements), _ZERO)
             amount, status = sum(e.amount_nok for e in elements), Status.OK
@@ -527,13 +572,14 @@ def _pct(share: Decimal) -> str:
 
 
 def _reject_overlapping_shares(
-    valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date]
+    valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date], caps: tuple[CapSpan, ...]
 ) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
-    """Lines of one doctor that overlap in time with a summed share above 100 % are rejected,
-    each naming the rows it collides with (grants.overlaps)."""
+    """Lines of one doctor that overlap in time with a summed share above the cap of the
+    period's share_cap rule are rejected, each naming the rows it collides with and the rule
+    (grants.overlaps)."""
     clashes = overlapping(
         ((doctor_key(line.alis_id), row, line.start, line.end, _hundredths(line.position_share)) for row, line in valid),
-        shared_days,
+        shared_days, caps,
     )
     if not clashes:
         return valid, []
@@ -547,7 +593,8 @@ def _reject_overlapping_shares(
                 row, columns.name("position_share"), columns.raw(row, "position_share", line.position_share),
                 f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
                 f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
-                f"{_pct(line.position_share)} til sammen {_pct(Decimal(clash.total) / 100)}, over 100 %",
+                f"{_pct(line.position_share)} til sammen {_pct(Decimal(clash.total) / 100)}, over "
+                f"{_pct(Decimal(clash.cap) / 100)} (regel {clash.rule})",
                 line.alis_id, line.kommunenummer,
             ))
         else:
@@ -681,7 +728,7 @@ def _name_split_months(results: list[LineResult]) -> list[LineResult]:
     both lines' reason so the officer sees it and can ask."""
     by_doctor: dict[tuple[str, str], list[int]] = {}
     for i, r in enumerate(results):
-        if r.status is Status.OK and r.table.whole_months == "calendar" and r.counted_start is not None:
+        if r.status is Status.OK and counted_by(r.rules, r.table) == "calendar" and r.counted_start is not None:
             by_doctor.setdefault((doctor_key(r.alis_id), r.period), []).append(i)
     extra: dict[int, list[str]] = {}
     for idx in by_doctor.values():

@@ -4,13 +4,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .domain import GRANT_TYPE_NB, ROLE_NB, Status
+from .facts import FACT_NB
 from .inputs import Rejection
-from .money import ROUNDING_RULE_NB, exact, format_exact, format_nok
-from .months import calendar_months
+from .money import ROUNDING_RULE_NB, exact, format_exact, format_nok, to_kroner
+from .months import calendar_months, counted_by
 from .results import GrantResult, LineResult
 from .vocabulary_nb import STATUS_NB as STATUS_WORDS
 from .vocabulary_nb import VALUE_NB
 from .rules import RuleBook
+from .ruletext import rule_text
 
 _MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
 
@@ -89,7 +91,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     for r in result.rules:
         if r.kind == "paper_condition":
             continue
-        out.append(f"  [{r.id}, gjelder fra {r.valid_from}] {r.text_nb}")
+        out.append(f"  [{r.id}, gjelder fra {r.valid_from}] {rule_text(r, t)}")
         out.append(f"      Hjemmel/kilde: {r.citation.text()}")
     paper = [r for r in result.rules if r.kind == "paper_condition"]
     if rulebook is not None:
@@ -98,7 +100,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         out.append("")
         out.append("Vilkår som ikke kan kontrolleres fra søknadsfilen (forutsetninger):")
         for r in paper:
-            out.append(f"  [{r.id}] {r.text_nb}")
+            out.append(f"  [{r.id}] {rule_text(r, t)}")
             out.append(f"      Hjemmel/kilde: {r.citation.text()}")
     out.append("")
     out.append("Hele måneder:")
@@ -117,7 +119,8 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
             out.append(f"  Tellingen starter {_d(result.counted_start)}, datoen ALIS-avtalen ble signert.")
         elif line.start < t.period.first_day or line.end > t.period.last_day:
             out.append(f"  Linjen er klippet til perioden: {counted}.")
-        if t.whole_months == "calendar":
+        method_name = counted_by(result.rules, t)
+        if method_name == "calendar":
             months = calendar_months(result.counted_start, result.counted_end)
             listed = ", ".join(f"{_MONTH_NB[m - 1]} {y}" for y, m in months) or "ingen"
             out.append(f"  Kalendermåneder der hele måneden er dekket ({counted}): {listed}.")
@@ -126,8 +129,9 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
                 f"  Hele måneder regnet fra {_d(result.counted_start)}: en måned er hel når samme dato måneden etter, "
                 f"minus én dag, ligger innenfor {counted}."
             )
-        method = MONTH_METHOD_NB[t.whole_months]
-        out.append(f"  Antall hele måneder: {result.whole_months} (metode: {method}, fra satstabellen).")
+        method = MONTH_METHOD_NB[method_name]
+        where = "fra satstabellen" if method_name == t.whole_months else "fra regelen for telling av måneder"
+        out.append(f"  Antall hele måneder: {result.whole_months} (metode: {method}, {where}).")
     out.append("")
     out.append("Beregning:")
     if result.status is Status.INELIGIBLE:
@@ -141,7 +145,13 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         amount = t.rate(result.rate_path, result.centrality_group)
         src = t.source(amount.source)
         out.append(f"  Årssats: {format_nok(result.annual_rate)} (annual_rates.{result.rate_path}.{result.centrality_group}; kilde: {src.title})")
-        out.append(f"  {format_nok(result.annual_rate)} × {_pct(line.position_share)} × {result.whole_months}/12 = {format_nok(result.exact_amount.quantize(Decimal('0.01')))}")
+        formula = next((r.formula for r in result.rules if r.kind == "formula" and r.formula is not None), None)
+        if formula is not None:
+            shown = {"annual_rate": format_nok(result.annual_rate), "share": _pct(line.position_share),
+                     "whole_months": str(result.whole_months)}
+            shown.update({n: _number(t, n) for n in formula.terms if n not in shown})
+            out.append(f"  Beløp = {formula.text_nb('formula', t)}")
+            out.append(f"       = {formula.text(shown, '/')} = {format_nok(result.exact_amount.quantize(Decimal('0.01')))}")
         out.append(f"  Tilskudd: {format_nok(result.amount_nok)} ({ROUNDING_RULE_NB}, én gang per linje).")
     for note in result.notes:
         out.append(f"  Merk: {note}")
@@ -167,14 +177,12 @@ def _explain_elements(result: LineResult) -> list[str]:
             )
             out.append(f"      årlig maksimum = {factors} = {format_exact(e.annual_maximum)}")
             if e.window is not None:
+                rule = next((r for r in result.rules if r.kind == "element" and r.element == e.element), None)
+                start = FACT_NB.get(rule.window_from, rule.window_from) if rule is not None and rule.window_from else "?"
                 out.append(
-                    f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra første dag som fastlege/vikar): {e.months} hele måneder"
+                    f"      bare innenfor {_d(e.window[0])}–{_d(e.window[1])} (fra {start}): {e.months} hele måneder"
                 )
-            out.append(f"      maksimum = {format_exact(e.annual_maximum)} × {_pct(line.position_share)} × {e.months}/12 = {format_exact(e.maximum)}")
-        else:
-            parts = " + ".join(spec.share_of or [])
-            out.append(f"      maksimum = {f'{e.share.normalize():f}'.replace('.', ',') if e.share is not None else '?'} × ({parts}) = "
-                       f"{format_exact(e.maximum)} (av {format_exact(e.base or Decimal(0))}, uavrundet)")
+        out.extend(_element_formula(e, t, line.position_share))
         if e.hours is not None and e.hourly_rate is not None:
             rate_parts = " × ".join(
                 f"{t.parameter(p).value.normalize():f}".replace(".", ",") + f" ({t.parameter(p).title_nb or p})"
@@ -206,6 +214,30 @@ def _explain_elements(result: LineResult) -> list[str]:
             out.append(f"      = {format_exact(e.granted)} → {format_nok(e.amount_nok)} ({ROUNDING_RULE_NB}, per element)")
     out.append(f"  Tilskudd: {format_nok(result.amount_nok)} (summen av de avrundede elementene).")
     return out
+
+
+def _number(t, name: str) -> str:
+    """A rate-table number a formula reads, as shown in an explanation."""
+    from .ruletext import number_nb
+
+    return number_nb(t.value(name))
+
+
+def _element_formula(e, t, share: Decimal) -> list[str]:
+    """The element's maximum by its rule's formula: in words, then with the numbers it read."""
+    if e.expression is None:
+        return []
+    spec = t.element(e.element)
+    shown = {"share": _pct(share), "whole_months": str(e.months), "whole_months_in_window": str(e.months)}
+    if e.annual_maximum is not None:
+        shown["annual_maximum"] = format_exact(e.annual_maximum)
+    if e.base is not None:
+        shown["elements_base"] = f"({' + '.join(spec.share_of or [])}: {format_exact(e.base)}, uavrundet)"
+    if e.share is not None:
+        shown["element_share"] = _number(t, spec.share) if spec.share else str(e.share)
+    shown.update({n: _number(t, n) for n in e.expression.terms if n not in shown})
+    return [f"      maksimum = {e.expression.text_nb('element', t)}",
+            f"               = {e.expression.text(shown, '/')} = {format_exact(e.maximum)}"]
 
 
 def explain_rejection(rej: Rejection) -> str:

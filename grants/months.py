@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import functools
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Iterable, Literal
 
 from dateutil.relativedelta import relativedelta
 
@@ -107,3 +107,12 @@ def shift_months(day: date, months: int) -> date:
     if day.day == calendar.monthrange(day.year, day.month)[1]:
         return moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
     return moved
+
+
+def counted_by(rules: "Iterable[Any]", table: "Any") -> MonthMethod:
+    """The method the line's count_months rule names; `rate_table` (or no such rule, as for a
+    line outside the period) is the table's own whole_months."""
+    for r in rules:
+        if getattr(r, "kind", None) == "count_months" and r.method not in (None, "rate_table"):
+            return r.method
+    return table.whole_months

@@ -128,6 +128,10 @@ class ExpenseScope(_Strict):
     note: str | None = None
 
 
+TABLE_NUMBERS = ("minimum_share_percent", "maximum_summed_share_percent")
+"""The top-level numbers of a rate table that rules read by name (besides model B parameters)."""
+
+
 class RateTable(_Strict):
     """One grant period's parameters. Model A: annual amounts by grant type, role and group;
     model B: named parameters and the elements built from them."""
@@ -139,7 +143,9 @@ class RateTable(_Strict):
     whole_months: Literal["calendar", "anniversary"] = "calendar"
     whole_months_note: str | None = None
     centrality: CentralityChoice
-    minimum_share_percent: Annotated[Decimal, Field(gt=0, le=100)] | None = None
+    minimum_share_percent: Annotated[Decimal, BeforeValidator(_no_text), Field(gt=0, le=100)] | None = None
+    maximum_summed_share_percent: Annotated[Decimal, BeforeValidator(_no_text), Field(gt=0)]
+    share_limits_source: str
     sources: list[Source] = Field(min_length=1)
     annual_rates: dict[GrantType, dict[str, dict[CentralityGroup, Amount]]] | None = None
     parameters: dict[str, Parameter] | None = None
@@ -152,6 +158,8 @@ class RateTable(_Strict):
         ids = {s.id for s in self.sources}
         if self.period.source not in ids:
             raise ValueError(f"period.source: ukjent kilde-id {self.period.source!r}")
+        if self.share_limits_source not in ids:
+            raise ValueError(f"share_limits_source: ukjent kilde-id {self.share_limits_source!r}")
         if self.model == "A":
             if self.annual_rates is None:
                 raise ValueError("annual_rates: en modell A-tabell må ha annual_rates")
@@ -238,6 +246,23 @@ class RateTable(_Strict):
 
     def parameter(self, name: str) -> Parameter:
         return (self.parameters or {})[name]
+
+    def has_value(self, name: str) -> bool:
+        """Whether `name` is a number of this table a rule may read (see `value`)."""
+        return name in TABLE_NUMBERS or name in (self.parameters or {})
+
+    def value(self, name: str) -> Decimal | None:
+        """A number of this table by name, for rules: one of TABLE_NUMBERS (None when the
+        table leaves it empty) or a model B parameter. KeyError names what is missing."""
+        if name in TABLE_NUMBERS:
+            return getattr(self, name)
+        if name in (self.parameters or {}):
+            return self.parameter(name).value
+        raise KeyError(f"{self.file}: no number {name!r} (known: {', '.join(sorted(self.value_names))})")
+
+    @property
+    def value_names(self) -> list[str]:
+        return list(TABLE_NUMBERS) + list(self.parameters or {})
 
     def element(self, name: str) -> Element:
         try:

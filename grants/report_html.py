@@ -22,7 +22,7 @@ from .headers import map_header
 from .inputs import LineInput, Rejection, validate_row
 from .explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from .money import format_nok, to_kroner
-from .months import calendar_months
+from .months import calendar_months, counted_by
 from .results import GrantResult, LineResult
 from .rules import RuleBook
 from .vocabulary_nb import (ANY_ROLE_NB, CAP_NB, CENTRALITY_GROUP_NB, DAY_KIND_NB, MONTH_ABBR_NB, REPORT_COLUMN_NB, column_nb,
@@ -68,10 +68,11 @@ def part_span(r: LineResult) -> tuple[date, date]:
 
 
 def month_cells(r: LineResult) -> list[tuple[date, date]]:
-    """The whole months the engine counted for this part, as day spans, by the table's method."""
+    """The whole months the engine counted for this part, as day spans, by the method of the
+    line's count_months rule (the table's, unless the rule names another)."""
     if r.counted_start is None or r.counted_end is None or r.counted_end < r.counted_start or r.whole_months <= 0:
         return []
-    if r.table.whole_months == "calendar":
+    if counted_by(r.rules, r.table) == "calendar":
         cells = []
         for y, m in calendar_months(r.counted_start, r.counted_end):
             first = date(y, m, 1)
@@ -131,7 +132,7 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     cells = month_cells(r)
     kind = "paid" if r.status is Status.OK else "counted_unpaid"
     for a, b in cells:
-        out.append(Segment(kind, a, b, f"{MONTH_ABBR_NB[a.month - 1]} {a.year}" if r.table.whole_months == "calendar" else ""))
+        out.append(Segment(kind, a, b, f"{MONTH_ABBR_NB[a.month - 1]} {a.year}" if counted_by(r.rules, r.table) == "calendar" else ""))
     for a, b in _not_whole((r.counted_start, r.counted_end), cells):
         months = _months_touched(a, b)
         sharing = sorted({o.row for o in other_rows

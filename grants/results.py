@@ -13,9 +13,10 @@ from .domain import Status
 from .facts import facts_json, part_facts
 from .inputs import LineInput, Rejection, parse_municipality
 from .money import ROUNDING_RULE, exact
-from .months import calendar_months
+from .months import calendar_months, counted_by
 from .rules import Rule
 from .formulas import ElementValue
+from .ruletext import rule_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,7 +137,7 @@ class LineResult:
         t = self.table
         constants = _constants_json(t, self.rate_path, self.centrality_group)
         counted = self.counted_start is not None and self.counted_end is not None
-        months = _month_labels(self.counted_start, self.counted_end) if t.whole_months == "calendar" and counted else []
+        months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []
         return {
             "row": self.row,
             "period": _period_json(t),
@@ -155,9 +156,9 @@ class LineResult:
                 "line": [self.line.start.isoformat(), self.line.end.isoformat()],
                 "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
             },
-            "rules": [_rule_json(r) for r in self.rules if r.kind != "paper_condition"],
-            "assumptions": [_rule_json(r) for r in self.assumptions],
-            "months": {"method": t.whole_months, "count": self.whole_months, "calendar_months": months},
+            "rules": [_rule_json(r, t) for r in self.rules if r.kind != "paper_condition"],
+            "assumptions": [_rule_json(r, t) for r in self.assumptions],
+            "months": {"method": counted_by(self.rules, t), "count": self.whole_months, "calendar_months": months},
             "constants": constants,
             "calculation": {
                 "share": str(self.line.position_share / 100),
@@ -256,20 +257,25 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
 _RULE_JSON: dict[str, dict[str, Any]] = {}
 
 
-def _rule_json(rule: Rule) -> dict[str, Any]:
-    """A rule as the trace shows it; built once per rule version and shared (read-only)."""
-    entry = _RULE_JSON.get(rule.key)
-    if entry is None or entry["description"] != rule.description:
+def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
+    """A rule as the trace shows it, its text filled from the period's rate table; built once
+    per rule version and table and shared (read-only)."""
+    key = f"{rule.key}|{table.id}|{table.file}"
+    entry = _RULE_JSON.get(key)
+    if entry is None or entry["description"] != rule.description or entry["_table"] is not table:
         entry = {
             "id": rule.id,
             "version_from": rule.valid_from,
             "kind": rule.kind,
             "description": rule.description,
-            "text_nb": rule.text_nb,
+            "text_nb": rule_text(rule, table),
             "citation": rule.citation.text(),
+            "_table": table,
         }
-        _RULE_JSON[rule.key] = entry
-    return dict(entry)
+        _RULE_JSON[key] = entry
+    entry = dict(entry)
+    del entry["_table"]
+    return entry
 
 
 def _input_json(line: LineInput) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from . import conditions
 from .errors import RulesError
-from .facts import FACTS
-from .formulas import FORMULAS
+from .facts import FACT_NB, FACT_TYPES, FACTS, date_int
+from .formulas import TERMS, Expression
 from .paths import data_dir
 from .yaml_loader import load_yaml
 from .rates import RateBook
@@ -36,6 +37,8 @@ Kind = Literal[
     "element",
     "note",
     "paper_condition",
+    "share_minimum",
+    "share_cap",
 ]
 MODEL_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     # Model A: one fixed amount per line from the rate the rules select.
@@ -78,8 +81,13 @@ class Rule(BaseModel):
     rate: str | None = None
     group: str | None = None
     to_fact: str | None = None
-    formula: str | None = None
+    formula: Expression | None = None
     element: str | None = None
+    count_from: Literal["counted_start", "part_start"] | None = None  # count_months: first day counted
+    count_to: Literal["part_end"] | None = None  # count_months: last day counted
+    method: Literal["rate_table", "calendar", "anniversary"] | None = None  # count_months: how
+    parameter: str | None = None  # share_minimum / share_cap: the rate-table number it reads
+    window_from: str | None = None  # element: the date fact its window (whole_months_in_window) starts on
     file: str = ""
 
     @field_validator("when", mode="before")
@@ -97,6 +105,8 @@ class Rule(BaseModel):
         needs = {
             "rate": ("select_rate",), "group": ("select_centrality_group",), "to_fact": ("clip_start",),
             "formula": ("formula", "element"), "element": ("element",),
+            "count_from": ("count_months",), "count_to": ("count_months",), "method": ("count_months",),
+            "parameter": ("share_minimum", "share_cap"),
         }
         for name, kinds in needs.items():
             given = getattr(self, name) is not None
@@ -106,12 +116,15 @@ class Rule(BaseModel):
                 raise ValueError(f"a {self.kind} rule needs {name!r}")
         if self.when is None and self.kind != "paper_condition":
             raise ValueError("a rule needs a 'when' condition")
-        if self.formula is not None:
-            if self.formula not in FORMULAS:
-                raise ValueError(f"unknown formula {self.formula!r} (known: {', '.join(FORMULAS)})")
-            if FORMULAS[self.formula].kind != self.kind:
-                raise ValueError(f"formula {self.formula!r} is for rules of kind {FORMULAS[self.formula].kind}")
-        if self.to_fact is not None and (self.to_fact not in FACTS or FACTS[self.to_fact].kind != "date"):
+        # a formula's terms that are not the kind's own are checked against every rate table
+        # the rule is valid in (RuleBook.build): they must be numbers of that table
+        if self.window_from is not None and self.kind != "element":
+            raise ValueError("'window_from' is only for rules of kind element")
+        if self.window_from is not None and FACT_TYPES.get(self.window_from) is not date:
+            raise ValueError(f"window_from {self.window_from!r} is not a date fact")
+        if self.formula is not None and ("whole_months_in_window" in self.formula.terms) != (self.window_from is not None):
+            raise ValueError("a formula with whole_months_in_window needs window_from (the date fact the window starts on), and only then")
+        if self.to_fact is not None and FACT_TYPES.get(self.to_fact) is not date:
             raise ValueError(f"to_fact {self.to_fact!r} is not a date fact")
         return self
 
@@ -265,6 +278,57 @@ def _check_coverage(book: RuleBook) -> None:
                     raise RulesError(
                         f"{table.file}: elements.{r.element}: missing, but rule {r.id} ({r.file}) uses it in period {table.id}"
                     )
-                problem = FORMULAS[r.formula].fits(table.element(r.element)) if r.formula else None
-                if problem:
-                    raise RulesError(f"{r.file}: rule {r.id}: formula {r.formula}: {problem} (elements.{r.element} in {table.file})")
+            _check_rule_data(r, table)
+        _check_share_rules(rules, table)
+
+
+_TERM_NEEDS = {
+    # an element formula's term -> what the element's entry in the rate table must have
+    "annual_maximum": ("annual_maximum", "annual_maximum"),
+    "whole_months_in_window": ("window_months", "window_months"),
+    "elements_base": ("share_of", "share_of"),
+    "element_share": ("share", "share"),
+}
+
+
+def _check_rule_data(r: Rule, table: Any) -> None:
+    """A rule's formula, text and rate-table number must be readable in every period it is
+    valid in: an unknown term, a placeholder or parameter naming nothing is an error on load."""
+    from .ruletext import problem
+
+    where = f"{r.file}: rule {r.id}"
+    if r.formula is not None:
+        unknown = r.formula.unknown_terms(r.kind, table.value_names)
+        if unknown:
+            raise RulesError(
+                f"{where}: formula: unknown term {', '.join(map(repr, unknown))} in period {table.id} (known: "
+                f"{', '.join(TERMS.get(r.kind, {}))} and the numbers of {table.file}: {', '.join(table.value_names)})"
+            )
+        if r.kind == "element" and r.element:
+            spec = table.element(r.element)
+            for term in r.formula.terms:
+                field_name, shown = _TERM_NEEDS.get(term, (None, None))
+                if field_name is not None and not getattr(spec, field_name):
+                    raise RulesError(
+                        f"{where}: formula term {term} needs elements.{r.element}.{shown} in {table.file}"
+                    )
+    if r.parameter is not None and not table.has_value(r.parameter):
+        raise RulesError(f"{where}: parameter {r.parameter!r} is no number of {table.file} "
+                         f"(known: {', '.join(table.value_names)})")
+    text_problem = problem(r, table)
+    if text_problem:
+        raise RulesError(f"{where}: {text_problem}")
+
+
+def _check_share_rules(rules: list[Rule], table: Any) -> None:
+    """Every period has exactly one rule capping a doctor's summed share, reading a number the
+    table gives, and at most one minimum share."""
+    caps = [r for r in rules if r.kind == "share_cap"]
+    if len(caps) != 1:
+        raise RulesError(f"period {table.id}: {len(caps)} rules of kind share_cap are valid; exactly one must be "
+                         f"({', '.join(r.id for r in caps) or 'none'})")
+    if caps[0].parameter and table.value(caps[0].parameter) is None:
+        raise RulesError(f"{table.file}: {caps[0].parameter} is empty, but rule {caps[0].id} ({caps[0].file}) reads it")
+    minima = [r for r in rules if r.kind == "share_minimum"]
+    if len(minima) > 1:
+        raise RulesError(f"period {table.id}: rules {', '.join(r.id for r in minima)} all set a minimum share")

@@ -24,7 +24,9 @@ import pandas as pd
 from .domain import Status
 from .errors import RulesError
 from .conditions import Coded as _Coded, FactColumns as _Facts, mask_function
-from .facts import FACTS, date_int
+from .facts import FACTS, FACT_TYPES, date_int
+from .formulas import Expression
+from .months import counted_by
 from .overlaps import overlapping
 from .inputs import LineInput, doctor_key
 from .rates import RateTable
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 _EPOCH = np.datetime64("1970-01-01", "D")
 _SCALE_RATE = 100  # annual rates in hundredths of a krone
 _SCALE_SHARE = 100  # shares in hundredths of a percent
-_DENOMINATOR = 12 * 100 * _SCALE_RATE * _SCALE_SHARE  # months per year x percent x scales
 
 OPTIONAL_DEFAULTS = {"via_agency": False, "private_commercial": False, "new_scheme": True}
 OPTIONAL_DATES = ("agreement_signed", "first_gp_date")
@@ -267,10 +268,11 @@ class VectorEvaluator:
         reason[duplicate] = "kopi av en tidligere rad"
         keep = np.flatnonzero(~duplicate)
         overlap_rows = keep[_overlapping_rows(same["alis_id"].to_numpy(dtype=object)[keep], start[keep], end[keep],
-                                              share_c[keep], self.engine.shared_days)]
+                                              share_c[keep], self.engine.shared_days, self.engine.share_caps)]
         if overlap_rows.size:
             rejected[overlap_rows] = True
-            reason[overlap_rows] = "overlappende linjer over 100 %"
+            reason[overlap_rows] = ("overlappende linjer over taket for samlet stillingsandel (regel "
+                                    + ", ".join(sorted({c.rule for c in self.engine.share_caps})) + ")")
 
         chosen: dict[str, np.ndarray] = {}
         for kind in MODEL_REQUIREMENTS["A"]["exactly_one"]:
@@ -287,12 +289,15 @@ class VectorEvaluator:
             reason[gap] = f"ingen regel av typen {kind}"
             chosen[kind] = which
 
+        # the count_months rule: which days, and how (as Engine._price)
+        months_rules = [r for r in rules if r.kind == "count_months"]
         counted_start = part_start
-        for r in rules:
-            if r.kind == "clip_start" and r.to_fact:
-                fact_days, _ = facts[r.to_fact]
-                counted_start = np.where(masks[r.key], np.maximum(counted_start, fact_days), counted_start)
-        if table.whole_months == "calendar":
+        if all(r.count_from in (None, "counted_start") for r in months_rules):
+            for r in rules:
+                if r.kind == "clip_start" and r.to_fact:
+                    fact_days, _ = facts[r.to_fact]
+                    counted_start = np.where(masks[r.key], np.maximum(counted_start, fact_days), counted_start)
+        if counted_by(months_rules, table) == "calendar":
             months = calendar_month_count(counted_start, part_end)
         else:
             months, _ = anniversary_month_count(counted_start, part_end)
@@ -314,18 +319,22 @@ class VectorEvaluator:
         for r in rules:
             if r.kind == "exclude":
                 excluded |= masks[r.key]
-        if table.minimum_share_percent is not None:  # a rate-table field, as in Engine._price
-            excluded |= share_c < int(table.minimum_share_percent * _SCALE_SHARE)
+        for r in rules:  # the share_minimum rule reads its number from the rate table, as in Engine._price
+            if r.kind == "share_minimum" and table.value(r.parameter or "") is not None:
+                excluded |= masks[r.key] & (share_c < int(table.value(r.parameter or "") * _SCALE_SHARE))
         excluded &= ~rejected
-        numerator = annual * share_c * months
-        amount = (numerator + _DENOMINATOR // 2) // _DENOMINATOR
+        formulas = {r.formula for r in rules if r.kind == "formula" and r.formula is not None}
+        if len(formulas) != 1:
+            raise RulesError(f"period {table.id}: the vectorised path needs one formula rule, found {len(formulas)}")
+        amount = _model_a_amounts(formulas.pop(), annual, share_c, months, table)
         amount = np.where(excluded | rejected, 0, amount)
 
         outside = (end < first) | (start > last)  # as compute(lines, period): no day in the period
         status = np.where(rejected, Status.REJECTED.value, np.where(
             outside, Status.OUTSIDE_PERIOD.value,
             np.where(excluded, Status.INELIGIBLE.value, Status.OK.value)))
-        shown = [r for r in rules if r.kind != "paper_condition"]
+        shown = [r for r in rules if r.kind not in ("paper_condition", "share_cap")  # as Engine._plan
+                 and not (r.kind == "share_minimum" and table.value(r.parameter or "") is None)]
         codes = np.zeros(n, dtype=np.int64)
         for bit, r in enumerate(shown):
             codes |= masks[r.key].astype(np.int64) << bit
@@ -348,8 +357,46 @@ class VectorEvaluator:
         return VectorResult(table.id, table.status, out)
 
 
+def _model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarray, months: np.ndarray,
+                     table: RateTable) -> np.ndarray:
+    """The formula rule's expression over columns, exactly: every operand as an integer column
+    over an integer scale, one division at the end, half up (as grants.money.to_kroner)."""
+    columns: dict[str, tuple[Any, int]] = {
+        "annual_rate": (annual_c, _SCALE_RATE), "share": (share_c, 100 * _SCALE_SHARE), "whole_months": (months, 1),
+    }
+
+    def operand(o: Any) -> tuple[Any, int]:
+        if isinstance(o, str) and o in columns:
+            return columns[o]
+        value = Decimal(o) if not isinstance(o, str) else table.value(o)
+        if value is None:
+            raise RulesError(f"{table.file}: {o} is empty, but the model A formula reads it")
+        n, d = value.as_integer_ratio()
+        return n, d
+
+    ops = [operand(o) for o in formula.product]
+    den = 1
+    for _, d in ops:
+        den *= d
+    div_num = 1
+    if formula.divide is not None:
+        n, d = operand(formula.divide)
+        if isinstance(n, np.ndarray):
+            raise RulesError(f"period {table.id}: the vectorised path divides only by a number, not by {formula.divide}")
+        den *= n
+        div_num = d
+    bound = div_num
+    for n, _ in ops:
+        bound *= int(np.abs(n).max()) if isinstance(n, np.ndarray) and n.size else abs(int(n)) if not isinstance(n, np.ndarray) else 0
+    dtype: Any = np.int64 if 2 * bound + den < 2**62 else object  # int64 is exact in the usual case
+    num = np.full(len(share_c), div_num, dtype=dtype)
+    for n, _ in ops:
+        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
+    return np.asarray((2 * num + den) // (2 * den), dtype=np.int64)
+
+
 def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray,
-                      shared_days: frozenset[date]) -> np.ndarray:
+                      shared_days: frozenset[date], caps: Any = ()) -> np.ndarray:
     """Row indices of a doctor's lines that overlap in time with a summed share above 100 %
     (grants.overlaps). Only doctors with several lines are swept (usually a few per cent)."""
     # 64-bit hashes find the candidates fast; a collision only sends a doctor through the exact
@@ -360,7 +407,7 @@ def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share
         return multi
     to_date = lambda d: (_EPOCH + np.timedelta64(int(d), "D")).astype(object)
     clashes = overlapping(
-        ((ids[r], int(r), to_date(start[r]), to_date(end[r]), int(share_c[r])) for r in multi), shared_days
+        ((ids[r], int(r), to_date(start[r]), to_date(end[r]), int(share_c[r])) for r in multi), shared_days, caps
     )
     return np.array(sorted(clashes), dtype=np.int64)
 

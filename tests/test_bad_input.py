@@ -620,7 +620,7 @@ BROKEN_RULES = [
      '    valid_from: "2023"\n    valid_to: "2023-24"\n    when: {fact: via_agency',
      '    valid_from: "2023"\n    valid_to: "2024-25"\n    when: {fact: via_agency',
      ["eligibility.via_agency", "overlaps", "2024-25"]),
-    ("unknown formula", "pricing.yaml", "formula: prorated_annual_rate", "formula: guess",
+    ("unknown formula term", "pricing.yaml", "product: [annual_rate, share, whole_months]", "product: [annual_rate, share, guess]",
      ["pricing.yaml", "amount.model_a", "guess"]),
     ("select_rate without rate", "pricing.yaml", "    rate: kun_veiledning.any\n", "",
      ["pricing.yaml", "rate.kun_veiledning.any"]),

@@ -61,23 +61,23 @@ def test_explain_shows_the_caps_expenses_and_the_maxima(capsys):
     text = explain(capsys, 6)  # expenses 100 000 for practice compensation and 50 000 for supervision
     assert "refusjon av dokumenterte utgifter" in text
     practice = block(text, "praksiskompensasjon")
-    assert "maksimum = 132 000 kr × 100 % × 12/12 = 132 000 kr" in practice
+    assert "= 132 000 kr × 100 % × 12/12 = 132 000 kr" in practice
     assert f"{EXPENSE_CAP} (oppgitte utgifter 100 000 kr)" in practice and "→ 100 000 kr" in practice
     supervision = block(text, "veiledning")
     assert "1375 (timesats) × 1,15" in supervision and f"{EXPENSE_CAP} (oppgitte utgifter 50 000 kr)" in supervision
     assert "ingen utgiftstak: maksimum gis" in block(text, "tilrettelegging")
-    assert "8 200 kr (av 164 000 kr" in block(text, "tilrettelegging")  # 5 % of the granted sum
+    assert "= 0,05 × (praksiskompensasjon + laeringsaktiviteter + produktivitet + veiledning: 164 000 kr, uavrundet) = 8 200 kr" in block(text, "tilrettelegging")  # 5 % of the granted sum
     assert "produktivitetstillegg er ikke beregnet" in text  # first day as fastlege not given
 
 
 def test_explain_shows_the_applied_amount_and_the_productivity_window(capsys, engine):
     text = explain(capsys, 7)  # sentralitetstillegg applied for: 150 000 of a 200 000 maximum
     supplement = block(text, "sentralitetstillegg")
-    assert "maksimum = 200 000 kr × 100 % × 12/12 = 200 000 kr" in supplement
+    assert "= 200 000 kr × 100 % × 12/12 = 200 000 kr" in supplement
     assert f"{APPLIED_CAP} (søkt 150 000 kr)" in supplement
     assert "→ 150 000 kr" in supplement
     assert next(e for e in computed(engine, 7).elements if e.element == "sentralitetstillegg").amount_nok == 150_000
     window = block(explain(capsys, 5), "produktivitet")  # first day as fastlege 01.12.2023
     # 24 months from 01.12.2023 end 30.11.2025: June-November 2025 are 6 of the period's months
     assert "bare innenfor 01.12.2023–30.11.2025 (fra første dag som fastlege/vikar): 6 hele måneder" in window
-    assert "maksimum = 125 000 kr × 100 % × 6/12 = 62 500 kr" in window and "→ 62 500 kr" in window
+    assert "= 125 000 kr × 100 % × 6/12 = 62 500 kr" in window and "→ 62 500 kr" in window

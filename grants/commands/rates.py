@@ -8,6 +8,7 @@ from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
 from ..inputs import HEADER_ALIASES
 from ..money import format_nok, to_kroner
 from ..conditions import describe
+from ..ruletext import number_nb, rule_text
 from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
 
 
@@ -81,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  Kilde for perioden: {t.source(p.source).title}")
         print(f"  Modell {t.model}; status: {STATUS_NB[t.status]}: {t.status_note}")
         print(f"  Hele måneder: {MONTH_METHOD_NB[t.whole_months]}; sentralitet: {t.centrality.classification} (kommunenumre {t.centrality.preferred_codes} først)")
+        minimum = f"{number_nb(t.minimum_share_percent)} %" if t.minimum_share_percent is not None else "ingen"
+        print(f"  Stillingsandel: samlet høyst {number_nb(t.maximum_summed_share_percent)} % på overlappende linjer; "
+              f"minste stillingsandel: {minimum}; kilde: {t.source(t.share_limits_source).title}")
         if t.model == "A":
             print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
             for gt, roles in (t.annual_rates or {}).items():
@@ -115,7 +119,10 @@ def run(args: argparse.Namespace) -> int:
                       f"med taket summen av linjenes maksimum; kilde: {t.source(scope.source).title}")
         print("  Regler i kraft:")
         for r in engine.rulebook.valid_in(t.id):
-            print(f"    {r.id} ({r.kind}): {r.text_nb}")
+            if r.kind == "share_minimum" and t.value(r.parameter or "") is None:
+                print(f"    {r.id} ({r.kind}): gjelder ikke i perioden ({r.parameter} er tom i satstabellen)")
+            else:
+                print(f"    {r.id} ({r.kind}): {rule_text(r, t)}")
             if r.when is not None:
                 print(f"        når {describe(r.when)}")
             print(f"        kilde: {r.citation.text()}")

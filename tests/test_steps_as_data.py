@@ -1,0 +1,343 @@
+"""Every step and every number as data that runs (issue 11, item 2).
+
+Each test edits rules/ or rates/ in a temporary copy and shows the engine's outcome follow the
+edit: the month count, the formulas, the share minimum and cap, and the numbers in rule texts.
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from grants import Engine
+from grants.errors import RulesError
+from grants.explain import explain_line
+from grants.formulas import Expression
+from grants.overlaps import CapSpan, overlapping
+from grants.rates import RateBook
+from grants.rules import RuleBook
+from grants.ruletext import placeholders
+
+from .conftest import REPO, line
+
+
+def _copy(tmp_path: Path) -> tuple[Path, Path]:
+    rules, rates = tmp_path / "rules", tmp_path / "rates"
+    shutil.copytree(REPO / "rules", rules)
+    shutil.copytree(REPO / "rates", rates)
+    return rules, rates
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == count, f"{old!r} occurs {text.count(old)} times in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _engine(rules: Path, rates: Path) -> Engine:
+    book = RateBook.load(rates)
+    return Engine(book, RuleBook.load(book, rules))
+
+
+def _one(engine: Engine, period: str | None = None, **fields):
+    result = engine.compute([line(**fields)], period)
+    assert not result.rejections, [r.text() for r in result.rejections]
+    (r,) = result.lines
+    return r
+
+
+# -- count_months ---------------------------------------------------------------------------
+
+SIGNED_LATE = dict(start="2023-09-01", end="2024-08-31", agreement_signed="2024-03-10")
+
+
+def test_count_from_is_read_counting_from_the_part_start_instead_of_the_agreement(tmp_path, engine):
+    shipped = _one(engine, **SIGNED_LATE)
+    assert shipped.counted_start == date(2024, 3, 10) and shipped.whole_months == 5  # April..August
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "count_from: counted_start", "count_from: part_start")
+    edited = _one(_engine(rules, rates), **SIGNED_LATE)
+    assert edited.counted_start == date(2023, 9, 1) and edited.whole_months == 12
+    assert edited.amount_nok == 300_000 and shipped.amount_nok == 125_000
+
+
+def test_method_is_read_forcing_anniversary_months_on_a_calendar_period(tmp_path, engine):
+    fields = dict(start="2024-09-15", end="2025-05-31")  # 2024-25 counts calendar months
+    shipped = _one(engine, **fields)
+    assert shipped.whole_months == 8  # October..May
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "method: rate_table", "method: anniversary")
+    edited = _one(_engine(rules, rates), **fields)
+    assert edited.whole_months == 8 and edited.amount_nok == shipped.amount_nok  # 15.09 .. 14.05: 8 as well
+    fields = dict(start="2024-09-15", end="2025-05-20")
+    assert _one(engine, **fields).whole_months == 7  # May is not whole
+    assert _one(_engine(rules, rates), **fields).whole_months == 8  # 15.04 .. 14.05 is
+    assert "fra regelen for telling av måneder" in explain_line(_one(_engine(rules, rates), **fields))
+
+
+def test_an_unknown_count_method_is_refused_at_load(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "method: rate_table", "method: weeks")
+    with pytest.raises(RulesError, match=r"pricing\.yaml.*months\.whole_months.*method"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
+# -- formulas -------------------------------------------------------------------------------
+
+
+def test_model_a_formula_is_run_as_written(tmp_path, engine):
+    shipped = _one(engine)
+    assert shipped.amount_nok == 275_000  # 300 000 x 100 % x 11 / 12
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "      divide: 12\n", "      divide: 24\n")
+    edited = _one(_engine(rules, rates))
+    assert edited.amount_nok == 137_500
+    text = explain_line(edited)
+    assert "Beløp = årssats × stillingsandel × hele måneder / 24" in text  # the rule's text, from the same data
+    assert "300 000 kr × 100 % × 11/24 = 137 500" in text
+
+
+def test_model_a_formula_may_read_a_rate_table_number(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "product: [annual_rate, share, whole_months]",
+          "product: [annual_rate, share, whole_months, maximum_summed_share_percent]")
+    _edit(rules / "pricing.yaml", "      divide: 12\n", "      divide: 1200\n")  # x 100 / 100: unchanged
+    assert _one(_engine(rules, rates)).amount_nok == 275_000
+
+
+def test_vectorised_path_runs_the_same_edited_formula(tmp_path):
+    from grants.vectorised import VectorEvaluator
+
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "      divide: 12\n", "      divide: 7\n")
+    eng = _engine(rules, rates)
+    lines = [line(alis_id=f"D{i}", position_share=str(s), start=f"2023-0{1 + i % 8}-1{i % 9}")
+             for i, s in enumerate([100, 80, 37.5, 12.25, 60, 99.99, 50, 20])]
+    frame = VectorEvaluator.frame_from_lines([v for _, v in _valid(eng, lines)])
+    vec = VectorEvaluator(eng).evaluate(frame, "2023")
+    durable = eng.compute(lines, "2023")
+    assert list(vec.columns["amount_nok"]) == [r.amount_nok for r in durable.lines]
+    assert durable.lines[0].amount_nok == 300_000  # 10.01.2023: February..August, 7 months / 7
+
+
+def _valid(eng, lines):
+    from grants.engine import _normalise
+
+    valid, rejections, _, _ = _normalise(lines, eng._elements)
+    assert not rejections
+    return valid
+
+
+def test_element_formula_is_run_as_written(tmp_path, engine):
+    fields = dict(start="2025-06-01", end="2026-05-31", role="fastlege")
+    shipped = {e.element: e for e in _one(engine, **fields).elements}
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months], divide: 12}",
+          "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months], divide: 24}")
+    edited = {e.element: e for e in _one(_engine(rules, rates), **fields).elements}
+    assert shipped["laeringsaktiviteter"].amount_nok == 14_000 and edited["laeringsaktiviteter"].amount_nok == 7_000
+    # tilrettelegging is a share of the others, so it follows: 5 % of 7 000 less
+    assert shipped["tilrettelegging"].granted - edited["tilrettelegging"].granted == Decimal("350.00")
+
+
+@pytest.mark.parametrize("file, old, new, rule_id", [
+    ("pricing.yaml", "product: [annual_rate, share, whole_months]", "product: [annual_rate, shares, whole_months]",
+     "amount.model_a"),
+    ("elements.yaml", "formula: {product: [element_share, elements_base]}", "formula: {product: [element_share, base]}",
+     "element.tilrettelegging"),
+])
+def test_a_formula_naming_an_unknown_term_is_refused_at_load(tmp_path, file, old, new, rule_id):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / file, old, new)
+    with pytest.raises(RulesError) as info:
+        RuleBook.load(RateBook.load(rates), rules)
+    assert file in str(info.value) and rule_id in str(info.value) and "unknown term" in str(info.value)
+
+
+def test_a_formula_term_the_element_cannot_give_is_refused_at_load(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months], divide: 12}",
+          "    element: laeringsaktiviteter\n    formula: {product: [annual_maximum, share, whole_months_in_window], divide: 12}\n"
+          "    window_from: first_gp_date")
+    with pytest.raises(RulesError, match=r"element\.laeringsaktiviteter.*window_months"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
+def test_expression_is_exact_and_its_text_comes_from_the_same_data():
+    expr = Expression.model_validate({"product": ["annual_rate", "share", "whole_months"], "divide": 12})
+    values = {"annual_rate": (Decimal(300000), None), "share": (Decimal("37.5"), Decimal(100)),
+              "whole_months": (Decimal(11), None)}
+    assert expr.evaluate(values) == Decimal(300000) * Decimal("37.5") * 11 / 1200
+    assert expr.text_nb("formula") == "årssats × stillingsandel × hele måneder / 12"
+    with pytest.raises(ValueError):
+        Expression.model_validate({"product": ["a"], "divide": 0})
+    with pytest.raises(ValueError):
+        Expression.model_validate({"product": []})
+
+
+# -- the share minimum and cap --------------------------------------------------------------
+
+
+def test_share_minimum_comes_from_the_rate_table_and_names_its_rule(tmp_path, engine):
+    assert _one(engine, position_share="40").amount_nok == 110_000
+    rules, rates = _copy(tmp_path)
+    _edit(rates / "2023.yaml", "minimum_share_percent: null", "minimum_share_percent: 50")
+    eng = _engine(rules, rates)
+    low = _one(eng, position_share="40")
+    assert low.status.value == "ineligible" and low.amount_nok == 0
+    assert "share.minimum" in low.reasons[0] and "minstekravet på 50 %" in low.reasons[0]
+    assert "share.minimum" in low.rule_ids
+    assert _one(eng, position_share="60").amount_nok == 165_000
+    assert "share.minimum" not in _one(engine, position_share="40").rule_ids  # empty minimum: not applied
+
+
+def test_share_cap_comes_from_the_rate_table_and_names_its_rule(tmp_path, engine):
+    two = [line(alis_id="C1", position_share="80"), line(alis_id="C1", position_share="60", kommunenummer="3401")]
+    shipped = engine.compute(two)
+    assert len(shipped.rejections) == 2
+    assert all("share.maximum_summed" in r.message and "over 100 %" in r.message for r in shipped.rejections)
+    rules, rates = _copy(tmp_path)
+    for f in rates.glob("*.yaml"):
+        _edit(f, "maximum_summed_share_percent: 100", "maximum_summed_share_percent: 150")
+    raised = _engine(rules, rates).compute(two)
+    assert not raised.rejections and raised.total_nok == 275_000 * 140 // 100
+
+
+def test_share_cap_differs_by_period(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rates / "2023-24.yaml", "maximum_summed_share_percent: 100", "maximum_summed_share_percent: 150")
+    eng = _engine(rules, rates)
+    in_2023_24 = [line(alis_id="C2", position_share="80", start="2023-09-01", end="2024-08-31"),
+                  line(alis_id="C2", position_share="60", start="2023-09-01", end="2024-08-31")]
+    assert not eng.compute(in_2023_24).rejections
+    in_2023 = [dict(l, start="2022-10-01", end="2023-08-31") for l in in_2023_24]
+    assert len(eng.compute(in_2023).rejections) == 2
+
+
+def test_overlap_check_takes_the_cap_as_a_parameter():
+    lines = [("d", 1, date(2023, 1, 1), date(2023, 6, 30), 6000), ("d", 2, date(2023, 3, 1), date(2023, 12, 31), 6000)]
+    assert set(overlapping(lines)) == {1, 2}
+    loose = (CapSpan(date(2022, 1, 1), date(2024, 1, 1), 12000, "r"),)
+    assert overlapping(lines, caps=loose) == {}
+    split = (CapSpan(date(2022, 1, 1), date(2023, 3, 31), 12000, "a"), CapSpan(date(2023, 4, 1), date(2024, 1, 1), 10000, "b"))
+    clash = overlapping(lines, caps=split)[1]
+    assert (clash.first_day, clash.last_day, clash.rule) == (date(2023, 4, 1), date(2023, 6, 30), "b")
+
+
+def test_every_period_needs_one_share_cap_rule(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "    kind: share_cap\n", "    kind: share_minimum\n")
+    with pytest.raises(RulesError, match="share_cap"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
+# -- numbers in rule texts ------------------------------------------------------------------
+
+
+def test_rule_texts_take_their_numbers_from_the_rate_table(tmp_path, engine):
+    fields = dict(start="2025-06-01", end="2026-05-31", role="fastlege", first_gp_date="2025-01-01")
+    text = explain_line(_one(engine, **fields))
+    assert "med 5 % av summen" in text and "de første 24 månedene" in text and "× 1,15." in text
+    rules, rates = _copy(tmp_path)
+    _edit(rates / "2025-26.yaml", "facilitation_share: {title_nb: andel til tilrettelegging, value: 0.05",
+          "facilitation_share: {title_nb: andel til tilrettelegging, value: 0.07")
+    _edit(rates / "2025-26.yaml", "value: 24, source", "value: 36, source")
+    edited = _one(_engine(rules, rates), **fields)
+    text = explain_line(edited)
+    assert "med 7 % av summen" in text and "5 %" not in text
+    assert "de første 36 månedene" in text
+    assert {e.element: e for e in edited.elements}["tilrettelegging"].share == Decimal("0.07")
+    trace_texts = " ".join(r["text_nb"] for r in edited.trace()["rules"])
+    assert "7 %" in trace_texts and "{" not in trace_texts
+
+
+def test_no_rule_text_hard_codes_a_rate_table_number():
+    import yaml
+
+    for path in (REPO / "rules").glob("*.yaml"):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
+            for hard in ("5 %", "24 måneder", "24 månedene", "1,15", "/ 12", "100 %"):
+                assert hard not in rule["text_nb"], f"{path.name}: {rule['id']} hard-codes {hard!r}"
+
+
+def test_a_placeholder_naming_a_missing_number_is_refused_at_load(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "{facilitation_share:%}", "{facilitation_shares:%}")
+    with pytest.raises(RulesError) as info:
+        RuleBook.load(RateBook.load(rates), rules)
+    assert "elements.yaml" in str(info.value) and "element.tilrettelegging" in str(info.value)
+    assert "facilitation_shares" in str(info.value)
+
+
+def test_a_stray_brace_in_a_rule_text_is_refused():
+    with pytest.raises(ValueError):
+        placeholders("med {facilitation_share:x} av summen")
+
+
+def test_element_window_start_is_read_from_the_rule(tmp_path, engine):
+    fields = dict(start="2025-06-01", end="2026-05-31", role="fastlege", first_gp_date="2023-01-01")
+    shipped = {e.element: e for e in _one(engine, **fields).elements}["produktivitet"]
+    assert shipped.months == 0 and shipped.amount_nok == 0  # the 24 months ended 31.12.2024
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "    window_from: first_gp_date\n", "    window_from: line_start\n")
+    edited = {e.element: e for e in _one(_engine(rules, rates), **fields).elements}["produktivitet"]
+    assert edited.window == (date(2025, 6, 1), date(2027, 5, 31)) and edited.months == 12
+    assert edited.amount_nok == 125_000
+    _edit(rules / "elements.yaml", "    window_from: line_start\n", "")
+    with pytest.raises(RulesError, match=r"element\.produktivitet.*window_from"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
+def test_vectorised_path_reads_the_same_minimum_and_count_rule(tmp_path):
+    from grants.vectorised import VectorEvaluator
+
+    rules, rates = _copy(tmp_path)
+    _edit(rates / "2023.yaml", "minimum_share_percent: null", "minimum_share_percent: 50")
+    _edit(rules / "pricing.yaml", "count_from: counted_start", "count_from: part_start")
+    eng = _engine(rules, rates)
+    lines = [line(alis_id=f"M{i}", position_share=s, agreement_signed="2023-03-10")
+             for i, s in enumerate(["40", "50", "80"])]
+    frame = VectorEvaluator.frame_from_lines([v for _, v in _valid(eng, lines)])
+    vec = VectorEvaluator(eng).evaluate(frame, "2023")
+    durable = eng.compute(lines, "2023")
+    assert list(vec.columns["amount_nok"]) == [r.amount_nok for r in durable.lines] == [0, 137_500, 220_000]
+    assert list(vec.columns["whole_months"]) == [11, 11, 11]  # from the part's start, not the agreement
+
+
+def _random_formula():
+    from hypothesis import strategies as st
+
+    number = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50"), places=2)
+    term = st.one_of(st.sampled_from(["annual_rate", "share", "whole_months", "maximum_summed_share_percent"]), number)
+    return st.fixed_dictionaries({
+        "product": st.lists(term, min_size=1, max_size=4),
+        "divide": st.one_of(st.none(), st.integers(1, 40), number),
+    })
+
+
+def test_engine_and_vectorised_path_agree_on_any_formula(engine):
+    """Random formulas in the model A rule: the durable_rules path (Decimal) and the vectorised
+    path (integers) give the same whole kroner on every line."""
+    from hypothesis import given, settings
+
+    from grants.vectorised import VectorEvaluator
+
+    lines = [line(alis_id=f"H{i}", position_share=s, start=f"2022-{10 + i % 3}-0{1 + i % 9}", kommunenummer=k)
+             for i, (s, k) in enumerate([("100", "0301"), ("37,5", "1151"), ("12,25", "3401"), ("99,99", "0301"),
+                                         ("60", "1151"), ("2,5", "0301")])]
+    frame = VectorEvaluator.frame_from_lines([v for _, v in _valid(engine, lines)])
+
+    @settings(max_examples=25, deadline=None)
+    @given(_random_formula())
+    def check(raw):
+        expr = Expression.model_validate(raw)
+        rules = [r.model_copy(update={"formula": expr}) if r.kind == "formula" else r for r in engine.rulebook.rules]
+        eng = Engine(engine.ratebook, RuleBook.build(rules, engine.ratebook), engine.centrality)
+        durable = [r.amount_nok for r in eng.compute(lines, "2023").lines]
+        vec = list(VectorEvaluator(eng).evaluate(frame, "2023").columns["amount_nok"])
+        assert vec == durable, raw
+
+    check()
