@@ -161,6 +161,8 @@ def test_an_xlsx_upload_is_computed_not_refused(client, tmp_path):
     for text in (readme, page, (REPO / "grants" / "web" / "page.js").read_text(encoding="utf-8")):
         assert "ikke støttet ennå" not in text
     assert ".xlsx" in page
+    assert _upload(client, tmp_path / "s.xlsx", {"sheet": "Sheet"}).status_code == 200  # openpyxl's sheet name
+    assert "Ark9" in _error(_upload(client, tmp_path / "s.xlsx", {"sheet": "Ark9"}), 400).detail
 
 
 def test_explain(client):
@@ -404,6 +406,7 @@ def test_a_configured_token_is_required(tmp_path):
         with httpx.Client(base_url=svc.url, timeout=30) as c:
             assert c.get("/health").json()["token_required"] is True
             assert c.get("/").status_code == 200  # the page itself carries no data
+            assert c.get("/vocabulary").status_code == 200  # nor do the words it shows
             for path in ("/rates", "/rates/2023"):
                 _error(c.get(path), 401)
             r = c.post("/compute", json=_body())
