@@ -52,12 +52,19 @@ class LineIn(_Closed):
         return rec
 
 
+def _ignore_columns() -> Any:
+    return Field(default_factory=list, description="columns to leave out of the computation on purpose (as "
+                 "`--ignore-column`): a field that resembles a known one, e.g. `expense_<unknown element>`; "
+                 "their values come back beside the row")
+
+
 class ComputeRequest(_Closed):
     """POST /compute with JSON."""
 
     period: StrictStr | None = Field(default=None, description="grant period, e.g. 2023; without: lines are split per period")
     lines: list[LineIn] = Field(min_length=1)
     traces: StrictBool = Field(default=False, description="include each line's trace (facts, rules, constants, arithmetic)")
+    ignore_columns: list[StrictStr] = _ignore_columns()
 
 
 class ExplainRequest(_Closed):
@@ -66,6 +73,7 @@ class ExplainRequest(_Closed):
     period: StrictStr | None = None
     lines: list[LineIn] = Field(min_length=1)
     row: StrictInt = Field(ge=1, description="data row, numbered from 1 in the order of `lines`")
+    ignore_columns: list[StrictStr] = _ignore_columns()
 
 
 class ResultRow(BaseModel):
@@ -183,12 +191,31 @@ class BatchResult(_Closed):
     traces: list[Trace] | None = None
 
 
+class ErrorItem(_Closed):
+    """One problem in an error response: where (`loc`: the path in the request, or
+    ["columns", <column>] for a column of the input), what kind (`type`), in bokmål (`msg`)."""
+
+    loc: list[str]
+    type: str
+    msg: str
+
+
 class ErrorOut(_Closed):
-    """Every error response (400, 401, 404, 408, 413, 422, 500): a bokmål message, and for 422
-    the problems by location."""
+    """Every error response (400, 401, 404, 405, 408, 413, 415, 422, 500): a bokmål message for
+    people, and the problems one by one for programs: for 422 by location in the request, for a
+    400 about input columns by column; an empty list when the message says it all."""
 
     detail: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ErrorItem]
+
+
+class VocabularyOut(_Closed):
+    """GET /vocabulary: the words people read for the stable names in the JSON (the one bokmål
+    vocabulary, grants.vocabulary_nb), so a client shows what the workbook and report show."""
+
+    status: dict[str, str] = Field(description="line status -> bokmål (ok -> innvilget, ...)")
+    values: dict[str, dict[str, str]] = Field(description="column -> (code -> bokmål) for columns holding codes")
+    columns: dict[str, str] = Field(description="output column -> bokmål header")
 
 
 class ExplainOut(_Closed):

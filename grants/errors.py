@@ -4,6 +4,8 @@ Row-level problems are not exceptions: they become `Rejection`s in the result.
 """
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 
 class GrantsError(Exception):
     """Base class: something that stops the whole run (exit code 2 in the CLI)."""
@@ -23,6 +25,47 @@ class UnknownPeriodError(GrantsError):
 
 class InputFileError(GrantsError):
     """The input as a whole cannot be read (missing file, empty, bad or duplicate header)."""
+
+
+def cli_remedy(column: str) -> str:
+    """How the command line leaves a column out."""
+    return f"kjør med --ignore-column «{column}»"
+
+
+class ColumnChoiceError(InputFileError):
+    """A column the program will not guess about (it resembles a known header, or names an
+    unknown expense element). The message says how to leave it out on the command line;
+    `worded` says it in another front end's words (the HTTP service has no --ignore-column)."""
+
+    def __init__(self, parts: Iterable[tuple[str, str, str]]):
+        self.parts = tuple(parts)
+        """(text before the remedy, column, text after) per column."""
+        super().__init__(self.worded(cli_remedy))
+
+    def __reduce__(self):  # rebuilt from its parts, not from the message
+        return type(self), (self.parts,)
+
+    @property
+    def columns(self) -> list[str]:
+        return [column for _, column, _ in self.parts]
+
+    def worded(self, remedy: Callable[[str], str]) -> str:
+        return "; ".join(before + remedy(column) + after for before, column, after in self.parts)
+
+
+class UnknownIgnoredColumnError(InputFileError):
+    """Columns named to be ignored that the input does not have; `worded` names the option as
+    the front end calls it."""
+
+    def __init__(self, columns: Iterable[str]):
+        self.columns = tuple(columns)
+        super().__init__(self.worded("--ignore-column"))
+
+    def __reduce__(self):
+        return type(self), (self.columns,)
+
+    def worded(self, option: str, source: str = "filen") -> str:
+        return f"{option} nevner en kolonne som ikke finnes i {source}: " + ", ".join(f"«{c}»" for c in self.columns)
 
 
 class OutputFileError(GrantsError):

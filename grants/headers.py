@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from .errors import InputFileError
+from .errors import ColumnChoiceError, InputFileError, UnknownIgnoredColumnError
 from .inputs import (
     EXPENSE,
     EXPENSE_PREFIXES,
@@ -106,11 +106,11 @@ def field_of(header: str, elements: Iterable[str] | None = None) -> str | None:
             element = key[len(prefix):]
             known = None if elements is None else {normalise(e): e for e in elements}
             if known is not None and element not in known:
-                raise InputFileError(
+                raise ColumnChoiceError([(
                     f"kolonnen «{header}» ser ut som en utgiftskolonne, men «{element}» er ikke et kjent element "
-                    f"(kjente: {', '.join(sorted(known.values())) or 'ingen'}); rett navnet, eller kjør med "
-                    f"--ignore-column «{header}» hvis kolonnen ikke skal brukes"
-                )
+                    f"(kjente: {', '.join(sorted(known.values())) or 'ingen'}); rett navnet, eller ",
+                    header, " hvis kolonnen ikke skal brukes",
+                )])
             return EXPENSE + (known[element] if known else element)
     return None
 
@@ -160,7 +160,7 @@ def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None,
             )
         field_to_column[field] = name
     if suspicious:
-        raise InputFileError("; ".join(_suspicious_text(name, hits) for name, hits in suspicious))
+        raise ColumnChoiceError(_suspicious_text(name, hits) for name, hits in suspicious)
     missing = [f for f in REQUIRED_COLUMNS if f not in field_to_column]
     if missing:
         raise InputFileError(
@@ -169,22 +169,18 @@ def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None,
         )
     unknown_ignores = ignore - {n.strip() for n in ignored}
     if unknown_ignores:
-        raise InputFileError(
-            "--ignore-column nevner en kolonne som ikke finnes i filen: "
-            + ", ".join(f"«{c}»" for c in sorted(unknown_ignores))
-        )
+        raise UnknownIgnoredColumnError(sorted(unknown_ignores))
     return Header(field_to_column, tuple(own), tuple(ignored))
 
 
-def _suspicious_text(name: str, hits: list[str]) -> str:
+def _suspicious_text(name: str, hits: list[str]) -> tuple[str, str, str]:
     meant = " eller ".join(
         "en utgiftskolonne (utgift_<element>)" if h == EXPENSE + "*" else f"«{HEADER_ALIASES[h][1]}»"
         for h in hits
     )
     return (
         f"kolonnen «{name}» er ikke en kjent overskrift, men ligner på {meant}; den kan bære en regel "
-        f"som ellers ikke blir brukt. Gi den et kjent navn, eller kjør med --ignore-column «{name}» "
-        "hvis den ikke skal brukes"
+        "som ellers ikke blir brukt. Gi den et kjent navn, eller ", name, " hvis den ikke skal brukes",
     )
 
 

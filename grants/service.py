@@ -35,14 +35,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest
+from .api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest, VocabularyOut
+from .commands._common import InputData, attach_source
 from .headers import looks_like_header
 from .inputs import ROW_ERROR
 from .io.reader import read_table
 from .engine import Engine, default_engine
-from .errors import GrantsError, InputFileError, UnknownPeriodError
+from .errors import ColumnChoiceError, GrantsError, InputFileError, UnknownIgnoredColumnError, UnknownPeriodError
 from .provenance import package_version
 from .public import explain_row, load_engine
+from .results import GrantResult
+from .vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 from .writers import result_document, write_result
 
 log = logging.getLogger("grants.service")
@@ -50,9 +53,10 @@ log = logging.getLogger("grants.service")
 DEFAULT_MAX_BODY_BYTES = 5_000_000
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_BODY_DEADLINE = 120.0
-_PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+_PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/vocabulary", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 _PAGE_DIR = Path(__file__).resolve().parent / "web"
-_RATES_STATUS_NB = {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative"}
+_IGNORE_FIELD_NB = "Kolonner som ikke skal brukes"
+"""The upload page's field for columns to leave out (the CLI's --ignore-column)."""
 
 
 class ServiceError(Exception):
@@ -111,16 +115,15 @@ class _BodyTimeout(Exception):
     pass
 
 
-def _json_bytes(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> bytes:
-    body: dict[str, Any] = {"detail": detail}
-    if errors is not None:
-        body["errors"] = errors
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The one shape of every error answer (api_models.ErrorOut): `detail` for people, `errors`
+    (always a list, empty when the detail says it all) for programs."""
+    return {"detail": detail, "errors": list(errors or [])}
 
 
 async def _send_json(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, detail: str,
                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = _json_bytes(status, detail)
+    body = json.dumps(error_body(detail), ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"), *(headers or []),
@@ -241,7 +244,7 @@ def _safe_name(name: str | None) -> str:
     return "".join(c for c in base if c.isprintable())[:120]
 
 
-def _read_upload(data: bytes, filename: str | None) -> tuple[list[dict[str, str]], str]:
+def _read_upload(data: bytes, filename: str | None, sheet: str | None) -> InputData:
     """An uploaded CSV or XLSX to records, through the same reader as the command line (the
     kind is decided by the content). Messages name the file as the client called it, never the
     temporary path."""
@@ -250,41 +253,82 @@ def _read_upload(data: bytes, filename: str | None) -> tuple[list[dict[str, str]
         path = Path(folder) / ("upload.xlsx" if data[:4] == b"PK\x03\x04" else "upload.csv")
         path.write_bytes(data)
         try:
-            table = read_table(path, is_header=looks_like_header)
+            table = read_table(path, sheet=sheet, is_header=looks_like_header)
         except InputFileError as exc:
             raise ServiceError(400, str(exc).replace(str(path), shown).replace(folder, "")) from None
     records: list[dict[str, Any]] = table.records()
     for index, message in table.row_errors.items():
         records[index][ROW_ERROR] = message
-    return records, table.delimiter or ";"
+    return InputData(records, table)
 
 
-def _compute_document(engine: Engine, records: list[dict[str, Any]], period: str | None, traces: bool) -> tuple[Any, bytes]:
+@dataclass(frozen=True)
+class _Batch:
+    """What one request asks to compute: the records, and for an upload the file they came
+    from (so rows carry `file_line` and the CSV is the command line's file)."""
+
+    records: list[dict[str, Any]]
+    period: str | None
+    ignore_columns: tuple[str, ...] = ()
+    source: InputData | None = None
+
+    @property
+    def delimiter(self) -> str:
+        return self.source.delimiter if self.source is not None else ","
+
+
+def _upload_remedy(column: str) -> str:
+    return f"skriv «{column}» i feltet «{_IGNORE_FIELD_NB}» på opplastingssiden (API: skjemafeltet ignore_columns)"
+
+
+def _json_remedy(column: str) -> str:
+    return f"legg «{column}» i feltet ignore_columns"
+
+
+def _column_error(exc: ColumnChoiceError | UnknownIgnoredColumnError, upload: bool) -> ServiceError:
+    """A column the engine will not guess about, worded for the service: how to leave it out
+    here (there is no --ignore-column), and one item per column for programs."""
+    if isinstance(exc, ColumnChoiceError):
+        remedy = _upload_remedy if upload else _json_remedy
+        items = [{"loc": ["columns", column], "type": "column_not_understood", "msg": before + remedy(column) + after}
+                 for before, column, after in exc.parts]
+        return ServiceError(400, exc.worded(remedy), items)
+    option = f"feltet «{_IGNORE_FIELD_NB}» (ignore_columns)" if upload else "feltet ignore_columns"
+    items = [{"loc": ["ignore_columns", column], "type": "ignored_column_missing",
+              "msg": f"kolonnen «{column}» finnes ikke i {'filen' if upload else 'linjene'}"} for column in exc.columns]
+    return ServiceError(400, exc.worded(option, "filen" if upload else "linjene"), items)
+
+
+def _compute(engine: Engine, batch: _Batch) -> GrantResult:
+    """The engine's result for a request, placed in its file as the command line does it."""
+    try:
+        result = engine.compute(batch.records, batch.period, ignore_columns=batch.ignore_columns)
+    except (ColumnChoiceError, UnknownIgnoredColumnError) as exc:
+        raise _column_error(exc, upload=batch.source is not None) from None
+    except (InputFileError, UnknownPeriodError) as exc:  # a missing column, an unknown period
+        raise ServiceError(400, str(exc)) from None
+    if batch.source is not None:
+        attach_source(result, batch.source)
+    return result
+
+
+def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
     """Compute and serialise in one worker-thread call (one hop off the event loop)."""
-    try:
-        result = engine.compute(records, period)
-    except (InputFileError, UnknownPeriodError) as exc:  # unknown expense element or period
-        raise ServiceError(400, str(exc)) from None
-    return result, json.dumps(result_document(result, traces=traces), ensure_ascii=False).encode("utf-8")
+    result = _compute(engine, batch)
+    return json.dumps(result_document(result, traces=traces), ensure_ascii=False).encode("utf-8")
 
 
-def _compute_csv(engine: Engine, records: list[dict[str, Any]], period: str | None, delimiter: str) -> bytes:
+def _compute_csv(engine: Engine, batch: _Batch) -> bytes:
     """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it."""
-    try:
-        result = engine.compute(records, period)
-    except (InputFileError, UnknownPeriodError) as exc:
-        raise ServiceError(400, str(exc)) from None
+    result = _compute(engine, batch)
     with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
         path = Path(folder) / "resultat.csv"
-        write_result(result, path, delimiter)
+        write_result(result, path, batch.delimiter)
         return path.read_bytes()
 
 
 def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
-    try:
-        result = engine.compute([line.record() for line in req.lines], req.period)
-    except (InputFileError, UnknownPeriodError) as exc:
-        raise ServiceError(400, str(exc)) from None
+    result = _compute(engine, _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns)))
     if req.row > result.input_rows:
         raise ServiceError(400, f"rad {req.row} finnes ikke; forespørselen har {result.input_rows} linjer")
     text, status = explain_row(result, req.row, engine.rulebook)
@@ -307,8 +351,12 @@ _COMPUTE_BODY = {
             "multipart/form-data": {"schema": {
                 "type": "object", "required": ["file"],
                 "properties": {
-                    "file": {"type": "string", "format": "binary", "description": "søknaden som CSV (komma eller semikolon)"},
+                    "file": {"type": "string", "format": "binary",
+                             "description": "søknaden som CSV (komma, semikolon eller tab) eller Excel-fil (.xlsx)"},
                     "period": {"type": "string", "description": "tilskuddsperiode, f.eks. 2023; tom: delt per periode"},
+                    "ignore_columns": {"type": "string", "description": "kolonner som ikke skal brukes i beregningen, "
+                                       "skilt med komma (som --ignore-column); feltet kan gjentas"},
+                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første)"},
                 },
             }},
         },
@@ -335,19 +383,16 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": exc.detail}
-        if exc.errors is not None:
-            body["errors"] = exc.errors
-        return JSONResponse(body, status_code=exc.status)
+        return JSONResponse(error_body(exc.detail, exc.errors), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": "forespørselen følger ikke skjemaet", "errors": _validation_errors(exc)}, status_code=422)
+        return JSONResponse(error_body("forespørselen følger ikke skjemaet", _validation_errors(exc)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = {404: "finnes ikke", 405: "metoden er ikke tillatt her"}.get(exc.status_code, str(exc.detail))
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSONResponse(error_body(detail), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     def table_summary(t: Any) -> dict[str, Any]:
         h = engine.provenance.table(t.id)
@@ -361,10 +406,11 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
     async def page() -> Response:
         html = (_PAGE_DIR / "index.html").read_text(encoding="utf-8")
         periods = "".join(
-            f'<option value="{html_escape(t.id)}">{html_escape(t.id)} ({_RATES_STATUS_NB.get(t.status, t.status)} satser)</option>'
+            f'<option value="{html_escape(t.id)}">{html_escape(t.id)} ({VALUE_NB["rates_status"].get(t.status, t.status)} satser)</option>'
             for t in engine.ratebook.tables
         )
-        html = html.replace("<!--PERIODS-->", periods).replace("<!--VERSION-->", version)
+        html = (html.replace("<!--PERIODS-->", periods).replace("<!--VERSION-->", version)
+                .replace("<!--IGNORE_FIELD-->", html_escape(_IGNORE_FIELD_NB)))
         return HTMLResponse(html, headers={
             "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
                                        "connect-src 'self'; form-action 'self'; base-uri 'none'",
@@ -382,6 +428,11 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
                 "rates_status": {t.id: t.status for t in engine.ratebook.tables},
                 "token_required": config.token is not None}
 
+    @app.get("/vocabulary", summary="ordene folk leser for statusene og kodene i JSON-svaret (bokmål)",
+             response_model=VocabularyOut)
+    async def vocabulary() -> dict[str, Any]:
+        return {"status": STATUS_NB, "values": VALUE_NB, "columns": COLUMN_NB}
+
     @app.get("/rates", summary="satstabellene: periode, datoer, modell, status og SHA-256", responses=_ERRORS)
     async def rates() -> dict[str, Any]:
         return {"version": version, "tables": [table_summary(t) for t in engine.ratebook.tables]}
@@ -396,26 +447,26 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         return _json_response({**table_summary(t), "table": t.model_dump(mode="json", exclude={"file"})})
 
     @app.post(
-        "/compute", summary="beregn en batch: JSON-linjer eller en opplastet CSV-fil",
+        "/compute", summary="beregn en batch: JSON-linjer eller en opplastet CSV- eller Excel-fil",
         openapi_extra=_COMPUTE_BODY, responses={200: {"model": BatchResult, "content": {"text/csv": {}}}, **_ERRORS},
     )
     async def compute(request: Request, format: Literal["json", "csv"] = Query(
         "json", description="json: the batch document; csv: the result file `alis-grant compute -o` writes")) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        delimiter = ","
         if ctype == "multipart/form-data":
-            records, period, delimiter = await _upload(request, config)
+            batch = await _upload(request, config)
             traces = False
         elif ctype in ("application/json", ""):
             req = _parse_model(ComputeRequest, await _read_json(request))
-            records, period, traces = [line.record() for line in req.lines], req.period, req.traces
+            batch = _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns))
+            traces = req.traces
         else:
             raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
         if format == "csv":
-            data = await _off_loop(_compute_csv, engine, records, period, delimiter)
+            data = await _off_loop(_compute_csv, engine, batch)
             return Response(data, media_type="text/csv; charset=utf-8",
                             headers={"content-disposition": 'attachment; filename="resultat.csv"'})
-        _, body = await _off_loop(_compute_document, engine, records, period, traces)
+        body = await _off_loop(_compute_document, engine, batch, traces)
         return Response(body, media_type="application/json")
 
     @app.post("/explain", summary="forklar én rad i en batch, regel for regel (bokmål)",
@@ -449,7 +500,25 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
     return app
 
 
-async def _upload(request: Request, config: ServiceConfig) -> tuple[list[dict[str, str]], str | None, str]:
+def _form_text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ServiceError(400, f"feltet «{name}» må være tekst")
+    return (value.strip() or None) if value else None
+
+
+def _form_ignore_columns(form: Any) -> tuple[str, ...]:
+    """`ignore_columns`: column names separated by commas (the page's text field); the field
+    may also be repeated."""
+    names: list[str] = []
+    for value in form.getlist("ignore_columns"):
+        if not isinstance(value, str):
+            raise ServiceError(400, "feltet «ignore_columns» må være tekst")
+        names += [part.strip() for part in value.split(",") if part.strip()]
+    return tuple(names)
+
+
+async def _upload(request: Request, config: ServiceConfig) -> _Batch:
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=config.max_body_bytes)
     except (_BodyTooLarge, _BodyTimeout):
@@ -460,15 +529,14 @@ async def _upload(request: Request, config: ServiceConfig) -> tuple[list[dict[st
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ServiceError(400, "mangler filen (feltet «file»)")
-        period = form.get("period")
-        if period is not None and not isinstance(period, str):
-            raise ServiceError(400, "feltet «period» må være tekst")
+        period, sheet = _form_text(form, "period"), _form_text(form, "sheet")
+        ignore = _form_ignore_columns(form)
         data = await upload.read()
         name = upload.filename
     finally:
         await form.close()
-    records, delimiter = await _off_loop(_read_upload, data, name)
-    return records, (period.strip() or None) if period else None, delimiter
+    source = await _off_loop(_read_upload, data, name, sheet)
+    return _Batch(source.records, period, ignore, source)
 
 
 _LIMITER: list[anyio.CapacityLimiter] = []

@@ -111,3 +111,21 @@ def test_an_input_no_rule_of_the_period_uses_is_said_not_ignored():
                and "fra 2024-25" in n for n in r.notes)
     result = compute([{**BASE, "Privat kommersiell": "nei"}], period="2024-25")
     assert not any("privat kommersiell" in n for n in result.lines[0].notes)
+
+
+def test_column_errors_carry_their_columns_for_other_front_ends():
+    """The CLI's message is unchanged; the service words the remedy itself from the parts, and
+    the errors survive pickling (worker processes)."""
+    import pickle
+
+    from grants.errors import ColumnChoiceError, UnknownIgnoredColumnError
+
+    with pytest.raises(ColumnChoiceError) as info:
+        map_header(["lege_id", "kommunenr", "tilskuddstype", "rolle", "stillingsandel", "fra", "til", "Vikarbyrå AS nr"])
+    exc = info.value
+    assert exc.columns == ["Vikarbyrå AS nr"] and "kjør med --ignore-column «Vikarbyrå AS nr»" in str(exc)
+    assert "--ignore-column" not in exc.worded(lambda c: f"velg «{c}» i skjemaet") and "velg «Vikarbyrå AS nr»" in exc.worded(lambda c: f"velg «{c}» i skjemaet")
+    assert str(pickle.loads(pickle.dumps(exc))) == str(exc)
+    missing = UnknownIgnoredColumnError(["x"])
+    assert str(missing).startswith("--ignore-column nevner") and missing.worded("feltet y", "linjene").endswith("i linjene: «x»")
+    assert str(pickle.loads(pickle.dumps(missing))) == str(missing)

@@ -2,7 +2,10 @@
 error status, the token rule, slow and oversized bodies, and what must never reach a client."""
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -13,11 +16,13 @@ import httpx
 import pytest
 
 import grants
-from grants.api_models import BatchResult, ErrorOut, ExplainOut
+from grants.api_models import BatchResult, ErrorOut, ExplainOut, VocabularyOut
+from grants.cli import main as cli_main
+from grants.headers import looks_like_header
 from grants.io.reader import read_table
-from grants.writers import write_result
+from grants.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 
-from .conftest import FIXTURES, line
+from .conftest import FIXTURES, REPO, line
 from .service_process import ServiceProcess, free_port
 
 LIMIT = 200_000
@@ -44,8 +49,10 @@ def _body(period="2023", lines=None, **extra):
 
 
 def _error(r: httpx.Response, status: int) -> ErrorOut:
+    """Every error answer has the one shape the README documents: detail and errors (a list)."""
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
+    assert set(r.json()) == {"detail", "errors"} and isinstance(r.json()["errors"], list), r.text
     err = ErrorOut.model_validate(r.json())
     assert "Traceback" not in r.text and "/tmp" not in r.text and ".py" not in r.text
     return err
@@ -96,20 +103,66 @@ def test_compute_without_period_splits_lines(client, engine):
     assert len(doc["lines"]) > 1
 
 
-def test_compute_upload_csv_equals_the_command_line(client, engine, tmp_path):
-    records = read_table(EXAMPLE).records()
-    want = engine.compute(records, "2023")
-    with EXAMPLE.open("rb") as fh:
-        r = client.post("/compute", files={"file": ("soknad_2023.csv", fh, "text/csv")}, data={"period": "2023"})
-    assert r.status_code == 200, r.text
-    doc = BatchResult.model_validate(r.json())
-    assert doc.total_nok == want.total_nok and doc.input_rows == want.input_rows
-    with EXAMPLE.open("rb") as fh:
-        r = client.post("/compute?format=csv", files={"file": ("soknad_2023.csv", fh, "text/csv")}, data={"period": "2023"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+def _cli_csv(tmp_path, source, *options: str) -> bytes:
+    """What `alis-grant compute SOURCE ... -o resultat.csv` writes."""
+    out = tmp_path / "cli" / "resultat.csv"
+    out.parent.mkdir(exist_ok=True)
+    assert cli_main(["compute", str(source), *options, "-o", str(out), "--quiet"]) in (0, 1)
+    return out.read_bytes()
+
+
+def _workbook(path, title: bool = True):
+    """The example as an .xlsx an officer saves: a title row above the header."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    if title:
+        ws.append(["Søknad om ALIS-tilskudd 2023"])
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for row in csv.reader(io.StringIO(text), delimiter=";"):
+        ws.append(row)
+    ws.append(["ALIS-BAD", "0301", "ALIS-avtale", "fastlege", "120", "01.01.2023", "31.08.2023", "nei", "for stor andel"])
+    wb.save(path)
+    return path
+
+
+def _upload(client, path, fields=None, query=""):
+    with open(path, "rb") as fh:
+        return client.post("/compute" + query, files={"file": (path.name, fh, "application/octet-stream")},
+                           data={"period": "2023", **(fields or {})})
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_csv_download_is_the_command_lines_file_byte_for_byte(client, engine, tmp_path, kind):
+    source = EXAMPLE if kind == "csv" else _workbook(tmp_path / "soknad.xlsx")
+    r = _upload(client, source, query="?format=csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
     assert "attachment" in r.headers["content-disposition"]
-    write_result(want, tmp_path / "cli.csv", ";")
-    assert r.content == (tmp_path / "cli.csv").read_bytes()
+    assert r.content == _cli_csv(tmp_path, source, "--period", "2023")
+    header = r.content.decode("utf-8-sig").splitlines()[0]
+    assert "file_line" in header and "merknad" in header
+    doc = BatchResult.model_validate(_upload(client, source).json())
+    want = engine.compute(read_table(source, is_header=looks_like_header).records(), "2023")
+    assert doc.total_nok == want.total_nok and doc.input_rows == want.input_rows
+    first = 3 if kind == "xlsx" else 2  # the title row and the header come first in the workbook
+    assert [row.model_extra["file_line"] for row in doc.lines if row.status != "rejected"][:2] == [first, first + 1]
+    if kind == "xlsx":
+        assert doc.rejections and doc.rejections[0].where.startswith("ark")
+
+
+def test_an_xlsx_upload_is_computed_not_refused(client, tmp_path):
+    r = _upload(client, _workbook(tmp_path / "s.xlsx", title=False))
+    assert r.status_code == 200, r.text
+    assert r.json()["total_nok"] > 0
+    assert "ikke støttet" not in r.text
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    page = client.get("/").text
+    for text in (readme, page, (REPO / "grants" / "web" / "page.js").read_text(encoding="utf-8")):
+        assert "ikke støttet ennå" not in text
+    assert ".xlsx" in page
+    assert _upload(client, tmp_path / "s.xlsx", {"sheet": "Sheet"}).status_code == 200  # openpyxl's sheet name
+    assert "Ark9" in _error(_upload(client, tmp_path / "s.xlsx", {"sheet": "Ark9"}), 400).detail
 
 
 def test_explain(client):
@@ -154,7 +207,72 @@ def test_a_request_off_the_schema_is_422(client, body):
 def test_unknown_period_and_unknown_expense_element_are_400(client):
     assert "kjente perioder" in _error(client.post("/compute", json=_body(period="1999")), 400).detail
     bad = {**line(), "expenses": {"ukjent_element": 100}}
-    assert "ukjent_element" in _error(client.post("/compute", json=_body(period="2025-26", lines=[bad])), 400).detail
+    err = _error(client.post("/compute", json=_body(period="2025-26", lines=[bad])), 400)
+    assert "ukjent_element" in err.detail and "--ignore-column" not in err.detail
+    assert "legg «expense_ukjent_element» i feltet ignore_columns" in err.detail
+    assert [(e.loc, e.type) for e in err.errors] == [(["columns", "expense_ukjent_element"], "column_not_understood")]
+
+
+def test_json_ignore_columns_leaves_the_column_out_for_compute_and_explain(client):
+    bad = {**line(), "expenses": {"ukjent_element": 100}}
+    body = _body(period="2025-26", lines=[bad, line(alis_id="T2")], ignore_columns=["expense_ukjent_element"])
+    r = client.post("/compute", json=body)
+    assert r.status_code == 200, r.text
+    doc = BatchResult.model_validate(r.json())
+    assert doc.lines[0].model_extra["expense_ukjent_element"] == 100  # carried beside its row, not used
+    without = client.post("/compute", json={**body, "lines": [line(), line(alis_id="T2")], "ignore_columns": []}).json()
+    assert doc.total_nok == without["total_nok"]
+    explained = client.post("/explain", json={**{k: v for k, v in body.items() if k != "traces"}, "row": 1})
+    assert explained.status_code == 200 and ExplainOut.model_validate(explained.json()).status in ("ok", "ineligible")
+    _error(client.post("/explain", json={"period": "2025-26", "lines": [bad], "row": 1}), 400)
+    missing = _error(client.post("/compute", json={**body, "ignore_columns": ["expense_ukjent_element", "nope"]}), 400)
+    assert "feltet ignore_columns nevner en kolonne som ikke finnes i linjene: «nope»" in missing.detail
+    _error(client.post("/compute", json={**body, "ignore_columns": "expense_ukjent_element"}), 422)
+
+
+def _resembling(tmp_path):
+    """The example with a column that resembles a known header (vikarbyrå)."""
+    rows = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "med_kolonne.csv"
+    path.write_text("\n".join([rows[0] + ";Ansatt hos vikarbyrå AS;Privat notat"] + [r + ";ja;x" for r in rows[1:]]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_upload_ignore_columns_form_field(client, tmp_path):
+    path = _resembling(tmp_path)
+    err = _error(_upload(client, path), 400)
+    assert "«Ansatt hos vikarbyrå AS»" in err.detail
+    assert "--ignore-column" not in err.detail and "kjør med" not in err.detail
+    assert "i feltet «Kolonner som ikke skal brukes» på opplastingssiden (API: skjemafeltet ignore_columns)" in err.detail
+    assert [e.loc for e in err.errors] == [["columns", "Ansatt hos vikarbyrå AS"]]
+    assert "Kolonner som ikke skal brukes" in client.get("/").text  # the page has the field the message names
+    ok = _upload(client, path, {"ignore_columns": " Ansatt hos vikarbyrå AS "})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["total_nok"] == _upload(client, EXAMPLE).json()["total_nok"]
+    assert ok.json()["lines"][0]["Ansatt hos vikarbyrå AS"] == "ja"
+    csv_out = _upload(client, path, {"ignore_columns": "Ansatt hos vikarbyrå AS"}, query="?format=csv")
+    assert csv_out.content == _cli_csv(tmp_path, path, "--period", "2023", "--ignore-column", "Ansatt hos vikarbyrå AS")
+    two = _upload(client, path, {"ignore_columns": "Ansatt hos vikarbyrå AS, Privat notat"})
+    assert two.status_code == 200, two.text  # comma-separated: several columns
+    missing = _error(_upload(client, path, {"ignore_columns": "Ansatt hos vikarbyrå AS,finnes ikke"}), 400)
+    assert "«finnes ikke»" in missing.detail and "ignore_columns" in missing.detail
+    assert "--ignore-column" not in missing.detail
+
+
+def test_vocabulary_is_the_one_bokmal_vocabulary(client):
+    v = VocabularyOut.model_validate(client.get("/vocabulary").json())
+    assert v.status == STATUS_NB and v.values == VALUE_NB and v.columns == COLUMN_NB
+    assert v.status["outside_period"] == "utenfor perioden"
+
+
+def test_the_page_names_rate_status_in_norwegian(client, engine):
+    page = client.get("/").text
+    for t in engine.ratebook.tables:
+        assert f">{t.id} ({VALUE_NB['rates_status'][t.status]} satser)</option>" in page
+    js = client.get("/page.js").text
+    for word in set(STATUS_NB.values()) | {"uten rett"}:
+        assert word not in js  # the words come from /vocabulary, never a copy in the page
 
 
 def test_other_content_types_are_415(client):
@@ -251,6 +369,22 @@ def test_invalid_content_length_is_400(service):
     assert _read_all(s).split(b" ")[1] in (b"400",)
 
 
+def test_every_error_has_the_shape_the_readme_and_the_model_document(client, service):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    documented = re.search(r"Every error is JSON `(\{.*?\})`", readme)
+    assert documented, "the README no longer documents the error shape"
+    assert set(re.findall(r'"(\w+)":', documented.group(1))) == set(ErrorOut.model_fields) == {"detail", "errors"}
+    assert all(f.is_required() for f in ErrorOut.model_fields.values())
+    assert _error(client.get("/finnes-ikke"), 404).errors == []
+    assert _error(client.put("/compute"), 405).detail == "metoden er ikke tillatt her"
+    assert _error(client.post("/compute", json=_body(period="1999")), 400).errors == []
+    assert _error(client.post("/compute", json={"lines": []}), 422).errors
+    s = _raw_request(service.port, b"POST /compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: 100\r\n\r\n{")
+    head, _, body = _read_all(s).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408") and set(json.loads(body)) == {"detail", "errors"}
+
+
 def test_no_request_body_in_the_log(client, service):
     client.post("/compute", json=_body(lines=[line(alis_id=MARKER)]))
     client.post("/compute", json=_body(lines=[line(alis_id=MARKER, position_share="x")]))
@@ -272,6 +406,7 @@ def test_a_configured_token_is_required(tmp_path):
         with httpx.Client(base_url=svc.url, timeout=30) as c:
             assert c.get("/health").json()["token_required"] is True
             assert c.get("/").status_code == 200  # the page itself carries no data
+            assert c.get("/vocabulary").status_code == 200  # nor do the words it shows
             for path in ("/rates", "/rates/2023"):
                 _error(c.get(path), 401)
             r = c.post("/compute", json=_body())

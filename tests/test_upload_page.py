@@ -1,5 +1,6 @@
 """The upload page in a real headless browser (Debian's chromium through chromium-driver):
-upload the example file, see the total and the rates warning, download the result CSV."""
+upload the example file, see the total and the rates warning, download the result CSV (the
+command line's file), statuses in the one bokmål vocabulary, and columns left out on purpose."""
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,9 @@ import time
 
 import pytest
 
+from grants.cli import main as cli_main
 from grants.io.reader import read_table
-from grants.writers import write_result
+from grants.vocabulary_nb import STATUS_NB
 
 from .conftest import FIXTURES
 from .service_process import ServiceProcess
@@ -62,6 +64,21 @@ def _digits(text: str) -> int:
     return int("".join(c for c in text if c.isdigit()))
 
 
+def _submit(browser, url, path, period="2023", ignore=""):
+    browser.get(url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(path))
+    Select(browser.find_element(By.ID, "period")).select_by_value(period)
+    if ignore:
+        browser.find_element(By.ID, "ignore_columns").send_keys(ignore)
+    browser.find_element(By.ID, "submit").click()
+
+
+def _shown(browser, element_id):
+    return WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.ID, element_id) if d.find_element(By.ID, element_id).is_displayed() else None
+    )
+
+
 def test_upload_the_example_see_the_total_and_download_the_result(service, browser, downloads, engine, tmp_path):
     want = engine.compute(read_table(EXAMPLE).records(), "2023")
     browser.get(service.url + "/")
@@ -86,8 +103,8 @@ def test_upload_the_example_see_the_total_and_download_the_result(service, brows
             break
         time.sleep(0.2)
     assert done, "no file was downloaded"
-    write_result(want, tmp_path / "cli.csv", ";")
-    assert done[0].read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    assert cli_main(["compute", str(EXAMPLE), "--period", "2023", "-o", str(tmp_path / "cli.csv"), "--quiet"]) == 0
+    assert done[0].read_bytes() == (tmp_path / "cli.csv").read_bytes()  # the command line's file, byte for byte
 
 
 def test_a_broken_file_shows_the_error(service, browser, tmp_path):
@@ -119,3 +136,43 @@ def test_values_from_the_file_are_shown_as_text_never_as_html(service, browser, 
     assert cell.text == "<img src=x onerror=document.title='pwned'>"
     assert not browser.find_elements(By.CSS_SELECTOR, "#results img")
     assert browser.title != "pwned"
+
+
+def test_statuses_in_the_one_vocabulary_and_counts_with_lines_outside_the_period(service, browser, tmp_path):
+    mixed = tmp_path / "blandet.csv"
+    mixed.write_text(
+        "lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til;vikarbyrå\n"
+        "A1;0301;alis_avtale;fastlege;100;01.10.2022;31.08.2023;nei\n"
+        "A2;0301;alis_avtale;fastlege;100;01.10.2022;31.08.2023;ja\n"
+        "A3;0301;alis_avtale;fastlege;100;01.01.2025;30.06.2025;nei\n"
+        "A4;0301;alis_avtale;fastlege;120;01.01.2023;30.06.2023;nei\n",
+        encoding="utf-8",
+    )
+    _submit(browser, service.url, mixed)
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    statuses = [r.find_elements(By.TAG_NAME, "td")[8].text for r in rows]
+    assert statuses == [STATUS_NB[s] for s in ("ok", "ineligible", "outside_period", "rejected")]
+    counts = browser.find_element(By.ID, "counts").text
+    assert counts == "4 rader inn: 3 linjer beregnet (1 innvilget, 1 ikke rett, 1 utenfor perioden), 1 avvist."
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#results thead th")]
+    assert headers[:3] == ["Rad", "Linje/rad i filen", "Lege (ALIS-id)"] and "Status" in headers
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows] == ["2", "3", "4", "5"]
+    assert "illustrative satser" in browser.find_element(By.ID, "provenance").text
+
+
+def test_a_column_that_resembles_a_header_can_be_left_out_on_the_page(service, browser, tmp_path):
+    rows = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "med_kolonne.csv"
+    path.write_text("\n".join([rows[0] + ";Ansatt hos vikarbyrå AS"] + [r + ";ja" for r in rows[1:]]) + "\n",
+                    encoding="utf-8")
+    _submit(browser, service.url, path)
+    error = _shown(browser, "error")
+    assert "Kolonner som ikke skal brukes" in error.text and "--ignore-column" not in error.text
+    label = browser.find_element(By.ID, "ignore_columns").find_element(By.XPATH, "..").text
+    assert "Kolonner som ikke skal brukes" in label
+    _submit(browser, service.url, path, ignore="Ansatt hos vikarbyrå AS")
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    want = read_table(EXAMPLE).records()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")) == len(want)
