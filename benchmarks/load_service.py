@@ -38,8 +38,8 @@ REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO))
 
 import grants  # noqa: E402
-from grants.portfolio import synthetic_portfolio  # noqa: E402
-from grants.writers import result_document  # noqa: E402
+from grants.tools.portfolio import synthetic_portfolio  # noqa: E402
+from grants.io.writers import result_document  # noqa: E402
 from tests.service_process import ServiceProcess  # noqa: E402
 
 PERIOD = "2023"

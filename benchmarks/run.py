@@ -24,7 +24,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from grants.portfolio import synthetic_portfolio, write_csv  # noqa: E402
+from grants.tools.portfolio import synthetic_portfolio, write_csv  # noqa: E402
 
 PERIOD = "2023"
 CLI_LINES = 2_500
@@ -38,7 +38,7 @@ TARGET_RSS_MB = 500.0
 _MEMORY_CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {bench!r})
-from grants.portfolio import synthetic_portfolio
+from grants.tools.portfolio import synthetic_portfolio
 import grants
 def rss():
     r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -221,8 +221,8 @@ TARGET_RATES_CHECK_S = 30.0
 _VECTOR_MEMORY_CHILD = """
 import json, resource, sys, time
 from grants import default_engine
-from grants.portfolio import synthetic_frame
-from grants.vectorised import VectorEvaluator
+from grants.tools.portfolio import synthetic_frame
+from grants.pipeline.vectorised import VectorEvaluator
 frame = synthetic_frame({lines}, {seed}, {period!r})
 ve = VectorEvaluator(default_engine())
 t = time.perf_counter(); cols = ve.evaluate(frame, {period!r}).columns; dt = time.perf_counter() - t
@@ -236,7 +236,7 @@ def _bare_numpy(frame, ve, table):
     clipping, calendar months, the exclusions without dates, share x months / 12, half-up."""
     import numpy as np
 
-    from grants.vectorised import _day_of, _days, calendar_month_count
+    from grants.pipeline.vectorised import _day_of, _days, calendar_month_count
 
     first, last = _day_of(table.period.first_day), _day_of(table.period.last_day)
     _numbers, cls = ve._classes(frame["kommunenummer"].to_numpy(dtype=object), table)
@@ -263,8 +263,8 @@ def _bare_numpy(frame, ve, table):
 
 def bench_vectorised(report: Report, workdir: Path, seed: int, quick: bool) -> None:
     from grants import default_engine
-    from grants.portfolio import synthetic_frame
-    from grants.vectorised import VectorEvaluator
+    from grants.tools.portfolio import synthetic_frame
+    from grants.pipeline.vectorised import VectorEvaluator
 
     print("Vectorised evaluator vs durable_rules (period 2023; synthetic portfolios)")
     engine = default_engine()

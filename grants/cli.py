@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import COMMANDS
-from .commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED  # noqa: F401 - re-exported
-from .errors import GrantsError
+from grants.commands import COMMANDS
+from grants.commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED  # noqa: F401 - re-exported
+from grants.errors import GrantsError
 
 
 _ARGPARSE_NB = {

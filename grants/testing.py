@@ -2,6 +2,6 @@
 `grants.testing.check_rate_table`. The suite lives in grants/ratecheck/, one module per check."""
 from __future__ import annotations
 
-from .ratecheck import MUNICIPALITIES, PROPERTY_TITLES, CheckReport, PropertyResult, check_rate_table
+from grants.tools.ratecheck import MUNICIPALITIES, PROPERTY_TITLES, CheckReport, PropertyResult, check_rate_table
 
 __all__ = ["check_rate_table", "CheckReport", "PropertyResult", "PROPERTY_TITLES", "MUNICIPALITIES"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from grants import Engine, default_engine
-from grants.rates import RateBook
+from grants.rates.tables import RateBook
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from grants.paths import data_dir
-from grants.rates import RateTable
+from grants.datafiles.paths import data_dir
+from grants.rates.tables import RateTable
 
 _ID = re.compile(r"^(?P<y>\d{4})(?:-(?P<yy>\d{2}))?$")
 _PERIOD_KEY = re.compile(r"^(?P<lead>  (?:first_day|last_day|deadline): )(?P<day>\d{4}-\d{2}-\d{2})", re.M)
@@ -44,7 +44,7 @@ def next_period_text(table: RateTable) -> str:
 def data_copy_with_next_period(folder: Path) -> tuple[Path, Path, str]:
     """Copies of rates/ and rules/ under `folder`, with the next period added to the rates;
     returns (rates, rules, new period id)."""
-    from grants.rates import RateBook
+    from grants.rates.tables import RateBook
 
     rates, rules = folder / "rates", folder / "rules"
     shutil.copytree(data_dir("rates"), rates)

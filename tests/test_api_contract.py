@@ -8,11 +8,11 @@ import re
 import pytest
 
 import grants
-from grants import api_contract
-from grants.api_models import BatchResult, LineIn
+from grants.service import api_contract
+from grants.service.api_models import BatchResult, LineIn
 from grants.cli import main
 from grants.io.reader import read_table
-from grants.writers import result_document
+from grants.io.writers import result_document
 
 from .conftest import FIXTURES, REPO, line
 
@@ -52,7 +52,7 @@ def test_every_name_in_all_exists_and_the_documented_ones_are_there():
         assert hasattr(grants, name), name
     for name in ("compute", "explain", "load_rates", "load_rules", "Engine", "LineInput", "GrantResult", "LineResult"):
         assert name in grants.__all__
-    assert callable(grants.explain) and grants.explain.__module__ == "grants.public"
+    assert callable(grants.explain) and grants.explain.__module__ == "grants.service.public"
 
 
 def test_schema_command_writes_the_snapshot_files(tmp_path, capsys):

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import grants
 from grants import Engine, InputFileError, RateTableError, RulesError, UnknownPeriodError
-from grants.rates import RateBook, load_rate_table
-from grants.rules import RuleBook
+from grants.rates.tables import RateBook, load_rate_table
+from grants.rules.rulebook import RuleBook
 from tests.conftest import REPO, line, shipped_book
 
 # A good line: Oslo (0301, class 1), ALIS-avtale, fastlege, 100 %, 01.10.2022–31.08.2023.

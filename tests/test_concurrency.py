@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pytest
 
 import grants
-from grants.portfolio import synthetic_portfolio
+from grants.tools.portfolio import synthetic_portfolio
 
 THREADS, LINES = 8, 2_000
 
@@ -95,7 +95,7 @@ def test_threads_do_not_see_the_collector_switched_off_nor_use_their_decimal_con
 
 def _in_child(seed: int) -> tuple:
     import grants as g
-    from grants.portfolio import synthetic_portfolio as portfolio
+    from grants.tools.portfolio import synthetic_portfolio as portfolio
 
     return _outcome(g.compute(portfolio(LINES, seed=seed), period="2023"))
 

@@ -1,4 +1,4 @@
-"""The typed condition language (grants.conditions): what is refused at load, the one meaning of
+"""The typed condition language (grants.rules.conditions): what is refused at load, the one meaning of
 an absent fact, and the two compiled forms (durable_rules, numpy) agreeing on random conditions
 over random facts. The shipped rules edited at random are in tests/test_conditions_shipped.py."""
 from __future__ import annotations
@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import grants
 from grants import ConservationError, RulesError
-from grants import conditions as cond
-from grants import durable_adapter
-from grants.facts import FACTS, date_int
-from grants.rates import RateBook
-from grants.rules import RuleBook
-from grants.vectorised import columns_from_facts, _day_of
+from grants.rules import conditions as cond
+from grants.rules import durable_adapter
+from grants.rules.facts import FACTS, date_int
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
+from grants.pipeline.vectorised import _day_of
+from grants.rules.fire_columns import columns_from_facts
 from tests.conftest import REPO, line
 
 

@@ -14,10 +14,10 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, reject, settings, strategies as st
 
 from grants import Engine, RulesError
-from grants.facts import FACTS
-from grants.rates import RateBook
-from grants.rules import RuleBook
-from grants.yaml_loader import load_yaml
+from grants.rules.facts import FACTS
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
+from grants.datafiles.yaml_loader import load_yaml
 from tests.conftest import REPO
 
 RULE_FILES = sorted((REPO / "rules").glob("*.yaml"))
@@ -203,9 +203,9 @@ def test_edited_shipped_rules_give_one_answer_whatever_the_evaluator_or_batch(
 def _same_as_vector_evaluator(engine: Engine, period: str) -> None:
     """VectorEvaluator.evaluate (impact, rate checks) compiles the same conditions to masks
     over typed columns, dates as day numbers: it agrees with compute line by line."""
-    from grants.headers import map_header
-    from grants.inputs import validate_row
-    from grants.vectorised import VectorEvaluator
+    from grants.pipeline.headers import map_header
+    from grants.pipeline.inputs import validate_row
+    from grants.pipeline.vectorised import VectorEvaluator
 
     durable = _outcome(engine, LINES, period=period, evaluator="durable")
     header = map_header({k: None for r in LINES for k in r})

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from grants import ConservationError, Engine, compute
-from grants import durable_adapter
-from grants.engine import _prove_conservation
+from grants.rules import durable_adapter
+from grants.pipeline.engine import _prove_conservation
 from tests.conftest import line
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from grants import compute
 from grants.errors import InputFileError
-from grants.headers import field_of, looks_like_header, map_header, normalise, resembles
-from grants.inputs import HEADER_ALIASES, REQUIRED_COLUMNS
+from grants.pipeline.headers import field_of, looks_like_header, map_header, normalise, resembles
+from grants.pipeline.inputs import HEADER_ALIASES, REQUIRED_COLUMNS
 
 BASE = {"lege_id": "A", "kommunenr": "0301", "tilskuddstype": "alis_avtale", "rolle": "fastlege",
         "stillingsandel": "100", "fra": "01.09.2024", "til": "31.05.2025"}

@@ -7,9 +7,9 @@ import pytest
 
 from grants import Engine
 from grants.cli import main
-from grants.impact import frame_from_records, impact, load_candidate
-from grants.portfolio import synthetic_portfolio
-from grants.rules import RuleBook
+from grants.tools.impact import frame_from_records, impact, load_candidate
+from grants.tools.portfolio import synthetic_portfolio
+from grants.rules.rulebook import RuleBook
 from tests.conftest import REPO
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
-from grants.headers import map_header
-from grants.inputs import LineInput, Rejection, validate_row
+from grants.pipeline.headers import map_header
+from grants.pipeline.inputs import LineInput, Rejection, validate_row
 
 values = st.fixed_dictionaries({
     "alis_id": st.sampled_from(["A1", " B2 ", ""]),

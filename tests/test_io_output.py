@@ -14,8 +14,8 @@ import pytest
 import grants
 from grants.errors import OutputFileError
 from grants.io import atomic_output, check_output_path, looks_like_formula, spreadsheet_safe, terminal_safe
-from grants.portfolio import synthetic_portfolio, write_csv
-from grants.writers import write_result
+from grants.tools.portfolio import synthetic_portfolio, write_csv
+from grants.io.writers import write_result
 from tests.conftest import line
 
 # --- check_output_path -------------------------------------------------------------------------

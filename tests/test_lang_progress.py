@@ -9,8 +9,8 @@ import sys
 import time
 
 from grants.cli import main
-from grants.progress import Steps, wanted
-from grants.vocabulary_nb import COLUMN_NB
+from grants.report.progress import Steps, wanted
+from grants.report.vocabulary_nb import COLUMN_NB
 from tests.conftest import FIXTURES
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
@@ -86,7 +86,7 @@ def test_disabled_progress_writes_nothing():
 
 
 def test_workbook_reports_its_progress(engine, tmp_path):
-    from grants.workbook import write_workbook
+    from grants.io.workbook import write_workbook
     from tests.conftest import line
 
     result = engine.compute([line(alis_id=f"L{i}") for i in range(3)] + [line(alis_id="X", role="ukjent")], "2023")
@@ -107,7 +107,7 @@ def test_compute_through_a_pipe_has_no_progress_output(tmp_path):
 
 
 def test_one_line_summary_uses_the_one_vocabulary(engine):
-    from grants.explain import one_line_summary, summary
+    from grants.report.explain import one_line_summary, summary
     from tests.conftest import line
 
     result = engine.compute([line(), line(alis_id="B", via_agency="ja"), line(alis_id="C", role="ukjent")], "2023")
@@ -119,7 +119,7 @@ def test_one_line_summary_uses_the_one_vocabulary(engine):
 
 
 def test_one_line_summary_singular(engine):
-    from grants.explain import one_line_summary
+    from grants.report.explain import one_line_summary
     from tests.conftest import line
 
     text = one_line_summary(engine.compute([line()], "2023"), blank_rows=1)

@@ -9,7 +9,7 @@ import threading
 import warnings
 
 from grants import compute
-from grants.explain import explain_line
+from grants.report.explain import explain_line
 from tests.conftest import line
 
 LINES = [line(alis_id="A", position_share="80"), line(alis_id="B", kommunenummer="1151", position_share="33,33")]

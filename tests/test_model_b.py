@@ -173,8 +173,8 @@ def test_a_new_model_b_period_is_a_data_only_change(tmp_path):
     import shutil
 
     from grants import Engine
-    from grants.rates import RateBook
-    from grants.rules import RuleBook
+    from grants.rates.tables import RateBook
+    from grants.rules.rulebook import RuleBook
     from tests.conftest import REPO
 
     rates = tmp_path / "rates"

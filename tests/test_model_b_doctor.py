@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grants import Engine, compute
-from grants.formulas import largest_remainder
+from grants.rules.formulas import largest_remainder
 from grants.money import to_kroner
-from grants.rates import RateBook
-from grants.rules import RuleBook
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
 from tests.conftest import REPO, line
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grants import RateTableError
-from grants.rates import load_rate_table
+from grants.rates.tables import load_rate_table
 from tests.conftest import REPO
 
 SHIPPED = REPO / "rates" / "2025-26.yaml"

@@ -19,7 +19,7 @@ import pytest
 
 from grants import InputFileError, compute, default_engine
 from grants.cli import main
-from grants.sessions import Session, aggregate, parse_sessions
+from grants.pipeline.sessions import Session, aggregate, parse_sessions
 from tests.conftest import FIXTURES, line
 
 APPLICATION = FIXTURES / "examples" / "soknad_2025-26_timer.csv"

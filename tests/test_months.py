@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, strategies as st
 from dateutil.relativedelta import relativedelta
 
-from grants.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
+from grants.pipeline.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
 
 dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31))
 
@@ -75,7 +75,7 @@ def test_calendar_count_equals_the_listed_months(a, b):
 def test_shifting_keeps_month_ends_and_clamps():
     """Moving lines between periods for rates diff and impact: 30.06.2023 + 23 months was
     30.05.2025, so May stopped being whole and the same rates showed a cut (user trial)."""
-    from grants.months import shift_months
+    from grants.pipeline.months import shift_months
 
     assert shift_months(date(2023, 6, 30), 23) == date(2025, 5, 31)
     assert shift_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
@@ -88,14 +88,14 @@ def test_shifting_keeps_month_ends_and_clamps():
 def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     from grants import default_engine
     from grants.commands._common import load_input
-    from grants.impact import frame_from_records, impact
-    from grants.paths import data_dir
-    from grants.ratesdiff import diff
+    from grants.tools.impact import frame_from_records, impact
+    from grants.datafiles.paths import data_dir
+    from grants.tools.ratesdiff import diff
     from tests.conftest import FIXTURES
 
     example = FIXTURES / "examples" / "soknad_2023.csv"
     records = load_input(str(example)).records
-    from grants.ratesdiff import load_side
+    from grants.tools.ratesdiff import load_side
 
     report = diff(load_side("2023"), load_side("2024-25"), records, str(example))
     # rows 3 and 7 lie inside both periods after the move (the others run the whole 11-month 2023

@@ -9,9 +9,9 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from grants import Engine
-from grants.months import calendar_months
-from grants.rates import RateBook
-from grants.rules import RuleBook
+from grants.pipeline.months import calendar_months
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
 from grants.testing import check_rate_table
 from tests.conftest import line, shipped_book
 from tests.new_period import data_copy_with_next_period, next_period_id

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from grants import Engine
-from grants.impact import load_candidate
-from grants.paths import data_dir
-from grants.rates import RateBook
-from grants.rules import RuleBook
+from grants.tools.impact import load_candidate
+from grants.datafiles.paths import data_dir
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
 from grants.testing import check_rate_table
 from tests.conftest import line
 

@@ -18,8 +18,8 @@ from dataclasses import replace
 
 import pytest
 
-from grants.engine import Engine
-from grants.paths import data_dir
+from grants.pipeline.engine import Engine
+from grants.datafiles.paths import data_dir
 from grants.testing import check_rate_table
 
 FEW = 30

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from grants import Engine
-from grants.paths import data_dir
-from grants.rates import RateBook
-from grants.rules import RuleBook
+from grants.datafiles.paths import data_dir
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
 from grants.testing import PROPERTY_TITLES, CheckReport, check_rate_table
 from tests.new_period import next_period_id, next_period_text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grants.cli import main
 from grants.commands._common import load_input
-from grants.ratesdiff import Change, diff, load_side
+from grants.tools.ratesdiff import Change, diff, load_side
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"

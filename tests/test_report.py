@@ -15,9 +15,9 @@ import pytest
 
 from grants.cli import main
 from grants.io.reader import read_table
-from grants.explain import rates_warning
+from grants.report.explain import rates_warning
 from grants.money import format_nok
-from grants.report_html import rejected_lines, render_report, segments
+from grants.report.html import rejected_lines, render_report, segments
 from tests.conftest import FIXTURES
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"

@@ -11,11 +11,11 @@ import pytest
 from grants.errors import InputFileError
 
 from grants import Engine, compute
-from grants.impact import frame_from_records, impact
-from grants.inputs import parse_amount
-from grants.rates import RateBook
-from grants.rules import RuleBook
-from grants.vectorised import VectorEvaluator
+from grants.tools.impact import frame_from_records, impact
+from grants.pipeline.inputs import parse_amount
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
+from grants.pipeline.vectorised import VectorEvaluator
 from tests.conftest import REPO, line, shipped_book
 
 

@@ -16,11 +16,11 @@ import httpx
 import pytest
 
 import grants
-from grants.api_models import BatchResult, ErrorOut, ExplainOut, VocabularyOut
+from grants.service.api_models import BatchResult, ErrorOut, ExplainOut, VocabularyOut
 from grants.cli import main as cli_main
-from grants.headers import looks_like_header
+from grants.pipeline.headers import looks_like_header
 from grants.io.reader import read_table
-from grants.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
+from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 
 from .conftest import FIXTURES, REPO, line
 from .service_process import ServiceProcess, free_port
@@ -158,7 +158,7 @@ def test_an_xlsx_upload_is_computed_not_refused(client, tmp_path):
     assert "ikke støttet" not in r.text
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     page = client.get("/").text
-    for text in (readme, page, (REPO / "grants" / "web" / "page.js").read_text(encoding="utf-8")):
+    for text in (readme, page, (REPO / "grants" / "service" / "web" / "page.js").read_text(encoding="utf-8")):
         assert "ikke støttet ennå" not in text
     assert ".xlsx" in page
     assert _upload(client, tmp_path / "s.xlsx", {"sheet": "Sheet"}).status_code == 200  # openpyxl's sheet name
@@ -426,7 +426,7 @@ def test_it_refuses_to_listen_beyond_loopback_without_a_token():
                           capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 2
     assert "ALIS_GRANT_TOKEN" in proc.stderr
-    from grants.service import ServiceConfig, create_app, is_loopback
+    from grants.service.app import ServiceConfig, create_app, is_loopback
 
     with pytest.raises(grants.GrantsError):
         create_app(ServiceConfig(require_token=True))
@@ -453,7 +453,7 @@ class _Broken:
 def test_an_internal_error_is_a_generic_500_without_traceback(engine, caplog):
     import uvicorn
 
-    from grants.service import ServiceConfig, create_app
+    from grants.service.app import ServiceConfig, create_app
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(ServiceConfig(), engine=_Broken(engine)), host="127.0.0.1",

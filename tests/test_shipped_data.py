@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from grants.rates import RateBook
-from grants.rules import RuleBook
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
 
 
 def test_every_rate_table_is_marked_and_sourced(engine):

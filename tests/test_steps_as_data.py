@@ -14,12 +14,12 @@ import pytest
 
 from grants import Engine
 from grants.errors import RulesError
-from grants.explain import explain_line
-from grants.formulas import Expression
-from grants.overlaps import CapSpan, overlapping
-from grants.rates import RateBook
-from grants.rules import RuleBook
-from grants.ruletext import placeholders
+from grants.report.explain import explain_line
+from grants.rules.formulas import Expression
+from grants.pipeline.overlaps import CapSpan, overlapping
+from grants.rates.tables import RateBook
+from grants.rules.rulebook import RuleBook
+from grants.rules.ruletext import placeholders
 
 from .conftest import REPO, line
 
@@ -109,7 +109,7 @@ def test_model_a_formula_may_read_a_rate_table_number(tmp_path):
 
 
 def test_vectorised_path_runs_the_same_edited_formula(tmp_path):
-    from grants.vectorised import VectorEvaluator
+    from grants.pipeline.vectorised import VectorEvaluator
 
     rules, rates = _copy(tmp_path)
     _edit(rules / "pricing.yaml", "      divide: 12\n", "      divide: 7\n")
@@ -124,7 +124,7 @@ def test_vectorised_path_runs_the_same_edited_formula(tmp_path):
 
 
 def _valid(eng, lines):
-    from grants.engine import _normalise
+    from grants.pipeline.engine import _normalise
 
     valid, rejections, _, _ = _normalise(lines, eng._elements)
     assert not rejections
@@ -292,7 +292,7 @@ def test_element_window_start_is_read_from_the_rule(tmp_path, engine):
 
 
 def test_vectorised_path_reads_the_same_minimum_and_count_rule(tmp_path):
-    from grants.vectorised import VectorEvaluator
+    from grants.pipeline.vectorised import VectorEvaluator
 
     rules, rates = _copy(tmp_path)
     _edit(rates / "2023.yaml", "minimum_share_percent: null", "minimum_share_percent: 50")
@@ -323,7 +323,7 @@ def test_engine_and_vectorised_path_agree_on_any_formula(engine):
     path (integers) give the same whole kroner on every line."""
     from hypothesis import given, settings
 
-    from grants.vectorised import VectorEvaluator
+    from grants.pipeline.vectorised import VectorEvaluator
 
     lines = [line(alis_id=f"H{i}", position_share=s, start=f"2022-{10 + i % 3}-0{1 + i % 9}", kommunenummer=k)
              for i, (s, k) in enumerate([("100", "0301"), ("37,5", "1151"), ("12,25", "3401"), ("99,99", "0301"),

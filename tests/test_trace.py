@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import grants.engine as engine_module
-from grants.facts import FACT_TYPES, facts_json
-from grants.paths import data_dir
-from grants.provenance import package_version
+import grants.pipeline.engine as engine_module
+from grants.rules.facts import FACT_TYPES, facts_json
+from grants.datafiles.paths import data_dir
+from grants.pipeline.provenance import package_version
 from tests.conftest import line, shipped_book
 
 LINES = [

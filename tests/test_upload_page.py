@@ -10,7 +10,7 @@ import pytest
 
 from grants.cli import main as cli_main
 from grants.io.reader import read_table
-from grants.vocabulary_nb import STATUS_NB
+from grants.report.vocabulary_nb import STATUS_NB
 
 from .conftest import FIXTURES
 from .service_process import ServiceProcess

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from grants.headers import map_header
-from grants.inputs import validate_row
-from grants.portfolio import synthetic_portfolio
-from grants.vectorised import VectorEvaluator, anniversary_month_count, calendar_month_count
-from grants.months import anniversary_months, whole_months
+from grants.pipeline.headers import map_header
+from grants.pipeline.inputs import validate_row
+from grants.tools.portfolio import synthetic_portfolio
+from grants.pipeline.vectorised import VectorEvaluator, anniversary_month_count, calendar_month_count
+from grants.pipeline.months import anniversary_months, whole_months
 from tests.conftest import line
 
 PERIODS = ["2022", "2023", "2023-24", "2024-25"]
@@ -117,7 +117,7 @@ def test_shares_with_more_than_two_decimals_are_refused(engine, vector):
 @given(st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)),
        st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)))
 def test_vikar_measure_matches_the_scalar_function(a, b):
-    from grants.months import longer_than_whole_months
+    from grants.pipeline.months import longer_than_whole_months
 
     start, end = min(a, b), max(a, b)
     days = lambda d: np.array([(np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)])
@@ -158,7 +158,7 @@ fact_values = st.fixed_dictionaries(
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(fact_values, min_size=1, max_size=30))
 def test_vectorised_fire_equals_durable_rules_fire(engine, facts):
-    from grants.vectorised import fire
+    from grants.rules.fire_columns import fire
 
     durable = [sorted(names) for names in engine.runner.fire(facts)]
     assert [sorted(names) for names in fire(engine.rulebook, facts)] == durable

@@ -14,7 +14,7 @@ import pytest
 
 from grants.cli import main
 from grants.commands._common import load_input
-from grants.workbook import SHEETS, _looks_like_formula, write_workbook
+from grants.io.workbook import SHEETS, _looks_like_formula, write_workbook
 from tests.conftest import FIXTURES, line
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
@@ -270,7 +270,7 @@ def test_failed_write_leaves_nothing_half_written(engine, tmp_path, monkeypatch)
         written.append(Path(src).stat().st_size)  # the whole temporary file was written ...
         raise OSError(28, "No space left on device")  # ... but moving it in place fails
 
-    monkeypatch.setattr("grants.workbook.os.replace", broken_replace)
+    monkeypatch.setattr("grants.io.workbook.os.replace", broken_replace)
     with pytest.raises(OSError):
         write_workbook(result, out)
     assert written and written[0] > 1000
@@ -296,7 +296,7 @@ def test_explanations_beyond_one_sheet_continue_on_the_next(engine, tmp_path, mo
     result = _example_result(engine)
     whole = _book(result, tmp_path, "whole.xlsx")
     expected = _table(whole["Forklaring"])[1]
-    monkeypatch.setattr("grants.workbook.MAX_ROWS", 40)
+    monkeypatch.setattr("grants.io.workbook.MAX_ROWS", 40)
     split = _book(result, tmp_path, "split.xlsx")
     names = [n for n in split.sheetnames if n.startswith("Forklaring")]
     assert names[:3] == ["Forklaring", "Forklaring 2", "Forklaring 3"] and len(names) == -(-len(expected) // 38)
@@ -310,7 +310,7 @@ def test_more_lines_than_a_sheet_holds_is_refused(engine, tmp_path, monkeypatch)
     from grants.errors import OutputFileError
 
     result = _example_result(engine)
-    monkeypatch.setattr("grants.workbook.MAX_ROWS", 10)
+    monkeypatch.setattr("grants.io.workbook.MAX_ROWS", 10)
     with pytest.raises(OutputFileError, match="bruk|skriv til .csv"):
         write_workbook(result, tmp_path / "b.xlsx")
     assert list(tmp_path.iterdir()) == []

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..headers import looks_like_header
-from ..inputs import ROW_ERROR
-from ..io.output import check_output_path, terminal_safe
-from ..io.reader import SourceTable, read_table
+from grants.pipeline.headers import looks_like_header
+from grants.pipeline.inputs import ROW_ERROR
+from grants.io.output import check_output_path, terminal_safe
+from grants.io.reader import SourceTable, read_table
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
@@ -105,15 +105,15 @@ def print_rate_notes(engine, named: str | None = None) -> None:
 def rate_table_path(spec: str) -> str:
     """A rate table given on the command line: a file path, or a period id (2024-25) meaning
     that period's shipped table."""
-    from ..paths import data_dir
-    from ..rates import PERIOD_FILE_NAME
+    from grants.datafiles.paths import data_dir
+    from grants.rates.tables import PERIOD_FILE_NAME
 
     if not Path(spec).exists() and PERIOD_FILE_NAME.fullmatch(spec):
         shipped = data_dir("rates") / f"{spec}.yaml"
         if shipped.exists():
             return str(shipped)
     if not Path(spec).exists():
-        from ..errors import RateTableError
+        from grants.errors import RateTableError
 
         raise RateTableError(f"{spec}: finner ikke satstabellen (verken en fil eller en kjent periode)")
     return spec

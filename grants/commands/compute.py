@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import EVALUATORS, default_engine
-from ..errors import OutputFileError
-from ..explain import one_line_summary, outside_period_warning, rates_warning, summary
-from ..progress import Steps, wanted
-from ..sessions import sessions_for
-from ..writers import write_result
-from ._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes, add_input_options, attach_source, say
+from grants.pipeline.engine import EVALUATORS, default_engine
+from grants.errors import OutputFileError
+from grants.report.explain import one_line_summary, outside_period_warning, rates_warning, summary
+from grants.report.progress import Steps, wanted
+from grants.io.sessions_file import sessions_for
+from grants.io.writers import write_result
+from grants.commands._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         attach_source(result, csv_input)
         if args.output:
             if workbook:
-                from ..workbook import write_workbook
+                from grants.io.workbook import write_workbook
 
                 progress.step(f"Skriver {args.output}", total=len(result.lines) + len(result.rejections))
                 write_workbook(result, args.output, engine.rulebook, progress.advance)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import default_engine
-from ..explain import explain_line, explain_rejection, rates_warning
-from ..money import format_nok
-from ..sessions import sessions_for
-from ._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
+from grants.pipeline.engine import default_engine
+from grants.report.explain import explain_line, explain_rejection, rates_warning
+from grants.money import format_nok
+from grants.io.sessions_file import sessions_for
+from grants.commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:

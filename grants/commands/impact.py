@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import default_engine
-from ..explain import rates_warning
-from ._common import EXIT_OK, load_input, print_rate_notes, rate_table_path, say
+from grants.pipeline.engine import default_engine
+from grants.report.explain import rates_warning
+from grants.commands._common import EXIT_OK, load_input, print_rate_notes, rate_table_path, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..impact import frame_from_records, impact
+    from grants.tools.impact import frame_from_records, impact
 
     engine = default_engine()
     args.new = rate_table_path(args.new)

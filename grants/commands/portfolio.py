@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import default_engine
-from ._common import EXIT_OK, check_output
+from grants.pipeline.engine import default_engine
+from grants.commands._common import EXIT_OK, check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,12 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..portfolio import synthetic_portfolio, write_csv
+    from grants.tools.portfolio import synthetic_portfolio, write_csv
 
     default_engine().ratebook.get(args.period)
     check_output(args, (".csv",))  # before generating anything: a missing folder is a message, not a traceback
     records = synthetic_portfolio(args.lines, args.seed, args.period)
     write_csv(records, args.output)
     print(f"Skrev {len(records)} syntetiske linjer ({len({r['alis_id'] for r in records})} leger) for perioden "
-          f"{args.period} til {args.output}. Fordelingene er antakelser, ikke data (se grants/portfolio.py).")
+          f"{args.period} til {args.output}. Fordelingene er antakelser, ikke data (se grants/tools/portfolio.py).")
     return EXIT_OK

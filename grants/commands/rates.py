@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from ..engine import default_engine
-from ..explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
-from ..inputs import HEADER_ALIASES
-from ..money import format_nok, to_kroner
-from ..conditions import describe
-from ..ruletext import number_nb, rule_text
-from ._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
+from grants.pipeline.engine import default_engine
+from grants.report.explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
+from grants.pipeline.inputs import HEADER_ALIASES
+from grants.money import format_nok, to_kroner
+from grants.rules.conditions import describe
+from grants.rules.ruletext import number_nb, rule_text
+from grants.commands._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _rates_diff(args: argparse.Namespace) -> int:
-    from ..ratesdiff import diff, load_side
+    from grants.tools.ratesdiff import diff, load_side
 
     shipped = default_engine().ratebook
     a, b = load_side(args.a, shipped), load_side(args.b, shipped)
@@ -44,7 +44,7 @@ def _rates_diff(args: argparse.Namespace) -> int:
 
 
 def _rates_check(args: argparse.Namespace) -> int:
-    from ..testing import check_rate_table
+    from grants.testing import check_rate_table
 
     rate_table_path(args.table)  # a missing file is exit 2, like every command; a broken one fails the check
     report = check_rate_table(args.table, max_examples=args.examples)

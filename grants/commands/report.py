@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..engine import default_engine
-from ..errors import OutputFileError
-from ..explain import rates_warning
-from ..money import format_nok
-from ..report_html import rejected_lines, render_report
-from ..io.output import atomic_output
-from ._common import EXIT_OK, EXIT_REJECTED, add_input_options, attach_source, check_output, load_input, print_rate_notes, say
+from grants.pipeline.engine import default_engine
+from grants.errors import OutputFileError
+from grants.report.explain import rates_warning
+from grants.money import format_nok
+from grants.report.html import rejected_lines, render_report
+from grants.io.output import atomic_output
+from grants.commands._common import EXIT_OK, EXIT_REJECTED, add_input_options, attach_source, check_output, load_input, print_rate_notes, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import api_contract
-from ._common import EXIT_OK
+from grants.service import api_contract
+from grants.commands._common import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,11 +1,11 @@
-"""`alis-grant serve`: the HTTP service and the upload page (grants.service) on uvicorn."""
+"""`alis-grant serve`: the HTTP service and the upload page (grants.service.app) on uvicorn."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from ._common import EXIT_FATAL, EXIT_OK
+from grants.commands._common import EXIT_FATAL, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..service import ServiceConfig, create_app, is_loopback
+    from grants.service.app import ServiceConfig, create_app, is_loopback
 
     env = {}
     if not is_loopback(args.host):
@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     print(f"alis-grant: tjenesten lytter på http://{args.host}:{args.port}/ (siden), /docs (API)", file=sys.stderr)
-    uvicorn.run("grants.service:app_from_env", factory=True, host=args.host, port=args.port,
+    uvicorn.run("grants.service.app:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="info", access_log=True)
     return EXIT_OK

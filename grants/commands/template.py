@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..engine import default_engine
-from ..errors import OutputFileError
-from ..explain import rates_warning
-from ._common import EXIT_OK, check_writable
+from grants.pipeline.engine import default_engine
+from grants.errors import OutputFileError
+from grants.report.explain import rates_warning
+from grants.commands._common import EXIT_OK, check_writable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".xlsx":
         raise OutputFileError(f"malen {out} må slutte på .xlsx")
     check_writable(out)
-    from ..template import write_template
+    from grants.tools.template import write_template
 
     try:
         write_template(table, out)

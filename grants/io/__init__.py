@@ -4,14 +4,14 @@ through `atomic_output`, and text from a file is made safe for spreadsheets and 
 One place for these concerns, so a hostile or awkward file is handled the same way by every
 command (compute, explain, impact, portfolio).
 """
-from .output import (
+from grants.io.output import (
     atomic_output,
     check_output_path,
     looks_like_formula,
     spreadsheet_safe,
     terminal_safe,
 )
-from .reader import MAX_INPUT_BYTES, SourceTable, read_table
+from grants.io.reader import MAX_INPUT_BYTES, SourceTable, read_table
 
 __all__ = [
     "MAX_INPUT_BYTES", "SourceTable", "read_table",

@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Context, Decimal
 from typing import Callable, Iterator, Sequence
 
-from ..errors import InputFileError
+from grants.errors import InputFileError
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024
 """Input files above 100 MB are refused before reading. A national batch is a few thousand lines
@@ -332,7 +332,7 @@ def _blank(cells: Sequence[str]) -> bool:
 
 def _example(joiner: str) -> str:
     """The engine's required column names, as an example of a header."""
-    from ..inputs import REQUIRED_COLUMNS  # the io layer depends on the engine's names only here
+    from grants.pipeline.inputs import REQUIRED_COLUMNS  # the io layer depends on the engine's names only here
 
     return joiner.join(REQUIRED_COLUMNS)
 

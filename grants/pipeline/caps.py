@@ -1,0 +1,302 @@
+"""Model B caps: an element's granted amount is the lower of its maximum and the documented
+expense (or the amount applied for). Whose the expense is, is a field of the rate table
+(`expense_scope`): the line's own, or the doctor's for the period in one municipality.
+
+With `scope: doctor` (2025-26) an expense is the doctor's whichever of his lines carries it;
+given for one element on more than one line it is ambiguous and those rows are rejected
+(write it once). The cap is the sum of the element's maxima over the doctor's lines; the
+granted amount is rounded once for the doctor and shared back to the lines in proportion to
+their maxima by the largest remainder method, so the lines add up to the doctor's amount
+exactly (docs/DOMAIN.md section 8). A doctor with one line gets what he got line by line.
+
+The pass runs after every line is priced at its maxima; it changes no model A line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any, Callable
+
+from grants.rules.formulas import ElementValue, Sharing, largest_remainder
+from grants.pipeline.inputs import Rejection, doctor_key
+from grants.money import format_exact, format_nok, to_kroner
+from grants.pipeline.results import LineResult
+from grants.pipeline.sessions import SessionHours
+
+_ZERO = Decimal(0)
+SESSIONS = 0  # the "row" of a cap input that comes from the sessions file
+
+
+@dataclass(frozen=True, slots=True)
+class CapInput:
+    """One expense or amount applied for, as given on one row (or in the sessions file)."""
+
+    element: str
+    value: Decimal  # kroner: the expense, hours x hourly rate, or the amount applied for
+    field: str  # the input field: "expense:<element>", "supervision_hours", "productivity_applied" ...
+    row: int  # SESSIONS for the sessions file
+    hours: Decimal | None = None
+    hourly_rate: Decimal | None = None
+    text: str | None = None  # the sessions file: which sessions were counted
+
+    @property
+    def where(self) -> str:
+        return "øktfilen" if self.row == SESSIONS else f"rad {self.row}"
+
+
+def cap_inputs(row: int, line: Any, table: Any) -> dict[str, CapInput]:
+    """The expenses and amounts applied for a line gives for the table's capped elements."""
+    out: dict[str, CapInput] = {}
+    for name, spec in (table.elements or {}).items():
+        if spec.cap == "expense":
+            if name in line.expenses:
+                out[name] = CapInput(name, line.expenses[name], f"expense:{name}", row)
+            elif spec.expense_from_hours and line.supervision_hours is not None:
+                rate = table.product(spec.expense_from_hours)
+                out[name] = CapInput(name, line.supervision_hours * rate, "supervision_hours", row,
+                                     line.supervision_hours, rate)
+        elif spec.cap == "applied":
+            value = getattr(line, spec.applied_from or "", None)
+            if value is not None:
+                out[name] = CapInput(name, value, spec.applied_from or "", row)
+    return out
+
+
+def has_cap_input(line: Any) -> bool:
+    """Whether a line gives any expense, hours or amount applied for."""
+    return bool(line.expenses) or any(
+        getattr(line, f) is not None for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied")
+    )
+
+
+def _group_key(r: LineResult) -> tuple[Any, ...]:
+    if r.table.doctor_scope:
+        return (r.table.id, doctor_key(r.alis_id), r.kommunenummer)
+    return (r.table.id, "row", r.row)
+
+
+def apply_caps(
+    results: list[LineResult],
+    columns: Any,
+    sessions: SessionHours | None = None,
+    element_rule_text: Callable[[str, str], str | None] = lambda period, element: None,
+) -> tuple[list[LineResult], list[Rejection], list[str]]:
+    """Cap the model B elements per line or per doctor (the table's expense_scope).
+
+    Returns the results (model B lines re-priced), the rows rejected as ambiguous, and notes
+    for the batch (sessions that no line could take)."""
+    groups: dict[tuple[Any, ...], list[LineResult]] = {}
+    for r in results:
+        if r.table.model == "B":
+            groups.setdefault(_group_key(r), []).append(r)
+    if not groups:
+        return results, [], []
+
+    carriers: dict[tuple[Any, ...], dict[str, list[CapInput]]] = {}
+    for key, group in groups.items():
+        per: dict[str, list[CapInput]] = {}
+        for r in group:
+            for name, ci in cap_inputs(r.row, r.line, r.table).items():
+                per.setdefault(name, []).append(ci)
+        carriers[key] = per
+
+    rejected: dict[int, Rejection] = {}
+    batch_notes: list[str] = []
+    if sessions is not None:
+        _attach_sessions(groups, carriers, sessions, rejected, batch_notes, columns)
+
+    for key, per in carriers.items():
+        lines_by_row = {r.row: r for r in groups[key]}
+        for name, given in per.items():
+            rows = sorted({ci.row for ci in given})
+            if len(rows) < 2:
+                continue
+            for ci in given:
+                if ci.row == SESSIONS:
+                    continue
+                r = lines_by_row[ci.row]
+                others = [c.where for c in given if c.row != ci.row]
+                title = r.table.element(name).title_nb
+                noun = "det søkte beløpet" if r.table.element(name).cap == "applied" else "utgiften"
+                rejected.setdefault(ci.row, Rejection(
+                    ci.row, columns.name(ci.field), columns.raw(ci.row, ci.field, ci.value),
+                    f"{_what(ci)} til {title} er også oppgitt på {' og '.join(others)} for samme lege ({r.alis_id}) "
+                    f"i kommune {r.kommunenummer} og perioden {r.period}; {noun} gjelder legen for hele perioden, "
+                    f"så det kan ikke stå på flere linjer: skriv {noun} én gang",
+                    r.alis_id, r.kommunenummer,
+                ))
+
+    doctor_notes = sessions.by_doctor if sessions is not None else {}
+    out: list[LineResult] = []
+    repriced: dict[tuple[int, str], LineResult] = {}
+    for key, group in groups.items():
+        kept = [r for r in group if r.row not in rejected]
+        per = {name: [ci for ci in given if ci.row not in rejected] for name, given in carriers[key].items()}
+        per = {name: given[0] for name, given in per.items() if len(given) == 1}
+        if not kept or not per:
+            continue  # no expense: every line keeps its maxima and the notes the engine wrote
+        for r in _cap_group(kept, per, element_rule_text):
+            repriced[(r.row, r.period)] = r
+    for r in results:
+        if r.row in rejected:
+            continue
+        r = repriced.get((r.row, r.period), r)
+        if r.table.model == "B" and r.alis_id in doctor_notes:
+            r = replace(r, notes=r.notes + tuple(f"øktfilen: {n}" for n in doctor_notes[r.alis_id]))
+        out.append(r)
+    return out, sorted(rejected.values(), key=lambda x: x.row), batch_notes
+
+
+def _what(ci: CapInput) -> str:
+    if ci.field in ("supervision_hours", "sessions"):
+        return "veiledningstimer"
+    if ci.field.startswith("expense:"):
+        return "utgiften"
+    return "søkt beløp"
+
+
+def _attach_sessions(groups, carriers, sessions: SessionHours, rejected, batch_notes, columns) -> None:
+    """Give each doctor's session hours to the one group (municipality, period) they belong to."""
+    for (alis_id, period, kommune), entry in sessions.hours.items():
+        matches = [
+            key for key, group in groups.items()
+            if group[0].period == period and group[0].alis_id == alis_id
+            and (kommune is None or group[0].kommunenummer == kommune) and group[0].table.hours_element
+        ]
+        text = sessions.describe((alis_id, period, kommune))
+        if not matches:
+            where = f" i kommune {kommune}" if kommune else ""
+            batch_notes.append(f"lege {alis_id}, periode {period}: {text} er ikke betalt: "
+                               f"ingen beregnet linje for legen i perioden{where}")
+            continue
+        if len(matches) > 1:
+            for key in matches:
+                for r in groups[key]:
+                    rejected.setdefault(r.row, Rejection(
+                        r.row, None, None,
+                        f"{text} kan ikke knyttes til én linje: legen ({alis_id}) har flere linjer eller kommuner i "
+                        f"perioden {period} uten felles utgift; oppgi kommunenummer i øktfilen",
+                        r.alis_id, r.kommunenummer,
+                    ))
+            continue
+        (key,) = matches
+        table = groups[key][0].table
+        element = table.hours_element
+        rate = table.product(table.element(element).expense_from_hours)
+        carriers[key].setdefault(element, []).append(
+            CapInput(element, entry.hours * rate, "sessions", SESSIONS, entry.hours, rate, text)
+        )
+
+
+def _cap_group(
+    group: list[LineResult], given: dict[str, CapInput], element_rule_text: Callable[[str, str], str | None]
+) -> list[LineResult]:
+    """Re-price one group's lines: shares of elements recomputed, capped elements capped."""
+    table = group[0].table
+    values: dict[int, dict[str, ElementValue]] = {r.row: {e.element: e for e in r.elements} for r in group}
+    notes: dict[int, list[str]] = {r.row: [] for r in group}
+    specs = table.elements or {}
+    order = [n for n, s in specs.items() if s.share_of is None] + [n for n, s in specs.items() if s.share_of is not None]
+    changed: set[int] = set()
+    for name in order:
+        spec = specs[name]
+        ci = given.get(name)
+        if ci is None and (spec.share_of is None or not changed):
+            continue
+        having = [r for r in group if name in values[r.row]]
+        if spec.share_of is not None:
+            for r in having:
+                if r.row not in changed:
+                    continue  # its base is still the maxima the engine priced it with
+                e = values[r.row][name]
+                base = sum((values[r.row][x].granted for x in spec.share_of if x in values[r.row]), _ZERO)
+                values[r.row][name] = e.with_base(base)  # the element's own formula, on the capped base
+        if ci is None:
+            continue
+        if not having:
+            rule = element_rule_text(table.id, name)
+            what = f"søkt {spec.title_nb}" if spec.cap == "applied" else f"{_what(ci)} til {spec.title_nb}"
+            text = (f"{what} brukes ikke (oppgitt på {ci.where}): legen har ikke rett til elementet "
+                    f"på noen linje i kommunen i perioden {table.id}" + (f" ({rule})" if rule else ""))
+            for r in group:
+                if r.row == ci.row or ci.row == SESSIONS:
+                    notes[r.row].append(text)
+            continue
+        maxima = [values[r.row][name].maximum for r in having]
+        total_max = sum(maxima, _ZERO)
+        granted = min(ci.value, total_max)
+        single = len(having) == 1 and ci.row in (having[0].row, SESSIONS)
+        kroner = min(to_kroner(granted), sum(to_kroner(m) for m in maxima))
+        if len(having) == 1:
+            exact = [granted]  # no division: one line's share is the whole, exactly
+        else:
+            exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
+        allotments = largest_remainder(kroner, exact)
+        for r, part, kr in zip(having, exact, allotments):
+            changed.add(r.row)
+            e = values[r.row][name]
+            sharing = None if single else Sharing(
+                carried_by=ci.where, capped_by=ci.value, rows=tuple(h.row for h in having), maxima=tuple(maxima),
+                granted_total=granted, kroner_total=kroner, allotments=tuple(allotments), allotted=kr,
+            )
+            values[r.row][name] = replace(
+                e, capped_by=ci.value, granted=granted if single else part, sharing=sharing,
+                hours=ci.hours, hourly_rate=ci.hourly_rate,
+                hours_from=None if ci.hours is None else ("sessions" if ci.row == SESSIONS else "input"),
+            )
+            if ci.text is not None:
+                notes[r.row].append(f"{spec.title_nb}: {ci.text} × {format_exact(ci.hourly_rate or _ZERO)} per time "
+                                    f"= {format_exact(ci.value)}")
+            if sharing is not None:
+                shares = ", ".join(f"rad {row}: {format_nok(k)}" for row, k in zip(sharing.rows, allotments))
+                notes[r.row].append(
+                    f"{spec.title_nb}: {_what(ci)} ({ci.where}) gjelder legen i perioden; tak = summen av maksimum på "
+                    f"rad {', '.join(map(str, sharing.rows))}; innvilget {format_nok(kroner)}, fordelt etter maksimum "
+                    f"(største rest): {shares}"
+                )
+    out = []
+    for r in group:
+        elements = tuple(values[r.row].values())
+        ok = r.status.value == "ok"
+        priced = line_notes(table, r.line, ok, r.elements)  # what the engine wrote, at the maxima
+        kept = r.notes[: len(r.notes) - len(priced)] if priced and r.notes[-len(priced):] == priced else r.notes
+        extra = line_notes(table, r.line, ok, elements) + tuple(notes[r.row])
+        if not ok:
+            out.append(replace(r, notes=kept + extra))
+            continue
+        out.append(replace(
+            r, elements=elements, exact_amount=sum((e.granted for e in elements), _ZERO),
+            amount_nok=sum(e.amount_nok for e in elements), notes=kept + extra,
+        ))
+    return out
+
+
+def line_notes(table: Any, line: Any, ok: bool, elements: tuple[ElementValue, ...]) -> tuple[str, ...]:
+    """What a model B line's reason says about expenses: unused ones, maximum or refund.
+    The engine adds them when it prices the line; a group with an expense recomputes them."""
+    specs = table.elements or {}
+    notes: tuple[str, ...] = ()
+    unknown = sorted(n for n in line.expenses if n not in specs)
+    if unknown:
+        notes += (f"utgifter til {', '.join(unknown)} er oppgitt, men perioden {table.id} har ikke dette elementet",)
+    uncapped = sorted(n for n in line.expenses if n in specs and specs[n].cap != "expense")
+    for n in uncapped:
+        how = "maksimum gis" if specs[n].cap == "none" else "bare søkt beløp begrenser det"
+        notes += (f"utgifter til {n} brukes ikke: elementet har ikke utgiftstak, {how}",)
+    if line.supervision_hours is not None and table.hours_element is None:
+        notes += (f"veiledningstimer brukes ikke: perioden {table.id} prises ikke etter timer",)
+    if not ok:
+        return notes
+    capped = [e for e in elements if e.cap == "expense"]
+    if not any(e.capped_by is not None for e in capped):
+        notes += ("maksimalt tilskudd: ingen utgifter er oppgitt for elementene linjen har rett til, "
+                  "så hvert av dem er satt til sitt maksimum",)
+    else:
+        at_maximum = [e.element for e in capped if e.capped_by is None]
+        if at_maximum:
+            notes += (f"refusjon: ingen utgift er oppgitt for {', '.join(at_maximum)}; "
+                      "de elementene er satt til maksimum (forventet tilskudd)",)
+    for e in elements:
+        if e.cap == "applied" and e.capped_by is not None:
+            notes += (f"{specs[e.element].title_nb}: det laveste av søkt beløp {format_exact(e.capped_by)} og maksimum gis",)
+    return notes

@@ -1,0 +1,72 @@
+"""SSB centrality classes by municipality number, for each classification a rate table names.
+
+Both the 2020-2023 and the 2024 municipality codes resolve; the period's preferred code set is
+tried first and the trace records which set and which file answered.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+
+from grants.errors import RateTableError
+from grants.datafiles.paths import data_dir
+from grants.datafiles.yaml_loader import load_yaml
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    number: str
+    name: str
+    centrality_class: int
+    code_set: str
+    classification: str
+
+
+class CentralityRegistry:
+    """Loaded classification files: classification id -> code set -> number -> Municipality."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder or data_dir("centrality")
+        spec = load_yaml((self.folder / "classifications.yaml").read_text(encoding="utf-8"))
+        self.titles: dict[str, str] = {}
+        self._codes: dict[str, dict[str, dict[str, Municipality]]] = {}
+        for cid, entry in spec["classifications"].items():
+            self.titles[cid] = entry["title"]
+            self._codes[cid] = {
+                code_set: self._read(cid, code_set, self.folder / filename)
+                for code_set, filename in entry["codes"].items()
+            }
+
+    @staticmethod
+    def _read(cid: str, code_set: str, path: Path) -> dict[str, Municipality]:
+        out = {}
+        with path.open(encoding="utf-8", newline="") as fh:
+            for rec in csv.DictReader(fh):
+                number = rec["kommunenummer"].strip().zfill(4)
+                cls = int(rec["sentralitetsklasse"])
+                if not 1 <= cls <= 6:
+                    raise RateTableError(f"{path}: kommunenummer {number}: class {cls} outside 1-6")
+                out[number] = Municipality(number, rec["kommunenavn"].strip(), cls, code_set, cid)
+        return out
+
+    def has(self, classification: str) -> bool:
+        return classification in self._codes
+
+    def lookup(self, number: str, classification: str, preferred_codes: str) -> Municipality | None:
+        """The municipality, trying the preferred code set first; None when unknown."""
+        sets = self._codes[classification]
+        hit = sets.get(preferred_codes, {}).get(number)
+        if hit is not None:
+            return hit
+        for code_set, table in sets.items():
+            if code_set != preferred_codes and number in table:
+                return table[number]
+        return None
+
+    def code_sets(self, classification: str) -> list[str]:
+        return list(self._codes[classification])
+
+    def municipalities(self, classification: str, code_set: str) -> list[Municipality]:
+        return list(self._codes[classification][code_set].values())

@@ -1,0 +1,1 @@
+"""What people read: explanations, summaries, the HTML report and the bokmål vocabulary."""

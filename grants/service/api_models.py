@@ -1,0 +1,236 @@
+"""The JSON contract: pydantic models of what a caller sends (one input line, a batch request)
+and what it gets back (one result row, a rejection, the batch document of
+grants.io.writers.result_document). `alis-grant schema` writes their JSON Schemas; a test holds them
+to a committed snapshot, so the contract never changes by accident.
+
+The input line is deliberately loose in its *values* (a share may be 80, 80.5 or "80 %", a date
+"2023-01-01" or "01.01.2023"): a bad value is a named rejection of that row, as in a CSV file.
+It is strict in its *shape*: unknown fields and wrong JSON types are refused as a whole.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+Scalar = StrictStr | StrictInt | StrictFloat
+Flag = StrictBool | StrictStr
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineIn(_Closed):
+    """One application line as JSON: the fields of grants.LineInput, with text or numbers as
+    values. Names are the canonical English ones (the Norwegian column headers are for files)."""
+
+    alis_id: StrictStr | StrictInt = Field(description="the doctor's identifier (ALIS id or HPR number)")
+    kommunenummer: StrictStr | StrictInt = Field(description="municipality number, 2020-2023 or 2024 code; 301 reads as 0301")
+    grant_type: StrictStr = Field(description="alis_avtale or kun_veiledning (Norwegian spellings accepted)")
+    role: StrictStr = Field(description="fastlege, fastlegevikar, introduksjonslege or annet_kommunalt")
+    position_share: Scalar = Field(description="percent: 80, 80.5, \"80 %\" or \"80,5\"")
+    start: StrictStr = Field(description="first day, 2022-03-01 or 01.03.2022, included")
+    end: StrictStr = Field(description="last day, included")
+    via_agency: Flag | None = None
+    private_commercial: Flag | None = None
+    new_scheme: Flag | None = None
+    agreement_signed: StrictStr | None = None
+    centrality_class: StrictInt | StrictStr | None = None
+    first_gp_date: StrictStr | None = None
+    centrality_supplement_applied: Scalar | None = None
+    expenses: dict[StrictStr, Scalar] | None = Field(
+        default=None, description="documented expense per element (period 2025-26), e.g. {\"veiledning\": 12500}"
+    )
+
+    def record(self) -> dict[str, Any]:
+        """The line as the engine's record (the same door as a CSV row): expenses become
+        expense_<element> columns."""
+        rec = self.model_dump(exclude_none=True, exclude={"expenses"})
+        for element, amount in (self.expenses or {}).items():
+            rec[f"expense_{element}"] = amount
+        return rec
+
+
+def _ignore_columns() -> Any:
+    return Field(default_factory=list, description="columns to leave out of the computation on purpose (as "
+                 "`--ignore-column`): a field that resembles a known one, e.g. `expense_<unknown element>`; "
+                 "their values come back beside the row")
+
+
+class ComputeRequest(_Closed):
+    """POST /compute with JSON."""
+
+    period: StrictStr | None = Field(default=None, description="grant period, e.g. 2023; without: lines are split per period")
+    lines: list[LineIn] = Field(min_length=1)
+    traces: StrictBool = Field(default=False, description="include each line's trace (facts, rules, constants, arithmetic)")
+    ignore_columns: list[StrictStr] = _ignore_columns()
+
+
+class ExplainRequest(_Closed):
+    """POST /explain: the batch the row belongs to (overlaps between lines matter) and the row."""
+
+    period: StrictStr | None = None
+    lines: list[LineIn] = Field(min_length=1)
+    row: StrictInt = Field(ge=1, description="data row, numbered from 1 in the order of `lines`")
+    ignore_columns: list[StrictStr] = _ignore_columns()
+
+
+class ResultRow(BaseModel):
+    """One output row: a computed line in one period, or a rejected row (status rejected, with
+    only row, ids, period, reason and rates_status). Model B periods add one `<element>_nok`
+    column per element and `basis`; a file upload adds `file_line` and the officer's own columns."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, StrictInt | StrictStr | None] = Field(init=False)  # type: ignore[assignment]
+
+    row: int
+    alis_id: str | None
+    kommunenummer: str | None
+    kommunenavn: str | None = None
+    period: str | None
+    grant_type: str | None = None
+    role: str | None = None
+    position_share: str | None = None
+    start: str | None = None
+    end: str | None = None
+    counted_start: str | None = None
+    counted_end: str | None = None
+    whole_months: int | None = None
+    centrality_class: int | None = None
+    centrality_source: Literal["ssb", "input"] | None = None
+    annual_rate: int | str | None = None
+    amount_nok: int | None
+    status: Literal["ok", "ineligible", "outside_period", "rejected"]
+    reason: str
+    rule_ids: str | None = None
+    rates_status: Literal["official", "provisional", "illustrative"] | None
+
+
+class RejectionOut(_Closed):
+    """A row that was not computed: where (row, column as written, value) and why, in bokmål."""
+
+    row: int
+    column: str | None
+    value: str | None
+    message: str
+    text: str
+    where: str | None = Field(default=None, description="where the row stood in the file («linje 12»), for a file")
+
+
+class TotalOut(_Closed):
+    key: str
+    name: str
+    lines: int
+    amount_nok: int
+
+
+class Totals(_Closed):
+    by_municipality: list[TotalOut]
+    by_doctor: list[TotalOut]
+    by_period: list[TotalOut]
+
+
+class RateTableHash(_Closed):
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    status: Literal["official", "provisional", "illustrative"]
+
+
+class ProvenanceOut(_Closed):
+    """What produced the result: check a rate file with `sha256sum`."""
+
+    package: str
+    version: str
+    rules_sha256: dict[str, str]
+    rates_sha256: dict[str, RateTableHash]
+
+
+class PeriodOut(_Closed):
+    id: str
+    first_day: str
+    last_day: str
+
+
+class Trace(_Closed):
+    """Why one line got its amount: facts, rules run (with citations), constants, arithmetic."""
+
+    row: int
+    period: PeriodOut
+    status: Literal["ok", "ineligible"]
+    input: dict[str, Any]
+    centrality: dict[str, Any]
+    interval: dict[str, list[str]]
+    rules: list[dict[str, Any]]
+    assumptions: list[dict[str, Any]]
+    months: dict[str, Any]
+    constants: dict[str, Any]
+    calculation: dict[str, Any]
+    elements: list[dict[str, Any]]
+    reasons: list[str]
+    notes: list[str]
+    facts: dict[str, Any] | None = Field(
+        description="the facts posted to the rules for this part, dates as ISO text; null when no rule saw the part")
+    provenance: ProvenanceOut
+
+
+class BatchResult(_Closed):
+    """The result of a batch: the JSON file `alis-grant compute -o X.json` writes, and the body of
+    a 200 from POST /compute (there `traces` only when asked for)."""
+
+    rates_status: dict[str, Literal["official", "provisional", "illustrative"]]
+    warning: str | None = Field(description="bokmål warning when a rate table used is not official")
+    provenance: ProvenanceOut | None
+    input_rows: int
+    total_nok: int
+    lines: list[ResultRow]
+    rejections: list[RejectionOut]
+    totals: Totals
+    notes: list[str] = Field(default_factory=list, description="bokmål notes on the batch as a whole "
+                             "(supervision sessions not paid, possible duplicate sessions)")
+    traces: list[Trace] | None = None
+
+
+class ErrorItem(_Closed):
+    """One problem in an error response: where (`loc`: the path in the request, or
+    ["columns", <column>] for a column of the input), what kind (`type`), in bokmål (`msg`)."""
+
+    loc: list[str]
+    type: str
+    msg: str
+
+
+class ErrorOut(_Closed):
+    """Every error response (400, 401, 404, 405, 408, 413, 415, 422, 500): a bokmål message for
+    people, and the problems one by one for programs: for 422 by location in the request, for a
+    400 about input columns by column; an empty list when the message says it all."""
+
+    detail: str
+    errors: list[ErrorItem]
+
+
+class VocabularyOut(_Closed):
+    """GET /vocabulary: the words people read for the stable names in the JSON (the one bokmål
+    vocabulary, grants.report.vocabulary_nb), so a client shows what the workbook and report show."""
+
+    status: dict[str, str] = Field(description="line status -> bokmål (ok -> innvilget, ...)")
+    values: dict[str, dict[str, str]] = Field(description="column -> (code -> bokmål) for columns holding codes")
+    columns: dict[str, str] = Field(description="output column -> bokmål header")
+
+
+class ExplainOut(_Closed):
+    row: int
+    text: str = Field(description="the explanation in bokmål, as `alis-grant explain` prints it")
+    status: Literal["ok", "ineligible", "outside_period", "rejected"]
+    provenance: ProvenanceOut | None
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "line_input": LineIn,
+    "compute_request": ComputeRequest,
+    "explain_request": ExplainRequest,
+    "result_row": ResultRow,
+    "batch_result": BatchResult,
+    "error": ErrorOut,
+}
+"""The models `alis-grant schema` writes, as <name>.schema.json."""

@@ -1,0 +1,563 @@
+"""The HTTP service (FastAPI on uvicorn): the engine for callers in other languages and for
+officers with a browser (the upload page at /).
+
+Promises, each tested against the real server (tests/test_service.py):
+- No state between requests: each request computes from its own body with the one engine,
+  which holds only the loaded rates and rules. CPU work runs in a worker thread
+  (anyio.to_thread), so a slow client or a large batch never stalls the event loop.
+- Bodies are limited (`max_body_bytes`): a declared Content-Length above the limit gets 413 at
+  once, and the bytes are counted while reading, so a chunked body cannot slip past. A body
+  that stops arriving for `body_timeout` seconds gets 408.
+- Bound beyond loopback, the service needs a bearer token from its configuration and refuses to
+  start without one. With a token configured, every endpoint but /, /page.js, /health and the
+  OpenAPI docs requires it.
+- No request body is logged; no traceback, exception text or server path reaches a client:
+  an unexpected error is a generic 500, logged by type only.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+from html import escape as html_escape
+import ipaddress
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Literal
+
+import anyio
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from grants.service.api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest, VocabularyOut
+from grants.commands._common import InputData, attach_source
+from grants.pipeline.headers import looks_like_header
+from grants.pipeline.inputs import ROW_ERROR
+from grants.io.reader import read_table
+from grants.pipeline.engine import Engine, default_engine
+from grants.errors import ColumnChoiceError, GrantsError, InputFileError, UnknownIgnoredColumnError, UnknownPeriodError
+from grants.pipeline.provenance import package_version
+from grants.service.public import explain_row, load_engine
+from grants.pipeline.results import GrantResult
+from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
+from grants.io.writers import result_document, write_result
+
+log = logging.getLogger("grants.service.app")
+
+DEFAULT_MAX_BODY_BYTES = 5_000_000
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_BODY_DEADLINE = 120.0
+_PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/vocabulary", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+_PAGE_DIR = Path(__file__).resolve().parent / "web"
+_IGNORE_FIELD_NB = "Kolonner som ikke skal brukes"
+"""The upload page's field for columns to leave out (the CLI's --ignore-column)."""
+
+
+class ServiceError(Exception):
+    """An error answer: status and a bokmål message that is safe to show the client."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    token: str | None = None
+    require_token: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    body_deadline: float = DEFAULT_BODY_DEADLINE
+    rates_dir: str | None = None
+    rules_dir: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "ServiceConfig":
+        """ALIS_GRANT_TOKEN, ALIS_GRANT_REQUIRE_TOKEN (1 when bound beyond loopback),
+        ALIS_GRANT_MAX_BYTES, ALIS_GRANT_BODY_TIMEOUT (a stall), ALIS_GRANT_BODY_DEADLINE (the
+        whole body), ALIS_GRANT_RATES_DIR, ALIS_GRANT_RULES_DIR."""
+        env = dict(os.environ if env is None else env)
+        return cls(
+            token=env.get("ALIS_GRANT_TOKEN") or None,
+            require_token=env.get("ALIS_GRANT_REQUIRE_TOKEN", "") == "1",
+            max_body_bytes=int(env.get("ALIS_GRANT_MAX_BYTES") or DEFAULT_MAX_BODY_BYTES),
+            body_timeout=float(env.get("ALIS_GRANT_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
+            body_deadline=float(env.get("ALIS_GRANT_BODY_DEADLINE") or DEFAULT_BODY_DEADLINE),
+            rates_dir=env.get("ALIS_GRANT_RATES_DIR") or None,
+            rules_dir=env.get("ALIS_GRANT_RULES_DIR") or None,
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- the guard: token, size, slow bodies, generic 500 ---------------------------------------------
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyTimeout(Exception):
+    pass
+
+
+def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The one shape of every error answer (api_models.ErrorOut): `detail` for people, `errors`
+    (always a list, empty when the detail says it all) for programs."""
+    return {"detail": detail, "errors": list(errors or [])}
+
+
+async def _send_json(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, detail: str,
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(error_body(detail), ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"), *(headers or []),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """Pure ASGI middleware: checks the token and the declared size before the app
+    sees the request, counts body bytes and times out a stalled body while the app reads, and
+    turns any unexpected exception into a generic 500 (logged by type, never by message)."""
+
+    def __init__(self, app: Any, config: ServiceConfig):
+        self.app, self.config = app, config
+        self._expected = f"Bearer {config.token}".encode() if config.token else None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if self._expected is not None and scope["path"] not in _PUBLIC_PATHS:
+            given = headers.get(b"authorization", b"")
+            if not hmac.compare_digest(given, self._expected):
+                await _send_json(send, 401, "mangler eller feil tilgangsnøkkel (Authorization: Bearer ...)",
+                                 [(b"www-authenticate", b"Bearer")])
+                return
+        limit = self.config.max_body_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                await _send_json(send, 400, "ugyldig Content-Length")
+                return
+            if size > limit:
+                await _send_json(send, 413, f"forespørselen er for stor ({size} byte); grensen er {limit} byte")
+                return
+        received = 0
+        body_done = False
+        started = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.body_deadline  # a body trickling in forever ends too
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received, body_done
+            if body_done:
+                return await receive()
+            wait = min(self.config.body_timeout, deadline - loop.time())
+            try:
+                if wait <= 0:
+                    raise asyncio.TimeoutError
+                message = await asyncio.wait_for(receive(), wait)
+            except asyncio.TimeoutError:
+                raise _BodyTimeout from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+                body_done = not message.get("more_body", False)
+            return message
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send_json(send, 413, f"forespørselen er større enn grensen på {limit} byte")
+        except _BodyTimeout:
+            if not started:
+                await _send_json(send, 408, "forespørselen kom ikke fram i tide (stopp i overføringen eller for treg)")
+        except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is answered
+            log.error("internal error %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            if not started:
+                await _send_json(send, 500, "intern feil i tjenesten; forespørselen er ikke behandlet")
+
+
+# -- request handling ----------------------------------------------------------------------------
+
+
+def _validation_errors(exc: ValidationError | RequestValidationError) -> list[dict[str, Any]]:
+    """pydantic's errors without its documentation links or Python objects."""
+    out = []
+    for err in exc.errors():
+        item = {"loc": [str(p) for p in err.get("loc", ())], "type": err.get("type"), "msg": err.get("msg")}
+        out.append(item)
+    return out
+
+
+async def _read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        raise ServiceError(400, "tom forespørsel; send JSON")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ServiceError(400, "forespørselen er ikke UTF-8-tekst") from None
+    except json.JSONDecodeError as exc:
+        raise ServiceError(400, f"ugyldig JSON (linje {exc.lineno}, kolonne {exc.colno}): {exc.msg}") from None
+    except RecursionError:
+        raise ServiceError(400, "ugyldig JSON: nøstet for dypt") from None
+
+
+def _parse_model(model: Any, data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ServiceError(422, "forespørselen følger ikke skjemaet", _validation_errors(exc)) from None
+
+
+def _safe_name(name: str | None) -> str:
+    base = Path(name or "filen").name or "filen"
+    return "".join(c for c in base if c.isprintable())[:120]
+
+
+def _read_upload(data: bytes, filename: str | None, sheet: str | None) -> InputData:
+    """An uploaded CSV or XLSX to records, through the same reader as the command line (the
+    kind is decided by the content). Messages name the file as the client called it, never the
+    temporary path."""
+    shown = _safe_name(filename)
+    with tempfile.TemporaryDirectory(prefix="alis-upload-") as folder:
+        path = Path(folder) / ("upload.xlsx" if data[:4] == b"PK\x03\x04" else "upload.csv")
+        path.write_bytes(data)
+        try:
+            table = read_table(path, sheet=sheet, is_header=looks_like_header)
+        except InputFileError as exc:
+            raise ServiceError(400, str(exc).replace(str(path), shown).replace(folder, "")) from None
+    records: list[dict[str, Any]] = table.records()
+    for index, message in table.row_errors.items():
+        records[index][ROW_ERROR] = message
+    return InputData(records, table)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one request asks to compute: the records, and for an upload the file they came
+    from (so rows carry `file_line` and the CSV is the command line's file)."""
+
+    records: list[dict[str, Any]]
+    period: str | None
+    ignore_columns: tuple[str, ...] = ()
+    source: InputData | None = None
+
+    @property
+    def delimiter(self) -> str:
+        return self.source.delimiter if self.source is not None else ","
+
+
+def _upload_remedy(column: str) -> str:
+    return f"skriv «{column}» i feltet «{_IGNORE_FIELD_NB}» på opplastingssiden (API: skjemafeltet ignore_columns)"
+
+
+def _json_remedy(column: str) -> str:
+    return f"legg «{column}» i feltet ignore_columns"
+
+
+def _column_error(exc: ColumnChoiceError | UnknownIgnoredColumnError, upload: bool) -> ServiceError:
+    """A column the engine will not guess about, worded for the service: how to leave it out
+    here (there is no --ignore-column), and one item per column for programs."""
+    if isinstance(exc, ColumnChoiceError):
+        remedy = _upload_remedy if upload else _json_remedy
+        items = [{"loc": ["columns", column], "type": "column_not_understood", "msg": before + remedy(column) + after}
+                 for before, column, after in exc.parts]
+        return ServiceError(400, exc.worded(remedy), items)
+    option = f"feltet «{_IGNORE_FIELD_NB}» (ignore_columns)" if upload else "feltet ignore_columns"
+    items = [{"loc": ["ignore_columns", column], "type": "ignored_column_missing",
+              "msg": f"kolonnen «{column}» finnes ikke i {'filen' if upload else 'linjene'}"} for column in exc.columns]
+    return ServiceError(400, exc.worded(option, "filen" if upload else "linjene"), items)
+
+
+def _compute(engine: Engine, batch: _Batch) -> GrantResult:
+    """The engine's result for a request, placed in its file as the command line does it."""
+    try:
+        result = engine.compute(batch.records, batch.period, ignore_columns=batch.ignore_columns)
+    except (ColumnChoiceError, UnknownIgnoredColumnError) as exc:
+        raise _column_error(exc, upload=batch.source is not None) from None
+    except (InputFileError, UnknownPeriodError) as exc:  # a missing column, an unknown period
+        raise ServiceError(400, str(exc)) from None
+    if batch.source is not None:
+        attach_source(result, batch.source)
+    return result
+
+
+def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
+    """Compute and serialise in one worker-thread call (one hop off the event loop)."""
+    result = _compute(engine, batch)
+    return json.dumps(result_document(result, traces=traces), ensure_ascii=False).encode("utf-8")
+
+
+def _compute_csv(engine: Engine, batch: _Batch) -> bytes:
+    """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it."""
+    result = _compute(engine, batch)
+    with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
+        path = Path(folder) / "resultat.csv"
+        write_result(result, path, batch.delimiter)
+        return path.read_bytes()
+
+
+def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
+    result = _compute(engine, _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns)))
+    if req.row > result.input_rows:
+        raise ServiceError(400, f"rad {req.row} finnes ikke; forespørselen har {result.input_rows} linjer")
+    text, status = explain_row(result, req.row, engine.rulebook)
+    periods = {line.period for line in result.lines if line.row == req.row}
+    return {"row": req.row, "text": text, "status": status, "provenance": engine.provenance.as_json(periods)}
+
+
+def _json_response(doc: Any, status: int = 200) -> Response:
+    return Response(json.dumps(doc, ensure_ascii=False).encode("utf-8"), status_code=status,
+                    media_type="application/json")
+
+
+_ERRORS = {s: {"model": ErrorOut} for s in (400, 401, 408, 413, 415, 422, 500)}
+
+_COMPUTE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ComputeRequest"}},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary",
+                             "description": "søknaden som CSV (komma, semikolon eller tab) eller Excel-fil (.xlsx)"},
+                    "period": {"type": "string", "description": "tilskuddsperiode, f.eks. 2023; tom: delt per periode"},
+                    "ignore_columns": {"type": "string", "description": "kolonner som ikke skal brukes i beregningen, "
+                                       "skilt med komma (som --ignore-column); feltet kan gjentas"},
+                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første)"},
+                },
+            }},
+        },
+    },
+}
+
+
+def create_app(config: ServiceConfig | None = None, engine: Engine | None = None) -> Any:
+    """The ASGI application: FastAPI with the Guard as its outermost user middleware (inside
+    Starlette's own error middleware, which therefore never sees an exception: the Guard
+    answers them all)."""
+    config = config or ServiceConfig()
+    if config.require_token and not config.token:
+        raise GrantsError("tjenesten lytter på en adresse utenfor maskinen og krever en tilgangsnøkkel: sett ALIS_GRANT_TOKEN")
+    if engine is None:
+        engine = load_engine(config.rates_dir, config.rules_dir) if (config.rates_dir or config.rules_dir) else default_engine()
+    version = package_version()
+    app = FastAPI(
+        title="alis-grants",
+        version=version,
+        description="Tilskuddsberegning for Nasjonal ALIS og veiledning. Satsene som følger med er ikke offisielle: "
+                    "se `rates_status` og `warning` i hvert svar.",
+    )
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.detail, exc.errors), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("forespørselen følger ikke skjemaet", _validation_errors(exc)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = {404: "finnes ikke", 405: "metoden er ikke tillatt her"}.get(exc.status_code, str(exc.detail))
+        return JSONResponse(error_body(detail), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    def table_summary(t: Any) -> dict[str, Any]:
+        h = engine.provenance.table(t.id)
+        return {
+            "period": t.id, "first_day": t.period.first_day.isoformat(), "last_day": t.period.last_day.isoformat(),
+            "model": t.model, "status": t.status, "status_note": t.status_note,
+            "file": h.file if h else None, "sha256": h.sha256 if h else None,
+        }
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> Response:
+        html = (_PAGE_DIR / "index.html").read_text(encoding="utf-8")
+        periods = "".join(
+            f'<option value="{html_escape(t.id)}">{html_escape(t.id)} ({VALUE_NB["rates_status"].get(t.status, t.status)} satser)</option>'
+            for t in engine.ratebook.tables
+        )
+        html = (html.replace("<!--PERIODS-->", periods).replace("<!--VERSION-->", version)
+                .replace("<!--IGNORE_FIELD-->", html_escape(_IGNORE_FIELD_NB)))
+        return HTMLResponse(html, headers={
+            "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                                       "connect-src 'self'; form-action 'self'; base-uri 'none'",
+            "x-content-type-options": "nosniff",
+        })
+
+    @app.get("/page.js", include_in_schema=False)
+    async def page_js() -> Response:
+        return Response((_PAGE_DIR / "page.js").read_bytes(), media_type="text/javascript",
+                        headers={"x-content-type-options": "nosniff"})
+
+    @app.get("/health", summary="er tjenesten oppe")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": version, "periods": engine.ratebook.period_ids,
+                "rates_status": {t.id: t.status for t in engine.ratebook.tables},
+                "token_required": config.token is not None}
+
+    @app.get("/vocabulary", summary="ordene folk leser for statusene og kodene i JSON-svaret (bokmål)",
+             response_model=VocabularyOut)
+    async def vocabulary() -> dict[str, Any]:
+        return {"status": STATUS_NB, "values": VALUE_NB, "columns": COLUMN_NB}
+
+    @app.get("/rates", summary="satstabellene: periode, datoer, modell, status og SHA-256", responses=_ERRORS)
+    async def rates() -> dict[str, Any]:
+        return {"version": version, "tables": [table_summary(t) for t in engine.ratebook.tables]}
+
+    @app.get("/rates/{period}", summary="én satstabell med satser og kilder", responses={404: {"model": ErrorOut}, **_ERRORS})
+    async def rate_table(period: str) -> Response:
+        try:
+            t = engine.ratebook.get(period)
+        except GrantsError:
+            raise ServiceError(404, f"ingen satstabell for perioden «{_safe_name(period)}»; kjente perioder: "
+                                    + ", ".join(engine.ratebook.period_ids)) from None
+        return _json_response({**table_summary(t), "table": t.model_dump(mode="json", exclude={"file"})})
+
+    @app.post(
+        "/compute", summary="beregn en batch: JSON-linjer eller en opplastet CSV- eller Excel-fil",
+        openapi_extra=_COMPUTE_BODY, responses={200: {"model": BatchResult, "content": {"text/csv": {}}}, **_ERRORS},
+    )
+    async def compute(request: Request, format: Literal["json", "csv"] = Query(
+        "json", description="json: the batch document; csv: the result file `alis-grant compute -o` writes")) -> Response:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            batch = await _upload(request, config)
+            traces = False
+        elif ctype in ("application/json", ""):
+            req = _parse_model(ComputeRequest, await _read_json(request))
+            batch = _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns))
+            traces = req.traces
+        else:
+            raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
+        if format == "csv":
+            data = await _off_loop(_compute_csv, engine, batch)
+            return Response(data, media_type="text/csv; charset=utf-8",
+                            headers={"content-disposition": 'attachment; filename="resultat.csv"'})
+        body = await _off_loop(_compute_document, engine, batch, traces)
+        return Response(body, media_type="application/json")
+
+    @app.post("/explain", summary="forklar én rad i en batch, regel for regel (bokmål)",
+              responses={200: {"model": ExplainOut}, **_ERRORS})
+    async def explain(request: Request) -> Response:
+        req = _parse_model(ExplainRequest, await _read_json(request))
+        return _json_response(await _off_loop(_explain, engine, req))
+
+    # The request models are read by hand (to tell 400 from 422 ourselves); list them in the docs.
+    original_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original_openapi()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (ComputeRequest, ExplainRequest):
+            defs = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in defs.pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            components[model.__name__] = defs
+        schema["paths"]["/explain"]["post"]["requestBody"] = {
+            "required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ExplainRequest"}}},
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.state.engine = engine
+    app.add_middleware(Guard, config=config)
+    return app
+
+
+def _form_text(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ServiceError(400, f"feltet «{name}» må være tekst")
+    return (value.strip() or None) if value else None
+
+
+def _form_ignore_columns(form: Any) -> tuple[str, ...]:
+    """`ignore_columns`: column names separated by commas (the page's text field); the field
+    may also be repeated."""
+    names: list[str] = []
+    for value in form.getlist("ignore_columns"):
+        if not isinstance(value, str):
+            raise ServiceError(400, "feltet «ignore_columns» må være tekst")
+        names += [part.strip() for part in value.split(",") if part.strip()]
+    return tuple(names)
+
+
+async def _upload(request: Request, config: ServiceConfig) -> _Batch:
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=config.max_body_bytes)
+    except (_BodyTooLarge, _BodyTimeout):
+        raise
+    except Exception:  # noqa: BLE001 - python-multipart's parse errors: a malformed upload
+        raise ServiceError(400, "skjemaet (multipart/form-data) kan ikke leses") from None
+    try:
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ServiceError(400, "mangler filen (feltet «file»)")
+        period, sheet = _form_text(form, "period"), _form_text(form, "sheet")
+        ignore = _form_ignore_columns(form)
+        data = await upload.read()
+        name = upload.filename
+    finally:
+        await form.close()
+    source = await _off_loop(_read_upload, data, name, sheet)
+    return _Batch(source.records, period, ignore, source)
+
+
+_LIMITER: list[anyio.CapacityLimiter] = []
+
+
+async def _off_loop(func: Callable[..., Any], *args: Any) -> Any:
+    """Run CPU work in a worker thread. ALIS_GRANT_THREADS bounds how many run at once in this
+    process (default: anyio's pool of 40); the GIL lets only one compute anyway."""
+    if not _LIMITER:
+        threads = os.environ.get("ALIS_GRANT_THREADS")
+        _LIMITER.append(anyio.CapacityLimiter(int(threads)) if threads else anyio.to_thread.current_default_thread_limiter())
+    return await anyio.to_thread.run_sync(func, *args, limiter=_LIMITER[0])
+
+
+def app_from_env() -> Any:
+    """uvicorn's factory (`grants.service.app:app_from_env`): configuration from the environment.
+    This runs only in a server process, which owns its interpreter: the engine, rates and rules
+    loaded at start are moved out of the collector's view (gc.freeze), so a full collection
+    under load does not rescan them."""
+    import gc
+
+    app = create_app(ServiceConfig.from_env())
+    gc.freeze()
+    return app
