@@ -1,6 +1,7 @@
 """Shared fixtures: one engine per test session (durable_rules rulesets are process-global)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,17 @@ def line(**overrides):
     }
     base.update(overrides)
     return base
+
+
+@pytest.fixture(scope="module")
+def ratebook() -> RateBook:
+    """The shipped rate tables."""
+    return RateBook.load()
+
+
+@pytest.fixture
+def rules_copy(tmp_path) -> Path:
+    """A copy of rules/ that a test may edit."""
+    folder = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", folder)
+    return folder

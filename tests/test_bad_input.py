@@ -590,17 +590,6 @@ def test_missing_role_block_in_rate_table_is_caught_by_the_rules(rates_copy):
 # --- malformed rules files ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def ratebook() -> RateBook:
-    return RateBook.load()
-
-
-@pytest.fixture
-def rules_copy(tmp_path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", folder)
-    return folder
-
 
 def test_unbroken_copy_of_rules_loads(ratebook, rules_copy):
     book = RuleBook.load(ratebook, rules_copy)

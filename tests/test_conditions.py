@@ -25,17 +25,6 @@ from grants.rules.fire_columns import columns_from_facts
 from tests.conftest import REPO, line
 
 
-@pytest.fixture(scope="module")
-def ratebook() -> RateBook:
-    return RateBook.load()
-
-
-@pytest.fixture
-def rules_copy(tmp_path) -> Path:
-    folder = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", folder)
-    return folder
-
 
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")

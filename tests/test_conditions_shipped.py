@@ -161,10 +161,6 @@ def _in_batches(engine: Engine, sizes: list[int], **kw: Any) -> Any:
     return merged
 
 
-@pytest.fixture(scope="module")
-def ratebook() -> RateBook:
-    return RateBook.load()
-
 
 def _engine_for(docs: dict[str, Any], folder: Path, ratebook: RateBook, centrality, threshold) -> Engine:
     folder.mkdir(exist_ok=True)
