@@ -22,7 +22,7 @@ from grants.rules.facts import FACTS, date_int, decimal_int, part_facts
 from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
 from grants.pipeline.headers import Header, map_header
-from grants.pipeline.inputs import LineInput, Rejection, doctor_key, validate_row
+from grants.pipeline.inputs import LineInput, Rejection, doctor_key, doctor_keys, validate_row
 from grants.money import exact, to_kroner
 from grants.pipeline.months import counted_by, whole_months
 from grants.pipeline.overlaps import CapSpan, overlapping, shared_boundary_days
@@ -578,7 +578,8 @@ def _reject_overlapping_shares(
     period's share_cap rule are rejected, each naming the rows it collides with and the rule
     (grants.pipeline.overlaps)."""
     clashes = overlapping(
-        ((doctor_key(line.alis_id), row, line.start, line.end, _hundredths(line.position_share)) for row, line in valid),
+        ((doctor, row, line.start, line.end, _hundredths(line.position_share))
+         for (row, line), doctor in zip(valid, doctor_keys([line.alis_id for _, line in valid]))),
         shared_days, caps,
     )
     if not clashes:
@@ -660,8 +661,9 @@ def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[i
     field: a copy-paste) would be paid twice: the copies are rejected, naming the first."""
     first: dict[tuple[Any, ...], tuple[int, str]] = {}
     kept, rejected = [], []
-    for row, line in valid:
-        key = tuple(sorted((k, doctor_key(v) if k == "alis_id" else str(v)) for k, v in line.__dict__.items()))
+    doctors = doctor_keys([line.alis_id for _, line in valid])
+    for (row, line), doctor in zip(valid, doctors):
+        key = tuple(sorted((k, doctor if k == "alis_id" else str(v)) for k, v in line.__dict__.items()))
         if key in first:
             first_row, first_id = first[key]
             spelled = "" if first_id == line.alis_id else (

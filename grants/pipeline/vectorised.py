@@ -28,7 +28,7 @@ from grants.rules.facts import FACTS, FACT_TYPES, date_int
 from grants.rules.formulas import Expression
 from grants.pipeline.months import counted_by
 from grants.pipeline.overlaps import overlapping
-from grants.pipeline.inputs import LineInput, doctor_key
+from grants.pipeline.inputs import LineInput, doctor_keys
 from grants.rates.tables import RateTable
 from grants.rules.rulebook import MODEL_REQUIREMENTS, Rule, RuleBook
 
@@ -261,8 +261,9 @@ class VectorEvaluator:
         reason[rejected] = "ukjent kommunenummer"
         # exact copies of a line are rejected (naming the first), as in Engine.compute, and do not
         # count towards a doctor's summed share
-        same = frame.astype(str)
-        same["alis_id"] = [doctor_key(v) for v in same["alis_id"]]  # one doctor, whatever the spelling
+        ids, spellings = pd.factorize(frame["alis_id"].to_numpy(dtype=object))
+        doctors = np.asarray(doctor_keys([str(v) for v in spellings]), dtype=object)[ids]  # one doctor, any spelling
+        same = frame.assign(alis_id=doctors)
         duplicate = same.duplicated(keep="first").to_numpy()
         rejected |= duplicate
         reason[duplicate] = "kopi av en tidligere rad"
