@@ -213,26 +213,23 @@ def parse_centrality_class(value: Any) -> int:
     return int(text)
 
 
-def doctor_keys(ids: "list[str]") -> "list[str]":
-    """Who each doctor is, whatever the spelling: case, spaces and punctuation do not count, nor
-    leading zeros (Excel drops them from 012345678). ALIS-01, alis 01 and ALIS01 are one doctor,
-    so a copy or an overlap cannot hide behind a second spelling. Letters of any alphabet
-    (Åse) are kept. Over a whole list at once, for the column-wise paths; `doctor_key` is the
-    same rule for one id."""
-    import pandas as pd
-
-    if not ids:
-        return []
-    folded = pd.Series(ids, dtype="string").str.casefold().str.replace(r"[\W_]+", "", regex=True)
-    stripped = folded.str.lstrip("0")
-    keys = stripped.where(stripped != "", folded)
-    return [k if k else raw for k, raw in zip(keys.tolist(), ids)]
+_NOT_ID = re.compile(r"[\W_]+")
 
 
 @functools.lru_cache(maxsize=65536)
 def doctor_key(alis_id: str) -> str:
-    """`doctor_keys` for one id (cached: a batch repeats its doctors)."""
-    return doctor_keys([alis_id])[0]
+    """Who a doctor is, whatever the spelling: case, spaces and punctuation do not count, nor
+    leading zeros (Excel drops them from 012345678). ALIS-01, alis 01 and ALIS01 are one doctor,
+    so a copy or an overlap cannot hide behind a second spelling. Letters of any alphabet
+    (Åse) are kept."""
+    folded = _NOT_ID.sub("", alis_id.casefold())
+    return folded.lstrip("0") or folded or alis_id
+
+
+def doctor_keys(ids: "list[str]") -> "list[str]":
+    """`doctor_key` over a column: computed once per distinct id."""
+    distinct = {i: doctor_key(i) for i in dict.fromkeys(ids)}
+    return [distinct[i] for i in ids]
 
 
 def end_before_start(start: date, end: date) -> str | None:
