@@ -663,7 +663,8 @@ def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[i
     kept, rejected = [], []
     doctors = doctor_keys([line.alis_id for _, line in valid])
     for (row, line), doctor in zip(valid, doctors):
-        key = tuple(sorted((k, doctor if k == "alis_id" else str(v)) for k, v in line.__dict__.items()))
+        key = (doctor,) + tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v
+                                for k, v in line.__dict__.items() if k != "alis_id")
         if key in first:
             first_row, first_id = first[key]
             spelled = "" if first_id == line.alis_id else (
