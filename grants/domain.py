@@ -96,3 +96,8 @@ def parse_role(value: object) -> Role:
         f"ukjent rolle «{value}»; gyldige verdier er fastlege, fastlegevikar, "
         "introduksjonslege og annet_kommunalt"
     )
+
+
+MONTH_NB = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+            "november", "desember")
+"""Month names in bokmål, January first."""

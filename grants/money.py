@@ -75,3 +75,8 @@ def format_exact(amount: Decimal) -> str:
         return prefix + format_nok(int(shown))
     whole, _, frac = f"{shown:f}".partition(".")
     return f"{prefix}{_group(whole)},{frac} kr"
+
+
+def format_percent(share: Decimal) -> str:
+    """A share the Norwegian way: 80 %, 50,5 % (as written, no trailing zeros)."""
+    return f"{share.normalize():f}".replace(".", ",") + " %"

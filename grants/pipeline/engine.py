@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from grants.rates.centrality import CentralityRegistry, Municipality
-from grants.domain import GrantType, Role, Status
+from grants.domain import MONTH_NB, GrantType, Role, Status
 from grants.rules.durable_adapter import RuleRunner, runner_for
 from grants.errors import ConservationError, RateTableError, RulesError
 from grants.rules.facts import FACTS, date_int, decimal_int, part_facts
@@ -23,7 +23,7 @@ from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
 from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import LineInput, Rejection, doctor_key, doctor_keys, validate_row
-from grants.money import exact, to_kroner
+from grants.money import exact, format_percent, to_kroner
 from grants.pipeline.months import counted_by, whole_months
 from grants.pipeline.overlaps import CapSpan, overlapping, shared_boundary_days
 from grants.pipeline.provenance import Provenance
@@ -55,6 +55,7 @@ class _Part:
     municipality: Municipality
     notes: tuple[str, ...]
     fits: tuple[str, ...] = ()  # a part outside the period asked for: the periods the line falls in
+    outside: str | None = None  # the reason, when the line has no day in the period asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,19 +281,20 @@ class Engine:
             notes: tuple[str, ...] = ()
             first, last = table.period.first_day, table.period.last_day
             if line.end < first or line.start > last:
-                fits = [t.id for t in self.ratebook.overlapping(line.start, line.end)]
+                fits = tuple(t.id for t in self.ratebook.overlapping(line.start, line.end))
                 where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
                          if fits else "ingen kjent periode dekker den")
-                notes = (
-                    f"{OUTSIDE_MARK}linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
-                    f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}",
-                )
-            elif line.start < first or line.end > last:
+                outside = (f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
+                           f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}")
+            else:
+                outside, fits = None, ()
+            if outside is None and (line.start < first or line.end > last):
                 notes = (
                     f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) er klippet til perioden {table.id} "
                     f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med",
                 )
         else:
+            outside, fits = None, ()
             tables = self.ratebook.overlapping(line.start, line.end)
             if not tables:
                 return Rejection(
@@ -313,8 +315,8 @@ class Engine:
                     "verken med 2020–2023- eller 2024-kommunenumre)",
                     line.alis_id, line.kommunenummer,
                 )
-            fits = tuple(x.id for x in self.ratebook.overlapping(line.start, line.end)) if notes and notes[0].startswith(OUTSIDE_MARK) else ()
-            parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni, notes, fits))
+            parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni,
+                               notes, fits, outside))
         if table is None and len(parts) > 1:
             # Periods may share their boundary day (2022 and 2023 share 2022-10-01). When the
             # line is split, that day is counted once: in the later period (where its month is
@@ -395,7 +397,7 @@ class Engine:
         method = counted_by(plan.rules, table)
         months = whole_months(counted_start, part.end, method)
 
-        if part.notes and part.notes[0].startswith(OUTSIDE_MARK):
+        if part.outside is not None:
             return _outside_period(part)
         notes = part.notes + plan.notes + tuple(
             text for given, text in self._unused_inputs[table.id] if given(line))
@@ -559,18 +561,6 @@ def _passthrough(columns: _Columns, elements: Iterable[str]) -> dict[str, list[A
     return out
 
 
-def _hundredths(share: Decimal) -> int:
-    """A share in hundredths of a percent, exactly (the share grammar allows two decimals)."""
-    scaled = share * 100
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"stillingsandelen {share} har mer enn to desimaler")
-    return int(scaled)
-
-
-def _pct(share: Decimal) -> str:
-    return f"{share.normalize():f}".replace(".", ",") + " %"
-
-
 def _reject_overlapping_shares(
     valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date], caps: tuple[CapSpan, ...]
 ) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
@@ -578,7 +568,7 @@ def _reject_overlapping_shares(
     period's share_cap rule are rejected, each naming the rows it collides with and the rule
     (grants.pipeline.overlaps)."""
     clashes = overlapping(
-        ((doctor, row, line.start, line.end, _hundredths(line.position_share))
+        ((doctor, row, line.start, line.end, decimal_int(line.position_share, 2))
          for (row, line), doctor in zip(valid, doctor_keys([line.alis_id for _, line in valid]))),
         shared_days, caps,
     )
@@ -589,13 +579,13 @@ def _reject_overlapping_shares(
     for row, line in valid:
         clash = clashes.get(row)
         if clash is not None:
-            others = ", ".join(f"rad {r} ({_pct(shares[r])})" for r in clash.others)
+            others = ", ".join(f"rad {r} ({format_percent(shares[r])})" for r in clash.others)
             rejected.append(Rejection(
                 row, columns.name("position_share"), columns.raw(row, "position_share", line.position_share),
                 f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
                 f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
-                f"{_pct(line.position_share)} til sammen {_pct(Decimal(clash.total) / 100)}, over "
-                f"{_pct(Decimal(clash.cap) / 100)} (regel {clash.rule})",
+                f"{format_percent(line.position_share)} til sammen {format_percent(Decimal(clash.total) / 100)}, over "
+                f"{format_percent(Decimal(clash.cap) / 100)} (regel {clash.rule})",
                 line.alis_id, line.kommunenummer,
             ))
         else:
@@ -636,10 +626,6 @@ def _unused_input_notes(rulebook: RuleBook, period: str) -> list[tuple[Any, str]
     return out
 
 
-OUTSIDE_MARK = "\x00outside:"
-"""Marks the note of a part that lies wholly outside the period asked for (never shown)."""
-
-
 def _outside_period(part: _Part) -> LineResult:
     """A line with no day in the period asked for: status outside_period, 0 kr, no counted
     dates, and a reason that names the period it fits."""
@@ -651,7 +637,7 @@ def _outside_period(part: _Part) -> LineResult:
         centrality_source="input" if line.centrality_class is not None else "ssb",
         ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
         centrality_group=None, rate_path=None, annual_rate=None, exact_amount=_ZERO, amount_nok=0,
-        status=Status.OUTSIDE_PERIOD, reasons=(part.notes[0][len(OUTSIDE_MARK):],), rules=(), notes=part.notes[1:],
+        status=Status.OUTSIDE_PERIOD, reasons=(part.outside,), rules=(), notes=part.notes,
         line_periods=part.fits,
     )
 
@@ -743,7 +729,7 @@ def _name_split_months(results: list[LineResult]) -> list[LineResult]:
             end, start = ra.counted_end, rb.counted_start
             if start != end + _DAY or start.day == 1:
                 continue
-            month = f"{_MONTHS_NB[end.month - 1]} {end.year}"
+            month = f"{MONTH_NB[end.month - 1]} {end.year}"
             text = (f"måneden {month} er delt mellom rad {ra.row} (til {end:%d.%m.%Y}) og rad {rb.row} "
                     f"(fra {start:%d.%m.%Y}) og er hel på ingen av linjene, så den er ikke betalt på noen av dem; "
                     "ingen kilde sier om en slik måned skal betales forholdsmessig")
@@ -753,9 +739,6 @@ def _name_split_months(results: list[LineResult]) -> list[LineResult]:
         return results
     return [replace(r, notes=r.notes + tuple(extra[i])) if i in extra else r for i, r in enumerate(results)]
 
-
-_MONTHS_NB = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-              "november", "desember")
 
 
 def _spanning_expense(row: int, line: LineInput, parts: list[_Part], columns: _Columns) -> Rejection:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from grants.domain import GRANT_TYPE_NB, ROLE_NB, Status
+from grants.domain import GRANT_TYPE_NB, MONTH_NB, ROLE_NB, Status
 from grants.rules.facts import FACT_NB
 from grants.pipeline.inputs import Rejection
-from grants.money import ROUNDING_RULE_NB, exact, format_exact, format_nok, to_kroner
+from grants.money import ROUNDING_RULE_NB, exact, format_exact, format_nok, to_kroner, format_percent
 from grants.pipeline.months import calendar_months, counted_by
 from grants.pipeline.results import GrantResult, LineResult
 from grants.report.vocabulary_nb import STATUS_NB as STATUS_WORDS
@@ -14,7 +14,6 @@ from grants.report.vocabulary_nb import VALUE_NB
 from grants.rules.rulebook import RuleBook
 from grants.rules.ruletext import rule_text
 
-_MONTH_NB = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
 
 MONTH_METHOD_NB = {"calendar": "kalendermåneder", "anniversary": "måneder regnet fra startdato"}
 
@@ -38,11 +37,6 @@ def rates_warning(statuses: dict[str, str]) -> str | None:
     )
 
 
-def _pct(share: Decimal) -> str:
-    text = f"{share.normalize():f}".replace(".", ",")
-    return f"{text} %"
-
-
 def _d(day) -> str:
     return f"{day:%d.%m.%Y}"
 
@@ -61,7 +55,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     out.append("Opplysninger fra søknaden:")
     out.append(f"  Kommune: {line.kommunenummer} {result.kommunenavn}")
     out.append(f"  Tilskuddstype: {GRANT_TYPE_NB[line.grant_type]}; rolle: {ROLE_NB[line.role]}")
-    out.append(f"  Stillingsandel: {_pct(line.position_share)}; tidsrom: {_d(line.start)}–{_d(line.end)}")
+    out.append(f"  Stillingsandel: {format_percent(line.position_share)}; tidsrom: {_d(line.start)}–{_d(line.end)}")
     flags = [name for name, on in (("via vikarbyrå", line.via_agency), ("privat kommersiell aktør", line.private_commercial)) if on]
     if not line.new_scheme:
         flags.append("ikke ny spesialistordning")
@@ -122,7 +116,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         method_name = counted_by(result.rules, t)
         if method_name == "calendar":
             months = calendar_months(result.counted_start, result.counted_end)
-            listed = ", ".join(f"{_MONTH_NB[m - 1]} {y}" for y, m in months) or "ingen"
+            listed = ", ".join(f"{MONTH_NB[m - 1]} {y}" for y, m in months) or "ingen"
             out.append(f"  Kalendermåneder der hele måneden er dekket ({counted}): {listed}.")
         else:
             out.append(
@@ -147,7 +141,7 @@ def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
         out.append(f"  Årssats: {format_nok(result.annual_rate)} (annual_rates.{result.rate_path}.{result.centrality_group}; kilde: {src.title})")
         formula = next((r.formula for r in result.rules if r.kind == "formula" and r.formula is not None), None)
         if formula is not None:
-            shown = {"annual_rate": format_nok(result.annual_rate), "share": _pct(line.position_share),
+            shown = {"annual_rate": format_nok(result.annual_rate), "share": format_percent(line.position_share),
                      "whole_months": str(result.whole_months)}
             shown.update({n: _number(t, n) for n in formula.terms if n not in shown})
             out.append(f"  Beløp = {formula.text_nb('formula', t)}")
@@ -228,7 +222,7 @@ def _element_formula(e, t, share: Decimal) -> list[str]:
     if e.expression is None:
         return []
     spec = t.element(e.element)
-    shown = {"share": _pct(share), "whole_months": str(e.months), "whole_months_in_window": str(e.months)}
+    shown = {"share": format_percent(share), "whole_months": str(e.months), "whole_months_in_window": str(e.months)}
     if e.annual_maximum is not None:
         shown["annual_maximum"] = format_exact(e.annual_maximum)
     if e.base is not None:

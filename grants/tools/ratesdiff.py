@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 
+from grants.report.explain import MONTH_METHOD_NB
 from grants.pipeline.months import shift_months
 from grants.pipeline.engine import Engine
 from grants.money import format_nok
@@ -23,7 +24,6 @@ from grants.report.vocabulary_nb import date_nb, value_nb
 
 _GROUP_NB = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}
 _STATUS_NB = {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative"}
-_MONTHS_NB = {"calendar": "kalendermåneder", "anniversary": "måneder fra startdato"}
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def compare(a: Side, b: Side) -> list[Change]:
             "søknadsfrist": t.period.deadline,
             "modell": t.model,
             "status": _STATUS_NB[t.status],
-            "hele måneder": _MONTHS_NB[t.whole_months],
+            "hele måneder": MONTH_METHOD_NB[t.whole_months],
             "sentralitet": f"{t.centrality.classification} (kommunenumre {t.centrality.preferred_codes})",
             "minste stillingsandel": None if t.minimum_share_percent is None else f"{t.minimum_share_percent} %",
         }
