@@ -393,7 +393,10 @@ def _model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndar
     num = np.full(len(share_c), div_num, dtype=dtype)
     for n, _ in ops:
         num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
-    return np.asarray((2 * num + den) // (2 * den), dtype=np.int64)
+    amounts = (2 * num + den) // (2 * den)
+    if dtype is object and any(abs(int(a)) >= 2**63 for a in amounts):
+        return amounts  # exact Python integers: an amount beyond int64 is never wrapped round
+    return np.asarray(amounts, dtype=np.int64)
 
 
 def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray,
