@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grants.pipeline.headers import looks_like_header
-from grants.pipeline.inputs import ROW_ERROR
 from grants.io.output import check_output_path, terminal_safe
-from grants.io.reader import SourceTable, read_table
+from grants.io.application import InputData, application_input, attach_source  # noqa: F401 - re-exported
+from grants.io.reader import read_table
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
@@ -35,11 +33,6 @@ def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SU
     return check_output_path(args.output, input_path=getattr(args, "input", None), suffixes=suffixes)
 
 
-def check_writable(out: Path, suffixes: tuple[str, ...] | None = None) -> Path:
-    """Refuse, before any work, a target the tool cannot or must not write (grants.io.output)."""
-    return check_output_path(out, suffixes=suffixes)
-
-
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that reads an application file."""
     parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første)")
@@ -47,44 +40,12 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
                         help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
 
 
-@dataclass(frozen=True)
-class InputData:
-    """An input file read for the engine: records (header name -> cell text; a malformed row
-    carries its message under ROW_ERROR), and the table they came from."""
-
-    records: list[dict[str, Any]]
-    table: SourceTable
-
-    @property
-    def delimiter(self) -> str:
-        return self.table.delimiter or ";"
-
-
 def load_input(path: str, sheet: str | None = None) -> InputData:
     """Read a CSV or .xlsx file (the one reader, grants.io.reader) and say what it noticed."""
     table = read_table(path, sheet=sheet, is_header=looks_like_header)
     for note in table.notes:
         say(f"Merk: {note}", err=True)
-    records = table.records()
-    for index, message in table.row_errors.items():
-        records[index][ROW_ERROR] = message
-    return InputData(records, table)
-
-
-def attach_source(result: Any, data: InputData) -> None:
-    """Tell the result where each data row stood in the file (CSV line or Excel row), so output
-    rows and rejections can be found in the file whatever title or blank lines it has."""
-    table = data.table
-    index = {name: i for i, name in enumerate(table.header)}
-
-    def where(row: int, column: str | None = None) -> str:
-        """«linje 12» in a CSV file (the rejection names the column by its header), «ark «Ark1»,
-        celle E12» in a workbook, where the officer looks for a cell."""
-        cell = index.get(column) if column is not None and table.kind == "xlsx" else None
-        return table.where(row - 1, cell)
-
-    result.attach_source(list(table.positions), "excel_row" if table.kind == "xlsx" else "csv_line",
-                         table.sheet, table.blank_rows, where)
+    return application_input(table)
 
 
 def say(text: str = "", *, err: bool = False) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 from grants.pipeline.engine import default_engine
 from grants.errors import OutputFileError
 from grants.report.explain import rates_warning
-from grants.commands._common import EXIT_OK, check_writable
+from grants.commands._common import EXIT_OK
+from grants.io.output import check_output_path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".xlsx":
         raise OutputFileError(f"malen {out} må slutte på .xlsx")
-    check_writable(out)
+    check_output_path(out)
     from grants.tools.template import write_template
 
     try:

@@ -36,9 +36,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grants.service.api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest, VocabularyOut
-from grants.commands._common import InputData, attach_source
+from grants.io.application import InputData, application_input, attach_source
 from grants.pipeline.headers import looks_like_header
-from grants.pipeline.inputs import ROW_ERROR
 from grants.io.reader import read_table
 from grants.pipeline.engine import Engine, default_engine
 from grants.errors import ColumnChoiceError, GrantsError, InputFileError, UnknownIgnoredColumnError, UnknownPeriodError
@@ -256,10 +255,7 @@ def _read_upload(data: bytes, filename: str | None, sheet: str | None) -> InputD
             table = read_table(path, sheet=sheet, is_header=looks_like_header)
         except InputFileError as exc:
             raise ServiceError(400, str(exc).replace(str(path), shown).replace(folder, "")) from None
-    records: list[dict[str, Any]] = table.records()
-    for index, message in table.row_errors.items():
-        records[index][ROW_ERROR] = message
-    return InputData(records, table)
+    return application_input(table)
 
 
 @dataclass(frozen=True)
