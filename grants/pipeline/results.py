@@ -434,6 +434,25 @@ class GrantResult:
             frame[column] = frame[column].astype("Int64")  # whole kroner, empty for rejected rows
         return frame
 
+    def iter_lines(self) -> Iterator[LineResult]:
+        """The results one at a time, in row and period order, built as they are asked for (a
+        large batch never needs all its LineResult objects at once)."""
+        return iter(self.lines)
+
+    def column(self, name: str) -> "Any":
+        """One output field over the results (not the rejections), in row and period order, as a
+        numpy array: row, amount_nok, whole_months, centrality_class (int64), status, period,
+        alis_id, kommunenummer (object)."""
+        import numpy as np
+
+        if name in ("row", "amount_nok", "whole_months", "centrality_class"):
+            return np.fromiter((getattr(r, name) for r in self.lines), dtype=np.int64, count=len(self.lines))
+        if name == "status":
+            return np.array([r.status.value for r in self.lines], dtype=object)
+        if name in ("period", "alis_id", "kommunenummer"):
+            return np.array([getattr(r, name) for r in self.lines], dtype=object)
+        raise KeyError(name)
+
     def traces(self) -> list[dict[str, Any]]:
         """The trace of every line, each with the version and data hashes that produced it."""
         return [r.trace() for r in self.lines]
