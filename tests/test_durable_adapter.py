@@ -78,7 +78,7 @@ def test_lost_outcome_is_a_loud_error(engine, monkeypatch):
 def test_conservation_proof_catches_a_missing_row(engine):
     result = engine.compute(_batch(2), "2023")
     with pytest.raises(ConservationError, match="without any outcome"):
-        _prove_conservation(3, result.lines, [])
+        _prove_conservation(3, list(result.lines), None, [])
 
 
 def test_concurrent_callers_are_serialised_not_crashed(engine):

@@ -124,11 +124,11 @@ def test_vectorised_path_runs_the_same_edited_formula(tmp_path):
 
 
 def _valid(eng, lines):
-    from grants.pipeline.engine import _normalise
+    from grants.pipeline.columns import normalise, valid_lines
 
-    valid, rejections, _, _ = _normalise(lines, eng._elements)
-    assert not rejections
-    return valid
+    cols = normalise(lines, eng._elements)
+    assert not cols.rejections
+    return valid_lines(cols)
 
 
 def test_element_formula_is_run_as_written(tmp_path, engine):

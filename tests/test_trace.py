@@ -27,18 +27,20 @@ LINES = [
 def posted(engine):
     """The facts the engine posted to the rules, captured at the one place it derives them."""
     seen: dict[tuple[int, str], dict] = {}
-    original = engine_module._facts
+    original = engine.runner.fire
 
-    def spy(part):
-        facts = original(part)
-        seen[(part.row, part.table.id)] = dict(facts)
-        return facts
+    def spy(facts, labels=None):
+        # what is posted to durable_rules, by its label «row N, period P», on every path
+        for label, posted in zip(labels, facts):
+            row, period = label.removeprefix("row ").split(", period ")
+            seen[(int(row), period)] = dict(posted)
+        return original(facts, labels)
 
-    engine_module._facts = spy
+    engine.runner.fire = spy
     try:
-        result = engine.compute(LINES)
+        result = engine.compute(LINES, evaluator="durable")
     finally:
-        engine_module._facts = original
+        del engine.runner.fire
     return result, seen
 
 

@@ -203,10 +203,12 @@ def test_rejections_sheet_names_row_column_value(engine, tmp_path):
 def test_no_warning_row_for_official_rates(engine, tmp_path):
     result = engine.compute([line()], "2023")
     result._tables.clear()
-    official = result.lines[0].table.model_copy(update={"status": "official"})
-    result.lines[0] = result.lines[0].__class__(**{
-        f: getattr(result.lines[0], f) for f in result.lines[0].__dataclass_fields__ if f != "table"
+    lines = list(result.lines)
+    official = lines[0].table.model_copy(update={"status": "official"})
+    lines[0] = lines[0].__class__(**{
+        f: getattr(lines[0], f) for f in lines[0].__dataclass_fields__ if f != "table"
     }, table=official)
+    result.lines = lines  # the result's lines replaced whole (a LineResult is frozen)
     wb = _book(result, tmp_path)
     for ws in wb.worksheets:
         assert ws.cell(1, 1).value != "" and not str(ws.cell(1, 1).value).startswith("ADVARSEL"), ws.title

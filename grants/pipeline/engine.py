@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
+
+from grants.pipeline import checks
+from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, normalise
 from grants.rates.centrality import CentralityRegistry, Municipality
+from grants.rules.conditions import Coded, FactColumns, mask_function
 from grants.domain import MONTH_NB, GrantType, Role, Status
 from grants.rules.durable_adapter import RuleRunner, runner_for
 from grants.errors import ConservationError, RateTableError, RulesError
@@ -28,7 +34,7 @@ from grants.pipeline.months import counted_by, whole_months
 from grants.pipeline.overlaps import CapSpan, overlapping, shared_boundary_days
 from grants.pipeline.provenance import Provenance
 from grants.rates.tables import RateBook, RateTable
-from grants.pipeline.results import GrantResult, LineResult
+from grants.pipeline.results import GrantResult, LineResult, ResultColumns
 from grants.rules.rulebook import MODEL_REQUIREMENTS, Rule, RuleBook
 from grants.rules.ruletext import number_nb, rule_text
 from grants.pipeline.sessions import SessionHours
@@ -203,66 +209,392 @@ class Engine:
 
     @exact
     def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = (),
-                 sessions: SessionHours | None = None, evaluator: str = "auto") -> GrantResult:
-        valid, rejections, ignored, columns = _normalise(lines, self._elements, ignore_columns)
-        n_rows = len(valid) + len(rejections)
-        valid, duplicates = _reject_duplicates(valid)
-        rejections.extend(duplicates)
-        valid, hours_rejections = _reject_hours_and_expense(valid, columns, self._hours_elements)
-        rejections.extend(hours_rejections)
-        valid, overlap_rejections = _reject_overlapping_shares(valid, columns, self.shared_days, self.share_caps)
-        rejections.extend(overlap_rejections)
+                 sessions: SessionHours | None = None, evaluator: str = "auto", columnar: bool = True) -> GrantResult:
+        """The pipeline over columns. Lines that fit the batch path (one part in one model A
+        period) stay columns from input to result; lines split across periods and model B
+        lines are priced one by one (`_price`) from the same fired rules. `columnar=False`
+        sends every line the one-by-one way: the differential tests hold the two to one answer."""
+        cols = normalise(lines, self._elements, ignore_columns)
+        n_rows = cols.n
+        rejections = list(cols.rejections)
+        alive = cols.valid.copy()
+        for check in (_reject_copies, self._reject_hours_and_expense, self._reject_overlaps):
+            found = check(cols, alive)
+            for rej in found:
+                alive[rej.row - 1] = False
+            rejections.extend(found)
 
+        batch, one_by_one = self._batch_parts(cols, alive, table, columnar)
+        rejections.extend(batch.rejections)
         parts: list[_Part] = []
-        for row, line in valid:
-            split = self._split(row, line, table, columns)
+        for row in one_by_one:
+            line = cols.line(row)
+            split = self._split(row, line, table, cols)
             if isinstance(split, Rejection):
                 rejections.append(split)
             elif len(split) > 1 and has_cap_input(line) and any(p.table.model == "B" for p in split):
-                rejections.append(_spanning_expense(row, line, split, columns))
+                rejections.append(_spanning_expense(row, line, split, cols))
             else:
                 parts.extend(split)
 
-        results: list[LineResult] = []
-        bad_rows: dict[int, Rejection] = {}
         if evaluator == "auto":
-            vectorised = self.vector_threshold is not None and len(parts) >= self.vector_threshold
+            vectorised = self.vector_threshold is not None and len(parts) + batch.n >= self.vector_threshold
         else:
             vectorised = evaluator == "vectorised"
-        if vectorised:
-            from grants.rules import fire_columns as vec
+        fired_batch = self._fire_batch(cols, batch, vectorised)
+        fire = self._fire_vectorised if vectorised else self.runner.fire
 
-            def fire(facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
-                return vec.fire(self.rulebook, facts)
-        else:
-            fire = self.runner.fire
-        for offset in range(0, len(parts), _CHUNK):
-            chunk = parts[offset : offset + _CHUNK]
+        # the batch path: model B parts and gaps leave it for one-by-one pricing / rejection
+        priced = self._price_batch(cols, batch, fired_batch)
+        rejections.extend(priced.rejections)
+        parts.extend(priced.parts)
+        part_names = priced.names
+
+        results: list[LineResult] = []
+        bad_rows: dict[int, Rejection] = {}
+        pending = [p for p in parts if id(p) not in part_names]
+        for offset in range(0, len(pending), _CHUNK):
+            chunk = pending[offset : offset + _CHUNK]
             fired = fire([_facts(p) for p in chunk], labels=[f"row {p.row}, period {p.table.id}" for p in chunk])
             if len(fired) != len(chunk):
                 raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
-            for part, names in zip(chunk, fired):
-                outcome = self._price(part, names)
-                if isinstance(outcome, Rejection):
-                    bad_rows.setdefault(part.row, outcome)
-                else:
-                    results.append(outcome)
+            part_names.update((id(p), names) for p, names in zip(chunk, fired))
+        for part in parts:
+            outcome = self._price(part, part_names[id(part)])
+            if isinstance(outcome, Rejection):
+                bad_rows.setdefault(part.row, outcome)
+            else:
+                results.append(outcome)
         if bad_rows:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())
-        results, cap_rejections, batch_notes = apply_caps(results, columns, sessions, self._element_rule_text)
+        results, cap_rejections, batch_notes = apply_caps(results, cols, sessions, self._element_rule_text)
         rejections.extend(cap_rejections)
 
-        results = _name_spellings(_name_split_months(results))
         results.sort(key=lambda r: (r.row, r.table.period.first_day))
+        table_columns = priced.columns
+        results, table_columns = _name_split_months_and_spellings(results, table_columns, cols)
         rejections.sort(key=lambda r: r.row)
-        _prove_conservation(n_rows, results, rejections)
+        _prove_conservation(n_rows, results, table_columns, rejections)
         used = {table.id: table} if table is not None else {}
         ran = "vectorised" if vectorised else "durable_rules"
         if sessions is not None:
             batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
-        return GrantResult(results, rejections, n_rows, ignored, used, evaluator=ran, notes=batch_notes,
-                           passthrough=_passthrough(columns, self._elements), provenance=self.provenance)
+        result = GrantResult(results, rejections, n_rows, cols.header.ignored if cols.header else (), used,
+                             evaluator=ran, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
+                             provenance=self.provenance)
+        if table_columns is not None:
+            result.table = self._result_columns(cols, table_columns)
+        return result
+
+    def _fire_vectorised(self, facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
+        from grants.rules import fire_columns
+
+        return fire_columns.fire(self.rulebook, facts)
+
+    # -- the batch path ------------------------------------------------------------------------
+
+    def _reject_hours_and_expense(self, cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
+        return checks.reject_hours_and_expense(cols, alive, self._hours_elements)
+
+    def _reject_overlaps(self, cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
+        return checks.reject_overlaps(cols, alive, self.shared_days, self.share_caps)
+
+    def _batch_parts(self, cols: InputColumns, alive: np.ndarray, table: RateTable | None,
+                     columnar: bool) -> tuple["_Batch", list[int]]:
+        """The rows that become one part in one period without a note on splitting (all rows
+        when the period is named, rows inside one period otherwise) as columns; the others'
+        row numbers, for `_split` one by one."""
+        rows = np.flatnonzero(alive)
+        tables = self.ratebook.tables
+        if not columnar or rows.size == 0:
+            return _Batch.empty(), (rows + 1).tolist()
+        start, end = cols.days("start")[rows], cols.days("end")[rows]
+        if table is not None:
+            which = np.full(rows.size, next(i for i, t in enumerate(tables) if t is table), dtype=np.int64)
+            in_batch = np.ones(rows.size, dtype=bool)
+        else:
+            count = np.zeros(rows.size, dtype=np.int64)
+            which = np.full(rows.size, -1, dtype=np.int64)
+            inside = np.zeros(rows.size, dtype=bool)
+            for k, t in enumerate(tables):
+                first, last = day_number(t.period.first_day), day_number(t.period.last_day)
+                touches = (start <= last) & (end >= first)
+                count += touches
+                which[touches] = k
+                inside |= touches & (start >= first) & (end <= last)
+            in_batch = (count == 1) & inside
+        one_by_one = (rows[~in_batch] + 1).tolist()
+        rows, start, end, which = rows[in_batch], start[in_batch], end[in_batch], which[in_batch]
+        firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[which]
+        lasts = np.array([day_number(t.period.last_day) for t in tables], dtype=np.int64)[which]
+        outside = (end < firsts) | (start > lasts)
+        clipped = ~outside & ((start < firsts) | (end > lasts))
+
+        # the municipality in each period's classification, looked up once per number
+        munis = np.empty(rows.size, dtype=object)
+        numbers = cols.values("kommunenummer")[rows]
+        rejections: list[Rejection] = []
+        unknown = np.zeros(rows.size, dtype=bool)
+        for k in np.unique(which).tolist():
+            t = tables[k]
+            members = np.flatnonzero(which == k)
+            codes, uniques = pd.factorize(numbers[members])
+            found = [self.centrality.lookup(u, t.centrality.classification, t.centrality.preferred_codes)
+                     for u in uniques]
+            lookup = np.empty(len(found), dtype=object)
+            lookup[:] = found
+            munis[members] = lookup[codes]
+            missing = members[np.array([m is None for m in found], dtype=bool)[codes]]
+            unknown[missing] = True
+            alis = cols.values("alis_id")
+            for i in missing.tolist():
+                row = int(rows[i]) + 1
+                rejections.append(self._unknown_municipality(row, alis[row - 1], numbers[i], t, cols))
+        keep = ~unknown
+        batch = _Batch(rows[keep], which[keep], np.maximum(start, firsts)[keep], np.minimum(end, lasts)[keep],
+                       start[keep], end[keep], outside[keep], clipped[keep], munis[keep], rejections)
+        return batch, one_by_one
+
+    def _batch_facts(self, cols: InputColumns, batch: "_Batch") -> FactColumns:
+        """The facts of the batch parts as columns (dates as day numbers): what part_facts
+        gives for one part (grants.rules.facts), over all of them."""
+        from grants.pipeline.vectorised import _LINE_MONTH_FACTS
+
+        rows = batch.rows
+        tables = self.ratebook.tables
+        firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[batch.which]
+        override = cols.centrality_override()[rows]
+        ssb = np.array([m.centrality_class for m in batch.munis], dtype=np.int64) if batch.n else np.zeros(0, np.int64)
+        given: dict[str, Any] = {
+            "period_first_day": (firsts, None),
+            "part_start": (batch.start, None),
+            "part_end": (batch.end, None),
+            "line_start": (batch.line_start, None),
+            "line_end": (batch.line_end, None),
+            "centrality_class": (np.where(override > 0, override, ssb), None),
+            "position_share": (cols.share_hundredths()[rows], None),
+        }
+        for name in ("grant_type", "role"):
+            codes, uniques = pd.factorize(cols.values(name)[rows])
+            given[name] = (Coded(np.array([u.value for u in uniques], dtype=object)[codes]
+                                 if len(uniques) else np.zeros(0, dtype=object)), None)
+        for name in ("via_agency", "private_commercial", "new_scheme"):
+            given[name] = (cols.flags(name)[rows], None)
+        for name in ("agreement_signed", "first_gp_date"):
+            exists = cols.present(name)[rows]
+            given[name] = (np.where(exists, cols.days(name)[rows], 0), exists)
+        return FactColumns(given, _LINE_MONTH_FACTS)
+
+    def _fire_batch(self, cols: InputColumns, batch: "_Batch", vectorised: bool) -> tuple[np.ndarray, list[list[str]]]:
+        """For each batch part, a code of the set of rules that fired, and the rule keys of
+        each code: over columns, or through durable_rules on the same facts."""
+        if batch.n == 0:
+            return np.zeros(0, dtype=np.int64), []
+        facts = self._batch_facts(cols, batch)
+        keys = list(self.rulebook.in_force)
+        if vectorised:
+            masks = np.stack([mask_function(self.rulebook.in_force[k], day_number)(facts) for k in keys], axis=1)
+            distinct, codes = np.unique(masks, axis=0, return_inverse=True)
+            return codes.reshape(-1).astype(np.int64), [[k for k, m in zip(keys, d) if m] for d in distinct]
+        dicts = _fact_dicts(facts, batch.n)
+        tables = self.ratebook.tables
+        names_of: dict[tuple[str, ...], int] = {}
+        codes = np.empty(batch.n, dtype=np.int64)
+        for offset in range(0, batch.n, _CHUNK):
+            chunk = dicts[offset: offset + _CHUNK]
+            labels = [f"row {int(r) + 1}, period {tables[int(w)].id}" for r, w in zip(batch.rows[offset: offset + _CHUNK], batch.which[offset: offset + _CHUNK])]
+            fired = self.runner.fire(chunk, labels=labels)
+            if len(fired) != len(chunk):
+                raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
+            for j, names in enumerate(fired):
+                codes[offset + j] = names_of.setdefault(tuple(sorted(names)), len(names_of))
+        return codes, [list(k) for k in names_of]
+
+    def _price_batch(self, cols: InputColumns, batch: "_Batch", fired: tuple[np.ndarray, list[list[str]]]) -> "_Priced":
+        """Price the batch parts by plan (one distinct set of fired rules in one period): model
+        A over columns; a gap is a rejection; model B parts go on as _Part objects to `_price`."""
+        codes, names_of = fired
+        priced = _Priced()
+        if batch.n == 0:
+            return priced
+        tables = self.ratebook.tables
+        group, keys = pd.factorize(batch.which * (len(names_of) + 1) + codes)
+        alis, kommune = cols.values("alis_id"), cols.values("kommunenummer")
+        out: list[dict[str, Any]] = []
+        for g, key in enumerate(keys.tolist()):
+            k, code = divmod(int(key), len(names_of) + 1)
+            table, names = tables[k], names_of[code]
+            members = np.flatnonzero(group == g)
+            plan = self._plan(table, names)
+            rows = batch.rows[members]
+            if plan.gap is not None:
+                priced.rejections.extend(Rejection(int(r) + 1, None, None, plan.gap, alis[r], kommune[r])
+                                         for r in rows.tolist())
+                continue
+            if table.model != "A":
+                for i in members.tolist():
+                    part = self._batch_part(cols, batch, i)
+                    priced.parts.append(part)
+                    priced.names[id(part)] = names
+                continue
+            out.append(self._price_plan(cols, batch, members, table, plan))
+        if out:
+            priced.columns = {name: np.concatenate([o[name] for o in out]) for name in out[0]}
+            order = np.argsort(priced.columns["index"], kind="stable")
+            priced.columns = {name: values[order] for name, values in priced.columns.items()}
+        return priced
+
+    def _batch_part(self, cols: InputColumns, batch: "_Batch", i: int) -> _Part:
+        """One batch part as the _Part the one-by-one pricing takes."""
+        row = int(batch.rows[i]) + 1
+        line = cols.line(row)
+        table = self.ratebook.tables[int(batch.which[i])]
+        notes: tuple[str, ...] = (_clip_note(line.start, line.end, table),) if batch.clipped[i] else ()
+        outside, fits = _outside_reason(line.start, line.end, table, self.ratebook) if batch.outside[i] else (None, ())
+        return _Part(row, line, table, date_of(batch.start[i]), date_of(batch.end[i]), batch.munis[i], notes, fits,
+                     outside)
+
+    def _price_plan(self, cols: InputColumns, batch: "_Batch", members: np.ndarray, table: RateTable,
+                    plan: _Plan) -> dict[str, np.ndarray]:
+        """One model A plan over its parts, as `_price` prices one part: counted days, whole
+        months, exclusions and the share minimum, the formula in exact integers, the notes."""
+        from grants.pipeline.vectorised import _model_a_amounts, anniversary_month_count, calendar_month_count
+
+        rows = batch.rows[members]
+        n = members.size
+        part_start, part_end = batch.start[members], batch.end[members]
+        outside = batch.outside[members]
+        counted_start = part_start
+        if plan.months_rule is None or plan.months_rule.count_from in (None, "counted_start"):
+            for name in plan.clip_facts:
+                counted_start = np.maximum(counted_start, cols.days(name)[rows])
+        method = counted_by(plan.rules, table)
+        if method == "calendar":
+            months = calendar_month_count(counted_start, part_end)
+        else:
+            months = anniversary_month_count(counted_start, part_end)[0]
+        share_c = cols.share_hundredths()[rows]
+        shares = cols.values("position_share")
+        below = np.zeros(n, dtype=bool)
+        if not plan.reasons and plan.minimum is not None and plan.minimum_percent is not None:
+            # share < minimum, exactly: shares are whole hundredths, so compare with the ceiling
+            threshold = (plan.minimum_percent * 100).to_integral_value(rounding=ROUND_CEILING)
+            below = share_c < int(threshold)
+        excluded = np.full(n, bool(plan.reasons)) | below
+        eligible = ~excluded & ~outside
+
+        amounts = np.zeros(n, dtype=np.int64)
+        if eligible.any():
+            assert plan.annual is not None and plan.formula is not None
+            annual_c = plan.annual * 100
+            if annual_c == annual_c.to_integral_value():
+                computed = _model_a_amounts(plan.formula, np.full(int(eligible.sum()), int(annual_c), dtype=np.int64),
+                                            share_c[eligible], months[eligible], table)
+            else:  # an annual rate with fractions of øre: exactly, one line at a time
+                computed = np.array([to_kroner(model_a_amount(plan.formula, plan.annual, shares[r], int(m), table))
+                                     for r, m in zip(rows[eligible].tolist(), months[eligible].tolist())], dtype=object)
+            if computed.dtype == object:
+                amounts = amounts.astype(object)
+            amounts[eligible] = computed
+
+        # reasons and notes: shared tuples for the usual rows, built one by one for the others
+        reasons = np.empty(n, dtype=object)
+        notes = np.empty(n, dtype=object)
+        fits = np.empty(n, dtype=object)
+        reasons[:] = [plan.reasons] if plan.reasons else [()]
+        notes[:] = [plan.notes]
+        fits[:] = [()]
+        for i in np.flatnonzero(below).tolist():
+            reasons[i] = (_minimum_reason(plan, table, shares[rows[i]]),)
+        override = cols.centrality_override()[rows]
+        munis = batch.munis[members]
+        ssb = np.array([m.centrality_class for m in munis], dtype=np.int64)
+        unused = [(f, text) for f, text in self._unused_inputs[table.id]]
+        unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
+        cap_input = np.zeros(n, dtype=bool)
+        for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied", *cols.expense_fields()):
+            cap_input |= cols.present(f)[rows]
+        special = batch.clipped[members] | ((override > 0) & (override != ssb)) | (cap_input & eligible)
+        for given in unused_given.values():
+            special |= given
+        for i in np.flatnonzero(special & ~outside).tolist():
+            r = int(rows[i])
+            extra: tuple[str, ...] = ()
+            if batch.clipped[members[i]]:
+                extra = (_clip_note(date_of(batch.line_start[members[i]]), date_of(batch.line_end[members[i]]), table),)
+            extra += plan.notes + tuple(text for f, text in unused if unused_given[f][i])
+            if eligible[i] and cap_input[i]:
+                extra += (_fixed_rates_note(table),)
+            if override[i] > 0 and override[i] != ssb[i]:
+                extra += (_override_note(int(override[i]), munis[i]),)
+            notes[i] = extra
+        for i in np.flatnonzero(outside).tolist():
+            reason, fit = _outside_reason(date_of(batch.line_start[members[i]]), date_of(batch.line_end[members[i]]),
+                                          table, self.ratebook)
+            reasons[i], notes[i], fits[i] = (reason,), (), fit
+        status = np.empty(n, dtype=object)
+        status[:] = Status.OK
+        status[excluded] = Status.INELIGIBLE
+        status[outside] = Status.OUTSIDE_PERIOD
+        plans = np.empty(n, dtype=object)
+        plans[:] = [plan]
+        period = np.empty(n, dtype=object)
+        period[:] = table.id
+        return {
+            "period": period, "split_candidate": (status == Status.OK) & (method == "calendar"),
+            "index": rows, "which": batch.which[members], "counted_start": np.where(outside, NO_DAY, counted_start),
+            "counted_end": np.where(outside, NO_DAY, part_end), "months": np.where(outside, 0, months),
+            "amount": amounts, "status": status, "reasons": reasons, "notes": notes, "fits": fits,
+            "munis": munis, "classes": np.where(override > 0, override, ssb), "input_class": override > 0,
+            "plan": plans,
+        }
+
+    def _result_columns(self, cols: InputColumns, c: dict[str, np.ndarray]) -> ResultColumns:
+        """The batch results as GrantResult keeps them, with the builder of one LineResult."""
+        tables = self.ratebook.tables
+        which = c["which"]
+        periods = np.array([t.id for t in tables], dtype=object)[which]
+        firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[which]
+        munis = c["munis"]
+        pairs = np.empty(len(munis), dtype=object)
+        kommune = cols.values("kommunenummer")[c["index"]]
+        names = np.array([m.name for m in munis], dtype=object)
+        pairs[:] = list(zip(kommune.tolist(), names.tolist()))
+        provenance = self.provenance
+        shares = cols.values("position_share")
+
+        @exact
+        def make(i: int) -> LineResult:
+            table, plan, status = tables[int(which[i])], c["plan"][i], c["status"][i]
+            row = int(c["index"][i]) + 1
+            line = cols.line(row)
+            muni = munis[i]
+            outside = status is Status.OUTSIDE_PERIOD
+            months = int(c["months"][i])
+            if status is Status.OK:
+                exact_amount = model_a_amount(plan.formula, plan.annual, shares[row - 1], months, table)
+            else:
+                exact_amount = _ZERO
+            return LineResult(
+                row=row, line=line, period=table.id, table=table,
+                counted_start=None if outside else date_of(c["counted_start"][i]),
+                counted_end=None if outside else date_of(c["counted_end"][i]),
+                whole_months=months, kommunenavn=muni.name, centrality_class=int(c["classes"][i]),
+                centrality_source="input" if c["input_class"][i] else "ssb", ssb_class=muni.centrality_class,
+                code_set=muni.code_set, centrality_group=None if outside else plan.group,
+                rate_path=None if outside else plan.rate_path, annual_rate=None if outside else plan.annual,
+                exact_amount=exact_amount, amount_nok=int(c["amount"][i]), status=status, reasons=c["reasons"][i],
+                rules=() if outside else plan.rules, notes=c["notes"][i], line_periods=c["fits"][i],
+                provenance=provenance,
+            )
+
+        used = {t.id: t for t in (tables[k] for k in np.unique(which).tolist())}
+        return ResultColumns(
+            rows=c["index"] + 1, first_days=firsts, amounts=c["amount"], statuses=c["status"], periods=periods,
+            months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
+            municipalities=pairs, tables=used, make=make,
+        )
 
     def _element_rule_text(self, period: str, element: str) -> str | None:
         """The bokmål text of the rule that gives an element in a period (for notes)."""
@@ -273,7 +605,7 @@ class Engine:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _split(self, row: int, line: LineInput, table: RateTable | None, columns: _Columns) -> list[_Part] | Rejection:
+    def _split(self, row: int, line: LineInput, table: RateTable | None, columns: InputColumns) -> list[_Part] | Rejection:
         """The line's parts: clipped to the named period, or split across every period it
         touches. A line outside the named period is one empty part (0 months), not an error."""
         if table is not None:
@@ -281,18 +613,11 @@ class Engine:
             notes: tuple[str, ...] = ()
             first, last = table.period.first_day, table.period.last_day
             if line.end < first or line.start > last:
-                fits = tuple(t.id for t in self.ratebook.overlapping(line.start, line.end))
-                where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
-                         if fits else "ingen kjent periode dekker den")
-                outside = (f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) ligger utenfor perioden "
-                           f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}")
+                outside, fits = _outside_reason(line.start, line.end, table, self.ratebook)
             else:
                 outside, fits = None, ()
             if outside is None and (line.start < first or line.end > last):
-                notes = (
-                    f"linjen ({line.start:%d.%m.%Y}–{line.end:%d.%m.%Y}) er klippet til perioden {table.id} "
-                    f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med",
-                )
+                notes = (_clip_note(line.start, line.end, table),)
         else:
             outside, fits = None, ()
             tables = self.ratebook.overlapping(line.start, line.end)
@@ -309,12 +634,7 @@ class Engine:
         for t in tables:
             muni = self.centrality.lookup(line.kommunenummer, t.centrality.classification, t.centrality.preferred_codes)
             if muni is None:
-                return Rejection(
-                    row, columns.name("kommunenummer"), columns.raw(row, "kommunenummer", line.kommunenummer),
-                    f"ukjent kommunenummer (finnes ikke i {self.centrality.titles[t.centrality.classification]}, "
-                    "verken med 2020–2023- eller 2024-kommunenumre)",
-                    line.alis_id, line.kommunenummer,
-                )
+                return self._unknown_municipality(row, line.alis_id, line.kommunenummer, t, columns)
             parts.append(_Part(row, line, t, max(line.start, t.period.first_day), min(line.end, t.period.last_day), muni,
                                notes, fits, outside))
         if table is None and len(parts) > 1:
@@ -343,6 +663,15 @@ class Engine:
                     for p in parts
                 ]
         return parts
+
+    def _unknown_municipality(self, row: int, alis_id: str, kommunenummer: str, table: RateTable,
+                              columns: InputColumns) -> Rejection:
+        return Rejection(
+            row, columns.name("kommunenummer"), columns.raw(row, "kommunenummer", kommunenummer),
+            f"ukjent kommunenummer (finnes ikke i {self.centrality.titles[table.centrality.classification]}, "
+            "verken med 2020–2023- eller 2024-kommunenumre)",
+            alis_id, kommunenummer,
+        )
 
     def _plan(self, table: RateTable, names: list[str]) -> "_Plan":
         """What a set of fired rules means for a period: cached, as few distinct sets occur."""
@@ -400,12 +729,11 @@ class Engine:
         if part.outside is not None:
             return _outside_period(part)
         notes = part.notes + plan.notes + tuple(
-            text for given, text in self._unused_inputs[table.id] if given(line))
+            text for fact, text in self._unused_inputs[table.id] if _given(line, fact))
         reasons = plan.reasons
         minimum = plan.minimum_percent
         if not reasons and plan.minimum is not None and minimum is not None and line.position_share < minimum:
-            reasons = (f"{rule_text(plan.minimum, table)} Stillingsandelen er {number_nb(line.position_share)} % "
-                       f"(regel {plan.minimum.id}, satstabellen for {table.id}).",)
+            reasons = (_minimum_reason(plan, table, line.position_share),)
         elements: tuple[ElementValue, ...] = ()
         if reasons:
             exact, amount, status = _ZERO, 0, Status.INELIGIBLE
@@ -416,7 +744,7 @@ class Engine:
             exact = model_a_amount(plan.formula, plan.annual, line.position_share, months, table)
             amount, status = to_kroner(exact), Status.OK
             if has_cap_input(line):
-                notes += (f"utgifter, veiledningstimer og søkte beløp brukes ikke i perioden {table.id} (faste satser)",)
+                notes += (_fixed_rates_note(table),)
         else:
             elements = _elements(plan, part, counted_start, months, method)
             notes += line_notes(table, line, True, elements)  # at the maxima; grants.pipeline.caps redoes them for an expense
@@ -424,8 +752,7 @@ class Engine:
             amount, status = sum(e.amount_nok for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
         if line.centrality_class is not None and line.centrality_class != part.municipality.centrality_class:
-            notes += (f"sentralitetsklasse {line.centrality_class} er oppgitt i søknaden og brukt i stedet for SSBs "
-                      f"klasse {part.municipality.centrality_class} for {part.municipality.name}",)
+            notes += (_override_note(line.centrality_class, part.municipality),)
         return LineResult(
             row=part.row,
             line=line,
@@ -484,126 +811,29 @@ class Engine:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Columns:
-    """The user's names for the fields, and the raw values as written, for error messages."""
-
-    names: dict[str, str]
-    records: Sequence[Any]
-    own: tuple[str, ...] = ()  # the officer's own columns, in input order
-
-    def name(self, field: str) -> str:
-        return self.names.get(field, field)
-
-    def raw(self, row: int, field: str, fallback: Any) -> str:
-        rec = self.records[row - 1] if self.records else None
-        if isinstance(rec, Mapping) and field in self.names:
-            value = rec.get(self.names[field])
-            if value is not None:
-                return str(value).strip()
-        return str(fallback)
-
-
-def _normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ...] = ()) -> tuple[list[tuple[int, LineInput]], list[Rejection], tuple[str, ...], _Columns]:
-    """Rows from any accepted shape, numbered from 1, validated one by one."""
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pd = None
-    if pd is not None and isinstance(lines, pd.DataFrame):
-        header = map_header(lines.columns, elements, ignore_columns)
-        records: Sequence[Any] = lines.to_dict("records")
-    else:
-        records = list(lines)
-        header = None
-        if any(not isinstance(r, LineInput) for r in records):
-            keys: dict[str, None] = {}
-            for r in records:
-                if isinstance(r, Mapping):
-                    keys.update(dict.fromkeys(map(str, r)))
-            header = map_header(keys, elements, ignore_columns)
-    valid: list[tuple[int, LineInput]] = []
-    rejections: list[Rejection] = []
-    for i, rec in enumerate(records, start=1):
-        if isinstance(rec, LineInput):
-            valid.append((i, rec))
-            continue
-        if not isinstance(rec, Mapping):
-            rejections.append(Rejection(i, None, repr(rec)[:80], "raden er verken en tabellrad (dict) eller en LineInput"))
-            continue
-        assert header is not None
-        out = validate_row(i, rec, header)
-        if isinstance(out, Rejection):
-            rejections.append(out)
-        else:
-            valid.append((i, out))
-    columns = _Columns(header.field_to_column if header else {}, records,
-                       (header.own_columns + header.ignored) if header else ())
-    return valid, rejections, header.ignored if header else (), columns
-
-
-def _passthrough(columns: _Columns, elements: Iterable[str]) -> dict[str, list[Any]]:
-    """The officer's own columns, value per data row, under a name that cannot clash with an
-    output column (a clash gets the suffix « (inndata)»)."""
-    if not columns.own:
-        return {}
-    from grants.pipeline.results import LINE_COLUMNS
-
-    taken = set(LINE_COLUMNS) | {"file_line", "basis"} | {f"{e}_nok" for e in elements}
-    out: dict[str, list[Any]] = {}
-    for name in columns.own:
-        label = name if name not in taken else f"{name} (inndata)"
-        values = []
-        for rec in columns.records:
-            value = rec.get(name) if isinstance(rec, Mapping) else None
-            values.append(None if value is None or (isinstance(value, float) and value != value) else value)
-        out[label] = values
-    return out
-
-
-def _reject_overlapping_shares(
-    valid: list[tuple[int, LineInput]], columns: _Columns, shared_days: frozenset[date], caps: tuple[CapSpan, ...]
-) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
-    """Lines of one doctor that overlap in time with a summed share above the cap of the
-    period's share_cap rule are rejected, each naming the rows it collides with and the rule
-    (grants.pipeline.overlaps)."""
-    clashes = overlapping(
-        ((doctor, row, line.start, line.end, decimal_int(line.position_share, 2))
-         for (row, line), doctor in zip(valid, doctor_keys([line.alis_id for _, line in valid]))),
-        shared_days, caps,
-    )
-    if not clashes:
-        return valid, []
-    shares = {row: line.position_share for row, line in valid}
-    kept, rejected = [], []
-    for row, line in valid:
-        clash = clashes.get(row)
-        if clash is not None:
-            others = ", ".join(f"rad {r} ({format_percent(shares[r])})" for r in clash.others)
-            rejected.append(Rejection(
-                row, columns.name("position_share"), columns.raw(row, "position_share", line.position_share),
-                f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
-                f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
-                f"{format_percent(line.position_share)} til sammen {format_percent(Decimal(clash.total) / 100)}, over "
-                f"{format_percent(Decimal(clash.cap) / 100)} (regel {clash.rule})",
-                line.alis_id, line.kommunenummer,
-            ))
-        else:
-            kept.append((row, line))
-    return kept, rejected
-
-
+_GIVEN = object()
 _OPTIONAL_FACTS = {
-    # input field given (not its default) -> how it reads
-    "via_agency": (lambda line: line.via_agency, "via vikarbyrå = ja"),
-    "private_commercial": (lambda line: line.private_commercial, "privat kommersiell aktør = ja"),
-    "new_scheme": (lambda line: not line.new_scheme, "ny spesialistordning = nei"),
-    "agreement_signed": (lambda line: line.agreement_signed is not None, "datoen ALIS-avtalen ble signert"),
-    "first_gp_date": (lambda line: line.first_gp_date is not None, "første dag som fastlege/vikar"),
+    # input field -> the value that means it is given (not its default), and how it reads
+    "via_agency": (True, "via vikarbyrå = ja"),
+    "private_commercial": (True, "privat kommersiell aktør = ja"),
+    "new_scheme": (False, "ny spesialistordning = nei"),
+    "agreement_signed": (_GIVEN, "datoen ALIS-avtalen ble signert"),
+    "first_gp_date": (_GIVEN, "første dag som fastlege/vikar"),
 }
 
 
-def _unused_input_notes(rulebook: RuleBook, period: str) -> list[tuple[Any, str]]:
+def _given(line: LineInput, fact: str) -> bool:
+    value, _ = _OPTIONAL_FACTS[fact]
+    given = getattr(line, fact)
+    return given is not None if value is _GIVEN else given == value
+
+
+def _given_column(cols: InputColumns, fact: str) -> np.ndarray:
+    value, _ = _OPTIONAL_FACTS[fact]
+    return cols.present(fact) if value is _GIVEN else cols.flags(fact) == value
+
+
+def _unused_input_notes(rulebook: RuleBook, period: str) -> list[tuple[str, str]]:
     """For each optional input that no rule of the period tests: when a line gives it, a note
     that says it does not count here (and from when a rule does use it), so an input the
     officer filled in is never ignored without a word (privat kommersiell = ja in 2023)."""
@@ -615,15 +845,59 @@ def _unused_input_notes(rulebook: RuleBook, period: str) -> list[tuple[Any, str]
             used |= facts_named(r.when)
     order = rulebook.ratebook.period_ids
     out = []
-    for fact, (given, words) in _OPTIONAL_FACTS.items():
+    for fact, (_, words) in _OPTIONAL_FACTS.items():
         if fact in used:
             continue
         elsewhere = sorted({r.valid_from for r in rulebook.rules if r.when is not None and fact in facts_named(r.when)},
                            key=order.index)
         when = f" (regler som bruker den gjelder fra {elsewhere[0]})" if elsewhere else ""
-        out.append((given, f"{words} er oppgitt, men ingen regel i perioden {period} bruker den{when}; "
-                           "den påvirker ikke beløpet"))
+        out.append((fact, f"{words} er oppgitt, men ingen regel i perioden {period} bruker den{when}; "
+                          "den påvirker ikke beløpet"))
     return out
+
+
+def _outside_reason(start: date, end: date, table: RateTable, ratebook: RateBook) -> tuple[str, tuple[str, ...]]:
+    """Why a line with no day in the period asked for is not computed, and the periods it fits."""
+    first, last = table.period.first_day, table.period.last_day
+    fits = tuple(t.id for t in ratebook.overlapping(start, end))
+    where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
+             if fits else "ingen kjent periode dekker den")
+    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) ligger utenfor perioden "
+            f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}"), fits
+
+
+def _clip_note(start: date, end: date, table: RateTable) -> str:
+    first, last = table.period.first_day, table.period.last_day
+    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) er klippet til perioden {table.id} "
+            f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med")
+
+
+def _minimum_reason(plan: _Plan, table: RateTable, share: Decimal) -> str:
+    assert plan.minimum is not None
+    return (f"{rule_text(plan.minimum, table)} Stillingsandelen er {number_nb(share)} % "
+            f"(regel {plan.minimum.id}, satstabellen for {table.id}).")
+
+
+def _fixed_rates_note(table: RateTable) -> str:
+    return f"utgifter, veiledningstimer og søkte beløp brukes ikke i perioden {table.id} (faste satser)"
+
+
+def _override_note(given: int, muni: Municipality) -> str:
+    return (f"sentralitetsklasse {given} er oppgitt i søknaden og brukt i stedet for SSBs "
+            f"klasse {muni.centrality_class} for {muni.name}")
+
+
+def _reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
+    return checks.reject_copies(cols, alive)
+
+
+def _passthrough(cols: InputColumns, elements: Iterable[str]) -> dict[str, list[Any]]:
+    if not cols.own:
+        return {}
+    from grants.pipeline.results import LINE_COLUMNS
+
+    taken = set(LINE_COLUMNS) | {"file_line", "basis"} | {f"{e}_nok" for e in elements}
+    return checks.passthrough(cols, taken.__contains__)
 
 
 def _outside_period(part: _Part) -> LineResult:
@@ -642,106 +916,7 @@ def _outside_period(part: _Part) -> LineResult:
     )
 
 
-def _reject_duplicates(valid: list[tuple[int, LineInput]]) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
-    """Exact copies of a line (same doctor, municipality, dates, share, role and every other
-    field: a copy-paste) would be paid twice: the copies are rejected, naming the first."""
-    first: dict[tuple[Any, ...], tuple[int, str]] = {}
-    kept, rejected = [], []
-    doctors = doctor_keys([line.alis_id for _, line in valid])
-    for (row, line), doctor in zip(valid, doctors):
-        key = (doctor,) + tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v
-                                for k, v in line.__dict__.items() if k != "alis_id")
-        if key in first:
-            first_row, first_id = first[key]
-            spelled = "" if first_id == line.alis_id else (
-                f"; legen er skrevet «{first_id}» der og «{line.alis_id}» her, som er samme lege-id")
-            rejected.append(Rejection(
-                row, None, None,
-                f"raden er en kopi av rad {first_row} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
-                f"og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med{spelled}. "
-                "Skriv linjen én gang",
-                line.alis_id, line.kommunenummer,
-            ))
-        else:
-            first[key] = (row, line.alis_id)
-            kept.append((row, line))
-    return kept, rejected
-
-
-def _name_spellings(results: list[LineResult]) -> list[LineResult]:
-    """Lines whose doctor is written in more than one way get a note naming the spellings."""
-    spellings: dict[str, set[str]] = {}
-    for r in results:
-        spellings.setdefault(doctor_key(r.alis_id), set()).add(r.alis_id)
-    mixed = {k: v for k, v in spellings.items() if len(v) > 1}
-    if not mixed:
-        return results
-    out = []
-    for r in results:
-        names = mixed.get(doctor_key(r.alis_id))
-        if names:
-            listed = ", ".join(f"«{n}»" for n in sorted(names))
-            r = replace(r, notes=r.notes + (f"legen er skrevet på flere måter i filen ({listed}); de er regnet som "
-                                            "samme lege i kontrollen av kopier og overlapp",))
-        out.append(r)
-    return out
-
-
-def _reject_hours_and_expense(
-    valid: list[tuple[int, LineInput]], columns: _Columns, hours_elements: set[str]
-) -> tuple[list[tuple[int, LineInput]], list[Rejection]]:
-    """A row with both supervision hours and the expense they price is ambiguous: which one
-    is the expense? The row is rejected naming both columns."""
-    kept, rejected = [], []
-    for row, line in valid:
-        clash = sorted(e for e in hours_elements if e in line.expenses) if line.supervision_hours is not None else []
-        if clash:
-            hours_col, expense_col = columns.name("supervision_hours"), columns.name(f"expense:{clash[0]}")
-            rejected.append(Rejection(
-                row, f"{hours_col}/{expense_col}",
-                f"{columns.raw(row, 'supervision_hours', line.supervision_hours)}/"
-                f"{columns.raw(row, f'expense:{clash[0]}', line.expenses[clash[0]])}",
-                f"både «{hours_col}» og «{expense_col}» er oppgitt: det er uklart hvilken som er utgiften til "
-                f"{clash[0]}; oppgi bare én av dem",
-                line.alis_id, line.kommunenummer,
-            ))
-        else:
-            kept.append((row, line))
-    return kept, rejected
-
-
-def _name_split_months(results: list[LineResult]) -> list[LineResult]:
-    """A doctor's share changes inside a month (one line ends on the 15th, the next starts on
-    the 16th): with calendar months that month is whole in neither line, so neither pays it.
-    No source says whether it should be paid pro rata (docs/DOMAIN.md §5): name the month in
-    both lines' reason so the officer sees it and can ask."""
-    by_doctor: dict[tuple[str, str], list[int]] = {}
-    for i, r in enumerate(results):
-        if r.status is Status.OK and counted_by(r.rules, r.table) == "calendar" and r.counted_start is not None:
-            by_doctor.setdefault((doctor_key(r.alis_id), r.period), []).append(i)
-    extra: dict[int, list[str]] = {}
-    for idx in by_doctor.values():
-        if len(idx) < 2:
-            continue
-        idx.sort(key=lambda i: results[i].counted_start)
-        for a, b in zip(idx, idx[1:]):
-            ra, rb = results[a], results[b]
-            end, start = ra.counted_end, rb.counted_start
-            if start != end + _DAY or start.day == 1:
-                continue
-            month = f"{MONTH_NB[end.month - 1]} {end.year}"
-            text = (f"måneden {month} er delt mellom rad {ra.row} (til {end:%d.%m.%Y}) og rad {rb.row} "
-                    f"(fra {start:%d.%m.%Y}) og er hel på ingen av linjene, så den er ikke betalt på noen av dem; "
-                    "ingen kilde sier om en slik måned skal betales forholdsmessig")
-            extra.setdefault(a, []).append(text)
-            extra.setdefault(b, []).append(text)
-    if not extra:
-        return results
-    return [replace(r, notes=r.notes + tuple(extra[i])) if i in extra else r for i, r in enumerate(results)]
-
-
-
-def _spanning_expense(row: int, line: LineInput, parts: list[_Part], columns: _Columns) -> Rejection:
+def _spanning_expense(row: int, line: LineInput, parts: list[_Part], columns: InputColumns) -> Rejection:
     """A line split across periods cannot say which period its expense is for."""
     fields = [f"expense:{n}" for n in sorted(line.expenses)] + [
         f for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied") if getattr(line, f) is not None
@@ -778,21 +953,112 @@ def _facts(part: _Part) -> dict[str, Any]:
     return part_facts(line, part.table, part.start, part.end, cls)
 
 
-def _prove_conservation(n_rows: int, results: list[LineResult], rejections: list[Rejection]) -> None:
-    """Every input row: one or more results (one per period part) or exactly one rejection."""
-    computed = {r.row for r in results}
-    rejected = [r.row for r in rejections]
-    problems = []
-    if len(set(rejected)) != len(rejected):
-        problems.append("a row was rejected twice")
-    if computed & set(rejected):
-        problems.append(f"rows both computed and rejected: {sorted(computed & set(rejected))[:10]}")
-    if computed | set(rejected) != set(range(1, n_rows + 1)):
-        missing = sorted(set(range(1, n_rows + 1)) - computed - set(rejected))
-        problems.append(f"rows without any outcome: {missing[:10]}")
-    if problems:
-        raise ConservationError("; ".join(problems))
+@dataclass
+class _Batch:
+    """The parts of the batch path as columns (one per row): input index, period (index into
+    the rate book's tables), the part's days, the line's days, and its municipality."""
 
+    rows: np.ndarray  # 0-based input index
+    which: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    line_start: np.ndarray
+    line_end: np.ndarray
+    outside: np.ndarray
+    clipped: np.ndarray
+    munis: np.ndarray
+    rejections: list[Rejection]
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def empty(cls) -> "_Batch":
+        z, b = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return cls(z, z, z, z, z, z, b, b, np.zeros(0, dtype=object), [])
+
+
+@dataclass
+class _Priced:
+    rejections: list[Rejection] = field(default_factory=list)
+    parts: list[_Part] = field(default_factory=list)  # model B parts, for `_price`
+    names: dict[int, list[str]] = field(default_factory=dict)  # id(part) -> the rules that fired
+    columns: dict[str, np.ndarray] | None = None  # model A results
+
+
+def _yyyymmdd(days: np.ndarray) -> np.ndarray:
+    """Day numbers as YYYYMMDD integers (grants.rules.facts.date_int), the form durable_rules compares."""
+    d = days.astype("datetime64[D]")
+    months = d.astype("datetime64[M]")
+    years = months.astype("datetime64[Y]")
+    return ((years.astype(np.int64) + 1970) * 10000 + (months.astype(np.int64) % 12 + 1) * 100
+            + (d - months.astype("datetime64[D]")).astype(np.int64) + 1)
+
+
+def _fact_dicts(facts: FactColumns, n: int) -> list[dict[str, Any]]:
+    """Fact columns as the dicts posted to durable_rules, as part_facts makes them (a test
+    holds the two equal): dates YYYYMMDD, shares in hundredths, optional dates only when given."""
+    from grants.rules.facts import FACTS
+
+    columns: dict[str, list[Any]] = {}
+    optional: dict[str, np.ndarray] = {}
+    for name, spec in FACTS.items():
+        values, exists = facts[name]
+        if isinstance(values, Coded):
+            values = values.values
+        if spec.kind == "date":
+            values = _yyyymmdd(values)
+        if spec.kind == "bool":
+            columns[name] = np.asarray(values, dtype=bool).tolist()
+        elif spec.kind == "enum":
+            columns[name] = list(values)
+        else:
+            columns[name] = np.asarray(values, dtype=np.int64).tolist()
+        if exists is not None:
+            optional[name] = np.asarray(exists, dtype=bool)
+    always = [k for k in columns if k not in optional]
+    out = [dict(zip(always, values)) for values in zip(*(columns[k] for k in always))] if n else []
+    for name, exists in optional.items():
+        values = columns[name]
+        for i in np.flatnonzero(exists).tolist():
+            out[i][name] = values[i]
+    return out
+
+
+def _name_split_months_and_spellings(results: list[LineResult], c: dict[str, np.ndarray] | None,
+                                     cols: InputColumns) -> tuple[list[LineResult], dict[str, np.ndarray] | None]:
+    """The notes only the whole batch shows (grants.pipeline.checks.result_notes), on the
+    results made one by one and on those kept as columns alike."""
+    k = len(results)
+    rows = np.array([r.row for r in results], dtype=np.int64)
+    periods = np.array([r.period for r in results], dtype=object)
+    candidates = np.array([r.status is Status.OK and r.counted_start is not None
+                           and counted_by(r.rules, r.table) == "calendar" for r in results], dtype=bool)
+    starts = np.array([day_number(r.counted_start) if r.counted_start else NO_DAY for r in results], dtype=np.int64)
+    ends = np.array([day_number(r.counted_end) if r.counted_end else NO_DAY for r in results], dtype=np.int64)
+    if c is not None:
+        rows = np.concatenate([rows, c["index"] + 1])
+        periods = np.concatenate([periods, c["period"]])
+        candidates = np.concatenate([candidates, c["split_candidate"]])
+        starts = np.concatenate([starts, c["counted_start"]])
+        ends = np.concatenate([ends, c["counted_end"]])
+    notes = checks.result_notes(rows, periods, candidates, starts, ends, cols)
+    for i, extra in sorted(notes.items()):
+        if i < k:
+            results[i] = replace(results[i], notes=results[i].notes + tuple(extra))
+        else:
+            assert c is not None
+            c["notes"][i - k] = c["notes"][i - k] + tuple(extra)
+    return results, c
+
+
+def _prove_conservation(n_rows: int, results: list[LineResult], c: dict[str, np.ndarray] | None,
+                        rejections: list[Rejection]) -> None:
+    computed = np.array([r.row for r in results], dtype=np.int64)
+    if c is not None:
+        computed = np.concatenate([computed, c["index"] + 1])
+    checks.prove_conservation(n_rows, computed, [r.row for r in rejections])
 
 @functools.lru_cache(maxsize=1)
 def default_engine() -> Engine:

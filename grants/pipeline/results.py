@@ -7,6 +7,7 @@ import heapq
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grants.domain import Status
@@ -309,10 +310,105 @@ class Total:
 
 
 @dataclass
+class ResultColumns:
+    """Results kept as columns (the batch path): what totals, sorting and the output need, per
+    result in row and period order, and `make(i)`, which builds the i-th LineResult when one is
+    asked for. A batch of a million lines never holds a million LineResult objects."""
+
+    rows: Any  # numpy int64: the input row of each result
+    first_days: Any  # numpy int64: the first day of the result's period (ordering within a row)
+    amounts: Any  # numpy int64 (object of ints when an amount is beyond int64): kroner
+    statuses: Any  # numpy object: Status
+    periods: Any  # numpy object: period id
+    months: Any  # numpy int64: whole months
+    classes: Any  # numpy int64: centrality class used
+    alis_ids: Any  # numpy object
+    municipalities: Any  # numpy object: (kommunenummer, kommunenavn)
+    tables: dict[str, "RateTable"]  # period id -> table, for every period in `periods`
+    make: Any  # Callable[[int], LineResult]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class LazyLines(Sequence):
+    """The results of a batch as a sequence of LineResult: objects made by the row path, and
+    results kept as columns, merged in row and period order. Lines kept as columns are built
+    when read; a small batch keeps them once built."""
+
+    KEEP = 50_000
+
+    def __init__(self, objects: list[LineResult], table: ResultColumns | None):
+        import numpy as np
+
+        self._objects = objects
+        self._table = table
+        n_table = 0 if table is None else len(table)
+        self._n = len(objects) + n_table
+        if n_table == 0:
+            self._order = None
+        else:
+            rows = np.concatenate([np.fromiter((r.row for r in objects), dtype=np.int64, count=len(objects)),
+                                   np.asarray(table.rows, dtype=np.int64)])
+            firsts = np.concatenate([
+                np.fromiter((r.table.period.first_day.toordinal() - 719163 for r in objects), dtype=np.int64,
+                            count=len(objects)),
+                np.asarray(table.first_days, dtype=np.int64)])
+            self._order = None if not objects else np.lexsort((firsts, rows))
+        self._kept: list[LineResult] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _build(self, i: int) -> LineResult:
+        if self._table is None:
+            return self._objects[i]
+        if self._order is None:
+            return self._table.make(i)
+        k = int(self._order[i])
+        return self._objects[k] if k < len(self._objects) else self._table.make(k - len(self._objects))
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        if self._kept is not None:
+            return self._kept[i]
+        return self._build(i)
+
+    def __iter__(self) -> Iterator[LineResult]:
+        if self._kept is not None:
+            return iter(self._kept)
+        if self._table is None:
+            return iter(self._objects)
+        if self._n <= self.KEEP:
+            self._kept = [self._build(i) for i in range(self._n)]
+            return iter(self._kept)
+        return (self._build(i) for i in range(self._n))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, Sequence)) else NotImplemented
+
+    def __add__(self, other: Any) -> list[LineResult]:
+        return list(self) + list(other)
+
+    def __radd__(self, other: Any) -> list[LineResult]:
+        return list(other) + list(self)
+
+    def __repr__(self) -> str:
+        return f"<{self._n} line results>"
+
+
+@dataclass
 class GrantResult:
     """The whole batch: results, rejections, totals, and the status of the rates used."""
 
-    lines: list[LineResult]
+    line_objects: list[LineResult]
+    """Results made one by one (model B, lines split across periods); the batch path keeps the
+    others in `table`. Read them all through `lines`."""
     rejections: list[Rejection]
     input_rows: int
     ignored_columns: tuple[str, ...] = ()
@@ -329,6 +425,22 @@ class GrantResult:
     blank_rows: int = 0  # empty or separator-only rows in the file, skipped (not data rows)
     notes: list[str] = field(default_factory=list)
     """Notes on the batch as a whole, in bokmål (sessions not paid, possible duplicates)."""
+    table: ResultColumns | None = None
+    """Results kept as columns by the batch path (LineResult objects are built on demand)."""
+
+    @property
+    def lines(self) -> LazyLines:
+        """Every result, in row and period order."""
+        lazy = self.__dict__.get("_lazy")
+        if lazy is None:
+            lazy = self.__dict__["_lazy"] = LazyLines(self.line_objects, self.table)
+        return lazy
+
+    @lines.setter
+    def lines(self, value: list[LineResult]) -> None:
+        self.line_objects = list(value)
+        self.table = None
+        self.__dict__.pop("_lazy", None)
 
     def attach_source(self, positions: list[int], kind: str, sheet: str | None, blank_rows: int,
                       where: Any = None) -> None:
@@ -346,20 +458,29 @@ class GrantResult:
     def __post_init__(self) -> None:
         # Each line carries the provenance too, so that its trace stands alone. The lines were
         # just built by the engine for this result; setting the field here (rather than in every
-        # place a LineResult is made) is one assignment per line.
+        # place a LineResult is made) is one assignment per line. (Lines kept as columns get it
+        # when they are built.)
         if self.provenance is not None:
-            for r in self.lines:
+            for r in self.line_objects:
                 if r.provenance is None:
                     object.__setattr__(r, "provenance", self.provenance)
 
     @property
     def total_nok(self) -> int:
-        return sum(r.amount_nok for r in self.lines)
+        if self.table is None:
+            return sum(r.amount_nok for r in self.line_objects)
+        return sum(r.amount_nok for r in self.line_objects) + sum(int(a) for a in _sums(self.table.amounts))
+
+    def _used_tables(self) -> dict[str, "RateTable"]:
+        used = {r.period: r.table for r in self.line_objects}
+        if self.table is not None:
+            used.update(self.table.tables)
+        return used
 
     @property
     def rates_statuses(self) -> dict[str, str]:
         """Period id -> status (official / provisional / illustrative) of every table used."""
-        return {r.period: r.rates_status for r in self.lines} | {k: v.status for k, v in self._tables.items()}
+        return {k: t.status for k, t in self._used_tables().items()} | {k: v.status for k, v in self._tables.items()}
 
     def provenance_json(self) -> dict[str, Any] | None:
         """Version and hashes of the rules files and of the rate tables this result used."""
@@ -372,22 +493,29 @@ class GrantResult:
         return any(s != "official" for s in self.rates_statuses.values())
 
     def totals_by_doctor(self) -> list[Total]:
-        return self._totals(lambda r: (r.alis_id, r.alis_id))
+        ids = self.column("alis_id")
+        return self._totals(ids, ids)
 
     def totals_by_municipality(self) -> list[Total]:
-        return self._totals(lambda r: (r.kommunenummer, r.kommunenavn))
+        return self._totals(self.column("kommunenummer"), self.column("kommunenavn"))
 
     def totals_by_period(self) -> list[Total]:
-        return self._totals(lambda r: (r.period, r.period))
+        periods = self.column("period")
+        return self._totals(periods, periods)
 
-    def _totals(self, key) -> list[Total]:
-        acc: dict[str, list] = {}
-        for r in self.lines:
-            k, name = key(r)
-            entry = acc.setdefault(k, [name, 0, 0])
-            entry[1] += 1
-            entry[2] += r.amount_nok
-        return [Total(k, v[0], v[1], v[2]) for k, v in sorted(acc.items())]
+    def _totals(self, keys: Any, names: Any) -> list[Total]:
+        """Lines and kroner per key, summed over columns; the name is the key's first one."""
+        import pandas as pd
+
+        if len(keys) == 0:
+            return []
+        frame = pd.DataFrame({"key": keys, "name": names, "amount": self.column("amount_nok")})
+        grouped = frame.groupby("key", sort=True)
+        firsts = grouped["name"].first()
+        counts = grouped.size()
+        sums = grouped["amount"].agg(lambda a: sum(int(x) for x in a)) if frame["amount"].dtype == object \
+            else grouped["amount"].sum()
+        return [Total(str(k), firsts[k], int(counts[k]), int(sums[k])) for k in firsts.index]
 
     def rows(self) -> list[dict[str, Any]]:
         """Output rows in input order: each result, and each rejected row with its reason."""
@@ -416,7 +544,7 @@ class GrantResult:
         """The output columns: the common ones, then (when a model B period is in the batch)
         one column per element and the basis."""
         extra: dict[str, None] = {}
-        for table in {id(r.table): r.table for r in self.lines if r.table.model == "B"}.values():
+        for table in {id(t): t for t in self._used_tables().values() if t.model == "B"}.values():
             extra.update((f"{name}_nok", None) for name in table.elements or {})
         if extra:
             extra["basis"] = None
@@ -445,13 +573,40 @@ class GrantResult:
         alis_id, kommunenummer (object)."""
         import numpy as np
 
-        if name in ("row", "amount_nok", "whole_months", "centrality_class"):
-            return np.fromiter((getattr(r, name) for r in self.lines), dtype=np.int64, count=len(self.lines))
+        objects, table = self.line_objects, self.table
+        getters = {
+            "row": (lambda r: r.row, "rows", np.int64),
+            "amount_nok": (lambda r: r.amount_nok, "amounts", None),
+            "whole_months": (lambda r: r.whole_months, "months", np.int64),
+            "centrality_class": (lambda r: r.centrality_class, "classes", np.int64),
+            "status": (lambda r: r.status.value, "statuses", object),
+            "period": (lambda r: r.period, "periods", object),
+            "alis_id": (lambda r: r.alis_id, "alis_ids", object),
+            "kommunenummer": (lambda r: r.kommunenummer, "municipalities", object),
+            "kommunenavn": (lambda r: r.kommunenavn, "municipalities", object),
+        }
+        if name not in getters:
+            raise KeyError(name)
+        get, attr, dtype = getters[name]
+        values = [get(r) for r in objects]
+        if dtype is None:  # kroner: int64 unless an amount is beyond it
+            dtype = np.int64 if all(-2**63 <= v < 2**63 for v in values) else object
+        first = np.array(values, dtype=dtype) if values else np.zeros(0, dtype=dtype)
+        if table is None:
+            return first
+        second = getattr(table, attr)
         if name == "status":
-            return np.array([r.status.value for r in self.lines], dtype=object)
-        if name in ("period", "alis_id", "kommunenummer"):
-            return np.array([getattr(r, name) for r in self.lines], dtype=object)
-        raise KeyError(name)
+            second = np.array([s.value for s in second], dtype=object) if len(second) < 1000 else \
+                _status_values(second)
+        elif name == "kommunenummer":
+            second = np.array([m[0] for m in second], dtype=object)
+        elif name == "kommunenavn":
+            second = np.array([m[1] for m in second], dtype=object)
+        if second.dtype == object and dtype is not object:
+            first = first.astype(object)
+        both = np.concatenate([first, second]) if len(first) else np.asarray(second)
+        order = self.lines._order
+        return both if order is None else both[order]
 
     def traces(self) -> list[dict[str, Any]]:
         """The trace of every line, each with the version and data hashes that produced it."""
@@ -491,3 +646,22 @@ LINE_COLUMNS = (
     "start", "end", "counted_start", "counted_end", "whole_months", "centrality_class", "centrality_source",
     "annual_rate", "amount_nok", "status", "reason", "rule_ids", "rates_status",
 )
+
+
+def _sums(amounts: Any) -> list[int]:
+    """The kroner of a column in pieces that cannot overflow (exact Python ints)."""
+    import numpy as np
+
+    if getattr(amounts, "dtype", None) == object:
+        return [sum(int(a) for a in amounts)]
+    return [int(np.sum(amounts[i:i + 1_000_000], dtype=np.int64)) for i in range(0, len(amounts), 1_000_000)]
+
+
+def _status_values(statuses: Any) -> Any:
+    """Status objects as their values, mapped per distinct status."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(statuses)
+    import numpy as np
+
+    return np.array([u.value for u in uniques], dtype=object)[codes]

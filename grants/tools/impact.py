@@ -159,11 +159,11 @@ def _amounts(engine: Engine, frame: pd.DataFrame, table: RateTable) -> dict[str,
 
 def frame_from_records(records: list[dict], engine: Engine) -> tuple[pd.DataFrame, list[Rejection]]:
     """Validate application rows (e.g. from a CSV file) into the typed frame, with rejections."""
-    from grants.pipeline.engine import _normalise
+    from grants.pipeline.columns import normalise, valid_lines
 
-    valid, rejections, _ignored, _cols = _normalise(records, engine._elements)
-    lines: list[LineInput] = [line for _, line in valid]
-    return VectorEvaluator.frame_from_lines(lines), rejections
+    cols = normalise(records, engine._elements)
+    lines: list[LineInput] = [line for _, line in valid_lines(cols)]
+    return VectorEvaluator.frame_from_lines(lines), cols.rejections
 
 
 __all__ = ["ImpactReport", "impact", "load_candidate", "frame_from_records", "RateTableError"]

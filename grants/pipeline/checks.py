@@ -1,0 +1,233 @@
+"""The checks over a whole batch, on columns: exact copies, hours given beside the expense they
+price, a doctor's overlapping shares above the cap, and, on the results, a month split between
+two lines and a doctor written in several ways.
+
+Each check finds its rows with whole-column operations and words the few rows it finds one by
+one; the words are the same for a batch of two lines or two million.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from grants.domain import MONTH_NB
+from grants.errors import ConservationError
+from grants.money import format_percent
+from grants.pipeline.columns import NO_DAY, InputColumns, date_of
+from grants.pipeline.fields import EXPENSE
+from grants.pipeline.inputs import Rejection
+from grants.pipeline.overlaps import CapSpan, overlapping
+
+_DAY = timedelta(days=1)
+
+
+def _combine(keys: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """One integer per row that is equal exactly when every key column is equal."""
+    out = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        key = pd.factorize(np.asarray(key))[0].astype(np.int64)  # 0 .. k-1 (blank: -1 -> its own code)
+        out = pd.factorize(out * (int(key.max()) + 1 if n else 1) + key)[0].astype(np.int64)
+    return out
+
+
+def _several(doctors: np.ndarray) -> np.ndarray:
+    """Whether each row's doctor has more than one row."""
+    if not len(doctors) or doctors.max() < 0:
+        return np.zeros(len(doctors), dtype=bool)
+    counts = np.bincount(doctors[doctors >= 0], minlength=int(doctors.max()) + 1)
+    return (doctors >= 0) & (counts[np.maximum(doctors, 0)] > 1)
+
+
+def reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
+    """Exact copies of a line (same doctor, whatever the spelling, and every other field equal:
+    a copy-paste) would be paid twice: the copies are rejected, naming the first."""
+    doctors = np.where(alive, cols.doctor_codes(), -1)
+    candidates = np.flatnonzero(_several(doctors))  # a copy needs a doctor with several rows
+    if candidates.size == 0:
+        return []
+    keys = [doctors[candidates]]
+    for name in cols.compared_fields():
+        keys.append(cols.value_codes(name)[candidates])
+    group = _combine(keys, candidates.size)
+    first_of = {}
+    out = []
+    alis = cols.values("alis_id")
+    kommune = cols.values("kommunenummer")
+    for i, g in zip(candidates.tolist(), group.tolist()):
+        first = first_of.get(g)
+        if first is None:
+            first_of[g] = i
+            continue
+        spelled = "" if alis[first] == alis[i] else (
+            f"; legen er skrevet «{alis[first]}» der og «{alis[i]}» her, som er samme lege-id")
+        out.append(Rejection(
+            i + 1, None, None,
+            f"raden er en kopi av rad {first + 1} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
+            f"og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med{spelled}. "
+            "Skriv linjen én gang",
+            alis[i], kommune[i],
+        ))
+    return out
+
+
+def reject_hours_and_expense(cols: InputColumns, alive: np.ndarray, hours_elements: set[str]) -> list[Rejection]:
+    """A row with both supervision hours and the expense they price is ambiguous: which one is
+    the expense? The row is rejected naming both columns."""
+    expenses = [f for f in cols.expense_fields() if f[len(EXPENSE):] in hours_elements]
+    if not expenses or not cols.present("supervision_hours").any():
+        return []
+    hours = cols.present("supervision_hours") & alive
+    out = []
+    both = np.zeros(cols.n, dtype=bool)
+    for f in expenses:
+        both |= hours & cols.present(f)
+    for i in np.flatnonzero(both).tolist():
+        row, line = i + 1, cols.line(i + 1)
+        clash = sorted(e for e in hours_elements if e in line.expenses)
+        hours_col, expense_col = cols.name("supervision_hours"), cols.name(f"expense:{clash[0]}")
+        out.append(Rejection(
+            row, f"{hours_col}/{expense_col}",
+            f"{cols.raw(row, 'supervision_hours', line.supervision_hours)}/"
+            f"{cols.raw(row, f'expense:{clash[0]}', line.expenses[clash[0]])}",
+            f"både «{hours_col}» og «{expense_col}» er oppgitt: det er uklart hvilken som er utgiften til "
+            f"{clash[0]}; oppgi bare én av dem",
+            line.alis_id, line.kommunenummer,
+        ))
+    return out
+
+
+def reject_overlaps(cols: InputColumns, alive: np.ndarray, shared_days: frozenset, caps: tuple[CapSpan, ...]
+                    ) -> list[Rejection]:
+    """Lines of one doctor that overlap in time with a summed share above the cap of the
+    period's share_cap rule are rejected, each naming the rows it collides with and the rule.
+
+    Sort and sweep: a doctor's lines sorted by start overlap only where a start is on or
+    before the latest end so far; only those doctors go through the exact sweep
+    (grants.pipeline.overlaps.overlapping), which also knows the shared boundary days."""
+    doctors = np.where(alive, cols.doctor_codes(), -1)
+    rows = np.flatnonzero(_several(doctors))
+    if rows.size == 0:
+        return []
+    start, end = cols.days("start")[rows], cols.days("end")[rows]
+    order = np.lexsort((start, doctors[rows]))
+    d, s, e = doctors[rows][order], start[order], end[order]
+    reach = pd.Series(e).groupby(d).cummax().to_numpy()  # the latest end so far, per doctor
+    touches = np.zeros(len(order), dtype=bool)
+    touches[1:] = (d[1:] == d[:-1]) & (s[1:] <= reach[:-1])
+    suspects = np.unique(d[touches])
+    if suspects.size == 0:
+        return []
+    sweep = rows[np.isin(doctors[rows], suspects)]
+    shares = cols.share_hundredths()
+    clashes = overlapping(
+        ((int(doctors[i]), int(i) + 1, date_of(cols.days("start")[i]), date_of(cols.days("end")[i]), int(shares[i]))
+         for i in sweep.tolist()),
+        shared_days, caps,
+    )
+    out = []
+    share_values = cols.values("position_share")
+    for row in sorted(clashes):
+        clash = clashes[row]
+        line = cols.line(row)
+        others = ", ".join(f"rad {r} ({format_percent(share_values[r - 1])})" for r in clash.others)
+        out.append(Rejection(
+            row, cols.name("position_share"), cols.raw(row, "position_share", line.position_share),
+            f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
+            f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
+            f"{format_percent(line.position_share)} til sammen {format_percent(Decimal(clash.total) / 100)}, over "
+            f"{format_percent(Decimal(clash.cap) / 100)} (regel {clash.rule})",
+            line.alis_id, line.kommunenummer,
+        ))
+    return out
+
+
+def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, cols: InputColumns) -> dict[int, list[str]]:
+    """Notes on results that only the batch shows, by result index:
+
+    - a doctor's share changes inside a month (one line ends on the 15th, the next starts on
+      the 16th): with calendar months that month is whole in neither line, so neither pays it.
+      No source says whether it should be paid pro rata (docs/DOMAIN.md §5): the month is named
+      in both lines' reason so the officer sees it and can ask;
+    - lines whose doctor is written in more than one way name the spellings.
+    `split_candidate`: results with status ok counted in calendar months."""
+    notes: dict[int, list[str]] = {}
+    if len(rows) < 2:
+        return notes
+    doctors = cols.doctor_codes()[rows - 1]
+    period_codes = pd.factorize(periods)[0]
+    cand = np.flatnonzero(split_candidate)
+    if cand.size > 1:
+        order = cand[np.lexsort((rows[cand], starts[cand], period_codes[cand], doctors[cand]))]
+        a, b = order[:-1], order[1:]
+        same = (doctors[a] == doctors[b]) & (period_codes[a] == period_codes[b])
+        hit = same & (starts[b] == ends[a] + 1)
+        for ia, ib in zip(a[hit].tolist(), b[hit].tolist()):
+            start, end = date_of(starts[ib]), date_of(ends[ia])
+            if start.day == 1:
+                continue
+            month = f"{MONTH_NB[end.month - 1]} {end.year}"
+            text = (f"måneden {month} er delt mellom rad {rows[ia]} (til {end:%d.%m.%Y}) og rad {rows[ib]} "
+                    f"(fra {start:%d.%m.%Y}) og er hel på ingen av linjene, så den er ikke betalt på noen av dem; "
+                    "ingen kilde sier om en slik måned skal betales forholdsmessig")
+            notes.setdefault(ia, []).append(text)
+            notes.setdefault(ib, []).append(text)
+    spellings = cols.spelling_codes()[rows - 1]
+    pairs = np.unique(np.stack([doctors, spellings], axis=1), axis=0)
+    doctor_ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    mixed = doctor_ids[counts > 1]
+    if mixed.size:
+        alis = cols.values("alis_id")
+        names: dict[int, list[str]] = {}
+        for i in np.flatnonzero(np.isin(doctors, mixed)).tolist():
+            names.setdefault(int(doctors[i]), []).append(alis[rows[i] - 1])
+        for i in np.flatnonzero(np.isin(doctors, mixed)).tolist():
+            listed = ", ".join(f"«{n}»" for n in sorted(set(names[int(doctors[i])])))
+            notes.setdefault(i, []).append(
+                f"legen er skrevet på flere måter i filen ({listed}); de er regnet som samme lege i kontrollen "
+                "av kopier og overlapp")
+    return notes
+
+
+def prove_conservation(n_rows: int, computed_rows: np.ndarray, rejected_rows: list[int]) -> None:
+    """Every input row: one or more results (one per period part) or exactly one rejection."""
+    rejected = np.asarray(rejected_rows, dtype=np.int64)
+    computed = np.asarray(computed_rows, dtype=np.int64)
+    problems = []
+    if ((rejected < 1) | (rejected > n_rows)).any() or ((computed < 1) | (computed > n_rows)).any():
+        problems.append("an outcome names a row that is not in the input")
+    else:
+        times_rejected = np.bincount(rejected, minlength=n_rows + 1)[1:]
+        has_result = np.bincount(computed, minlength=n_rows + 1)[1:] > 0
+        if (times_rejected > 1).any():
+            problems.append("a row was rejected twice")
+        both = np.flatnonzero(has_result & (times_rejected > 0)) + 1
+        if both.size:
+            problems.append(f"rows both computed and rejected: {both[:10].tolist()}")
+        missing = np.flatnonzero(~has_result & (times_rejected == 0)) + 1
+        if missing.size:
+            problems.append(f"rows without any outcome: {missing[:10].tolist()}")
+    if problems:
+        raise ConservationError("; ".join(problems))
+
+
+def passthrough(cols: InputColumns, taken: Callable[[str], bool]) -> dict[str, list[Any]]:
+    """The officer's own columns, value per data row, under a name that cannot clash with an
+    output column (a clash gets the suffix « (inndata)»)."""
+    out: dict[str, list[Any]] = {}
+    for name in cols.own:
+        label = name if not taken(name) else f"{name} (inndata)"
+        values = cols.cells.get(name)
+        if values is None:
+            out[label] = [None] * cols.n
+            continue
+        out[label] = [None if v is None or (isinstance(v, float) and v != v) else v for v in values.tolist()]
+    return out
+
+
+__all__ = ["reject_copies", "reject_hours_and_expense", "reject_overlaps", "result_notes", "prove_conservation",
+           "passthrough", "NO_DAY"]

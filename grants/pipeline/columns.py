@@ -1,0 +1,344 @@
+"""The input batch as columns: every field parsed once per distinct value, rejections gathered
+by mask, and a `LineInput` built only when one line is asked for.
+
+The value grammars are the ones of grants.pipeline.inputs (PARSERS): a column's distinct
+values are parsed by them, and each row takes its parsed value by index, so a batch of a
+million rows that repeats a few hundred municipalities, dates and shares parses each once.
+A row that fails is handed to `validate_row`, the single-row validator, for its rejection: the
+message is the same whichever door the row came in by, and if the two ever disagreed about
+whether a row is valid the run stops (ConservationError) instead of paying a row wrongly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from grants.errors import ConservationError
+from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
+from grants.pipeline.headers import Header, map_header
+from grants.pipeline.inputs import (
+    LineInput, PARSERS, Rejection, _construct, _DEFAULTS, doctor_key, is_blank, parse_amount, validate_row,
+)
+
+EPOCH = date(1970, 1, 1)
+_EPOCH_ORDINAL = EPOCH.toordinal()
+NO_DAY = np.iinfo(np.int64).min
+"""The day number of an absent optional date."""
+
+_UNIFORM = {"string", "empty", "floating", "integer", "boolean", "datetime", "datetime64", "date", "decimal"}
+"""Column types whose values are equal only when they are the same value of one type, so a
+column can be parsed per distinct value (1 == 1.0 == True across types would merge them)."""
+
+
+def day_number(d: date) -> int:
+    """A date as days since 1970-01-01 (numpy's datetime64[D])."""
+    return d.toordinal() - _EPOCH_ORDINAL
+
+
+def date_of(days: int) -> date:
+    return date.fromordinal(int(days) + _EPOCH_ORDINAL)
+
+
+@dataclass
+class _Parsed:
+    """One field over the batch: the parsed value of each row (object array), blank and error
+    masks, and a code per row that is equal exactly when the parsed values are equal."""
+
+    values: np.ndarray
+    blank: np.ndarray
+    error: np.ndarray
+    codes: np.ndarray  # -1 where blank or wrong
+
+
+def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
+    parser = parse_amount if name.startswith(EXPENSE) else PARSERS[name]
+    n = len(raw)
+    kind = pd.api.types.infer_dtype(raw, skipna=True) if n else "empty"
+    if kind in _UNIFORM:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+    else:  # mixed types: each row by itself
+        codes, uniques = np.arange(n), raw
+    parsed = np.empty(len(uniques) + 1, dtype=object)  # the last slot: a blank cell (code -1)
+    bad = np.zeros(len(uniques) + 1, dtype=bool)
+    blank = np.zeros(len(uniques) + 1, dtype=bool)
+    blank[-1] = True
+    for i, value in enumerate(uniques):
+        if is_blank(value):
+            blank[i] = True
+            continue
+        try:
+            parsed[i] = parser(value.strip() if isinstance(value, str) else value)
+        except ValueError:
+            bad[i] = True
+    ok = ~blank & ~bad
+    same = np.full(len(parsed), -1, dtype=np.int64)
+    if ok.any():
+        same[ok] = pd.factorize(parsed[ok])[0] if len(parsed[ok]) else []
+    return _Parsed(parsed[codes], blank[codes], bad[codes], same[codes])
+
+
+@dataclass
+class InputColumns:
+    """A validated batch, column by column. Rows are numbered from 1; `valid` marks the rows
+    that parsed (the others are in `rejections`, one each)."""
+
+    n: int
+    header: Header | None
+    cells: dict[str, np.ndarray]  # the user's column name -> the cells as given (messages, pass-through)
+    fields: dict[str, _Parsed]  # canonical field (and expense:<element>) -> parsed values
+    valid: np.ndarray
+    rejections: list[Rejection]
+    lines: list[LineInput] | None = None  # when the batch came as LineInput objects
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    # -- the user's words, for messages ----------------------------------------------------
+
+    @property
+    def names(self) -> dict[str, str]:
+        return self.header.field_to_column if self.header else {}
+
+    def name(self, field_name: str) -> str:
+        return self.names.get(field_name, field_name)
+
+    def raw(self, row: int, field_name: str, fallback: Any) -> str:
+        """The cell of a field as the user wrote it, for a message (the parsed value when none)."""
+        column = self.names.get(field_name)
+        if column is not None and column in self.cells:
+            value = self.cells[column][row - 1]
+            if not is_blank(value):
+                return str(value).strip()
+        return str(fallback)
+
+    def record(self, row: int) -> dict[str, Any]:
+        return {name: values[row - 1] for name, values in self.cells.items()}
+
+    @property
+    def own(self) -> tuple[str, ...]:
+        return (self.header.own_columns + self.header.ignored) if self.header else ()
+
+    # -- typed views -------------------------------------------------------------------------
+
+    def values(self, name: str) -> np.ndarray:
+        """The parsed value of a field per row (None where blank or where the row is rejected)."""
+        if self.lines is not None:
+            hit = self._cache.get(name)
+            if hit is None:
+                hit = np.empty(self.n, dtype=object)
+                hit[:] = [getattr(line, name) for line in self.lines]
+                self._cache[name] = hit
+            return hit
+        parsed = self.fields.get(name)
+        if parsed is None:
+            out = np.empty(self.n, dtype=object)
+            out[:] = _DEFAULTS.get(name)
+            return out
+        return parsed.values
+
+    def days(self, name: str) -> np.ndarray:
+        """A date field as day numbers (NO_DAY where absent)."""
+        key = f"days:{name}"
+        hit = self._cache.get(key)
+        if hit is None:
+            values = self.values(name)
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            table = np.array([day_number(d) for d in uniques] + [NO_DAY], dtype=np.int64)
+            hit = self._cache[key] = table[codes]
+        return hit
+
+    def flags(self, name: str) -> np.ndarray:
+        """A yes/no field as booleans, its default where blank."""
+        key = f"flags:{name}"
+        hit = self._cache.get(key)
+        if hit is None:
+            values = self.values(name)
+            default = bool(_DEFAULTS[name])
+            if self.lines is not None:
+                hit = np.array([bool(v) for v in values], dtype=bool)
+            elif name in self.fields:
+                parsed = self.fields[name]
+                hit = np.where(parsed.blank | parsed.error, default, values == True).astype(bool)  # noqa: E712
+            else:
+                hit = np.full(self.n, default)
+            self._cache[key] = hit
+        return hit
+
+    def share_hundredths(self) -> np.ndarray:
+        """Position shares in hundredths of a percent (exact: the grammar allows two decimals;
+        a LineInput built by hand with more is refused here, ValueError)."""
+        hit = self._cache.get("share_c")
+        if hit is None:
+            values = self.values("position_share")
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            scaled = []
+            for v in uniques:
+                s = Decimal(v).scaleb(2)
+                if s != s.to_integral_value():
+                    raise ValueError(f"stillingsandelen {v} har mer enn to desimaler")
+                scaled.append(int(s))
+            hit = self._cache["share_c"] = np.array(scaled + [0], dtype=np.int64)[codes]
+        return hit
+
+    def centrality_override(self) -> np.ndarray:
+        """A centrality class given in the input, 0 where none."""
+        values = self.values("centrality_class")
+        return np.array([0 if v is None else v for v in values], dtype=np.int64)
+
+    def present(self, name: str) -> np.ndarray:
+        """Whether an optional field is given on each row."""
+        if self.lines is not None:
+            if name.startswith(EXPENSE):
+                return np.array([name[len(EXPENSE):] in line.expenses for line in self.lines], dtype=bool)
+            return np.array([v is not None for v in self.values(name)], dtype=bool)
+        parsed = self.fields.get(name)
+        if parsed is None:
+            return np.zeros(self.n, dtype=bool)
+        return ~parsed.blank & ~parsed.error
+
+    def expense_fields(self) -> list[str]:
+        if self.lines is not None:
+            return sorted({f"{EXPENSE}{e}" for line in self.lines for e in line.expenses})
+        return [f for f in self.fields if f.startswith(EXPENSE)]
+
+    def doctor_codes(self) -> np.ndarray:
+        """One integer per doctor, whatever the spelling of the id (grants.pipeline.inputs.doctor_key);
+        -1 where the row has no id."""
+        hit = self._cache.get("doctor")
+        if hit is None:
+            codes, spellings = pd.factorize(self.values("alis_id"), use_na_sentinel=True)
+            keys = [doctor_key(str(s)) for s in spellings]
+            key_codes = pd.factorize(np.asarray(keys, dtype=object))[0] if keys else np.zeros(0, dtype=np.int64)
+            self._cache["spelling"] = codes.astype(np.int64)
+            hit = self._cache["doctor"] = np.append(key_codes, -1).astype(np.int64)[codes]
+        return hit
+
+    def spelling_codes(self) -> np.ndarray:
+        """One integer per id as written."""
+        self.doctor_codes()
+        return self._cache["spelling"]
+
+    def compared_fields(self) -> list[str]:
+        """The fields two rows must share to be copies of each other (all but the id)."""
+        if self.lines is not None:
+            return [f for f in LineInput.model_fields if f not in ("alis_id", "expenses")] + self.expense_fields()
+        return [f for f in self.fields if f != "alis_id"]
+
+    def value_codes(self, name: str) -> np.ndarray:
+        """One integer per row, equal exactly when the field's values are equal (a blank yes/no
+        as its default, as a LineInput reads it)."""
+        if name in ("via_agency", "private_commercial", "new_scheme"):
+            return self.flags(name).astype(np.int64)
+        if self.lines is None and name in self.fields:
+            return self.fields[name].codes
+        if name.startswith(EXPENSE):
+            element = name[len(EXPENSE):]
+            values = [line.expenses.get(element) for line in self.lines or ()]
+        else:
+            values = self.values(name)
+        return pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)[0].astype(np.int64)
+
+    def line(self, row: int) -> LineInput:
+        """The LineInput of one valid row, built when asked for."""
+        if self.lines is not None:
+            return self.lines[row - 1]
+        i = row - 1
+        values = dict(_DEFAULTS)
+        expenses: dict[str, Decimal] = {}
+        for name, parsed in self.fields.items():
+            if parsed.blank[i] or parsed.error[i]:
+                continue
+            if name.startswith(EXPENSE):
+                expenses[name[len(EXPENSE):]] = parsed.values[i]
+            else:
+                values[name] = parsed.values[i]
+        values["expenses"] = expenses
+        return _construct(values)
+
+
+def normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ...] = ()) -> InputColumns:
+    """Rows from any accepted shape (a DataFrame, a list of dicts, a list of LineInput), as
+    columns; rows that do not parse are rejected with validate_row's own message."""
+    if isinstance(lines, pd.DataFrame):
+        header = map_header(lines.columns, elements, ignore_columns)
+        raw = {str(c): lines[c].to_numpy(dtype=object) for c in lines.columns}
+        return _from_columns(len(lines), header, raw)
+    records = lines if isinstance(lines, list) else list(lines)
+    if all(isinstance(r, LineInput) for r in records):  # (an empty list too: nothing to map)
+        return InputColumns(len(records), None, {}, {}, np.ones(len(records), dtype=bool), [], lines=records)
+    keys: dict[str, None] = {}
+    for r in records:
+        if isinstance(r, Mapping):
+            keys.update(dict.fromkeys(map(str, r)))
+        elif isinstance(r, LineInput):
+            keys.update(dict.fromkeys(_line_record(r)))
+    header = map_header(keys, elements, ignore_columns)
+    not_rows = [i for i, r in enumerate(records) if not isinstance(r, (Mapping, LineInput))]
+    dicts = [r if isinstance(r, Mapping) else _line_record(r) if isinstance(r, LineInput) else {} for r in records]
+    raw = {k: _column(dicts, k) for k in keys}
+    if any(isinstance(r, Mapping) and ROW_ERROR in r for r in records):
+        raw[ROW_ERROR] = _column(dicts, ROW_ERROR)
+    out = _from_columns(len(records), header, raw)
+    if not_rows:
+        out.valid[not_rows] = False
+        out.rejections = sorted(
+            [r for r in out.rejections if r.row - 1 not in set(not_rows)]
+            + [Rejection(i + 1, None, repr(records[i])[:80], "raden er verken en tabellrad (dict) eller en LineInput")
+               for i in not_rows], key=lambda r: r.row)
+    return out
+
+
+def _column(records: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
+    out = np.empty(len(records), dtype=object)
+    out[:] = [r.get(key) for r in records]
+    return out
+
+
+def _line_record(line: LineInput) -> dict[str, Any]:
+    """A LineInput among dicts, as a record under the canonical column names (its values are
+    already parsed; the parsers take them as they are)."""
+    out: dict[str, Any] = {k: v for k, v in line.__dict__.items() if k != "expenses" and v is not None}
+    out.update({f"expense_{k}": v for k, v in line.expenses.items()})
+    return out
+
+
+def _from_columns(n: int, header: Header, raw: dict[str, np.ndarray]) -> InputColumns:
+    fields: dict[str, _Parsed] = {}
+    wrong = np.zeros(n, dtype=bool)
+    if ROW_ERROR in raw:
+        wrong |= np.array([v is not None and bool(v) for v in raw[ROW_ERROR]], dtype=bool)  # as validate_row
+    for name, column in header.field_to_column.items():
+        parsed = fields[name] = _parse_field(name, raw[column])
+        wrong |= parsed.error
+        if name in REQUIRED_COLUMNS:
+            wrong |= parsed.blank
+    if n and "start" in fields and "end" in fields:
+        start, end = fields["start"].values, fields["end"].values
+        ok = np.flatnonzero(~wrong)
+        if ok.size:
+            s = pd.factorize(start[ok])
+            e = pd.factorize(end[ok])
+            s_days = np.array([day_number(d) for d in s[1]], dtype=np.int64)[s[0]]
+            e_days = np.array([day_number(d) for d in e[1]], dtype=np.int64)[e[0]]
+            wrong[ok[e_days < s_days]] = True
+    rejections: list[Rejection] = []
+    bad_rows = np.flatnonzero(wrong)
+    if bad_rows.size:
+        names = list(raw)
+        for i in bad_rows.tolist():
+            record = {k: raw[k][i] for k in names}
+            out = validate_row(i + 1, record, header)
+            if not isinstance(out, Rejection):
+                raise ConservationError(f"row {i + 1}: the column check rejects it but the row check accepts it")
+            rejections.append(out)
+    valid = ~wrong
+    return InputColumns(n, header, {k: v for k, v in raw.items() if k != ROW_ERROR}, fields, valid, rejections)
+
+
+def valid_lines(cols: InputColumns) -> list[tuple[int, LineInput]]:
+    """The valid rows as (row, LineInput): for callers that want typed lines (impact runs)."""
+    return [(int(i) + 1, cols.line(int(i) + 1)) for i in np.flatnonzero(cols.valid)]
