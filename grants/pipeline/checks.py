@@ -177,8 +177,8 @@ def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndar
             notes.setdefault(ia, []).append(text)
             notes.setdefault(ib, []).append(text)
     spellings = cols.spelling_codes()[rows - 1]
-    pairs = np.unique(np.stack([doctors, spellings], axis=1), axis=0)
-    doctor_ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    pairs = np.unique(doctors * (int(spellings.max()) + 1) + spellings) // (int(spellings.max()) + 1)
+    doctor_ids, counts = np.unique(pairs, return_counts=True)
     mixed = doctor_ids[counts > 1]
     if mixed.size:
         alis = cols.values("alis_id")

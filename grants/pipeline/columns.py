@@ -22,7 +22,7 @@ from grants.errors import ConservationError
 from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
 from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import (
-    LineInput, PARSERS, Rejection, _construct, _DEFAULTS, doctor_key, is_blank, parse_amount, validate_row,
+    COLUMN_PARSERS, LineInput, PARSERS, Rejection, _construct, _DEFAULTS, doctor_keys, is_blank, parse_amount, validate_row,
 )
 
 EPOCH = date(1970, 1, 1)
@@ -68,6 +68,12 @@ def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
     bad = np.zeros(len(uniques) + 1, dtype=bool)
     blank = np.zeros(len(uniques) + 1, dtype=bool)
     blank[-1] = True
+    if kind == "string" and name in COLUMN_PARSERS and len(uniques):
+        stripped = pd.Series(uniques, dtype=object).str.strip()
+        blank[:-1] = (stripped == "").to_numpy(dtype=bool)
+        given = np.flatnonzero(~blank[:-1])
+        parsed[given], bad[given] = COLUMN_PARSERS[name](stripped.to_numpy(dtype=object)[given])
+        uniques = ()  # parsed
     for i, value in enumerate(uniques):
         if is_blank(value):
             blank[i] = True
@@ -186,11 +192,32 @@ class InputColumns:
 
     def centrality_override(self) -> np.ndarray:
         """A centrality class given in the input, 0 where none."""
-        values = self.values("centrality_class")
-        return np.array([0 if v is None else v for v in values], dtype=np.int64)
+        hit = self._cache.get("override")
+        if hit is None:
+            values = self.values("centrality_class")
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            hit = self._cache["override"] = np.array(list(uniques) + [0], dtype=np.int64)[codes]
+        return hit
+
+    def cap_input(self) -> np.ndarray:
+        """Whether a row gives any expense, hours or amount applied for (grants.pipeline.caps.has_cap_input)."""
+        hit = self._cache.get("cap_input")
+        if hit is None:
+            hit = np.zeros(self.n, dtype=bool)
+            for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied",
+                      *self.expense_fields()):
+                hit |= self.present(f)
+            self._cache["cap_input"] = hit
+        return hit
 
     def present(self, name: str) -> np.ndarray:
         """Whether an optional field is given on each row."""
+        key = f"present:{name}"
+        if key not in self._cache:
+            self._cache[key] = self._present(name)
+        return self._cache[key]
+
+    def _present(self, name: str) -> np.ndarray:
         if self.lines is not None:
             if name.startswith(EXPENSE):
                 return np.array([name[len(EXPENSE):] in line.expenses for line in self.lines], dtype=bool)
@@ -211,7 +238,7 @@ class InputColumns:
         hit = self._cache.get("doctor")
         if hit is None:
             codes, spellings = pd.factorize(self.values("alis_id"), use_na_sentinel=True)
-            keys = [doctor_key(str(s)) for s in spellings]
+            keys = doctor_keys([str(s) for s in spellings])
             key_codes = pd.factorize(np.asarray(keys, dtype=object))[0] if keys else np.zeros(0, dtype=np.int64)
             self._cache["spelling"] = codes.astype(np.int64)
             hit = self._cache["doctor"] = np.append(key_codes, -1).astype(np.int64)[codes]

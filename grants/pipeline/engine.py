@@ -333,6 +333,7 @@ class Engine:
 
         # the municipality in each period's classification, looked up once per number
         munis = np.empty(rows.size, dtype=object)
+        classes = np.zeros(rows.size, dtype=np.int64)
         numbers = cols.values("kommunenummer")[rows]
         rejections: list[Rejection] = []
         unknown = np.zeros(rows.size, dtype=bool)
@@ -345,6 +346,7 @@ class Engine:
             lookup = np.empty(len(found), dtype=object)
             lookup[:] = found
             munis[members] = lookup[codes]
+            classes[members] = np.array([0 if m is None else m.centrality_class for m in found], dtype=np.int64)[codes]
             missing = members[np.array([m is None for m in found], dtype=bool)[codes]]
             unknown[missing] = True
             alis = cols.values("alis_id")
@@ -353,7 +355,7 @@ class Engine:
                 rejections.append(self._unknown_municipality(row, alis[row - 1], numbers[i], t, cols))
         keep = ~unknown
         batch = _Batch(rows[keep], which[keep], np.maximum(start, firsts)[keep], np.minimum(end, lasts)[keep],
-                       start[keep], end[keep], outside[keep], clipped[keep], munis[keep], rejections)
+                       start[keep], end[keep], outside[keep], clipped[keep], munis[keep], rejections, classes[keep])
         return batch, one_by_one
 
     def _batch_facts(self, cols: InputColumns, batch: "_Batch") -> FactColumns:
@@ -365,7 +367,7 @@ class Engine:
         tables = self.ratebook.tables
         firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[batch.which]
         override = cols.centrality_override()[rows]
-        ssb = np.array([m.centrality_class for m in batch.munis], dtype=np.int64) if batch.n else np.zeros(0, np.int64)
+        ssb = batch.ssb()
         given: dict[str, Any] = {
             "period_first_day": (firsts, None),
             "part_start": (batch.start, None),
@@ -394,9 +396,20 @@ class Engine:
         facts = self._batch_facts(cols, batch)
         keys = list(self.rulebook.in_force)
         if vectorised:
-            masks = np.stack([mask_function(self.rulebook.in_force[k], day_number)(facts) for k in keys], axis=1)
-            distinct, codes = np.unique(masks, axis=0, return_inverse=True)
-            return codes.reshape(-1).astype(np.int64), [[k for k, m in zip(keys, d) if m] for d in distinct]
+            # the rules that fired, as bits of machine words (62 rules a word), one code per set
+            words = []
+            for w in range(0, len(keys), 62):
+                bits = np.zeros(batch.n, dtype=np.int64)
+                for b, k in enumerate(keys[w:w + 62]):
+                    bits |= mask_function(self.rulebook.in_force[k], day_number)(facts).astype(np.int64) << b
+                words.append(bits)
+            codes = words[0]
+            for more in words[1:]:
+                codes = pd.factorize(codes * (int(more.max()) + 1) + more)[0]  # (never overflows: small codes)
+            codes, distinct = pd.factorize(codes)
+            first = np.unique(codes, return_index=True)[1].tolist()
+            names = [[k for j, k in enumerate(keys) if (int(words[j // 62][i]) >> (j % 62)) & 1] for i in first]
+            return codes.astype(np.int64), names
         dicts = _fact_dicts(facts, batch.n)
         tables = self.ratebook.tables
         names_of: dict[tuple[str, ...], int] = {}
@@ -422,10 +435,12 @@ class Engine:
         group, keys = pd.factorize(batch.which * (len(names_of) + 1) + codes)
         alis, kommune = cols.values("alis_id"), cols.values("kommunenummer")
         out: list[dict[str, Any]] = []
+        by_group = np.argsort(group, kind="stable")
+        bounds = np.cumsum(np.bincount(group, minlength=len(keys)))
         for g, key in enumerate(keys.tolist()):
             k, code = divmod(int(key), len(names_of) + 1)
             table, names = tables[k], names_of[code]
-            members = np.flatnonzero(group == g)
+            members = by_group[(bounds[g - 1] if g else 0):bounds[g]]
             plan = self._plan(table, names)
             rows = batch.rows[members]
             if plan.gap is not None:
@@ -509,12 +524,10 @@ class Engine:
             reasons[i] = (_minimum_reason(plan, table, shares[rows[i]]),)
         override = cols.centrality_override()[rows]
         munis = batch.munis[members]
-        ssb = np.array([m.centrality_class for m in munis], dtype=np.int64)
+        ssb = batch.ssb()[members]
         unused = [(f, text) for f, text in self._unused_inputs[table.id]]
         unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
-        cap_input = np.zeros(n, dtype=bool)
-        for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied", *cols.expense_fields()):
-            cap_input |= cols.present(f)[rows]
+        cap_input = cols.cap_input()[rows]
         special = batch.clipped[members] | ((override > 0) & (override != ssb)) | (cap_input & eligible)
         for given in unused_given.values():
             special |= given
@@ -867,8 +880,12 @@ def _outside_reason(start: date, end: date, table: RateTable, ratebook: RateBook
 
 
 def _clip_note(start: date, end: date, table: RateTable) -> str:
-    first, last = table.period.first_day, table.period.last_day
-    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) er klippet til perioden {table.id} "
+    return _clip_text(start, end, table.id, table.period.first_day, table.period.last_day)
+
+
+@functools.lru_cache(maxsize=65536)
+def _clip_text(start: date, end: date, period: str, first: date, last: date) -> str:
+    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) er klippet til perioden {period} "
             f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med")
 
 
@@ -973,10 +990,16 @@ class _Batch:
     def n(self) -> int:
         return len(self.rows)
 
+    classes: np.ndarray | None = None  # SSB's centrality class of each part's municipality
+
+    def ssb(self) -> np.ndarray:
+        assert self.classes is not None
+        return self.classes
+
     @classmethod
     def empty(cls) -> "_Batch":
         z, b = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-        return cls(z, z, z, z, z, z, b, b, np.zeros(0, dtype=object), [])
+        return cls(z, z, z, z, z, z, b, b, np.zeros(0, dtype=object), [], z)
 
 
 @dataclass
