@@ -16,7 +16,9 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 class LazyChoices:
     """An option's `choices` read from `module.name` on first use (a value given on the command
-    line, or the help text), so building the parser imports nothing heavy (issue 11)."""
+    line, or an error message), so building the parser imports nothing heavy (issue 11). Give
+    the option a `metavar` too: argparse lists the choices of an option without one as soon
+    as it is added."""
 
     def __init__(self, module: str, name: str):
         self._where = (module, name)

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(c)
     c.add_argument("--sessions", metavar="FIL",
                    help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
-    c.add_argument("--evaluator", choices=LazyChoices("grants.pipeline.engine", "EVALUATORS"), default="auto",
+    c.add_argument("--evaluator", choices=LazyChoices("grants.pipeline.engine", "EVALUATORS"), default="auto", metavar="MÅTE",
                    help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
                         "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
                         "svaret er det samme")
