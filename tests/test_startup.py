@@ -180,3 +180,14 @@ def test_centrality_files_are_read_on_first_lookup(tmp_path):
     fresh = CentralityRegistry(folder)
     with pytest.raises(RateTableError, match="outside 1-6"):
         fresh.lookup("0301", "ssb-2024", "2024")
+
+
+def test_the_evaluator_option_still_checks_its_value_against_the_engines_list(capsys, tmp_path):
+    from grants.cli import main
+    from grants.pipeline.engine import EVALUATORS
+
+    with pytest.raises(SystemExit) as info:
+        main(["compute", str(tmp_path / "x.csv"), "--evaluator", "nope"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "ugyldig valg: 'nope'" in err and all(repr(e) in err for e in EVALUATORS)
