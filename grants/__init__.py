@@ -15,23 +15,28 @@ carries the package version and the SHA-256 of the rules files and rate tables u
 (`GrantResult.provenance`). The shipped rate tables are illustrative, not official: check
 `result.rates_statuses`.
 """
-from grants.domain import GrantType, Role, Status
-from grants.pipeline.engine import Engine, compute, default_engine
-from grants.errors import (
-    ConservationError,
-    GrantsError,
-    InputFileError,
-    RateTableError,
-    RulesError,
-    UnknownPeriodError,
-)
-from grants.pipeline.inputs import LineInput, Rejection
-from grants.pipeline.provenance import Provenance, package_version
-from grants.service.public import explain, load_engine, load_rates, load_rules
-from grants.rates.tables import RateBook, RateTable
-from grants.pipeline.results import GrantResult, LineResult, Total
-from grants.rules.rulebook import RuleBook
-from grants.service.api_models import BatchResult, ComputeRequest, LineIn, ResultRow
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "compute": "grants.pipeline.engine", "Engine": "grants.pipeline.engine", "default_engine": "grants.pipeline.engine",
+    "explain": "grants.service.public", "load_rates": "grants.service.public", "load_rules": "grants.service.public",
+    "load_engine": "grants.service.public",
+    "RateBook": "grants.rates.tables", "RateTable": "grants.rates.tables", "RuleBook": "grants.rules.rulebook",
+    "LineInput": "grants.pipeline.inputs", "Rejection": "grants.pipeline.inputs",
+    "GrantResult": "grants.pipeline.results", "LineResult": "grants.pipeline.results", "Total": "grants.pipeline.results",
+    "Provenance": "grants.pipeline.provenance", "package_version": "grants.pipeline.provenance",
+    "LineIn": "grants.service.api_models", "ComputeRequest": "grants.service.api_models",
+    "ResultRow": "grants.service.api_models", "BatchResult": "grants.service.api_models",
+    "GrantType": "grants.domain", "Role": "grants.domain", "Status": "grants.domain",
+    "GrantsError": "grants.errors", "InputFileError": "grants.errors", "RateTableError": "grants.errors",
+    "RulesError": "grants.errors", "UnknownPeriodError": "grants.errors", "ConservationError": "grants.errors",
+}
+"""Where each public name lives. They are imported on first use (PEP 562), so that
+`import grants.cli` or `grants.io` does not load the engine, the web service's models and
+pandas before a command needs them (issue 11: the CLI's start-up time)."""
 
 __all__ = [
     "compute", "explain", "Engine", "default_engine", "load_rates", "load_rules", "load_engine",
@@ -41,4 +46,40 @@ __all__ = [
     "GrantType", "Role", "Status", "GrantsError", "InputFileError", "RateTableError", "RulesError",
     "UnknownPeriodError", "ConservationError", "package_version",
 ]
-__version__ = package_version()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = importlib.import_module("grants.pipeline.provenance").package_version()
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    else:
+        raise AttributeError(f"module 'grants' has no attribute {name!r}")
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"__version__"})
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the names as if imported here
+    from grants.domain import GrantType, Role, Status
+    from grants.errors import (
+        ConservationError,
+        GrantsError,
+        InputFileError,
+        RateTableError,
+        RulesError,
+        UnknownPeriodError,
+    )
+    from grants.pipeline.engine import Engine, compute, default_engine
+    from grants.pipeline.inputs import LineInput, Rejection
+    from grants.pipeline.provenance import Provenance, package_version
+    from grants.pipeline.results import GrantResult, LineResult, Total
+    from grants.rates.tables import RateBook, RateTable
+    from grants.rules.rulebook import RuleBook
+    from grants.service.api_models import BatchResult, ComputeRequest, LineIn, ResultRow
+    from grants.service.public import explain, load_engine, load_rates, load_rules
+
+    __version__: str

@@ -13,6 +13,28 @@ from grants.io.reader import read_table
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
+
+class LazyChoices:
+    """An option's `choices` read from `module.name` on first use (a value given on the command
+    line, or an error message), so building the parser imports nothing heavy (issue 11). Give
+    the option a `metavar` too: argparse lists the choices of an option without one as soon
+    as it is added."""
+
+    def __init__(self, module: str, name: str):
+        self._where = (module, name)
+
+    def _values(self) -> tuple[str, ...]:
+        import importlib
+
+        module, name = self._where
+        return tuple(getattr(importlib.import_module(module), name))
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self):
+        return iter(self._values())
+
 _DELIMITERS = {",": ",", "komma": ",", "comma": ",", ";": ";", "semikolon": ";", "semicolon": ";",
                "tab": "\t", "\t": "\t", "\\t": "\t"}
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from grants.pipeline.engine import EVALUATORS, default_engine
 from grants.errors import OutputFileError
-from grants.report.explain import one_line_summary, outside_period_warning, rates_warning, summary
-from grants.report.progress import Steps, wanted
-from grants.io.sessions_file import sessions_for
-from grants.io.writers import write_result
-from grants.commands._common import EXIT_OK, EXIT_REJECTED, check_output, delimiter, load_input, print_rate_notes, add_input_options, attach_source, say
+from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_input_options, attach_source, check_output,
+                                     delimiter, load_input, print_rate_notes, say)
+
+# Imports that `compute` needs only when it runs (or only for some options) are made inside
+# run(): every command's parser is built on each start, so what is imported here every command
+# pays for (issue 11: start-up time).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_options(c)
     c.add_argument("--sessions", metavar="FIL",
                    help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
-    c.add_argument("--evaluator", choices=EVALUATORS, default="auto",
+    c.add_argument("--evaluator", choices=LazyChoices("grants.pipeline.engine", "EVALUATORS"), default="auto", metavar="MÅTE",
                    help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
                         "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
                         "svaret er det samme")
@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import one_line_summary, outside_period_warning, rates_warning, summary
+    from grants.report.progress import Steps, wanted
+
     engine = default_engine()
     print_rate_notes(engine)
     if args.period:
@@ -46,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     with Steps(enabled=wanted(args.quiet)) as progress:
         progress.step(f"Leser {args.input}")
         csv_input = load_input(args.input, args.sheet)
-        sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
+        sessions = None
+        if args.sessions:
+            from grants.io.sessions_file import sessions_for
+
+            sessions = sessions_for(args.sessions, engine.ratebook, args.period)
         progress.step(f"Beregner {len(csv_input.records)} rader")
         result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions,
                                 evaluator=args.evaluator)
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
                 progress.step(f"Skriver {args.output}", total=len(result.lines) + len(result.rejections))
                 write_workbook(result, args.output, engine.rulebook, progress.advance)
             else:
+                from grants.io.writers import write_result
+
                 progress.step(f"Skriver {args.output}")
                 write_result(result, args.output, args.delimiter or csv_input.delimiter, args.lang)
     warning = rates_warning(result.rates_statuses)

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from grants.pipeline.engine import default_engine
-from grants.report.explain import explain_line, explain_rejection, rates_warning
-from grants.money import format_nok
-from grants.io.sessions_file import sessions_for
 from grants.commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
 
 
@@ -21,6 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.io.sessions_file import sessions_for
+    from grants.money import format_nok
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import explain_line, explain_rejection, rates_warning
+
     engine = default_engine()
     print_rate_notes(engine)
     if args.period:

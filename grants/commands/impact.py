@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from grants.pipeline.engine import default_engine
-from grants.report.explain import rates_warning
 from grants.commands._common import EXIT_OK, load_input, print_rate_notes, rate_table_path, say
 
 
@@ -18,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import rates_warning
     from grants.tools.impact import frame_from_records, impact
 
     engine = default_engine()

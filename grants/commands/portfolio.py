@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from grants.pipeline.engine import default_engine
 from grants.commands._common import EXIT_OK, check_output
 
 
@@ -17,6 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.pipeline.engine import default_engine
     from grants.tools.portfolio import synthetic_portfolio, write_csv
 
     default_engine().ratebook.get(args.period)

@@ -3,12 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from grants.pipeline.engine import default_engine
-from grants.report.explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
-from grants.pipeline.inputs import HEADER_ALIASES
-from grants.money import format_nok, to_kroner
-from grants.rules.conditions import describe
-from grants.rules.ruletext import number_nb, rule_text
 from grants.commands._common import EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, rate_table_path
 
 
@@ -29,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _rates_diff(args: argparse.Namespace) -> int:
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import rates_warning
     from grants.tools.ratesdiff import diff, load_side
 
     shipped = default_engine().ratebook
@@ -57,6 +53,13 @@ def run(args: argparse.Namespace) -> int:
         return _rates_check(args)
     if args.rates_command == "diff":
         return _rates_diff(args)
+    from grants.money import format_nok, to_kroner
+    from grants.pipeline.engine import default_engine
+    from grants.pipeline.inputs import HEADER_ALIASES
+    from grants.report.explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
+    from grants.rules.conditions import describe
+    from grants.rules.ruletext import number_nb, rule_text
+
     engine = default_engine()
     print_rate_notes(engine)
     book = engine.ratebook

@@ -4,12 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grants.pipeline.engine import default_engine
 from grants.errors import OutputFileError
-from grants.report.explain import rates_warning
-from grants.money import format_nok
-from grants.report.html import rejected_lines, render_report
-from grants.io.output import atomic_output
 from grants.commands._common import EXIT_OK, EXIT_REJECTED, add_input_options, attach_source, check_output, load_input, print_rate_notes, say
 
 
@@ -23,6 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.io.output import atomic_output
+    from grants.money import format_nok
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import rates_warning
+    from grants.report.html import rejected_lines, render_report
+
     engine = default_engine()
     print_rate_notes(engine)
     tables = [engine.ratebook.get(args.period)] if args.period else []  # unknown period: stop first

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from grants.service import api_contract
 from grants.commands._common import EXIT_OK
 
 
@@ -16,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.service import api_contract
+
     if args.output:
         files = api_contract.snapshot_files()
         for path in api_contract.write(args.output, files):

@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grants.pipeline.engine import default_engine
 from grants.errors import OutputFileError
-from grants.report.explain import rates_warning
 from grants.commands._common import EXIT_OK
 from grants.io.output import check_output_path
 
@@ -19,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import rates_warning
+
     book = default_engine().ratebook
     table = book.get(args.period) if args.period else book.tables[-1]  # unknown period: exit 2
     out = Path(args.output)

@@ -6,6 +6,7 @@ tried first and the trace records which set and which file answered.
 from __future__ import annotations
 
 import csv
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,19 +26,34 @@ class Municipality:
 
 
 class CentralityRegistry:
-    """Loaded classification files: classification id -> code set -> number -> Municipality."""
+    """Classification files: classification id -> code set -> number -> Municipality.
+
+    The index (classifications.yaml) is read at once; a classification's files are read when it
+    is first looked up, so a run reads only the classifications its periods name."""
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder or data_dir("centrality")
         spec = load_yaml((self.folder / "classifications.yaml").read_text(encoding="utf-8"))
         self.titles: dict[str, str] = {}
-        self._codes: dict[str, dict[str, dict[str, Municipality]]] = {}
+        self._files: dict[str, dict[str, str]] = {}
+        self._loaded: dict[str, dict[str, dict[str, Municipality]]] = {}
+        self._lock = threading.Lock()
         for cid, entry in spec["classifications"].items():
             self.titles[cid] = entry["title"]
-            self._codes[cid] = {
-                code_set: self._read(cid, code_set, self.folder / filename)
-                for code_set, filename in entry["codes"].items()
-            }
+            self._files[cid] = dict(entry["codes"])
+
+    def _codes(self, classification: str) -> dict[str, dict[str, Municipality]]:
+        """One classification's code sets, read on first use (a KeyError for an unknown one)."""
+        hit = self._loaded.get(classification)
+        if hit is None:
+            files = self._files[classification]
+            with self._lock:
+                hit = self._loaded.get(classification)
+                if hit is None:
+                    hit = {code_set: self._read(classification, code_set, self.folder / filename)
+                           for code_set, filename in files.items()}
+                    self._loaded[classification] = hit
+        return hit
 
     @staticmethod
     def _read(cid: str, code_set: str, path: Path) -> dict[str, Municipality]:
@@ -52,11 +68,11 @@ class CentralityRegistry:
         return out
 
     def has(self, classification: str) -> bool:
-        return classification in self._codes
+        return classification in self._files
 
     def lookup(self, number: str, classification: str, preferred_codes: str) -> Municipality | None:
         """The municipality, trying the preferred code set first; None when unknown."""
-        sets = self._codes[classification]
+        sets = self._codes(classification)
         hit = sets.get(preferred_codes, {}).get(number)
         if hit is not None:
             return hit
@@ -66,7 +82,7 @@ class CentralityRegistry:
         return None
 
     def code_sets(self, classification: str) -> list[str]:
-        return list(self._codes[classification])
+        return list(self._files[classification])
 
     def municipalities(self, classification: str, code_set: str) -> list[Municipality]:
-        return list(self._codes[classification][code_set].values())
+        return list(self._codes(classification)[code_set].values())

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 def wanted(quiet: bool, stdout: IO[str] | None = None) -> bool:
@@ -34,7 +34,10 @@ class Steps:
         self._timer: threading.Timer | None = None
         self._progress: Progress | None = None
         self._current = None
-        if enabled:
+        if enabled:  # rich is imported only for a display that may be shown (issue 11: start-up time)
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
             console = Console(file=file if file is not None else sys.stderr, force_terminal=True if file is not None else None)
             self._progress = Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),

@@ -243,10 +243,10 @@ class Coded:
     """An enum column as integer codes, so tests compare integers instead of strings."""
 
     def __init__(self, values: np.ndarray, codes: np.ndarray | None = None, index: dict | None = None):
-        import pandas as pd
-
         self.values = values
         if codes is None:
+            import pandas as pd  # here only: coded columns given whole (grants.rules.fire_columns) need no pandas
+
             codes, uniques = pd.factorize(values)
             index = {v: i for i, v in enumerate(uniques)}
         self.codes = codes

@@ -15,15 +15,19 @@ from grants.rules.rulebook import RuleBook
 
 def columns_from_facts(facts: list[dict[str, Any]]) -> FactColumns:
     """Fact dicts, as posted to durable_rules, as fact columns: a fact missing from a dict is
-    absent in that row; dates stay YYYYMMDD integers, decimals scaled integers, bools 0/1."""
+    absent in that row; dates stay YYYYMMDD integers, decimals scaled integers, bools 0/1.
+    Enum columns are coded here (in order of first appearance, as pandas.factorize codes them)
+    rather than by Coded, so that checking the rules when an engine is built needs no pandas."""
     n = len(facts)
     columns: dict[str, tuple[Any, np.ndarray | None]] = {}
     for name, spec in FACTS.items():
         raw = [f.get(name) for f in facts]
         exists = np.fromiter((v is not None for v in raw), dtype=bool, count=n)
         if spec.kind == "enum":
-            columns[name] = (Coded(np.array([str(v) if v is not None else "" for v in raw], dtype=object)),
-                             None if exists.all() else exists)
+            text = [str(v) if v is not None else "" for v in raw]
+            index: dict[str, int] = {}
+            codes = np.fromiter((index.setdefault(t, len(index)) for t in text), dtype=np.intp, count=n)
+            columns[name] = (Coded(np.array(text, dtype=object), codes, index), None if exists.all() else exists)
         else:
             values = np.fromiter((int(v) if v is not None else 0 for v in raw), dtype=np.int64, count=n)
             columns[name] = (values, None if exists.all() else exists)
