@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 import numpy as np
-import pandas as pd
 
 from grants.domain import MONTH_NB
 from grants.errors import ConservationError
 from grants.money import format_percent
+from grants.pipeline.codes import factorize, running_max_by_group
 from grants.pipeline.columns import NO_DAY, InputColumns, date_of
 from grants.pipeline.fields import EXPENSE
 from grants.pipeline.inputs import Rejection
@@ -29,8 +29,8 @@ def _combine(keys: Iterable[np.ndarray], n: int) -> np.ndarray:
     """One integer per row that is equal exactly when every key column is equal."""
     out = np.zeros(n, dtype=np.int64)
     for key in keys:
-        key = pd.factorize(np.asarray(key))[0].astype(np.int64)  # 0 .. k-1 (blank: -1 -> its own code)
-        out = pd.factorize(out * (int(key.max()) + 1 if n else 1) + key)[0].astype(np.int64)
+        key = factorize(np.asarray(key))[0]  # 0 .. k-1 (an int column has no blanks)
+        out = factorize(out * (int(key.max()) + 1 if n else 1) + key)[0]
     return out
 
 
@@ -115,7 +115,7 @@ def reject_overlaps(cols: InputColumns, alive: np.ndarray, shared_days: frozense
     start, end = cols.days("start")[rows], cols.days("end")[rows]
     order = np.lexsort((start, doctors[rows]))
     d, s, e = doctors[rows][order], start[order], end[order]
-    reach = pd.Series(e).groupby(d).cummax().to_numpy()  # the latest end so far, per doctor
+    reach = running_max_by_group(d, e)  # the latest end so far, per doctor
     touches = np.zeros(len(order), dtype=bool)
     touches[1:] = (d[1:] == d[:-1]) & (s[1:] <= reach[:-1])
     suspects = np.unique(d[touches])
@@ -159,7 +159,7 @@ def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndar
     if len(rows) < 2:
         return notes
     doctors = cols.doctor_codes()[rows - 1]
-    period_codes = pd.factorize(periods)[0]
+    period_codes = factorize(periods)[0]
     cand = np.flatnonzero(split_candidate)
     if cand.size > 1:
         order = cand[np.lexsort((rows[cand], starts[cand], period_codes[cand], doctors[cand]))]

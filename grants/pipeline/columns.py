@@ -10,15 +10,16 @@ whether a row is valid the run stops (ConservationError) instead of paying a row
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from grants.errors import ConservationError
+from grants.pipeline.codes import factorize, strip_texts, value_types
 from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
 from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import (
@@ -30,9 +31,6 @@ _EPOCH_ORDINAL = EPOCH.toordinal()
 NO_DAY = np.iinfo(np.int64).min
 """The day number of an absent optional date."""
 
-_UNIFORM = {"string", "empty", "floating", "integer", "boolean", "datetime", "datetime64", "date", "decimal"}
-"""Column types whose values are equal only when they are the same value of one type, so a
-column can be parsed per distinct value (1 == 1.0 == True across types would merge them)."""
 
 
 def day_number(d: date) -> int:
@@ -58,9 +56,10 @@ class _Parsed:
 def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
     parser = parse_amount if name.startswith(EXPENSE) else PARSERS[name]
     n = len(raw)
-    kind = pd.api.types.infer_dtype(raw, skipna=True) if n else "empty"
-    if kind in _UNIFORM:
-        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    kinds = value_types(raw)
+    texts = kinds == {str}
+    if len(kinds) <= 1:
+        codes, uniques = factorize(raw)
         uniques = np.asarray(uniques, dtype=object)
     else:  # mixed types: each row by itself
         codes, uniques = np.arange(n), raw
@@ -68,11 +67,11 @@ def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
     bad = np.zeros(len(uniques) + 1, dtype=bool)
     blank = np.zeros(len(uniques) + 1, dtype=bool)
     blank[-1] = True
-    if kind == "string" and name in COLUMN_PARSERS and len(uniques):
-        stripped = pd.Series(uniques, dtype=object).str.strip()
-        blank[:-1] = (stripped == "").to_numpy(dtype=bool)
+    if texts and name in COLUMN_PARSERS and len(uniques):
+        stripped = strip_texts(uniques)
+        blank[:-1] = stripped == ""
         given = np.flatnonzero(~blank[:-1])
-        parsed[given], bad[given] = COLUMN_PARSERS[name](stripped.to_numpy(dtype=object)[given])
+        parsed[given], bad[given] = COLUMN_PARSERS[name](stripped[given])
         uniques = ()  # parsed
     for i, value in enumerate(uniques):
         if is_blank(value):
@@ -85,7 +84,7 @@ def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
     ok = ~blank & ~bad
     same = np.full(len(parsed), -1, dtype=np.int64)
     if ok.any():
-        same[ok] = pd.factorize(parsed[ok])[0] if len(parsed[ok]) else []
+        same[ok] = factorize(parsed[ok])[0]
     return _Parsed(parsed[codes], blank[codes], bad[codes], same[codes])
 
 
@@ -152,7 +151,7 @@ class InputColumns:
         hit = self._cache.get(key)
         if hit is None:
             values = self.values(name)
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            codes, uniques = factorize(values)
             table = np.array([day_number(d) for d in uniques] + [NO_DAY], dtype=np.int64)
             hit = self._cache[key] = table[codes]
         return hit
@@ -180,7 +179,7 @@ class InputColumns:
         hit = self._cache.get("share_c")
         if hit is None:
             values = self.values("position_share")
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            codes, uniques = factorize(values)
             scaled = []
             for v in uniques:
                 s = Decimal(v).scaleb(2)
@@ -195,7 +194,7 @@ class InputColumns:
         hit = self._cache.get("override")
         if hit is None:
             values = self.values("centrality_class")
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            codes, uniques = factorize(values)
             hit = self._cache["override"] = np.array(list(uniques) + [0], dtype=np.int64)[codes]
         return hit
 
@@ -237,9 +236,9 @@ class InputColumns:
         -1 where the row has no id."""
         hit = self._cache.get("doctor")
         if hit is None:
-            codes, spellings = pd.factorize(self.values("alis_id"), use_na_sentinel=True)
+            codes, spellings = factorize(self.values("alis_id"))
             keys = doctor_keys([str(s) for s in spellings])
-            key_codes = pd.factorize(np.asarray(keys, dtype=object))[0] if keys else np.zeros(0, dtype=np.int64)
+            key_codes = factorize(np.asarray(keys, dtype=object))[0]
             self._cache["spelling"] = codes.astype(np.int64)
             hit = self._cache["doctor"] = np.append(key_codes, -1).astype(np.int64)[codes]
         return hit
@@ -267,7 +266,7 @@ class InputColumns:
             values = [line.expenses.get(element) for line in self.lines or ()]
         else:
             values = self.values(name)
-        return pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)[0].astype(np.int64)
+        return factorize(np.asarray(values, dtype=object))[0]
 
     def line(self, row: int) -> LineInput:
         """The LineInput of one valid row, built when asked for."""
@@ -290,7 +289,8 @@ class InputColumns:
 def normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ...] = ()) -> InputColumns:
     """Rows from any accepted shape (a DataFrame, a list of dicts, a list of LineInput), as
     columns; rows that do not parse are rejected with validate_row's own message."""
-    if isinstance(lines, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded; a list does not need it
+    if pd is not None and isinstance(lines, pd.DataFrame):
         header = map_header(lines.columns, elements, ignore_columns)
         raw = {str(c): lines[c].to_numpy(dtype=object) for c in lines.columns}
         return _from_columns(len(lines), header, raw)
@@ -347,8 +347,8 @@ def _from_columns(n: int, header: Header, raw: dict[str, np.ndarray]) -> InputCo
         start, end = fields["start"].values, fields["end"].values
         ok = np.flatnonzero(~wrong)
         if ok.size:
-            s = pd.factorize(start[ok])
-            e = pd.factorize(end[ok])
+            s = factorize(start[ok])
+            e = factorize(end[ok])
             s_days = np.array([day_number(d) for d in s[1]], dtype=np.int64)[s[0]]
             e_days = np.array([day_number(d) for d in e[1]], dtype=np.int64)[e[0]]
             wrong[ok[e_days < s_days]] = True

@@ -15,9 +15,9 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from grants.pipeline import checks
+from grants.pipeline.codes import factorize
 from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, normalise
 from grants.rates.centrality import CentralityRegistry, Municipality
 from grants.rules.conditions import Coded, FactColumns, mask_function
@@ -340,7 +340,7 @@ class Engine:
         for k in np.unique(which).tolist():
             t = tables[k]
             members = np.flatnonzero(which == k)
-            codes, uniques = pd.factorize(numbers[members])
+            codes, uniques = factorize(numbers[members])
             found = [self.centrality.lookup(u, t.centrality.classification, t.centrality.preferred_codes)
                      for u in uniques]
             lookup = np.empty(len(found), dtype=object)
@@ -361,7 +361,7 @@ class Engine:
     def _batch_facts(self, cols: InputColumns, batch: "_Batch") -> FactColumns:
         """The facts of the batch parts as columns (dates as day numbers): what part_facts
         gives for one part (grants.rules.facts), over all of them."""
-        from grants.pipeline.vectorised import _LINE_MONTH_FACTS
+        from grants.pipeline.months import LINE_MONTH_FACTS as _LINE_MONTH_FACTS
 
         rows = batch.rows
         tables = self.ratebook.tables
@@ -378,9 +378,10 @@ class Engine:
             "position_share": (cols.share_hundredths()[rows], None),
         }
         for name in ("grant_type", "role"):
-            codes, uniques = pd.factorize(cols.values(name)[rows])
-            given[name] = (Coded(np.array([u.value for u in uniques], dtype=object)[codes]
-                                 if len(uniques) else np.zeros(0, dtype=object)), None)
+            codes, uniques = factorize(cols.values(name)[rows])
+            values = np.array([u.value for u in uniques], dtype=object)
+            given[name] = (Coded(values[codes] if len(uniques) else np.zeros(0, dtype=object), codes,
+                                 {v: i for i, v in enumerate(values.tolist())}), None)
         for name in ("via_agency", "private_commercial", "new_scheme"):
             given[name] = (cols.flags(name)[rows], None)
         for name in ("agreement_signed", "first_gp_date"):
@@ -405,8 +406,8 @@ class Engine:
                 words.append(bits)
             codes = words[0]
             for more in words[1:]:
-                codes = pd.factorize(codes * (int(more.max()) + 1) + more)[0]  # (never overflows: small codes)
-            codes, distinct = pd.factorize(codes)
+                codes = factorize(codes * (int(more.max()) + 1) + more)[0]  # (never overflows: small codes)
+            codes, distinct = factorize(codes)
             first = np.unique(codes, return_index=True)[1].tolist()
             names = [[k for j, k in enumerate(keys) if (int(words[j // 62][i]) >> (j % 62)) & 1] for i in first]
             return codes.astype(np.int64), names
@@ -432,7 +433,7 @@ class Engine:
         if batch.n == 0:
             return priced
         tables = self.ratebook.tables
-        group, keys = pd.factorize(batch.which * (len(names_of) + 1) + codes)
+        group, keys = factorize(batch.which * (len(names_of) + 1) + codes)
         alis, kommune = cols.values("alis_id"), cols.values("kommunenummer")
         out: list[dict[str, Any]] = []
         by_group = np.argsort(group, kind="stable")
@@ -474,7 +475,8 @@ class Engine:
                     plan: _Plan) -> dict[str, np.ndarray]:
         """One model A plan over its parts, as `_price` prices one part: counted days, whole
         months, exclusions and the share minimum, the formula in exact integers, the notes."""
-        from grants.pipeline.vectorised import _model_a_amounts, anniversary_month_count, calendar_month_count
+        from grants.pipeline.months import anniversary_month_counts, calendar_month_counts
+        from grants.rules.formulas import model_a_amounts
 
         rows = batch.rows[members]
         n = members.size
@@ -486,9 +488,9 @@ class Engine:
                 counted_start = np.maximum(counted_start, cols.days(name)[rows])
         method = counted_by(plan.rules, table)
         if method == "calendar":
-            months = calendar_month_count(counted_start, part_end)
+            months = calendar_month_counts(counted_start, part_end)
         else:
-            months = anniversary_month_count(counted_start, part_end)[0]
+            months = anniversary_month_counts(counted_start, part_end)[0]
         share_c = cols.share_hundredths()[rows]
         shares = cols.values("position_share")
         below = np.zeros(n, dtype=bool)
@@ -504,7 +506,7 @@ class Engine:
             assert plan.annual is not None and plan.formula is not None
             annual_c = plan.annual * 100
             if annual_c == annual_c.to_integral_value():
-                computed = _model_a_amounts(plan.formula, np.full(int(eligible.sum()), int(annual_c), dtype=np.int64),
+                computed = model_a_amounts(plan.formula, np.full(int(eligible.sum()), int(annual_c), dtype=np.int64),
                                             share_c[eligible], months[eligible], table)
             else:  # an annual rate with fractions of øre: exactly, one line at a time
                 computed = np.array([to_kroner(model_a_amount(plan.formula, plan.annual, shares[r], int(m), table))

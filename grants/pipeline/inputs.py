@@ -247,11 +247,13 @@ digits kept, everything else (spaces, punctuation, underscore) deleted."""
 def doctor_keys(ids: "Any") -> "list[str]":
     """`doctor_key` over a column of ids, in one pass of pandas' string methods (ASCII ids;
     others go through doctor_key itself). A test holds it equal to doctor_key."""
+    from grants.pipeline.codes import SMALL
+
+    if len(ids) <= SMALL:  # a few: one at a time costs less than importing pandas
+        return [doctor_key(str(i)) for i in ids]
     import pandas as pd
 
     series = pd.Series(ids, dtype=object).astype(str)
-    if series.empty:
-        return []
     ascii_ = series.str.isascii().to_numpy(dtype=bool)
     folded = series.str.translate(_ASCII_KEY)
     key = folded.str.lstrip("0")

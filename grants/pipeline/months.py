@@ -11,6 +11,7 @@ import functools
 from datetime import date, timedelta
 from typing import Any, Iterable, Literal
 
+import numpy as np
 from dateutil.relativedelta import relativedelta
 
 MonthMethod = Literal["calendar", "anniversary"]
@@ -116,3 +117,66 @@ def counted_by(rules: "Iterable[Any]", table: "Any") -> MonthMethod:
         if getattr(r, "kind", None) == "count_months" and r.method not in (None, "rate_table"):
             return r.method
     return table.whole_months
+
+
+# -- the same counts over columns of day numbers (days since 1970-01-01), for the batch path;
+# tests/test_months.py and the differential tests hold them to the functions above.
+
+def calendar_month_counts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """calendar_month_count over columns of day numbers."""
+    s = start.astype("datetime64[D]")
+    e = end.astype("datetime64[D]")
+    s_month = s.astype("datetime64[M]")
+    e_month = e.astype("datetime64[M]")
+    first = s_month.astype(np.int64) + (s != s_month.astype("datetime64[D]"))
+    last_day_of_end_month = (e_month + 1).astype("datetime64[D]") - 1
+    last = e_month.astype(np.int64) - (e != last_day_of_end_month)
+    count = np.maximum(0, last - first + 1)
+    return np.where(end < start, 0, count)
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day numbers as (months since 1970-01, day of month from 1, days in that month)."""
+    d = days.astype("datetime64[D]")
+    month = d.astype("datetime64[M]")
+    month_start = month.astype("datetime64[D]")
+    dim = ((month + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+    return month.astype(np.int64), (d - month_start).astype(np.int64) + 1, dim
+
+
+def anniversary_month_counts(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """anniversary_months over columns of day numbers (largest n with start + n months - 1 day
+    <= end, month ends clamped), and whether days remain after those months.
+
+    With k = whole calendar months between the two dates' months: n = k + 1 exactly when the
+    line runs from a 1st to a month's last day; else n = k when the start day (clamped to the
+    end month's length) minus one is not after the end day; else n = k - 1."""
+    s_month, s_day, _ = _ymd(start)
+    e_month, e_day, e_dim = _ymd(end)
+    k = e_month - s_month
+    clamped = np.minimum(s_day, e_dim)
+    full = (s_day == 1) & (e_day == e_dim)
+    fits = clamped - 1 <= e_day
+    n = np.where(full, k + 1, np.where(fits, k, k - 1))
+    extra = np.where(full, False, np.where(fits, e_day > clamped - 1, True))
+    empty = end < start
+    return np.where(empty | (n < 0), 0, n), np.where(empty, False, extra)
+
+
+def _line_months(facts: Any) -> tuple[np.ndarray, np.ndarray]:
+    key = "_line_month_count"
+    hit = facts._cache.get(key)
+    if hit is None:
+        hit = anniversary_month_counts(facts["line_start"][0], facts["line_end"][0])
+        facts._cache[key] = hit  # type: ignore[assignment]
+    return hit  # type: ignore[return-value]
+
+
+LINE_MONTH_FACTS = {
+    # the unclipped line's anniversary months, for the vikar rule: only computed for the rows a
+    # rule's earlier tests leave (role = fastlegevikar), not for every line
+    "line_whole_months": lambda f: (_line_months(f)[0], None),
+    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
+}
+
+

@@ -505,17 +505,25 @@ class GrantResult:
 
     def _totals(self, keys: Any, names: Any) -> list[Total]:
         """Lines and kroner per key, summed over columns; the name is the key's first one."""
-        import pandas as pd
+        import numpy as np
+
+        from grants.pipeline.codes import factorize
 
         if len(keys) == 0:
             return []
-        frame = pd.DataFrame({"key": keys, "name": names, "amount": self.column("amount_nok")})
-        grouped = frame.groupby("key", sort=True)
-        firsts = grouped["name"].first()
-        counts = grouped.size()
-        sums = grouped["amount"].agg(lambda a: sum(int(x) for x in a)) if frame["amount"].dtype == object \
-            else grouped["amount"].sum()
-        return [Total(str(k), firsts[k], int(counts[k]), int(sums[k])) for k in firsts.index]
+        codes, uniques = factorize(keys)
+        first = np.unique(codes, return_index=True)[1]
+        counts = np.bincount(codes, minlength=len(uniques))
+        amounts = self.column("amount_nok")
+        if amounts.dtype == object:  # beyond int64: exact Python integers
+            sums = [0] * len(uniques)
+            for c, a in zip(codes.tolist(), amounts.tolist()):
+                sums[c] += int(a)
+        else:
+            sums = np.zeros(len(uniques), dtype=np.int64)
+            np.add.at(sums, codes, amounts)
+        order = sorted(range(len(uniques)), key=lambda k: uniques[k])
+        return [Total(str(uniques[k]), names[first[k]], int(counts[k]), int(sums[k])) for k in order]
 
     def rows(self) -> list[dict[str, Any]]:
         """Output rows in input order: each result, and each rejected row with its reason."""
@@ -659,9 +667,10 @@ def _sums(amounts: Any) -> list[int]:
 
 def _status_values(statuses: Any) -> Any:
     """Status objects as their values, mapped per distinct status."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(statuses)
     import numpy as np
+
+    from grants.pipeline.codes import factorize
+
+    codes, uniques = factorize(statuses)
 
     return np.array([u.value for u in uniques], dtype=object)[codes]

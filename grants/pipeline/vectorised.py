@@ -25,8 +25,11 @@ from grants.domain import Status
 from grants.errors import RulesError
 from grants.rules.conditions import Coded as _Coded, FactColumns as _Facts, mask_function
 from grants.rules.facts import FACTS, FACT_TYPES, date_int
-from grants.rules.formulas import Expression
-from grants.pipeline.months import counted_by
+from grants.rules.formulas import Expression, model_a_amounts as _model_a_amounts  # noqa: F401
+from grants.pipeline.months import (  # noqa: F401 - the column forms, re-exported
+    LINE_MONTH_FACTS as _LINE_MONTH_FACTS, anniversary_month_counts as anniversary_month_count,
+    calendar_month_counts as calendar_month_count, counted_by,
+)
 from grants.pipeline.overlaps import overlapping
 from grants.pipeline.inputs import LineInput, doctor_keys
 from grants.rates.tables import RateTable
@@ -73,23 +76,6 @@ def _shares_in_hundredths(values: Any) -> np.ndarray:
 
 
 
-def _line_months(facts: "_Facts") -> tuple[np.ndarray, np.ndarray]:
-    key = "_line_month_count"
-    hit = facts._cache.get(key)
-    if hit is None:
-        hit = anniversary_month_count(facts["line_start"][0], facts["line_end"][0])
-        facts._cache[key] = hit  # type: ignore[assignment]
-    return hit  # type: ignore[return-value]
-
-
-_LINE_MONTH_FACTS = {
-    # the unclipped line's anniversary months, for the vikar rule: only computed for the rows a
-    # rule's earlier tests leave (role = fastlegevikar), not for every line
-    "line_whole_months": lambda f: (_line_months(f)[0], None),
-    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
-}
-
-
 def _check_canonical(coded: dict[str, "_Coded"]) -> None:
     """The text columns must hold canonical values (as frame_from_lines makes them), not the
     spellings grants.pipeline.inputs accepts: an alias here would silently match no rule."""
@@ -102,47 +88,6 @@ def _check_canonical(coded: dict[str, "_Coded"]) -> None:
                 f"column {column!r} has values {sorted(map(str, unknown))[:5]} that are not canonical; "
                 "build the frame with VectorEvaluator.frame_from_lines or grants.tools.impact.frame_from_records"
             )
-
-
-def calendar_month_count(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Vectorised grants.pipeline.months.calendar_month_count on day numbers."""
-    s = start.astype("datetime64[D]")
-    e = end.astype("datetime64[D]")
-    s_month = s.astype("datetime64[M]")
-    e_month = e.astype("datetime64[M]")
-    first = s_month.astype(np.int64) + (s != s_month.astype("datetime64[D]"))
-    last_day_of_end_month = (e_month + 1).astype("datetime64[D]") - 1
-    last = e_month.astype(np.int64) - (e != last_day_of_end_month)
-    count = np.maximum(0, last - first + 1)
-    return np.where(end < start, 0, count)
-
-
-def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Day numbers as (months since 1970-01, day of month from 1, days in that month)."""
-    d = days.astype("datetime64[D]")
-    month = d.astype("datetime64[M]")
-    month_start = month.astype("datetime64[D]")
-    dim = ((month + 1).astype("datetime64[D]") - month_start).astype(np.int64)
-    return month.astype(np.int64), (d - month_start).astype(np.int64) + 1, dim
-
-
-def anniversary_month_count(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised grants.pipeline.months.anniversary_months (largest n with start + n months - 1 day
-    <= end, month ends clamped), and whether days remain after those months.
-
-    With k = whole calendar months between the two dates' months: n = k + 1 exactly when the
-    line runs from a 1st to a month's last day; else n = k when the start day (clamped to the
-    end month's length) minus one is not after the end day; else n = k - 1."""
-    s_month, s_day, _ = _ymd(start)
-    e_month, e_day, e_dim = _ymd(end)
-    k = e_month - s_month
-    clamped = np.minimum(s_day, e_dim)
-    full = (s_day == 1) & (e_day == e_dim)
-    fits = clamped - 1 <= e_day
-    n = np.where(full, k + 1, np.where(fits, k, k - 1))
-    extra = np.where(full, False, np.where(fits, e_day > clamped - 1, True))
-    empty = end < start
-    return np.where(empty | (n < 0), 0, n), np.where(empty, False, extra)
 
 
 @dataclass
@@ -356,47 +301,6 @@ class VectorEvaluator:
             "reason": reason,
         }
         return VectorResult(table.id, table.status, out)
-
-
-def _model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarray, months: np.ndarray,
-                     table: RateTable) -> np.ndarray:
-    """The formula rule's expression over columns, exactly: every operand as an integer column
-    over an integer scale, one division at the end, half up (as grants.money.to_kroner)."""
-    columns: dict[str, tuple[Any, int]] = {
-        "annual_rate": (annual_c, _SCALE_RATE), "share": (share_c, 100 * _SCALE_SHARE), "whole_months": (months, 1),
-    }
-
-    def operand(o: Any) -> tuple[Any, int]:
-        if isinstance(o, str) and o in columns:
-            return columns[o]
-        value = Decimal(o) if not isinstance(o, str) else table.value(o)
-        if value is None:
-            raise RulesError(f"{table.file}: {o} is empty, but the model A formula reads it")
-        n, d = value.as_integer_ratio()
-        return n, d
-
-    ops = [operand(o) for o in formula.product]
-    den = 1
-    for _, d in ops:
-        den *= d
-    div_num = 1
-    if formula.divide is not None:
-        n, d = operand(formula.divide)
-        if isinstance(n, np.ndarray):
-            raise RulesError(f"period {table.id}: the vectorised path divides only by a number, not by {formula.divide}")
-        den *= n
-        div_num = d
-    bound = div_num
-    for n, _ in ops:
-        bound *= int(np.abs(n).max()) if isinstance(n, np.ndarray) and n.size else abs(int(n)) if not isinstance(n, np.ndarray) else 0
-    dtype: Any = np.int64 if 2 * bound + den < 2**62 else object  # int64 is exact in the usual case
-    num = np.full(len(share_c), div_num, dtype=dtype)
-    for n, _ in ops:
-        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
-    amounts = (2 * num + den) // (2 * den)
-    if dtype is object and any(abs(int(a)) >= 2**63 for a in amounts):
-        return amounts  # exact Python integers: an amount beyond int64 is never wrapped round
-    return np.asarray(amounts, dtype=np.int64)
 
 
 def _overlapping_rows(ids: np.ndarray, start: np.ndarray, end: np.ndarray, share_c: np.ndarray,

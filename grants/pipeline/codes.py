@@ -1,0 +1,80 @@
+"""Integer codes for the distinct values of a column: the one primitive the batch path is built
+on (parse each distinct value once, compare rows by code).
+
+A large column is coded by pandas' hash table; a small one by a dict, so that a command on a
+few thousand lines does not pay for importing pandas (about 0.2 s). Both give the same codes:
+first appearance order, blanks (None, NaN, NaT) as -1 (tests/test_batch_path.py).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+SMALL = 50_000
+"""Up to this many values a column is coded with a dict (unless pandas is loaded already)."""
+
+
+def _pandas() -> Any:
+    import pandas as pd
+
+    return pd
+
+
+def _use_pandas(n: int) -> bool:
+    return n > SMALL or "pandas" in sys.modules
+
+
+def is_na(value: Any) -> bool:
+    """None, a float NaN, pandas' NaT or NA: a blank cell."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NaT or value is pd.NA)
+
+
+def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques): codes[i] is the index of values[i] in uniques, -1 for a blank; the
+    uniques in order of first appearance."""
+    values = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    if _use_pandas(len(values)):
+        codes, uniques = _pandas().factorize(values, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=values.dtype if values.dtype != object else object)
+    if values.dtype != object:
+        uniques, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # first appearance, as pandas gives them
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[inverse.reshape(-1)].astype(np.int64), uniques[order]
+    seen: dict[Any, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values.tolist()):
+        codes[i] = -1 if is_na(v) else seen.setdefault(v, len(seen))
+    out = np.empty(len(seen), dtype=object)
+    out[:] = list(seen)
+    return codes, out
+
+
+def value_types(values: np.ndarray) -> set[type]:
+    """The types of the non-blank values. A column of one type can be coded by value: values
+    are equal only when they are the same value (across types 1 == 1.0 == True would merge)."""
+    return {type(v) for v in values.tolist() if not is_na(v)}
+
+
+def running_max_by_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The running maximum of `values` within each run of equal `groups` (sorted by group)."""
+    if not len(values):
+        return values
+    rank = np.concatenate([[0], np.cumsum(groups[1:] != groups[:-1])])
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    shifted = (values - low) + rank * span  # each group above the one before: one running max serves all
+    return np.maximum.accumulate(shifted) - rank * span + low
+
+
+def strip_texts(values: np.ndarray) -> np.ndarray:
+    """str.strip over a column of texts."""
+    return np.array([v.strip() for v in values.tolist()], dtype=object) if len(values) else values
