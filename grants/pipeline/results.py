@@ -621,8 +621,14 @@ class GrantResult:
         return [r.trace() for r in self.lines]
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
-        for r in self.lines:
-            if r.row == row and (period is None or r.period == period):
+        """The result of one input row (in `period`, when the row was split), or None."""
+        import numpy as np
+
+        rows = self.column("row")
+        lines = self.lines
+        for i in range(int(np.searchsorted(rows, row, "left")), int(np.searchsorted(rows, row, "right"))):
+            r = lines[i]
+            if period is None or r.period == period:
                 return r
         return None
 
