@@ -55,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
             from grants.io.sessions_file import sessions_for
 
             sessions = sessions_for(args.sessions, engine.ratebook, args.period)
-        progress.step(f"Beregner {len(csv_input.records)} rader")
-        result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions,
+        progress.step(f"Beregner {csv_input.n_rows} rader")
+        result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column, sessions=sessions,
                                 evaluator=args.evaluator)
         attach_source(result, csv_input)
         if args.output:

@@ -27,13 +27,13 @@ def run(args: argparse.Namespace) -> int:
     if args.period:
         engine.ratebook.get(args.period)
     csv_input = load_input(args.input, args.sheet)
-    n = len(csv_input.records)
+    n = csv_input.n_rows
     if not 1 <= args.row <= n:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
         say(f"Feil: filen har {rows}; rad {args.row} finnes ikke", err=True)
         return EXIT_FATAL
     sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
-    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column, sessions=sessions)
+    result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column, sessions=sessions)
     attach_source(result, csv_input)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     tables = [engine.ratebook.get(args.period)] if args.period else []  # unknown period: stop first
     out = check_output(args, (".html", ".htm"))
     csv_input = load_input(args.input, args.sheet)
-    result = engine.compute(csv_input.records, args.period, ignore_columns=args.ignore_column)
+    result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column)
     attach_source(result, csv_input)
     page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
                          rejected=rejected_lines(csv_input.records, result.rejections))

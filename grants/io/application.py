@@ -2,20 +2,43 @@
 grants.io.reader, and where each row stood, for the command line and the service alike."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grants.io.reader import SourceTable
 from grants.pipeline.fields import ROW_ERROR
 
+if TYPE_CHECKING:
+    from grants.pipeline.columns import ColumnTable
+
 
 @dataclass(frozen=True)
 class InputData:
-    """An input file read for the engine: records (header name -> cell text; a malformed row
-    carries its message under ROW_ERROR), and the table they came from."""
+    """An input file read for the engine, and the table it came from.
 
-    records: list[dict[str, Any]]
+    `columns` is what the engine takes (the cells column by column, as read: no dict per row);
+    `records` gives the same rows as dicts (header name -> cell text; a malformed row carries
+    its message under ROW_ERROR), for callers that want one row at a time."""
+
     table: SourceTable
+
+    @property
+    def columns(self) -> "ColumnTable":
+        from grants.pipeline.columns import ColumnTable  # numpy: only once there is something to compute
+
+        return ColumnTable(self.table.header, self.table.columns, dict(self.table.row_errors))
+
+    @functools.cached_property
+    def records(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.table.records()
+        for index, message in self.table.row_errors.items():
+            records[index][ROW_ERROR] = message
+        return records
+
+    @property
+    def n_rows(self) -> int:
+        return self.table.n_rows
 
     @property
     def delimiter(self) -> str:
@@ -23,12 +46,9 @@ class InputData:
 
 
 def application_input(table: SourceTable) -> InputData:
-    """A table read from a file as the engine's records: header name -> cell text, with a
-    malformed row's message under ROW_ERROR, so the engine rejects that row by name."""
-    records: list[dict[str, Any]] = table.records()
-    for index, message in table.row_errors.items():
-        records[index][ROW_ERROR] = message
-    return InputData(records, table)
+    """A table read from a file as the engine's input: a malformed row's message goes with it,
+    so the engine rejects that row by name."""
+    return InputData(table)
 
 
 def attach_source(result: Any, data: InputData) -> None:

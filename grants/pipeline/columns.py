@@ -286,9 +286,37 @@ class InputColumns:
         return _construct(values)
 
 
+@dataclass(frozen=True)
+class ColumnTable:
+    """A table given column by column, as a file reader holds it: the header, each header
+    column's cells, and the message of each malformed row (0-based index -> bokmål)."""
+
+    header: tuple[str, ...]
+    columns: tuple[Sequence[Any], ...]
+    row_errors: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+
 def normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ...] = ()) -> InputColumns:
-    """Rows from any accepted shape (a DataFrame, a list of dicts, a list of LineInput), as
-    columns; rows that do not parse are rejected with validate_row's own message."""
+    """Rows from any accepted shape (a ColumnTable, a DataFrame, a list of dicts, a list of
+    LineInput), as columns; rows that do not parse are rejected with validate_row's own message."""
+    if isinstance(lines, ColumnTable):
+        header = map_header(lines.header, elements, ignore_columns)
+        n = lines.n_rows
+        cells: dict[str, np.ndarray] = {}
+        for name, column in zip(lines.header, lines.columns):
+            values = np.empty(n, dtype=object)
+            values[:] = list(column)
+            cells[str(name)] = values  # a repeated header name: the last column, as a dict per row has it
+        if lines.row_errors:
+            errors = np.empty(n, dtype=object)
+            for index, message in lines.row_errors.items():
+                errors[index] = message
+            cells[ROW_ERROR] = errors
+        return _from_columns(n, header, cells)
     pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded; a list does not need it
     if pd is not None and isinstance(lines, pd.DataFrame):
         header = map_header(lines.columns, elements, ignore_columns)
