@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
 from grants.report.explain import rates_warning
 from grants.io.output import atomic_output, spreadsheet_safe
@@ -27,7 +27,7 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
     path = Path(path)
     if path.suffix.lower() == ".json":
         with atomic_output(path, encoding="utf-8") as fh:
-            fh.write(json.dumps(result_document(result), ensure_ascii=False, indent=1))
+            write_json_stream(result, fh)
         return
     decimal_comma = delimiter == ";"
     columns = list(result.columns)
@@ -52,28 +52,85 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
 
 def result_document(result: GrantResult, traces: bool = True) -> dict[str, Any]:
     """The JSON form: warning, statuses, rows, rejections, totals and (unless `traces` is
-    False, as the service answers by default) the trace of each line."""
-    doc = {
+    False, as the service answers by default) the trace of each line. Whole, in memory: for
+    the service's small answers; a file is written by `write_json_stream`."""
+    doc = _head(result)
+    doc["lines"] = result.rows()
+    doc.update(_tail(result))
+    if traces:
+        doc["traces"] = result.traces()
+    return doc
+
+
+def write_json_stream(result: GrantResult, fh: IO[str]) -> None:
+    """Write `result_document(result)` as `json.dumps(..., indent=1)` would, to the character,
+    but one row and one trace at a time: memory stays flat in the number of lines, where the
+    whole document (a trace is a few kB) took gigabytes for 200 000 lines."""
+    parts = list(_head(result).items())
+    parts.append(("lines", _Stream(result.iter_rows())))
+    parts.extend(_tail(result, stream=True).items())
+    parts.append(("traces", _Stream(line.trace() for line in result.iter_lines())))
+    fh.write("{")
+    for i, (key, value) in enumerate(parts):
+        fh.write(("," if i else "") + "\n " + _dumps(key) + ": ")
+        if isinstance(value, _Stream):
+            _write_list(fh, value.items)
+        else:
+            fh.write(_indented(_dumps(value, indent=1), 1))
+    fh.write("\n}")
+
+
+class _Stream:
+    """A list value of the document given as an iterator, written item by item."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self.items = items
+
+
+def _write_list(fh: IO[str], items: Iterator[Any]) -> None:
+    """A top-level list value at nesting depth 1, as json.dumps(indent=1) lays it out."""
+    first = True
+    for item in items:
+        fh.write(("[" if first else ",") + "\n  " + _indented(_dumps(item, indent=1), 2))
+        first = False
+    fh.write("[]" if first else "\n ]")
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def _indented(text: str, depth: int) -> str:
+    """`text` (JSON from json.dumps(indent=1)) placed at `depth`: json.dumps escapes a newline
+    inside a string, so every raw newline is layout and gets the deeper indent."""
+    return text.replace("\n", "\n" + " " * depth)
+
+
+def _head(result: GrantResult) -> dict[str, Any]:
+    return {
         "rates_status": result.rates_statuses,
         "warning": rates_warning(result.rates_statuses),
         "provenance": result.provenance_json(),
         "input_rows": result.input_rows,
         "notes": list(result.notes),
         "total_nok": result.total_nok,
-        "lines": result.rows(),
-        "rejections": [
-            {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text(), "where": r.where}
-            for r in result.rejections
-        ],
+    }
+
+
+def _tail(result: GrantResult, stream: bool = False) -> dict[str, Any]:
+    rejections = (_rejection(r) for r in result.rejections)
+    return {
+        "rejections": _Stream(rejections) if stream else list(rejections),
         "totals": {
             "by_municipality": [_total(t) for t in result.totals_by_municipality()],
             "by_doctor": [_total(t) for t in result.totals_by_doctor()],
             "by_period": [_total(t) for t in result.totals_by_period()],
         },
     }
-    if traces:
-        doc["traces"] = result.traces()
-    return doc
+
+
+def _rejection(r: Any) -> dict[str, Any]:
+    return {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text(), "where": r.where}
 
 
 def _total(t: Any) -> dict[str, Any]:
