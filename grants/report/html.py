@@ -146,8 +146,9 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     return sorted(out, key=lambda s: s.start)
 
 
-_COPY_OF = re.compile(r"\bkopi av rad (\d+)\b")
-"""How the engine's rejection of an exact copy names the row it copies (engine._reject_duplicates)."""
+_COPY_OF = re.compile(r"raden er en kopi av rad (\d+)\b")
+"""How the engine's rejection of an exact copy begins, naming the row it copies (engine._reject_duplicates);
+matched at the start of the message only, so no text quoted from the input is taken for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ class RejectedLine:
     def copy_of(self) -> int | None:
         """The row this one is an exact copy of, when it was rejected as a copy: it was never
         counted, so it overlaps nothing; it is drawn and labelled as a copy."""
-        match = _COPY_OF.search(self.message)
+        match = _COPY_OF.match(self.message)
         return int(match.group(1)) if match else None
 
 
