@@ -64,20 +64,13 @@ def result_document(result: GrantResult, traces: bool = True) -> dict[str, Any]:
 
 def write_json_stream(result: GrantResult, fh: IO[str]) -> None:
     """Write `result_document(result)` as `json.dumps(..., indent=1)` would, to the character,
-    but one row and one trace at a time: memory stays flat in the number of lines, where the
-    whole document (a trace is a few kB) took gigabytes for 200 000 lines."""
-    parts = list(_head(result).items())
-    parts.append(("lines", _Stream(result.iter_rows())))
-    parts.extend(_tail(result, stream=True).items())
-    parts.append(("traces", _Stream(line.trace() for line in result.iter_lines())))
-    fh.write("{")
-    for i, (key, value) in enumerate(parts):
-        fh.write(("," if i else "") + "\n " + _dumps(key) + ": ")
-        if isinstance(value, _Stream):
-            _write_list(fh, value.items)
-        else:
-            fh.write(_indented(_dumps(value, indent=1), 1))
-    fh.write("\n}")
+    but one row, rejection, trace and total at a time: memory stays flat in the number of lines,
+    where the whole document (a trace is a few kB) took gigabytes for 200 000 lines."""
+    doc = _head(result)
+    doc["lines"] = _Stream(result.iter_rows())
+    doc.update(_tail(result, stream=True))
+    doc["traces"] = _Stream(line.trace() for line in result.iter_lines())
+    _write_value(fh, doc, 0)
 
 
 class _Stream:
@@ -87,13 +80,23 @@ class _Stream:
         self.items = items
 
 
-def _write_list(fh: IO[str], items: Iterator[Any]) -> None:
-    """A top-level list value at nesting depth 1, as json.dumps(indent=1) lays it out."""
-    first = True
-    for item in items:
-        fh.write(("[" if first else ",") + "\n  " + _indented(_dumps(item, indent=1), 2))
-        first = False
-    fh.write("[]" if first else "\n ]")
+def _write_value(fh: IO[str], value: Any, depth: int) -> None:
+    """`value` at nesting `depth`, as json.dumps(indent=1) lays it out; a dict holding a
+    `_Stream` is written key by key, a `_Stream` item by item, anything else in one piece."""
+    inner = "\n" + " " * (depth + 1)
+    if isinstance(value, _Stream):
+        first = True
+        for item in value.items:
+            fh.write(("[" if first else ",") + inner + _indented(_dumps(item, indent=1), depth + 1))
+            first = False
+        fh.write("[]" if first else "\n" + " " * depth + "]")
+    elif isinstance(value, dict) and value and any(isinstance(v, (_Stream, dict)) for v in value.values()):
+        for i, (key, item) in enumerate(value.items()):
+            fh.write(("," if i else "{") + inner + _dumps(key) + ": ")
+            _write_value(fh, item, depth + 1)
+        fh.write("\n" + " " * depth + "}")
+    else:
+        fh.write(_indented(_dumps(value, indent=1), depth))
 
 
 def _dumps(value: Any, indent: int | None = None) -> str:
@@ -118,15 +121,26 @@ def _head(result: GrantResult) -> dict[str, Any]:
 
 
 def _tail(result: GrantResult, stream: bool = False) -> dict[str, Any]:
-    rejections = (_rejection(r) for r in result.rejections)
+    """Rejections and totals; with `stream`, as iterators that are run only when written (the
+    totals per doctor are one entry per doctor: as many as the lines, in a large batch)."""
+    def part(items: Iterator[Any]) -> Any:
+        return _Stream(items) if stream else list(items)
+
     return {
-        "rejections": _Stream(rejections) if stream else list(rejections),
+        "rejections": part(_rejection(r) for r in result.rejections),
         "totals": {
-            "by_municipality": [_total(t) for t in result.totals_by_municipality()],
-            "by_doctor": [_total(t) for t in result.totals_by_doctor()],
-            "by_period": [_total(t) for t in result.totals_by_period()],
+            "by_municipality": part(_totals(result.totals_by_municipality)),
+            "by_doctor": part(_totals(result.totals_by_doctor)),
+            "by_period": part(_totals(result.totals_by_period)),
         },
     }
+
+
+def _totals(totals: Any) -> Iterator[dict[str, Any]]:
+    """The totals `totals()` gives, as JSON objects; a generator, so nothing is counted before
+    the first is asked for."""
+    for t in totals():
+        yield _total(t)
 
 
 def _rejection(r: Any) -> dict[str, Any]:
