@@ -341,6 +341,19 @@ def test_rates_show_2023(capsys):
     assert "eligibility.via_agency" in out
 
 
+@pytest.mark.parametrize("period", [t.id for t in shipped_book().tables if t.model == "A"])
+def test_rates_show_lines_up_every_rate_row(capsys, period):
+    """Each rate row's amounts stand in the same columns, whatever the length of the grant type
+    and role (kun_veiledning.any stood four places to the right in a user trial)."""
+    code, out, _ = run(capsys, "rates", "show", period)
+    assert code == 0
+    block = out.split("klasse 6):\n", 1)[1].split("\n  Regler", 1)[0].splitlines()
+    paths = [l.split()[0] for l in block]
+    assert "kun_veiledning.any" in paths and any(p.startswith("alis_avtale.") for p in paths)
+    assert len({l.index(" / ") for l in block}) == 1, block
+    assert len({l.index("   kilde:") for l in block}) == 1, block
+
+
 def test_rates_show_2022_has_the_2022_rates(capsys):
     code, out, _ = run(capsys, "rates", "show", "2022")
     assert code == 0

@@ -13,6 +13,7 @@ from grants.datafiles.paths import data_dir
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.testing import PROPERTY_TITLES, CheckReport, check_rate_table
+from tests.conftest import shipped_book
 from tests.new_period import next_period_id, next_period_text
 
 BROKEN = Path(__file__).resolve().parent / "broken_rates"
@@ -155,3 +156,25 @@ def test_a_missing_file_fails_loading_with_its_name(tmp_path):
     assert [r.name for r in report.results] == ["loads"]
     assert "nope.yaml" in report.results[0].message
     assert isinstance(report, CheckReport) and report.period_id is None
+
+
+@pytest.mark.parametrize("table", shipped_book().tables, ids=lambda t: t.id)
+def test_full_year_title_words_the_periods_own_length(table):
+    """Only a period of 12 whole months is "et helt periodeår"; period 2023 (01.10.2022-31.08.2023,
+    11 months) was called one in a user trial."""
+    from grants.tools.ratecheck.months import count_months
+
+    months = count_months(table, table.period.first_day, table.period.last_day)
+    title = check_rate_table(table.file, max_examples=5).result("full_year").title
+    assert ("helt periodeår" in title) == (months == 12), title
+    assert f"{months} hele måneder" in title, title
+    if months < 12:
+        assert f"{months}/12 av" in title, title
+
+
+def test_full_year_title_for_short_long_and_whole_year_periods():
+    from grants.tools.ratecheck.full_year import full_year_title
+
+    assert full_year_title(11, "A") == "hele perioden (11 hele måneder) med 100 % gir 11/12 av årssatsen"
+    assert full_year_title(12, "A") == "et helt periodeår (12 hele måneder) med 100 % gir årssatsen"
+    assert "periodeår" not in full_year_title(14, "B") and "12 hele måneder" in full_year_title(14, "B")

@@ -355,3 +355,35 @@ def test_cli_missing_input_exit_2_nothing_written(tmp_path, capsys):
 def test_cli_unknown_period_exit_2(tmp_path, capsys):
     code, _, err = run(capsys, "report", EXAMPLE, "--period", "1999", "-o", tmp_path / "r.html")
     assert code == 2 and not (tmp_path / "r.html").exists()
+
+
+def test_a_row_rejected_as_a_copy_is_drawn_as_a_copy_not_an_overlap(engine, tmp_path):
+    """Row 2 is a copy-paste of row 1: the engine set it aside before checking overlaps, so the
+    timeline labels it a copy of row 1 and outlines no overlap for it; the real overlap of rows
+    1 and 3 (two 50 % lines, Feb-Apr) is still outlined."""
+    text = HEADER + (
+        "K;0301;ALIS-avtale;fastlege;50;01.10.2022;30.04.2023;\n"
+        "K;0301;ALIS-avtale;fastlege;50;01.10.2022;30.04.2023;\n"
+        "K;0301;ALIS-avtale;fastlege;50;01.02.2023;31.08.2023;\n"
+    )
+    result, page = build(engine, write(tmp_path, text), "2023")
+    assert [rej.row for rej in result.rejections] == [2] and "kopi av rad 1" in result.rejections[0].message
+    svg = svg_of(page)
+    (copy,) = rects(svg, "copy")
+    assert (copy.get("data-row"), copy.get("data-copy-of")) == ("2", "1")
+    assert (copy.get("data-start"), copy.get("data-end")) == ("2022-10-01", "2023-04-30")
+    assert "kopi av rad 1" in copy.find(f"{SVG}title").text
+    assert rects(svg, "rejected") == []  # not drawn as an ordinary rejection either
+    labels = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "line-label"]
+    assert "rad 2 · kopi av rad 1" in labels
+    overlaps = [o.find(f"{SVG}title").text for o in rects(svg, "overlap")]
+    assert len(overlaps) == 1 and "rad 1 og rad 3" in overlaps[0]
+    legend = [t.text for t in svg.iter(f"{SVG}text")]
+    assert any(t and t.startswith("kopi av en annen rad") for t in legend)
+
+
+def test_the_timeline_legend_fits_inside_the_drawing(rich):
+    _, page = rich
+    svg = svg_of(page)
+    height = float(svg.get("viewBox").split()[3])
+    assert max(float(r.get("y")) + float(r.get("height")) for r in rects(svg, "legend")) <= height

@@ -493,3 +493,25 @@ def test_two_worker_processes_answer_alike(tmp_path, engine):
             assert set(pool.map(ask, range(16))) == {want}
     finally:
         svc.stop()
+
+
+def test_an_upload_answers_with_what_the_reader_noticed_in_the_file(client, tmp_path):
+    """The reader's notes (a title row skipped, a hidden column read) came only to the command
+    line's screen; the service answer carries them in `file_notes`, as the command prints them."""
+    import openpyxl
+
+    path = _workbook(tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active.column_dimensions["B"].hidden = True
+    wb.save(path)
+    r = _upload(client, path)
+    assert r.status_code == 200, r.text
+    doc = BatchResult.model_validate(r.json())
+    assert doc.file_notes == list(read_table(path, is_header=looks_like_header).notes)
+    assert any("rad 1 står over overskriften" in n for n in doc.file_notes), doc.file_notes
+    assert any("kolonne B" in n and "skjult" in n for n in doc.file_notes), doc.file_notes
+    csv_title = tmp_path / "tittel.csv"
+    csv_title.write_text("Søknad 2023\n" + EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    notes = _upload(client, csv_title).json()["file_notes"]
+    assert any("linje 1 står over overskriften" in n for n in notes), notes
+    assert client.post("/compute", json={"period": "2023", "lines": [line()]}).json()["file_notes"] == []

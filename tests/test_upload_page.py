@@ -176,3 +176,22 @@ def test_a_column_that_resembles_a_header_can_be_left_out_on_the_page(service, b
     assert not browser.find_element(By.ID, "error").is_displayed()
     want = read_table(EXAMPLE).records()
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")) == len(want)
+
+
+def test_the_readers_notes_on_the_file_are_shown(service, browser, tmp_path):
+    """A title line above the header is skipped, and the page says so, as the command line does."""
+    titled = tmp_path / "tittel.csv"
+    titled.write_text("Søknad om ALIS-tilskudd 2023\n" + EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    browser.get(service.url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(titled))
+    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    notes = browser.find_element(By.ID, "notes")
+    assert notes.is_displayed() and "Merk: linje 1 står over overskriften" in notes.text, notes.text
+    browser.get(service.url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(EXAMPLE))
+    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    assert not browser.find_element(By.ID, "notes").is_displayed()

@@ -90,11 +90,12 @@ def run(args: argparse.Namespace) -> int:
               f"minste stillingsandel: {minimum}; kilde: {t.source(t.share_limits_source).title}")
         if t.model == "A":
             print("  Årssatser ved 100 % stilling (klasse 1–5 / klasse 6):")
-            for gt, roles in (t.annual_rates or {}).items():
-                for role in roles:
-                    low = t.rate(f"{gt.value}.{role}", "class_1_5")
-                    high = t.rate(f"{gt.value}.{role}", "class_6")
-                    print(f"    {gt.value}.{role:<20} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
+            paths = [f"{gt.value}.{role}" for gt, roles in (t.annual_rates or {}).items() for role in roles]
+            width = max(map(len, paths), default=0)  # the whole name padded, so every row's amounts line up
+            for path in paths:
+                low = t.rate(path, "class_1_5")
+                high = t.rate(path, "class_6")
+                print(f"    {path:<{width}} {format_nok(low.amount):>12} / {format_nok(high.amount):>12}   kilde: {t.source(low.source).title}")
         else:
             print("  Parametere:")
             for name, p in (t.parameters or {}).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
 from grants.report.explain import rates_warning
 from grants.io.output import atomic_output, spreadsheet_safe
@@ -27,7 +27,7 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
     path = Path(path)
     if path.suffix.lower() == ".json":
         with atomic_output(path, encoding="utf-8") as fh:
-            fh.write(json.dumps(result_document(result), ensure_ascii=False, indent=1))
+            write_json_stream(result, fh)
         return
     decimal_comma = delimiter == ";"
     columns = list(result.columns)
@@ -52,28 +52,99 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
 
 def result_document(result: GrantResult, traces: bool = True) -> dict[str, Any]:
     """The JSON form: warning, statuses, rows, rejections, totals and (unless `traces` is
-    False, as the service answers by default) the trace of each line."""
-    doc = {
+    False, as the service answers by default) the trace of each line. Whole, in memory: for
+    the service's small answers; a file is written by `write_json_stream`."""
+    doc = _head(result)
+    doc["lines"] = result.rows()
+    doc.update(_tail(result))
+    if traces:
+        doc["traces"] = result.traces()
+    return doc
+
+
+def write_json_stream(result: GrantResult, fh: IO[str]) -> None:
+    """Write `result_document(result)` as `json.dumps(..., indent=1)` would, to the character,
+    but one row, rejection, trace and total at a time: memory stays flat in the number of lines,
+    where the whole document (a trace is a few kB) took gigabytes for 200 000 lines."""
+    doc = _head(result)
+    doc["lines"] = _Stream(result.iter_rows())
+    doc.update(_tail(result, stream=True))
+    doc["traces"] = _Stream(line.trace() for line in result.iter_lines())
+    _write_value(fh, doc, 0)
+
+
+class _Stream:
+    """A list value of the document given as an iterator, written item by item."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        self.items = items
+
+
+def _write_value(fh: IO[str], value: Any, depth: int) -> None:
+    """`value` at nesting `depth`, as json.dumps(indent=1) lays it out; a dict holding a
+    `_Stream` is written key by key, a `_Stream` item by item, anything else in one piece."""
+    inner = "\n" + " " * (depth + 1)
+    if isinstance(value, _Stream):
+        first = True
+        for item in value.items:
+            fh.write(("[" if first else ",") + inner + _indented(_dumps(item, indent=1), depth + 1))
+            first = False
+        fh.write("[]" if first else "\n" + " " * depth + "]")
+    elif isinstance(value, dict) and value and any(isinstance(v, (_Stream, dict)) for v in value.values()):
+        for i, (key, item) in enumerate(value.items()):
+            fh.write(("," if i else "{") + inner + _dumps(key) + ": ")
+            _write_value(fh, item, depth + 1)
+        fh.write("\n" + " " * depth + "}")
+    else:
+        fh.write(_indented(_dumps(value, indent=1), depth))
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def _indented(text: str, depth: int) -> str:
+    """`text` (JSON from json.dumps(indent=1)) placed at `depth`: json.dumps escapes a newline
+    inside a string, so every raw newline is layout and gets the deeper indent."""
+    return text.replace("\n", "\n" + " " * depth)
+
+
+def _head(result: GrantResult) -> dict[str, Any]:
+    return {
         "rates_status": result.rates_statuses,
         "warning": rates_warning(result.rates_statuses),
         "provenance": result.provenance_json(),
         "input_rows": result.input_rows,
         "notes": list(result.notes),
         "total_nok": result.total_nok,
-        "lines": result.rows(),
-        "rejections": [
-            {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text(), "where": r.where}
-            for r in result.rejections
-        ],
+    }
+
+
+def _tail(result: GrantResult, stream: bool = False) -> dict[str, Any]:
+    """Rejections and totals; with `stream`, as iterators that are run only when written (the
+    totals per doctor are one entry per doctor: as many as the lines, in a large batch)."""
+    def part(items: Iterator[Any]) -> Any:
+        return _Stream(items) if stream else list(items)
+
+    return {
+        "rejections": part(_rejection(r) for r in result.rejections),
         "totals": {
-            "by_municipality": [_total(t) for t in result.totals_by_municipality()],
-            "by_doctor": [_total(t) for t in result.totals_by_doctor()],
-            "by_period": [_total(t) for t in result.totals_by_period()],
+            "by_municipality": part(_totals(result.totals_by_municipality)),
+            "by_doctor": part(_totals(result.totals_by_doctor)),
+            "by_period": part(_totals(result.totals_by_period)),
         },
     }
-    if traces:
-        doc["traces"] = result.traces()
-    return doc
+
+
+def _totals(totals: Any) -> Iterator[dict[str, Any]]:
+    """The totals `totals()` gives, as JSON objects; a generator, so nothing is counted before
+    the first is asked for."""
+    for t in totals():
+        yield _total(t)
+
+
+def _rejection(r: Any) -> dict[str, Any]:
+    return {"row": r.row, "column": r.column, "value": r.value, "message": r.message, "text": r.text(), "where": r.where}
 
 
 def _total(t: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ text that comes from the input passes through `html.escape`.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -145,6 +146,11 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     return sorted(out, key=lambda s: s.start)
 
 
+_COPY_OF = re.compile(r"raden er en kopi av rad (\d+)\b")
+"""How the engine's rejection of an exact copy begins, naming the row it copies (engine._reject_duplicates);
+matched at the start of the message only, so no text quoted from the input is taken for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class RejectedLine:
     """A rejected row whose own values could be read (e.g. rejected for overlapping another
@@ -153,6 +159,13 @@ class RejectedLine:
     row: int
     line: LineInput
     message: str
+
+    @property
+    def copy_of(self) -> int | None:
+        """The row this one is an exact copy of, when it was rejected as a copy: it was never
+        counted, so it overlaps nothing; it is drawn and labelled as a copy."""
+        match = _COPY_OF.match(self.message)
+        return int(match.group(1)) if match else None
 
 
 def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence[Rejection]) -> list[RejectedLine]:
@@ -178,7 +191,10 @@ def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence
 
 
 def overlaps(parts: Sequence[LineResult | RejectedLine]) -> list[tuple[date, date, int, int]]:
-    """Where two lines (different rows) of one doctor run at the same time: (start, end, row, row)."""
+    """Where two lines (different rows) of one doctor run at the same time: (start, end, row, row).
+    A row rejected as a copy of another is no overlap: the engine set it aside before checking
+    overlaps, and the timeline marks it as a copy."""
+    parts = [p for p in parts if not (isinstance(p, RejectedLine) and p.copy_of is not None)]
     out = []
     for i, a in enumerate(parts):
         for b in parts[i + 1:]:
@@ -202,6 +218,7 @@ _FILL = {
     "before_agreement": "url(#hatch-agreement)",
     "clipped": "url(#hatch-clipped)",
     "rejected": "url(#hatch-rejected)",
+    "copy": "url(#hatch-copy)",
 }
 
 
@@ -252,7 +269,7 @@ def timeline_svg(result: GrantResult, tables: list["RateTable"], rejected: Seque
         by_doctor.setdefault(r.line.alis_id, []).append(r)
     n_rows = sum(len(v) for v in by_doctor.values())
     legend_y = _TOP + len(by_doctor) * _HEAD + n_rows * _ROW + 18
-    height = legend_y + 4 * 20 + 10
+    height = legend_y + (len(_LEGEND) + 1) // 2 * 20 + 10
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {_W} {height}" width="100%" '
         f'role="img" aria-labelledby="tl-title" font-family="sans-serif" font-size="11">',
@@ -262,6 +279,7 @@ def timeline_svg(result: GrantResult, tables: list["RateTable"], rejected: Seque
         _hatch("hatch-agreement", "#7e57c2"),
         _hatch("hatch-clipped", "#9e9e9e"),
         _hatch("hatch-rejected", "#b71c1c"),
+        _hatch("hatch-copy", "#6d4c41"),
         "</defs>",
     ]
     body_top, body_bottom = _TOP, legend_y - 18
@@ -366,21 +384,31 @@ def _line_row(r: LineResult, parts: list[LineResult], axis: _Axis, y: float, sev
 
 
 def _rejected_row(r: RejectedLine, axis: _Axis, y: float) -> list[str]:
-    out = [f'<text class="line-label" x="14" y="{y + _BAR - 2}" fill="#b71c1c">{_e(f"rad {r.row} · avvist")}</text>']
+    copy_of = r.copy_of
+    if copy_of is None:
+        kind, colour, label = "rejected", "#b71c1c", f"rad {r.row} · avvist"
+        text = f"Rad {r.row} er avvist og ikke beregnet ({_span_text(r.line.start, r.line.end)}): {r.message}"
+    else:
+        kind, colour, label = "copy", "#6d4c41", f"rad {r.row} · kopi av rad {copy_of}"
+        text = (f"Rad {r.row} er en kopi av rad {copy_of} ({_span_text(r.line.start, r.line.end)}) og er ikke tatt "
+                f"med, så tilskuddet ikke gis to ganger: {r.message}")
+    out = [f'<text class="line-label" x="14" y="{y + _BAR - 2}" fill="{colour}">{_e(label)}</text>']
     bar_y = y + (_ROW - _BAR) / 2 - 2
     s = axis.span(r.line.start, r.line.end)
     if s:
-        text = f"Rad {r.row} er avvist og ikke beregnet ({_span_text(r.line.start, r.line.end)}): {r.message}"
-        out.append(f'<rect class="rejected" data-row="{r.row}" data-start="{r.line.start.isoformat()}" '
+        copied = f' data-copy-of="{copy_of}"' if copy_of is not None else ""
+        out.append(f'<rect class="{kind}" data-row="{r.row}"{copied} data-start="{r.line.start.isoformat()}" '
                    f'data-end="{r.line.end.isoformat()}" x="{s[0]}" y="{bar_y}" width="{s[1]}" height="{_BAR}" '
-                   f'fill="url(#hatch-rejected)" stroke="#b71c1c" stroke-width="0.8"><title>{_e(text)}</title></rect>')
+                   f'fill="{_FILL[kind]}" stroke="{colour}" stroke-width="0.8"><title>{_e(text)}</title></rect>')
     return out
+
+
+_LEGEND = list(_FILL) + ["overlap"]
 
 
 def _legend(y: float) -> list[str]:
     out = [f'<text x="4" y="{y + 10}" font-weight="bold">Forklaring:</text>']
-    kinds = list(_FILL) + ["overlap"]
-    for i, kind in enumerate(kinds):
+    for i, kind in enumerate(_LEGEND):
         col, row = i % 2, i // 2
         x, yy = 90 + col * 450, y + row * 20
         if kind == "overlap":

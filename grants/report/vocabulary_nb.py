@@ -104,6 +104,7 @@ DAY_KIND_NB: dict[str, str] = {
     "before_agreement": "før ALIS-avtalen ble signert (ikke betalt)",
     "clipped": "utenfor perioden (klippet bort, ikke betalt)",
     "rejected": "avvist rad: ikke beregnet (se avviste rader)",
+    "copy": "kopi av en annen rad: ikke tatt med (ville gitt tilskudd to ganger)",
     "overlap": "linjer for samme lege som overlapper i tid",
 }
 """What a stretch of days on the report's timeline is, in the words of its legend."""

@@ -188,6 +188,9 @@ class BatchResult(_Closed):
     totals: Totals
     notes: list[str] = Field(default_factory=list, description="bokmål notes on the batch as a whole "
                              "(supervision sessions not paid, possible duplicate sessions)")
+    file_notes: list[str] = Field(default_factory=list, description="bokmål notes from reading an uploaded file "
+                                  "(lines above the header not read as data, hidden Excel columns read, which sheet "
+                                  "was read); empty for JSON lines. The command line prints them instead")
     traces: list[Trace] | None = None
 
 

@@ -311,7 +311,10 @@ def _compute(engine: Engine, batch: _Batch) -> GrantResult:
 def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
     """Compute and serialise in one worker-thread call (one hop off the event loop)."""
     result = _compute(engine, batch)
-    return json.dumps(result_document(result, traces=traces), ensure_ascii=False).encode("utf-8")
+    doc = result_document(result, traces=traces)
+    # what the reader noticed in an uploaded file, which the command line prints as «Merk: ...»
+    doc["file_notes"] = list(batch.source.table.notes) if batch.source is not None else []
+    return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
 def _compute_csv(engine: Engine, batch: _Batch) -> bytes:

@@ -136,10 +136,10 @@ def impact(frame: pd.DataFrame, base_period: str, new_table_path: str | Path, *,
 
 def _quick_check(path: str | Path) -> list[str]:
     """The titles of the `rates check` properties the table fails, with a few examples each."""
-    from grants.testing import PROPERTY_TITLES, check_rate_table
+    from grants.testing import check_rate_table
 
     report = check_rate_table(path, max_examples=20)
-    return [PROPERTY_TITLES.get(r.name, r.name) for r in report.results if not r.ok]
+    return [r.title for r in report.results if not r.ok]
 
 
 def _amounts(engine: Engine, frame: pd.DataFrame, table: RateTable) -> dict[str, np.ndarray]:

@@ -73,6 +73,14 @@
     $("counts").textContent = doc.input_rows + " rader inn: " + computed.map(count).reduce((a, b) => a + b, 0) +
       " linjer beregnet (" + computed.map((s) => count(s) + " " + word(v, "status", s)).join(", ") + "), " +
       doc.rejections.length + " " + word(v, "status", "rejected") + ".";
+    // what the reader noticed in the file, and notes on the batch: as text, «Merk: ...» as on the command line
+    const notes = [...(doc.file_notes || []), ...(doc.notes || [])];
+    $("notes").replaceChildren(...notes.map((n) => {
+      const li = document.createElement("li");
+      li.textContent = "Merk: " + n;
+      return li;
+    }));
+    $("notes").hidden = notes.length === 0;
     const head = $("results").querySelector("thead tr");
     head.replaceChildren();
     for (const [key] of COLUMNS) {

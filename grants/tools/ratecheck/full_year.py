@@ -79,8 +79,22 @@ def check_full_year(ctx: Context) -> PropertyResult:
         return None
 
     found = falsify(ctx, year_lines(), check, 5)
-    what = "12 hele måneder" if starts else f"hele perioden ({period_months} hele måneder, kortere enn et år)"
+    heading = full_year_title(period_months, t.model)
     if found:
-        return PropertyResult("full_year", False, found[0], found[1])
+        return PropertyResult("full_year", False, found[0], found[1], heading=heading)
+    what = "12 hele måneder" if starts else f"hele perioden ({period_months} hele måneder, kortere enn et år)"
+    part = "" if months == 12 else f"{months}/12 av "
     target = "årssatsen for sin sats og gruppe" if t.model == "A" else "veiledningens årlige maksimum (kun veiledning)"
-    return PropertyResult("full_year", True, f"{what} med 100 % gir {target}")
+    return PropertyResult("full_year", True, f"{what} med 100 % gir {part}{target}", heading=heading)
+
+
+def full_year_title(period_months: int, model: str) -> str:
+    """The check's title worded from the period's length: only a period of 12 whole months is
+    a whole year; a shorter one is checked as a whole for its share of the annual amount, a
+    longer one on 12-month windows inside it."""
+    annual = "årssatsen" if model == "A" else "det årlige maksimum"
+    if period_months == 12:
+        return f"et helt periodeår (12 hele måneder) med 100 % gir {annual}"
+    if period_months > 12:
+        return f"12 hele måneder i perioden ({period_months} hele måneder) med 100 % gir {annual}"
+    return f"hele perioden ({period_months} hele måneder) med 100 % gir {period_months}/12 av {annual}"

@@ -14,11 +14,12 @@ PROPERTY_TITLES: dict[str, str] = {
     "class6_not_below_class15": "klasse 6 aldri under klasse 1–5",
     "non_negative": "ingen negative beløp",
     "monotone_in_period": "linjer i perioden: stiger med stillingsandel og sluttdato, 0 hele måneder gir 0 kr",
-    "full_year": "et helt periodeår med 100 % gir årssatsen",
+    "full_year": "12 hele måneder med 100 % gir årssatsen (en kortere periode: sin del av den)",
     "neighbours": "ingen overlapp med naboperiodene utover én felles grensedag",
     "no_month_paid_twice": "ingen måned betales i to perioder",
 }
-"""Check name -> the bokmål title `CheckReport.text()` prints, in the order the checks run."""
+"""Check name -> the bokmål title `CheckReport.text()` prints, in the order the checks run (a
+check may word its title for the table it ran on: `PropertyResult.heading`)."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,11 @@ class PropertyResult:
     ok: bool
     message: str
     counterexample: dict[str, Any] | None = None
+    heading: str | None = None  # the title worded for this table (e.g. its period's length)
 
     @property
     def title(self) -> str:
-        return PROPERTY_TITLES.get(self.name, self.name)
+        return self.heading or PROPERTY_TITLES.get(self.name, self.name)
 
 
 @dataclass
