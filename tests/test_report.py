@@ -368,6 +368,7 @@ def test_a_row_rejected_as_a_copy_is_drawn_as_a_copy_not_an_overlap(engine, tmp_
     )
     result, page = build(engine, write(tmp_path, text), "2023")
     assert [rej.row for rej in result.rejections] == [2] and "kopi av rad 1" in result.rejections[0].message
+    assert result.rejections[0].copy_of == 1  # a field the report reads, not words it parses
     svg = svg_of(page)
     (copy,) = rects(svg, "copy")
     assert (copy.get("data-row"), copy.get("data-copy-of")) == ("2", "1")

@@ -69,7 +69,7 @@ def reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
             f"raden er en kopi av rad {first + 1} (samme lege, kommune, tidsrom, rolle, tilskuddstype "
             f"og stillingsandel) og ville gitt tilskudd to ganger; kopien er ikke tatt med{spelled}. "
             "Skriv linjen én gang",
-            alis[i], kommune[i],
+            alis[i], kommune[i], copy_of=first + 1,
         ))
     return out
 

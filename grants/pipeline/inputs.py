@@ -341,6 +341,7 @@ class Rejection:
     alis_id: str | None = None
     kommunenummer: str | None = None
     where: str | None = None  # where the row stood in the file («linje 12»), when read from one
+    copy_of: int | None = None  # rejected as an exact copy: the row it copies
 
     def text(self) -> str:
         where = f"rad {self.row}" + (f" ({self.where})" if self.where else "")

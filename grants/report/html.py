@@ -9,7 +9,6 @@ text that comes from the input passes through `html.escape`.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -146,11 +145,6 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     return sorted(out, key=lambda s: s.start)
 
 
-_COPY_OF = re.compile(r"raden er en kopi av rad (\d+)\b")
-"""How the engine's rejection of an exact copy begins, naming the row it copies (engine._reject_duplicates);
-matched at the start of the message only, so no text quoted from the input is taken for it."""
-
-
 @dataclass(frozen=True, slots=True)
 class RejectedLine:
     """A rejected row whose own values could be read (e.g. rejected for overlapping another
@@ -159,13 +153,9 @@ class RejectedLine:
     row: int
     line: LineInput
     message: str
-
-    @property
-    def copy_of(self) -> int | None:
-        """The row this one is an exact copy of, when it was rejected as a copy: it was never
-        counted, so it overlaps nothing; it is drawn and labelled as a copy."""
-        match = _COPY_OF.match(self.message)
-        return int(match.group(1)) if match else None
+    copy_of: int | None = None
+    """The row this one is an exact copy of (Rejection.copy_of): it was never counted, so it
+    overlaps nothing; it is drawn and labelled as a copy."""
 
 
 def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence[Rejection]) -> list[RejectedLine]:
@@ -186,7 +176,7 @@ def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence
             continue
         parsed = validate_row(rej.row, records[rej.row - 1], header)
         if isinstance(parsed, LineInput):
-            out.append(RejectedLine(rej.row, parsed, rej.message))
+            out.append(RejectedLine(rej.row, parsed, rej.message, rej.copy_of))
     return out
 
 
