@@ -76,3 +76,12 @@ def test_doctor_keys_over_a_column_are_doctor_key_of_each(ids):
 def test_alis_ids_over_a_column_are_parse_alis_id_of_each(texts):
     values, bad = parse_alis_ids(np.array(texts, dtype=object))
     assert list(values) == [parse_alis_id(t) for t in texts] and not bad.any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(math.nan), st.just(pd.NaT), st.text(max_size=2), st.integers(0, 3),
+                          st.floats(allow_nan=False, allow_infinity=False)), max_size=20))
+def test_value_types_are_the_types_of_the_cells_that_are_not_blank(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    assert codes.value_types(column) == {type(v) for v in values if not codes.is_na(v)}

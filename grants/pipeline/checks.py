@@ -9,29 +9,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
 from grants.domain import MONTH_NB
 from grants.errors import ConservationError
 from grants.money import format_percent
-from grants.pipeline.codes import factorize, running_max_by_group
+from grants.pipeline.codes import combine, factorize, running_max_by_group
 from grants.pipeline.columns import NO_DAY, InputColumns, date_of
 from grants.pipeline.fields import EXPENSE
 from grants.pipeline.inputs import Rejection
 from grants.pipeline.overlaps import CapSpan, overlapping
 
 _DAY = timedelta(days=1)
-
-
-def _combine(keys: Iterable[np.ndarray], n: int) -> np.ndarray:
-    """One integer per row that is equal exactly when every key column is equal."""
-    out = np.zeros(n, dtype=np.int64)
-    for key in keys:
-        key = factorize(np.asarray(key))[0]  # 0 .. k-1 (an int column has no blanks)
-        out = factorize(out * (int(key.max()) + 1 if n else 1) + key)[0]
-    return out
 
 
 def _several(doctors: np.ndarray) -> np.ndarray:
@@ -52,7 +43,7 @@ def reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
     keys = [doctors[candidates]]
     for name in cols.compared_fields():
         keys.append(cols.value_codes(name)[candidates])
-    group = _combine(keys, candidates.size)
+    group = combine(keys, candidates.size)
     first_of = {}
     out = []
     alis = cols.values("alis_id")

@@ -61,7 +61,33 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
 def value_types(values: np.ndarray) -> set[type]:
     """The types of the non-blank values. A column of one type can be coded by value: values
     are equal only when they are the same value (across types 1 == 1.0 == True would merge)."""
-    return {type(v) for v in values.tolist() if not is_na(v)}
+    items = values.tolist()
+    kinds = set(map(type, items))
+    kinds.discard(type(None))
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        kinds.discard(type(pd.NaT))
+        kinds.discard(type(pd.NA))
+    if float in kinds and all(v != v for v in items if type(v) is float):
+        kinds.discard(float)  # only NaN: blanks, not numbers
+    return kinds
+
+
+def combine(keys: "list[np.ndarray]", n: int) -> np.ndarray:
+    """One integer per row that is equal exactly when every key column is equal."""
+    out = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        key = factorize(np.asarray(key))[0]  # 0 .. k-1 (an int column has no blanks)
+        out = factorize(out * (int(key.max()) + 1 if n else 1) + key)[0]
+    return out
+
+
+def groups(codes: np.ndarray) -> list[np.ndarray]:
+    """The positions of each distinct code, one array per code (in order of the codes)."""
+    if not len(codes):
+        return []
+    order = np.argsort(codes, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
 
 
 def running_max_by_group(groups: np.ndarray, values: np.ndarray) -> np.ndarray:

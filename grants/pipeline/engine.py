@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from grants.pipeline import checks
-from grants.pipeline.codes import factorize
+from grants.pipeline.codes import combine, factorize, groups
 from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, normalise
 from grants.rates.centrality import CentralityRegistry, Municipality
 from grants.rules.conditions import Coded, FactColumns, mask_function
@@ -284,7 +284,7 @@ class Engine:
                              evaluator=ran, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
                              provenance=self.provenance)
         if table_columns is not None:
-            result.table = self._result_columns(cols, table_columns)
+            result.table = self._result_columns(cols, table_columns, batch.muni_list or [])
         return result
 
     def _fire_vectorised(self, facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
@@ -333,6 +333,8 @@ class Engine:
 
         # the municipality in each period's classification, looked up once per number
         munis = np.empty(rows.size, dtype=object)
+        muni_codes = np.zeros(rows.size, dtype=np.int64)  # index into muni_list
+        muni_list: list[Municipality | None] = []
         classes = np.zeros(rows.size, dtype=np.int64)
         numbers = cols.values("kommunenummer")[rows]
         rejections: list[Rejection] = []
@@ -346,6 +348,8 @@ class Engine:
             lookup = np.empty(len(found), dtype=object)
             lookup[:] = found
             munis[members] = lookup[codes]
+            muni_codes[members] = len(muni_list) + codes
+            muni_list.extend(found)
             classes[members] = np.array([0 if m is None else m.centrality_class for m in found], dtype=np.int64)[codes]
             missing = members[np.array([m is None for m in found], dtype=bool)[codes]]
             unknown[missing] = True
@@ -355,7 +359,8 @@ class Engine:
                 rejections.append(self._unknown_municipality(row, alis[row - 1], numbers[i], t, cols))
         keep = ~unknown
         batch = _Batch(rows[keep], which[keep], np.maximum(start, firsts)[keep], np.minimum(end, lasts)[keep],
-                       start[keep], end[keep], outside[keep], clipped[keep], munis[keep], rejections, classes[keep])
+                       start[keep], end[keep], outside[keep], clipped[keep], munis[keep], rejections, classes[keep],
+                       muni_codes[keep], muni_list)
         return batch, one_by_one
 
     def _batch_facts(self, cols: InputColumns, batch: "_Batch") -> FactColumns:
@@ -530,24 +535,36 @@ class Engine:
         unused = [(f, text) for f, text in self._unused_inputs[table.id]]
         unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
         cap_input = cols.cap_input()[rows]
-        special = batch.clipped[members] | ((override > 0) & (override != ssb)) | (cap_input & eligible)
-        for given in unused_given.values():
+        clipped = batch.clipped[members]
+        overridden = (override > 0) & (override != ssb)
+        fixed_rates = cap_input & eligible
+        special = clipped | overridden | fixed_rates
+        unused_bits = np.zeros(n, dtype=np.int64)
+        for bit, given in enumerate(unused_given.values()):
             special |= given
-        for i in np.flatnonzero(special & ~outside).tolist():
-            r = int(rows[i])
+            unused_bits |= given.astype(np.int64) << bit
+        line_start, line_end = batch.line_start[members], batch.line_end[members]
+        # the notes are the same for every row with the same signature: worded once per signature
+        chosen = np.flatnonzero(special & ~outside)
+        signature = combine([np.where(clipped, line_start, 0)[chosen], np.where(clipped, line_end, 0)[chosen],
+                             unused_bits[chosen], fixed_rates[chosen], np.where(overridden, override, 0)[chosen],
+                             np.where(overridden, batch.muni_codes[members], -1)[chosen]], chosen.size)
+        for same in groups(signature):
+            i = int(chosen[same[0]])
             extra: tuple[str, ...] = ()
-            if batch.clipped[members[i]]:
-                extra = (_clip_note(date_of(batch.line_start[members[i]]), date_of(batch.line_end[members[i]]), table),)
+            if clipped[i]:
+                extra = (_clip_note(date_of(line_start[i]), date_of(line_end[i]), table),)
             extra += plan.notes + tuple(text for f, text in unused if unused_given[f][i])
-            if eligible[i] and cap_input[i]:
+            if fixed_rates[i]:
                 extra += (_fixed_rates_note(table),)
-            if override[i] > 0 and override[i] != ssb[i]:
+            if overridden[i]:
                 extra += (_override_note(int(override[i]), munis[i]),)
-            notes[i] = extra
-        for i in np.flatnonzero(outside).tolist():
-            reason, fit = _outside_reason(date_of(batch.line_start[members[i]]), date_of(batch.line_end[members[i]]),
-                                          table, self.ratebook)
-            reasons[i], notes[i], fits[i] = (reason,), (), fit
+            notes[chosen[same]] = _one(extra)
+        chosen = np.flatnonzero(outside)
+        for same in groups(combine([line_start[chosen], line_end[chosen]], chosen.size)):
+            i = int(chosen[same[0]])
+            reason, fit = _outside_reason(date_of(line_start[i]), date_of(line_end[i]), table, self.ratebook)
+            reasons[chosen[same]], notes[chosen[same]], fits[chosen[same]] = _one((reason,)), _one(()), _one(fit)
         status = np.empty(n, dtype=object)
         status[:] = Status.OK
         status[excluded] = Status.INELIGIBLE
@@ -561,21 +578,19 @@ class Engine:
             "index": rows, "which": batch.which[members], "counted_start": np.where(outside, NO_DAY, counted_start),
             "counted_end": np.where(outside, NO_DAY, part_end), "months": np.where(outside, 0, months),
             "amount": amounts, "status": status, "reasons": reasons, "notes": notes, "fits": fits,
-            "munis": munis, "classes": np.where(override > 0, override, ssb), "input_class": override > 0,
+            "munis": munis, "muni_codes": batch.muni_codes[members], "classes": np.where(override > 0, override, ssb),
+            "input_class": override > 0,
             "plan": plans,
         }
 
-    def _result_columns(self, cols: InputColumns, c: dict[str, np.ndarray]) -> ResultColumns:
+    def _result_columns(self, cols: InputColumns, c: dict[str, np.ndarray], muni_list: list) -> ResultColumns:
         """The batch results as GrantResult keeps them, with the builder of one LineResult."""
         tables = self.ratebook.tables
         which = c["which"]
         periods = np.array([t.id for t in tables], dtype=object)[which]
         firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[which]
         munis = c["munis"]
-        pairs = np.empty(len(munis), dtype=object)
-        kommune = cols.values("kommunenummer")[c["index"]]
-        names = np.array([m.name for m in munis], dtype=object)
-        pairs[:] = list(zip(kommune.tolist(), names.tolist()))
+        names = np.array([None if m is None else m.name for m in muni_list] + [None], dtype=object)[c["muni_codes"]]
         provenance = self.provenance
         shares = cols.values("position_share")
 
@@ -608,7 +623,7 @@ class Engine:
         return ResultColumns(
             rows=c["index"] + 1, first_days=firsts, amounts=c["amount"], statuses=c["status"], periods=periods,
             months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
-            municipalities=pairs, tables=used, make=make,
+            numbers=cols.values("kommunenummer")[c["index"]], names=names, tables=used, make=make,
         )
 
     def _element_rule_text(self, period: str, element: str) -> str | None:
@@ -1003,6 +1018,8 @@ class _Batch:
         return len(self.rows)
 
     classes: np.ndarray | None = None  # SSB's centrality class of each part's municipality
+    muni_codes: np.ndarray | None = None  # the municipality of each part, as an index into muni_list
+    muni_list: list | None = None
 
     def ssb(self) -> np.ndarray:
         assert self.classes is not None
@@ -1011,7 +1028,7 @@ class _Batch:
     @classmethod
     def empty(cls) -> "_Batch":
         z, b = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-        return cls(z, z, z, z, z, z, b, b, np.zeros(0, dtype=object), [], z)
+        return cls(z, z, z, z, z, z, b, b, np.zeros(0, dtype=object), [], z, z, [])
 
 
 @dataclass
@@ -1020,6 +1037,13 @@ class _Priced:
     parts: list[_Part] = field(default_factory=list)  # model B parts, for `_price`
     names: dict[int, list[str]] = field(default_factory=dict)  # id(part) -> the rules that fired
     columns: dict[str, np.ndarray] | None = None  # model A results
+
+
+def _one(value: Any) -> np.ndarray:
+    """An object array holding one value, to assign the same tuple to many rows at once."""
+    holder = np.empty(1, dtype=object)
+    holder[0] = value
+    return holder
 
 
 def _yyyymmdd(days: np.ndarray) -> np.ndarray:

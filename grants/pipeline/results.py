@@ -323,7 +323,8 @@ class ResultColumns:
     months: Any  # numpy int64: whole months
     classes: Any  # numpy int64: centrality class used
     alis_ids: Any  # numpy object
-    municipalities: Any  # numpy object: (kommunenummer, kommunenavn)
+    numbers: Any  # numpy object: kommunenummer
+    names: Any  # numpy object: kommunenavn
     tables: dict[str, "RateTable"]  # period id -> table, for every period in `periods`
     make: Any  # Callable[[int], LineResult]
 
@@ -590,8 +591,8 @@ class GrantResult:
             "status": (lambda r: r.status.value, "statuses", object),
             "period": (lambda r: r.period, "periods", object),
             "alis_id": (lambda r: r.alis_id, "alis_ids", object),
-            "kommunenummer": (lambda r: r.kommunenummer, "municipalities", object),
-            "kommunenavn": (lambda r: r.kommunenavn, "municipalities", object),
+            "kommunenummer": (lambda r: r.kommunenummer, "numbers", object),
+            "kommunenavn": (lambda r: r.kommunenavn, "names", object),
         }
         if name not in getters:
             raise KeyError(name)
@@ -606,10 +607,6 @@ class GrantResult:
         if name == "status":
             second = np.array([s.value for s in second], dtype=object) if len(second) < 1000 else \
                 _status_values(second)
-        elif name == "kommunenummer":
-            second = np.array([m[0] for m in second], dtype=object)
-        elif name == "kommunenavn":
-            second = np.array([m[1] for m in second], dtype=object)
         if second.dtype == object and dtype is not object:
             first = first.astype(object)
         both = np.concatenate([first, second]) if len(first) else np.asarray(second)
