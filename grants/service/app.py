@@ -260,10 +260,11 @@ def _read_upload(data: bytes, filename: str | None, sheet: str | None) -> InputD
 
 @dataclass(frozen=True)
 class _Batch:
-    """What one request asks to compute: the records, and for an upload the file they came
-    from (so rows carry `file_line` and the CSV is the command line's file)."""
+    """What one request asks to compute: the lines (a JSON request's records, or an upload's
+    columns as read), and for an upload the file they came from (so rows carry `file_line` and
+    the CSV is the command line's file)."""
 
-    records: list[dict[str, Any]]
+    records: Any
     period: str | None
     ignore_columns: tuple[str, ...] = ()
     source: InputData | None = None
@@ -535,7 +536,7 @@ async def _upload(request: Request, config: ServiceConfig) -> _Batch:
     finally:
         await form.close()
     source = await _off_loop(_read_upload, data, name, sheet)
-    return _Batch(source.records, period, ignore, source)
+    return _Batch(source.columns, period, ignore, source)
 
 
 _LIMITER: list[anyio.CapacityLimiter] = []
