@@ -49,10 +49,12 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return rank[inverse.reshape(-1)].astype(np.int64), uniques[order]
+    # (pandas is not loaded here, so no NaT or NA can exist: a blank is None or a float NaN)
     seen: dict[Any, int] = {}
-    codes = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values.tolist()):
-        codes[i] = -1 if is_na(v) else seen.setdefault(v, len(seen))
+    get = seen.setdefault
+    out_codes = [-1 if v is None or (v.__class__ is float and v != v) else get(v, len(seen))
+                 for v in values.tolist()]
+    codes = np.array(out_codes, dtype=np.int64)
     out = np.empty(len(seen), dtype=object)
     out[:] = list(seen)
     return codes, out
