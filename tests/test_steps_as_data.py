@@ -341,3 +341,13 @@ def test_engine_and_vectorised_path_agree_on_any_formula(engine):
         assert vec == durable, raw
 
     check()
+
+
+def test_a_window_element_that_may_lack_its_start_date_is_refused_at_load(tmp_path):
+    """An element whose window starts on first_gp_date must only apply where the line gives that
+    date: a rule edit that drops the requirement is an error when the rules are loaded, naming
+    the rule, not a crash (or a silent zero) when a line without the date is priced."""
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "elements.yaml", "        - {fact: first_gp_date, exists: true}\n", "")
+    with pytest.raises(RulesError, match=r"elements.yaml: rule element\.produktivitet: .*must require first_gp_date"):
+        _engine(rules, rates)

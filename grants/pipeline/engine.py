@@ -820,7 +820,7 @@ class Engine:
 
         probes = self._price_probes()
         fired = fire_columns.fire(self.rulebook, [f for _, _, f in probes])
-        for (table, label, _), names in zip(probes, fired):
+        for (table, label, facts), names in zip(probes, fired):
             rules = tuple(self._rules_by_key[n] for n in names)
             try:
                 _, gap = _check_kinds(table, rules)
@@ -828,6 +828,12 @@ class Engine:
                 raise RulesError(f"period {table.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {exc}") from None
             if gap is not None:
                 raise RulesError(f"period {table.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {gap}")
+            for r in rules:  # an element whose window starts on a date the line may not give
+                if r.kind == "element" and r.window_from and r.window_from not in facts:
+                    raise RulesError(
+                        f"{r.file}: rule {r.id}: its window starts on {r.window_from}, but it also applies to a "
+                        f"line without {r.window_from} (period {table.id}, {label[0]}, {label[1]}); its condition "
+                        f"must require {r.window_from} (exists: true)")
 
     def _price_probes(self) -> list[tuple[RateTable, tuple[str, str, int], dict[str, Any]]]:
         """The facts `_verify_every_combination_is_priced` posts: (table, label, facts)."""
