@@ -62,3 +62,54 @@ def test_a_dataframe_with_a_repeated_own_column_passes_cells_through_not_lists(e
     result = engine.compute(frame, "2023")
     assert result.passthrough == {"kommentar": ["y"]}
     assert result.rows()[0]["kommentar"] == "y"
+
+
+def test_a_share_written_with_three_zero_decimals_does_not_stop_the_batch(engine):
+    """Decimal cells (a database or a JSON reader with parse_float=Decimal) are coded by
+    equality, so Decimal("80.000") and Decimal("80") count as one value, parsed once from the
+    first. Here the first is refused (more than two decimals), so row 2 is rejected by the
+    column check while validate_row accepts it: ConservationError, the whole batch stops. Each
+    row should get its own answer (row 1 rejected, row 2 paid)."""
+    from decimal import Decimal
+
+    lines = [dict(line(alis_id="A"), position_share=Decimal("80.000")), dict(line(alis_id="B"), position_share=Decimal("80"))]
+    result = engine.compute(lines, "2023")
+    assert [r.row for r in result.rejections] == [1]
+    assert _outcome(result)[1] == (2, "ok", 220000)
+
+
+def test_a_cell_is_parsed_as_itself_not_as_an_equal_cell_of_another_row(engine):
+    """The reverse order: row 2's Decimal("80.000") is taken as row 1's Decimal("80") and paid,
+    though the same cell alone is refused. A row's outcome must not depend on another row."""
+    from decimal import Decimal
+
+    alone = engine.compute([dict(line(alis_id="B"), position_share=Decimal("80.000"))], "2023")
+    pair = engine.compute([dict(line(alis_id="A"), position_share=Decimal("80")),
+                           dict(line(alis_id="B"), position_share=Decimal("80.000"))], "2023")
+    assert [r.row for r in alone.rejections] == [1]
+    assert [r.row for r in pair.rejections] == [2]
+
+
+def test_a_municipality_decimal_is_read_alone_whatever_the_row_before_it(engine):
+    """kommunenummer Decimal("301.0") before Decimal("301"): one code, parsed from the first
+    (refused: not digits), so row 2 is refused by the columns and accepted by validate_row:
+    the batch stops with ConservationError instead of paying row 2."""
+    from decimal import Decimal
+
+    lines = [dict(line(alis_id="A"), kommunenummer=Decimal("301.0")), dict(line(alis_id="B"), kommunenummer=Decimal("301"))]
+    result = engine.compute(lines, "2023")
+    assert _outcome(result)[1] == (2, "ok", 275000)
+
+
+def test_a_timestamp_end_keeps_its_own_date_beside_an_equal_instant_in_another_zone(engine):
+    """Timestamps are coded by equality: 2023-07-30 22:00 UTC and 2023-07-31 00:00 Oslo are one
+    instant, so row 2's end is read as row 1's date (30.07), July is not whole and row 2 loses
+    25,000 kr silently. Alone, row 2 ends 31.07 and is paid 250,000."""
+    a = pd.Timestamp("2023-07-30 22:00", tz="UTC")
+    b = pd.Timestamp("2023-07-31 00:00", tz="Europe/Oslo")
+    alone = pd.DataFrame([line(alis_id="B")])
+    alone["end"] = pd.Series([b], dtype=object)
+    both = pd.DataFrame([line(alis_id="A"), line(alis_id="B")])
+    both["end"] = pd.Series([a, b], dtype=object)
+    assert _outcome(engine.compute(alone, "2023")) == [(1, "ok", 250000)]
+    assert _outcome(engine.compute(both, "2023"))[1] == (2, "ok", 250000)
