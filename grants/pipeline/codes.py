@@ -8,6 +8,7 @@ first appearance order, blanks (None, NaN, NaT) as -1 (tests/test_batch_path.py)
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,25 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
     out = np.empty(len(seen), dtype=object)
     out[:] = list(seen)
     return codes, out
+
+
+_CODED_BY_VALUE = (str, bool, int, float, np.integer, np.floating, np.bool_)
+
+
+def codable(kinds: set[type], values: np.ndarray) -> bool:
+    """Whether cells may be coded by value: one type, and one whose equal values read alike (a
+    Decimal 80.000 equals 80 but reads otherwise; two equal instants in different time zones
+    fall on different dates), so each distinct value is parsed once for all its rows."""
+    if len(kinds) > 1:
+        return False
+    if not kinds:
+        return True
+    (kind,) = kinds
+    if issubclass(kind, _CODED_BY_VALUE):
+        return True
+    if issubclass(kind, datetime):  # datetime and pandas' Timestamp: only without a time zone
+        return all(v.tzinfo is None for v in values.tolist() if isinstance(v, datetime))
+    return kind is date
 
 
 def value_types(values: np.ndarray) -> set[type]:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from grants.errors import ConservationError
-from grants.pipeline.codes import factorize, strip_texts, value_types
+from grants.pipeline.codes import codable, factorize, strip_texts, value_types
 from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
 from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import (
@@ -58,10 +58,10 @@ def _parse_field(name: str, raw: np.ndarray) -> _Parsed:
     n = len(raw)
     kinds = value_types(raw)
     texts = kinds == {str}
-    if len(kinds) <= 1:
+    if codable(kinds, raw):
         codes, uniques = factorize(raw)
         uniques = np.asarray(uniques, dtype=object)
-    else:  # mixed types: each row by itself
+    else:  # mixed types, or values that are equal but read otherwise: each row by itself
         codes, uniques = np.arange(n), raw
     parsed = np.empty(len(uniques) + 1, dtype=object)  # the last slot: a blank cell (code -1)
     bad = np.zeros(len(uniques) + 1, dtype=bool)
@@ -320,7 +320,8 @@ def normalise(lines: Any, elements: Iterable[str], ignore_columns: tuple[str, ..
     pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded; a list does not need it
     if pd is not None and isinstance(lines, pd.DataFrame):
         header = map_header(lines.columns, elements, ignore_columns)
-        raw = {str(c): lines[c].to_numpy(dtype=object) for c in lines.columns}
+        # by position: a repeated column name keeps its last column, as a dict per row would
+        raw = {str(c): lines.iloc[:, i].to_numpy(dtype=object) for i, c in enumerate(lines.columns)}
         return _from_columns(len(lines), header, raw)
     records = lines if isinstance(lines, list) else list(lines)
     if all(isinstance(r, LineInput) for r in records):  # (an empty list too: nothing to map)

@@ -409,10 +409,7 @@ class Engine:
                 for b, k in enumerate(keys[w:w + 62]):
                     bits |= mask_function(self.rulebook.in_force[k], day_number)(facts).astype(np.int64) << b
                 words.append(bits)
-            codes = words[0]
-            for more in words[1:]:
-                codes = factorize(codes * (int(more.max()) + 1) + more)[0]  # (never overflows: small codes)
-            codes, distinct = factorize(codes)
+            codes, distinct = factorize(combine(words, batch.n))
             first = np.unique(codes, return_index=True)[1].tolist()
             names = [[k for j, k in enumerate(keys) if (int(words[j // 62][i]) >> (j % 62)) & 1] for i in first]
             return codes.astype(np.int64), names

@@ -47,7 +47,9 @@ def is_blank(value: Any) -> bool:
         return True
     if isinstance(value, str) and not value.strip():
         return True
-    try:  # pandas NaT / NA
+    if type(value).__name__ == "NAType":  # pandas' NA: its comparisons give NA, not a bool
+        return True
+    try:  # pandas NaT
         return bool(value != value)
     except (TypeError, ValueError):
         return False
