@@ -261,7 +261,7 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
         out.append("Sum per periode:")
         for t in periods:
             out.append(f"  {t.key:<10} {_lines(t.lines)}  {format_nok(t.amount_nok):>16}")
-    statuses = [r.status.value for r in result.lines]
+    statuses = list(result.column("status"))
     out.append(
         f"Rader inn: {result.input_rows} ({_blank_text(_blank_rows(result, blank_rows))} hoppet over); "
         f"linjer: {len(result.lines)} ({statuses.count('ok')} {STATUS_WORDS['ok']}, "
@@ -285,9 +285,10 @@ def outside_period_warning(result: GrantResult, period: str | None) -> str | Non
     and name the period(s) the lines fit (from the reasons, which name them)."""
     if period is None or not result.lines:
         return None
-    outside = [r for r in result.lines if r.status is Status.OUTSIDE_PERIOD]
-    if len(outside) * 2 <= len(result.lines):
+    positions = [i for i, s in enumerate(result.column("status")) if s == Status.OUTSIDE_PERIOD.value]
+    if len(positions) * 2 <= len(result.lines):
         return None
+    outside = [result.lines[i] for i in positions]
     fits: dict[str, int] = {}
     for r in outside:
         for p in r.line_periods:
@@ -312,7 +313,7 @@ def _blank_text(n: int) -> str:
 def one_line_summary(result: GrantResult, blank_rows: int | None = None) -> str:
     """The last line of every compute run, in the one vocabulary of the summary: total, input
     rows, lines, innvilget, ikke rett, avvist, blank rows."""
-    statuses = [r.status.value for r in result.lines]
+    statuses = list(result.column("status"))
     n_lines = len(result.lines)
     blanks = _blank_rows(result, blank_rows)
     return (
