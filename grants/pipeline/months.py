@@ -122,6 +122,10 @@ def counted_by(rules: "Iterable[Any]", table: "Any") -> MonthMethod:
 # -- the same counts over columns of day numbers (days since 1970-01-01), for the batch path;
 # tests/test_months.py and the differential tests hold them to the functions above.
 
+_ONE_MONTH = np.timedelta64(1, "M")
+_ONE_DAY_64 = np.timedelta64(1, "D")  # explicit units: numpy deprecates adding bare integers to dates
+
+
 def calendar_month_counts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """calendar_month_count over columns of day numbers."""
     s = start.astype("datetime64[D]")
@@ -129,7 +133,7 @@ def calendar_month_counts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     s_month = s.astype("datetime64[M]")
     e_month = e.astype("datetime64[M]")
     first = s_month.astype(np.int64) + (s != s_month.astype("datetime64[D]"))
-    last_day_of_end_month = (e_month + 1).astype("datetime64[D]") - 1
+    last_day_of_end_month = (e_month + _ONE_MONTH).astype("datetime64[D]") - _ONE_DAY_64
     last = e_month.astype(np.int64) - (e != last_day_of_end_month)
     count = np.maximum(0, last - first + 1)
     return np.where(end < start, 0, count)
@@ -140,7 +144,7 @@ def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     d = days.astype("datetime64[D]")
     month = d.astype("datetime64[M]")
     month_start = month.astype("datetime64[D]")
-    dim = ((month + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+    dim = ((month + _ONE_MONTH).astype("datetime64[D]") - month_start).astype(np.int64)
     return month.astype(np.int64), (d - month_start).astype(np.int64) + 1, dim
 
 
