@@ -121,3 +121,17 @@ def test_a_million_row_result_is_columns_until_a_line_is_asked_for(engine):
     assert result.table is not None and len(result.table) == 2000 and result.line_objects == []
     assert result.lines[1999].row == 2000 and result.lines[5].amount_nok == result.column("amount_nok")[5]
     assert result.total_nok == int(result.column("amount_nok").sum())
+
+
+def test_typed_lines_are_named_by_their_canonical_columns_in_a_rejection(engine):
+    """A list of LineInput objects has no header: a rejection names the canonical column
+    (expense_veiledning), never the engine's internal key."""
+    from decimal import Decimal
+
+    from grants.pipeline.inputs import LineInput
+
+    typed = LineInput(alis_id="T1", kommunenummer="0301", grant_type="alis_avtale", role="fastlege",
+                      position_share="100", start="2025-06-01", end="2026-05-31", supervision_hours="10",
+                      expenses={"veiledning": Decimal("12500")})
+    (rejection,) = engine.compute([typed], "2025-26").rejections
+    assert rejection.column == "supervision_hours/expense_veiledning" and "expense:" not in rejection.text()

@@ -562,7 +562,7 @@ def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, fo
                 raise InputFileError(f"{name}: Excel-filen har ingen ark")
             sheet_name = sheets[0]
             if len(sheets) > 1:
-                notes.append(f"leste arket «{sheet_name}», det første av {len(sheets)} ark; velg et annet med --sheet")
+                notes.append(f"leste arket «{sheet_name}», det første av {len(sheets)} ark; et annet ark velges med --sheet på kommandolinjen eller feltet «sheet» i tjenesten")
         elif sheet in sheets:
             sheet_name = sheet
         else:

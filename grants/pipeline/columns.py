@@ -109,7 +109,13 @@ class InputColumns:
         return self.header.field_to_column if self.header else {}
 
     def name(self, field_name: str) -> str:
-        return self.names.get(field_name, field_name)
+        """The user's column for a field; without a header (LineInput objects) the canonical
+        column name (an expense: expense_<element>)."""
+        if field_name in self.names:
+            return self.names[field_name]
+        if field_name.startswith(EXPENSE):
+            return "expense_" + field_name[len(EXPENSE):]
+        return field_name
 
     def raw(self, row: int, field_name: str, fallback: Any) -> str:
         """The cell of a field as the user wrote it, for a message (the parsed value when none)."""
