@@ -17,7 +17,7 @@ from grants.domain import MONTH_NB
 from grants.errors import ConservationError
 from grants.money import format_percent
 from grants.pipeline.codes import combine, factorize, running_max_by_group
-from grants.pipeline.columns import NO_DAY, InputColumns, date_of
+from grants.pipeline.columns import InputColumns, date_of
 from grants.pipeline.fields import EXPENSE
 from grants.pipeline.inputs import Rejection
 from grants.pipeline.overlaps import CapSpan, overlapping
@@ -221,4 +221,4 @@ def passthrough(cols: InputColumns, taken: Callable[[str], bool]) -> dict[str, l
 
 
 __all__ = ["reject_copies", "reject_hours_and_expense", "reject_overlaps", "result_notes", "prove_conservation",
-           "passthrough", "NO_DAY"]
+           "passthrough"]

@@ -42,6 +42,13 @@ def date_of(days: int) -> date:
     return date.fromordinal(int(days) + _EPOCH_ORDINAL)
 
 
+def _day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Parsed dates (None where absent) as day numbers, NO_DAY where absent; one conversion per
+    distinct date."""
+    codes, uniques = factorize(dates)
+    return np.array([day_number(d) for d in uniques] + [NO_DAY], dtype=np.int64)[codes]
+
+
 @dataclass
 class _Parsed:
     """One field over the batch: the parsed value of each row (object array), blank and error
@@ -126,9 +133,6 @@ class InputColumns:
                 return str(value).strip()
         return str(fallback)
 
-    def record(self, row: int) -> dict[str, Any]:
-        return {name: values[row - 1] for name, values in self.cells.items()}
-
     @property
     def own(self) -> tuple[str, ...]:
         return (self.header.own_columns + self.header.ignored) if self.header else ()
@@ -156,10 +160,7 @@ class InputColumns:
         key = f"days:{name}"
         hit = self._cache.get(key)
         if hit is None:
-            values = self.values(name)
-            codes, uniques = factorize(values)
-            table = np.array([day_number(d) for d in uniques] + [NO_DAY], dtype=np.int64)
-            hit = self._cache[key] = table[codes]
+            hit = self._cache[key] = _day_numbers(self.values(name))
         return hit
 
     def flags(self, name: str) -> np.ndarray:
@@ -382,11 +383,7 @@ def _from_columns(n: int, header: Header, raw: dict[str, np.ndarray]) -> InputCo
         start, end = fields["start"].values, fields["end"].values
         ok = np.flatnonzero(~wrong)
         if ok.size:
-            s = factorize(start[ok])
-            e = factorize(end[ok])
-            s_days = np.array([day_number(d) for d in s[1]], dtype=np.int64)[s[0]]
-            e_days = np.array([day_number(d) for d in e[1]], dtype=np.int64)[e[0]]
-            wrong[ok[e_days < s_days]] = True
+            wrong[ok[_day_numbers(end[ok]) < _day_numbers(start[ok])]] = True
     rejections: list[Rejection] = []
     bad_rows = np.flatnonzero(wrong)
     if bad_rows.size:

@@ -218,7 +218,7 @@ class Engine:
         n_rows = cols.n
         rejections = list(cols.rejections)
         alive = cols.valid.copy()
-        for check in (_reject_copies, self._reject_hours_and_expense, self._reject_overlaps):
+        for check in (checks.reject_copies, self._reject_hours_and_expense, self._reject_overlaps):
             found = check(cols, alive)
             for rej in found:
                 alive[rej.row - 1] = False
@@ -253,12 +253,9 @@ class Engine:
         results: list[LineResult] = []
         bad_rows: dict[int, Rejection] = {}
         pending = [p for p in parts if id(p) not in part_names]
-        for offset in range(0, len(pending), _CHUNK):
-            chunk = pending[offset : offset + _CHUNK]
-            fired = fire([_facts(p) for p in chunk], labels=[f"row {p.row}, period {p.table.id}" for p in chunk])
-            if len(fired) != len(chunk):
-                raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
-            part_names.update((id(p), names) for p, names in zip(chunk, fired))
+        fired = _fire_chunked(fire, len(pending), lambda a, b: (
+            [_facts(p) for p in pending[a:b]], [f"row {p.row}, period {p.table.id}" for p in pending[a:b]]))
+        part_names.update((id(p), names) for p, names in zip(pending, fired))
         for part in parts:
             outcome = self._price(part, part_names[id(part)])
             if isinstance(outcome, Rejection):
@@ -284,7 +281,7 @@ class Engine:
                              evaluator=ran, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
                              provenance=self.provenance)
         if table_columns is not None:
-            result.table = self._result_columns(cols, table_columns, batch.muni_list or [])
+            result.table = self._result_columns(cols, table_columns, batch.muni_list)
         return result
 
     def _fire_vectorised(self, facts: list[dict[str, Any]], labels: Sequence[str] | None = None) -> list[list[str]]:
@@ -372,7 +369,7 @@ class Engine:
         tables = self.ratebook.tables
         firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[batch.which]
         override = cols.centrality_override()[rows]
-        ssb = batch.ssb()
+        ssb = batch.classes
         given: dict[str, Any] = {
             "period_first_day": (firsts, None),
             "part_start": (batch.start, None),
@@ -415,16 +412,10 @@ class Engine:
             return codes.astype(np.int64), names
         dicts = _fact_dicts(facts, batch.n)
         tables = self.ratebook.tables
+        fired = _fire_chunked(self.runner.fire, batch.n, lambda a, b: (
+            dicts[a:b], [f"row {int(r) + 1}, period {tables[int(w)].id}" for r, w in zip(batch.rows[a:b], batch.which[a:b])]))
         names_of: dict[tuple[str, ...], int] = {}
-        codes = np.empty(batch.n, dtype=np.int64)
-        for offset in range(0, batch.n, _CHUNK):
-            chunk = dicts[offset: offset + _CHUNK]
-            labels = [f"row {int(r) + 1}, period {tables[int(w)].id}" for r, w in zip(batch.rows[offset: offset + _CHUNK], batch.which[offset: offset + _CHUNK])]
-            fired = self.runner.fire(chunk, labels=labels)
-            if len(fired) != len(chunk):
-                raise ConservationError(f"posted {len(chunk)} facts, got {len(fired)} outcomes back")
-            for j, names in enumerate(fired):
-                codes[offset + j] = names_of.setdefault(tuple(sorted(names)), len(names_of))
+        codes = np.array([names_of.setdefault(tuple(sorted(names)), len(names_of)) for names in fired], dtype=np.int64)
         return codes, [list(k) for k in names_of]
 
     def _price_batch(self, cols: InputColumns, batch: "_Batch", fired: tuple[np.ndarray, list[list[str]]]) -> "_Priced":
@@ -528,7 +519,7 @@ class Engine:
             reasons[i] = (_minimum_reason(plan, table, shares[rows[i]]),)
         override = cols.centrality_override()[rows]
         munis = batch.munis[members]
-        ssb = batch.ssb()[members]
+        ssb = batch.classes[members]
         unused = [(f, text) for f, text in self._unused_inputs[table.id]]
         unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
         cap_input = cols.cap_input()[rows]
@@ -934,10 +925,6 @@ def _override_note(given: int, muni: Municipality) -> str:
             f"klasse {muni.centrality_class} for {muni.name}")
 
 
-def _reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
-    return checks.reject_copies(cols, alive)
-
-
 def _passthrough(cols: InputColumns, elements: Iterable[str]) -> dict[str, list[Any]]:
     if not cols.own:
         return {}
@@ -1020,13 +1007,9 @@ class _Batch:
     def n(self) -> int:
         return len(self.rows)
 
-    classes: np.ndarray | None = None  # SSB's centrality class of each part's municipality
-    muni_codes: np.ndarray | None = None  # the municipality of each part, as an index into muni_list
-    muni_list: list | None = None
-
-    def ssb(self) -> np.ndarray:
-        assert self.classes is not None
-        return self.classes
+    classes: np.ndarray  # SSB's centrality class of each part's municipality
+    muni_codes: np.ndarray  # the municipality of each part, as an index into muni_list
+    muni_list: list
 
     @classmethod
     def empty(cls) -> "_Batch":
@@ -1040,6 +1023,19 @@ class _Priced:
     parts: list[_Part] = field(default_factory=list)  # model B parts, for `_price`
     names: dict[int, list[str]] = field(default_factory=dict)  # id(part) -> the rules that fired
     columns: dict[str, np.ndarray] | None = None  # model A results
+
+
+def _fire_chunked(fire: Any, n: int, make: Any) -> list[list[str]]:
+    """`fire` over n facts, _CHUNK at a time (`make(a, b)` gives the facts a..b and their labels),
+    so the facts of a large batch never all exist; an outcome missing is a loud error."""
+    out: list[list[str]] = []
+    for a in range(0, n, _CHUNK):
+        facts, labels = make(a, min(a + _CHUNK, n))
+        fired = fire(facts, labels=labels)
+        if len(fired) != len(facts):
+            raise ConservationError(f"posted {len(facts)} facts, got {len(fired)} outcomes back")
+        out.extend(fired)
+    return out
 
 
 def _one(value: Any) -> np.ndarray:

@@ -342,6 +342,8 @@ class LazyLines(Sequence):
     def __init__(self, objects: list[LineResult], table: ResultColumns | None):
         import numpy as np
 
+        from grants.pipeline.columns import day_number
+
         self._objects = objects
         self._table = table
         n_table = 0 if table is None else len(table)
@@ -352,7 +354,7 @@ class LazyLines(Sequence):
             rows = np.concatenate([np.fromiter((r.row for r in objects), dtype=np.int64, count=len(objects)),
                                    np.asarray(table.rows, dtype=np.int64)])
             firsts = np.concatenate([
-                np.fromiter((r.table.period.first_day.toordinal() - 719163 for r in objects), dtype=np.int64,
+                np.fromiter((day_number(r.table.period.first_day) for r in objects), dtype=np.int64,
                             count=len(objects)),
                 np.asarray(table.first_days, dtype=np.int64)])
             self._order = None if not objects else np.lexsort((firsts, rows))
@@ -605,8 +607,7 @@ class GrantResult:
             return first
         second = getattr(table, attr)
         if name == "status":
-            second = np.array([s.value for s in second], dtype=object) if len(second) < 1000 else \
-                _status_values(second)
+            second = _status_values(second)
         if second.dtype == object and dtype is not object:
             first = first.astype(object)
         both = np.concatenate([first, second]) if len(first) else np.asarray(second)
