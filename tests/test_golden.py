@@ -8,11 +8,13 @@
   table is loaded. The numbers are read from the YAML itself, so a new parameter is covered
   without a change here, and fails until a golden row pins it.
 - A shipped table without a golden file fails, naming the table. The rule is on the shipped
-  tables (rates/); a period added in a temporary copy by tests/test_new_period.py needs none.
+  tables (rates/): a period added in a temporary copy by tests/test_new_period.py needs none,
+  since its figures could only be derived from the copied table, which golden figures must not be.
 """
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,12 @@ def _numbers():
 NUMBERS = list(_numbers())
 
 
+def _golden(period: str, file_name: str) -> Golden:
+    if period not in GOLDEN_FILES:
+        pytest.fail(f"rates/{file_name} has no golden figures: write fixtures/golden/{period}.csv")
+    return GOLDEN_FILES[period]
+
+
 # -- which tables have golden figures -----------------------------------------------------------
 
 def test_every_shipped_rate_table_has_a_golden_file():
@@ -63,7 +71,7 @@ def test_every_golden_file_is_for_a_shipped_period():
     assert set(GOLDEN_FILES) <= set(SHIPPED.values()), sorted(set(GOLDEN_FILES) - set(SHIPPED.values()))
 
 
-def test_the_missing_golden_file_check_names_the_table(tmp_path, monkeypatch):
+def test_the_missing_golden_file_check_names_the_table(monkeypatch):
     """The check above can fail: with one golden file gone it names that table."""
     import tests.test_golden as here
 
@@ -76,7 +84,7 @@ def test_the_missing_golden_file_check_names_the_table(tmp_path, monkeypatch):
 def test_every_pin_names_a_number_of_its_table_and_every_number_is_pinned():
     for file_name, period in sorted(SHIPPED.items()):
         cells = {n.cell for n in numbers_of((RATES / file_name).read_text(encoding="utf-8"))}
-        golden = GOLDEN_FILES[period]
+        golden = _golden(period, file_name)
         unknown = golden.pinned_cells() - cells
         assert not unknown, f"{golden.name}: satsfelt names cells that rates/{file_name} does not have: {sorted(unknown)}"
         unpinned = cells - golden.pinned_cells() - set(NOT_PRICED)
@@ -131,8 +139,10 @@ def test_the_productivity_window_ends_the_day_before_the_same_date_24_months_lat
         (line,) = grants.compute([rec], period="2025-26", engine=engine).lines
         return next(e for e in line.elements if e.element == "produktivitet")
 
-    assert to_kroner(produktivitet("2023-09-15").granted) == 20_833
-    assert to_kroner(produktivitet("2023-09-16").granted) == 31_250
+    two = produktivitet("2023-09-15")
+    assert (two.window, two.months, to_kroner(two.granted)) == ((date(2023, 9, 15), date(2025, 9, 14)), 2, 20_833)
+    three = produktivitet("2023-09-16")
+    assert (three.window, three.months, to_kroner(three.granted)) == ((date(2023, 9, 16), date(2025, 9, 15)), 3, 31_250)
 
 
 def test_a_wrong_golden_figure_fails_naming_the_file_the_row_and_the_cells(engine):
@@ -198,7 +208,7 @@ def _check_number(rates_copy: Path, file_name: str, number, golden: Golden) -> N
 
 @pytest.mark.parametrize("file_name,period,number", NUMBERS)
 def test_each_number_moved_by_one_changes_a_golden_figure_that_names_it(rates_copy, file_name, period, number):
-    _check_number(rates_copy, file_name, number, GOLDEN_FILES[period])
+    _check_number(rates_copy, file_name, number, _golden(period, file_name))
 
 
 def test_a_number_no_golden_row_pins_fails_naming_the_table_and_the_cell(rates_copy):
