@@ -118,7 +118,7 @@ def test_a_doctor_the_sessions_file_does_not_name_keeps_the_maximum_and_is_liste
     amounts = {r.alis_id: r.amount_nok for r in result.lines}
     assert amounts == {"A": 6325, "B": 91_317, "C": 1000}
     (note,) = [n for n in result.notes if "har ingen rader for" in n]
-    assert "legen B" in note and "maksimum" in note and "C" not in note  # C documented an expense
+    assert "legen B i kommune 0301" in note and "maksimum" in note and "C" not in note  # C documented an expense
 
 
 def test_sessions_beside_an_expense_reject_that_row_whatever_the_sessions_dates():
@@ -163,7 +163,7 @@ def test_sessions_on_the_command_line_pay_by_evidence(capsys, tmp_path):
     rows = _read(tmp_path / "r.csv")
     assert [(r["alis_id"], r["amount_nok"]) for r in rows] == [("ALIS-01", "0"), ("ALIS-02", "91317")]
     assert "utenfor perioden 2025-26" in rows[0]["reason"]
-    assert "øktfilen har ingen rader for legen ALIS-02" in out
+    assert "øktfilen har ingen rader for legen ALIS-02 i kommune 0301" in out
 
 
 # --- an expense belongs to its line's period --------------------------------------------------
@@ -316,3 +316,46 @@ def test_sessions_are_counted_in_decimal_hours_exactly():
                          {"lege": "A", "dato": "02.09.2025", "timer": "0,5"})
     (r,) = compute([line(alis_id="A", grant_type="kun_veiledning", **YEAR)], "2025-26", sessions=sessions).lines
     assert _el(r, "veiledning").hours == Decimal("0.75") and r.amount_nok == 1186  # 1 185,9375
+
+
+# --- what the independent check found ---------------------------------------------------------
+
+
+def test_a_session_naming_the_municipality_and_its_copy_naming_none_are_counted_once():
+    sessions = _sessions({"lege": "L-1", "dato": "01.09.2025", "timer": "2", "kommunenr": "0301"},
+                         {"lege": "L-1", "dato": "01.09.2025", "timer": "2", "kommunenr": ""})
+    (r,) = compute([line(alis_id="L-1", grant_type="kun_veiledning", **YEAR)], "2025-26", sessions=sessions).lines
+    assert r.amount_nok == 3163  # 2 h, not 4
+    assert any("økt på rad 2" in n and "kopi av økten på rad 1" in n for n in r.notes)
+
+
+def test_sessions_in_two_municipalities_on_one_day_are_two_sessions():
+    sessions = _sessions({"lege": "L-2", "dato": "01.09.2025", "timer": "2", "kommunenr": "0301"},
+                         {"lege": "L-2", "dato": "01.09.2025", "timer": "2", "kommunenr": "4601"})
+    half = dict(YEAR, position_share="50", grant_type="kun_veiledning")
+    lines = compute([line(alis_id="L-2", **half), line(alis_id="L-2", kommunenummer="4601", **half)], "2025-26",
+                    sessions=sessions).lines
+    assert [r.amount_nok for r in lines] == [3163, 3163]
+
+
+def test_an_ambiguous_session_is_not_reported_as_missing():
+    sessions = _sessions({"lege": "S-1", "dato": "01.09.2025", "timer": "10"})
+    half = dict(YEAR, position_share="50", grant_type="kun_veiledning")
+    result = compute([line(alis_id="S-1", **half), line(alis_id="S-1", kommunenummer="1151", **half)], "2025-26",
+                     sessions=sessions)
+    assert len(result.rejections) == 2 and not [n for n in result.notes if "har ingen rader for" in n]
+
+
+def test_one_municipality_under_its_old_and_new_code_is_one_cap():
+    """Tjeldsund is 5412 on 2020-2023 codes and 5512 on 2024 codes: one expense of the doctor
+    there caps his lines under both codes together (was: 33 000 + 33 000 for 50 000 spent)."""
+    half = dict(position_share="100", grant_type="alis_avtale")
+    recs = [line(alis_id="T", kommunenummer="5412", start="2025-06-01", end="2025-11-30", **half,
+                 utgift_praksiskompensasjon="50000"),
+            line(alis_id="T", kommunenummer="5512", start="2025-12-01", end="2026-05-31", **half)]
+    lines = compute(recs, "2025-26").lines
+    assert sum(_el(r, "praksiskompensasjon").amount_nok for r in lines) == 50_000
+    sessions = _sessions({"lege": "T", "dato": "01.09.2025", "timer": "2", "kommunenr": "5412"})
+    lines = compute([line(alis_id="T", kommunenummer="5512", grant_type="kun_veiledning", **YEAR)], "2025-26",
+                    sessions=sessions).lines
+    assert lines[0].amount_nok == 3163  # the session in 5412 is his in 5512

@@ -173,10 +173,10 @@ def test_centrality_files_are_read_on_first_lookup(tmp_path):
     assert registry.lookup("0301", "ssb-2024", "2024").centrality_class == 1
     assert set(registry._loaded) == {"ssb-2024"}
 
-    broken = folder / "sentralitet_2024.csv"
+    broken = folder / "sentralitet_2024_med_indeks.csv"
     text = broken.read_text(encoding="utf-8")
-    assert "0301,Oslo,1\n" in text
-    broken.write_text(text.replace("0301,Oslo,1\n", "0301,Oslo,9\n"), encoding="utf-8")
+    assert "0301,Oslo,1," in text
+    broken.write_text(text.replace("0301,Oslo,1,", "0301,Oslo,9,"), encoding="utf-8")
     fresh = CentralityRegistry(folder)
     with pytest.raises(RateTableError, match="outside 1-6"):
         fresh.lookup("0301", "ssb-2024", "2024")

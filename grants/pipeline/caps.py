@@ -82,9 +82,15 @@ def has_cap_input(line: Any) -> bool:
     )
 
 
-def _group_key(r: LineResult) -> tuple[Any, ...]:
+Place = Callable[[str, Any], Any]
+"""A municipality number in a rate table's classification -> the municipality it names, the
+same for its 2020-2023 and its 2024 code (grants.rates.centrality.Municipality.identity)."""
+
+
+def _group_key(r: LineResult, place: Place) -> tuple[Any, ...]:
+    """(period, doctor, municipality): whose one expense an element's cap is."""
     if r.table.doctor_scope:
-        return (r.table.id, doctor_key(r.alis_id), r.kommunenummer)
+        return (r.table.id, doctor_key(r.alis_id), place(r.kommunenummer, r.table))
     return (r.table.id, "row", r.row)
 
 
@@ -93,6 +99,7 @@ def apply_caps(
     columns: Any,
     sessions: SessionHours | None = None,
     element_rule_text: Callable[[str, str], str | None] = lambda period, element: None,
+    place: Place = lambda number, table: number,
 ) -> tuple[list[LineResult], list[Rejection], list[str]]:
     """Cap the model B elements per line or per doctor (the table's expense_scope).
 
@@ -113,7 +120,7 @@ def apply_caps(
             extra.setdefault((r.row, r.period), []).append(
                 f"linjen går utover perioden {r.period}; {_given_words(given)} på linjen er regnet for perioden "
                 f"{r.period} i sin helhet")
-        groups.setdefault(_group_key(r), []).append(r)
+        groups.setdefault(_group_key(r, place), []).append(r)
 
     carriers: dict[tuple[Any, ...], dict[str, list[CapInput]]] = {}
     for key, group in groups.items():
@@ -126,7 +133,7 @@ def apply_caps(
     rejected: dict[int, Rejection] = {}
     batch_notes: list[str] = []
     if sessions is not None:
-        batch_notes = _attach_sessions(groups, carriers, sessions, rejected, extra)
+        batch_notes = _attach_sessions(groups, carriers, sessions, rejected, extra, place)
 
     for key, per in carriers.items():
         lines_by_row = {r.row: r for r in groups[key]}
@@ -192,7 +199,7 @@ def _given_words(given: dict[str, CapInput]) -> str:
 
 def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: dict[tuple[Any, ...], dict[str, list[CapInput]]],
                      sessions: SessionHours, rejected: dict[int, Rejection],
-                     extra: dict[tuple[int, str], list[str]]) -> list[str]:
+                     extra: dict[tuple[int, str], list[str]], place: Place) -> list[str]:
     """Give each doctor's sessions, as evidence, to his groups (municipality, hours-priced
     period); name on his lines every session not paid there. Returns the batch's notes: the
     sessions no line could take, and the doctors with hours-priced lines the file does not name."""
@@ -200,9 +207,11 @@ def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: 
     for key, group in groups.items():
         if group[0].table.hours_element is None:
             continue
-        found = sessions.evidence(key[1], key[2], key[0])
+        table = group[0].table
+        found = sessions.evidence(key[1], key[0], lambda number: place(number, table) == key[2])
         if found is not None:
             evidence[key] = found
+    has_rows = set(evidence)  # the file has rows for the doctor there, whatever becomes of them
     named: set[int] = set()
 
     # a session that names no municipality, counted for a doctor with lines in two municipalities
@@ -241,19 +250,19 @@ def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: 
 
     notes = [f"øktfilen: {s.label()} er ikke betalt: {sessions.why_unused(s)}"
              for s in sessions.sessions if s.row not in named]
-    unnamed: dict[str, str] = {}  # doctor key -> first spelling: hours-priced lines, nothing given
+    unnamed: dict[tuple[str, Any], str] = {}  # (doctor, municipality) -> words: hours-priced lines, nothing given
     for key, group in groups.items():
         element = group[0].table.hours_element
-        if element is None or key in evidence or element in carriers[key]:
+        if element is None or key in has_rows or element in carriers[key]:
             continue
         if any(any(e.element == element for e in r.elements) for r in group):
-            unnamed.setdefault(key[1], group[0].alis_id)
+            unnamed.setdefault((key[1], key[2]), f"{group[0].alis_id} i kommune {group[0].kommunenummer}")
     if unnamed:
         names = ", ".join(unnamed.values())
         notes.append(
             f"øktfilen har ingen rader for {'legen' if len(unnamed) == 1 else 'legene'} {names}, og søknaden oppgir "
-            "verken utgift eller timer for veiledning: veiledning er satt til maksimum (forventet tilskudd, ikke "
-            "refusjon)")
+            "verken utgift eller timer for veiledning der: veiledning er satt til maksimum (forventet tilskudd, "
+            "ikke refusjon)")
     return notes
 
 

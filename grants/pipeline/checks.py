@@ -180,7 +180,7 @@ def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndar
             listed = ", ".join(f"«{n}»" for n in sorted(set(names[int(doctors[i])])))
             notes.setdefault(i, []).append(
                 f"legen er skrevet på flere måter i filen ({listed}); de er regnet som samme lege i kontrollen "
-                "av kopier og overlapp")
+                "av kopier og overlapp, i utgiftstakene, i øktfilen og i summene per lege")
     return notes
 
 

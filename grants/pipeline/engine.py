@@ -266,7 +266,7 @@ class Engine:
         if bad_rows:
             results = [r for r in results if r.row not in bad_rows]
             rejections.extend(bad_rows.values())
-        results, cap_rejections, batch_notes = apply_caps(results, cols, sessions, self._element_rule_text)
+        results, cap_rejections, batch_notes = apply_caps(results, cols, sessions, self._element_rule_text, self._place)
         rejections.extend(cap_rejections)
 
         results.sort(key=lambda r: (r.row, r.table.period.first_day))
@@ -614,6 +614,12 @@ class Engine:
             months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
             numbers=cols.values("kommunenummer")[c["index"]], names=names, tables=used, make=make,
         )
+
+    def _place(self, number: str, table: RateTable) -> Any:
+        """The municipality a number names in the table's classification, whatever its code set."""
+        c = table.centrality
+        muni = self.centrality.lookup(number, c.classification, c.preferred_codes)
+        return number if muni is None else muni.identity
 
     def _element_rule_text(self, period: str, element: str) -> str | None:
         """The bokmål text of the rule that gives an element in a period (for notes)."""

@@ -10,10 +10,11 @@ with the reason (outside the period, undated, a copy). A session inside the peri
 all of the doctor's lines still counts (the period is what the source counts by); the line's
 reason says so.
 
-Two sessions of one doctor on the same date with the same hours (and the same municipality
-and session id, when given) are a possible duplicate: counted ONCE and named, so the officer
+Two sessions of one doctor in one municipality on the same date with the same hours (and the
+same session id, when given) are a possible duplicate: counted ONCE and named, so the officer
 can correct the file if there really were two; an optional session id column (`okt_id`) tells
-real second sessions apart. A value the reader does not understand (a date that is not a date,
+real second sessions apart. A session that names no municipality is the doctor's in each of
+his municipalities, so it is a copy of one that names his. A value the reader does not understand (a date that is not a date,
 hours that are not a number, an id in another script) stops the run naming the row, the column
 and the value.
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from grants.domain import fold
 from grants.errors import InputFileError
@@ -101,24 +102,28 @@ class SessionHours:
     period: str | None = None  # the period asked for (None: each session in the period of its date)
     home: dict[int, str | None] = field(default_factory=dict)  # row -> the period its date belongs to
     model_a: dict[int, str] = field(default_factory=dict)  # row -> its period, when that period is not priced by hours
-    copies: dict[int, int] = field(default_factory=dict)  # row -> the earlier row it repeats
     by_doctor: dict[str, list[Session]] = field(default_factory=dict)  # doctor key -> sessions, file order
     file_notes: list[str] = field(default_factory=list)  # about the file: unused columns, encoding
 
-    def matching(self, doctor: str, kommunenummer: str) -> list[Session]:
-        """The doctor's sessions in a municipality: those naming it and those naming none."""
-        return [s for s in self.by_doctor.get(doctor, ()) if s.kommunenummer in (None, kommunenummer)]
-
-    def evidence(self, doctor: str, kommunenummer: str, period: str) -> Evidence | None:
-        """The doctor's evidence in a municipality and an hours-priced period, or None when the
-        file has no row for him there (then nothing is given, and the maximum applies)."""
-        matched = self.matching(doctor, kommunenummer)
+    def evidence(self, doctor: str, period: str, here: Callable[[str], bool]) -> Evidence | None:
+        """The doctor's evidence in a municipality (`here(number)`: whether a number names it)
+        and an hours-priced period, or None when the file has no row for him there (then
+        nothing is given, and the maximum applies)."""
+        matched = [s for s in self.by_doctor.get(doctor, ()) if s.kommunenummer is None or here(s.kommunenummer)]
         if not matched:
             return None
         counted: list[Session] = []
         unpaid: list[Unpaid] = []
+        first: dict[tuple[date, Decimal, str | None], int] = {}
         for s in matched:
             why = self.why_not_paid(s, period)
+            if why is None:
+                same = (s.day, s.hours, s.session_id)
+                if same in first:
+                    why = (f"den ser ut som en kopi av økten på rad {first[same]} (samme lege, dato og timer): "
+                           "regnet én gang; var det to økter, gi dem ulik okt_id")
+                else:
+                    first[same] = s.row
             if why is None:
                 counted.append(s)
             else:
@@ -126,7 +131,8 @@ class SessionHours:
         return Evidence(period, sum((s.hours for s in counted), Decimal(0)), tuple(counted), tuple(unpaid))
 
     def why_not_paid(self, s: Session, period: str) -> str | None:
-        """Why a session of the doctor is not paid in `period`, or None when it counts there."""
+        """Why a session of the doctor is not paid in `period` by its date, or None when its
+        date lies there (copies are found among the sessions of one municipality: `evidence`)."""
         if s.day is None:
             return "økten har ingen dato"
         home = self.home.get(s.row)
@@ -136,9 +142,6 @@ class SessionHours:
             if home is None:
                 return "datoen er utenfor alle kjente perioder"
             return f"datoen hører til perioden {home}, ikke {period}"
-        if s.row in self.copies:
-            return (f"den ser ut som en kopi av økten på rad {self.copies[s.row]} (samme lege, dato og timer): "
-                    "regnet én gang; var det to økter, gi dem ulik okt_id")
         return None
 
     def why_unused(self, s: Session) -> str:
@@ -210,12 +213,11 @@ def parse_sessions(records: list[Mapping[str, Any]]) -> list[Session]:
 
 
 def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None) -> SessionHours:
-    """The sessions as evidence: each by its doctor key, the period its date belongs to (with
-    `period`, that period or none; without, the period containing the date, the later one on
-    a shared boundary day, as a split line counts it) and the copies among them."""
+    """The sessions as evidence: each by its doctor key, with the period its date belongs to
+    (with `period`, that period or none; without, the period containing the date, the later
+    one on a shared boundary day, as a split line counts it)."""
     out = SessionHours(period=period)
     tables = [ratebook.get(period)] if period is not None else list(ratebook.tables)
-    seen: dict[tuple[str, date, Decimal, str | None, str | None], int] = {}
     for s in sessions:
         key = doctor_key(s.alis_id)
         out.sessions.append(s)
@@ -227,9 +229,4 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
         out.home[s.row] = None if table is None else table.id
         if table is not None and table.hours_element is None:
             out.model_a[s.row] = table.id
-        same = (key, s.day, s.hours, s.kommunenummer, s.session_id)
-        if same in seen:
-            out.copies[s.row] = seen[same]
-        else:
-            seen[same] = s.row
     return out

@@ -23,6 +23,18 @@ class Municipality:
     centrality_class: int
     code_set: str
     classification: str
+    index: int | None = None  # SSB's centrality index (0-1000), where the file gives it
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """One municipality whatever its code set: Tjeldsund is 5412 on 2020-2023 codes and 5512
+        on 2024 codes. SSB gives an old code the index of the municipality it became part of,
+        so the name (spaces folded: «Deatnu - Tana» is «Deatnu-Tana») with the index names one
+        municipality in both sets (tests/test_centrality_identity.py holds this to the files);
+        without an index, the code is all there is."""
+        if self.index is None:
+            return (self.classification, self.code_set, self.number)
+        return (self.classification, "".join(self.name.casefold().split()), str(self.index))
 
 
 class CentralityRegistry:
@@ -64,7 +76,9 @@ class CentralityRegistry:
                 cls = int(rec["sentralitetsklasse"])
                 if not 1 <= cls <= 6:
                     raise RateTableError(f"{path}: kommunenummer {number}: class {cls} outside 1-6")
-                out[number] = Municipality(number, rec["kommunenavn"].strip(), cls, code_set, cid)
+                index = (rec.get("sentralitetsindeks") or "").strip()
+                out[number] = Municipality(number, rec["kommunenavn"].strip(), cls, code_set, cid,
+                                           int(index) if index else None)
         return out
 
     def has(self, classification: str) -> bool:
