@@ -46,6 +46,32 @@ def to_kroner(amount: Decimal) -> int:
     return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP, context=MONEY_CONTEXT))
 
 
+PLAIN_DIGITS = 30
+"""A number written with more than this many digits before or after the point is no amount,
+share or count anyone means (10^30 kroner): `plain_text` refuses it rather than spell it out."""
+
+
+def plain_text(number: Decimal) -> str | None:
+    """A number's exact value as the plain text a cell holding it would show: no exponent, no
+    trailing zeros after the point, no sign on zero. 80.50, 8.05E+1 and 80.5 all give "80.5";
+    99.999999999999999999 stays itself (no context rounds it). The value grammars of the input
+    read this text, so a number is judged by its value, whatever its spelling. None for a number
+    no grammar takes: not finite, or more than PLAIN_DIGITS digits either side of the point."""
+    if not number.is_finite():
+        return None
+    if number.is_zero():
+        return "0"
+    digits = len(number.as_tuple().digits)
+    if abs(number.adjusted()) > PLAIN_DIGITS or digits > 4 * PLAIN_DIGITS:
+        return None
+    number = number.normalize(Context(prec=digits))  # exact: the value never needs more digits than it has
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if -exponent > PLAIN_DIGITS:
+        return None
+    return format(number, "f")
+
+
 def format_nok(amount: int | Decimal) -> str:
     """Format kroner the Norwegian way: 1 234 567 kr (thin spaces avoided for spreadsheets)."""
     if isinstance(amount, Decimal) and amount != amount.to_integral_value():
