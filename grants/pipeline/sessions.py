@@ -12,10 +12,12 @@ number) stops the run naming the row, the column and the value.
 """
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Union
 
 from grants.domain import fold
 from grants.errors import InputFileError
@@ -160,3 +162,29 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
         entry.hours += s.hours
         entry.rows.append(s.row)
     return out
+
+
+SessionRows = Union[SessionHours, Iterable[Mapping[str, Any]]]
+"""What `compute(..., sessions=...)` takes without reading a file: rows as a sessions file has
+them (dicts with its columns, or a pandas DataFrame), or hours already aggregated."""
+
+
+def session_hours(sessions: SessionRows | None, ratebook: Any, period: str | None = None) -> SessionHours | None:
+    """The `sessions` argument of the engine as hours per doctor and period: rows (dicts with
+    the sessions file's columns and aliases, or a DataFrame) are read by the file's own parser
+    (parse_sessions: the same value grammar, the same errors) and summed by `aggregate`; hours
+    already aggregated are taken as they are. A path is read by the caller (grants.compute,
+    through grants.io.sessions_file): the engine reads no files."""
+    if sessions is None or isinstance(sessions, SessionHours):
+        return sessions
+    if isinstance(sessions, (str, bytes, os.PathLike)):
+        raise TypeError("sessions: a path is read by grants.compute (or grants.io.sessions_file.sessions_for); "
+                        "Engine.compute takes the rows")
+    if isinstance(sessions, Mapping):
+        raise TypeError("sessions: a list of rows (one dict per session), not one dict")
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded
+    rows = sessions.to_dict("records") if pd is not None and isinstance(sessions, pd.DataFrame) else list(sessions)
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise InputFileError(f"øktfilen, rad {i}: raden er ikke en tabellrad (dict), men {type(row).__name__}")
+    return aggregate(parse_sessions(rows), ratebook, period)
