@@ -6,6 +6,7 @@ rounding rule lives here and nowhere else.
 from __future__ import annotations
 
 import functools
+import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Callable, ParamSpec, TypeVar
 
@@ -55,8 +56,11 @@ def plain_text(number: Decimal) -> str | None:
     """A number's exact value as the plain text a cell holding it would show: no exponent, no
     trailing zeros after the point, no sign on zero. 80.50, 8.05E+1 and 80.5 all give "80.5";
     99.999999999999999999 stays itself (no context rounds it). The value grammars of the input
-    read this text, so a number is judged by its value, whatever its spelling. None for a number
-    no grammar takes: not finite, or more than PLAIN_DIGITS digits either side of the point."""
+    read this text, so a number is judged by its value, whatever its spelling. One exception
+    to the point: a value such as 12.005 would read as twelve thousand and five in the amount
+    grammar (12.500 is 12 500 kr), so it is written 12,005, which every grammar refuses (three
+    decimals; thousands or decimals?) instead of paying a thousand times the number. None for a
+    number no grammar takes: not finite, or more than PLAIN_DIGITS digits either side of the point."""
     if not number.is_finite():
         return None
     if number.is_zero():
@@ -69,7 +73,11 @@ def plain_text(number: Decimal) -> str | None:
     assert isinstance(exponent, int)  # finite
     if -exponent > PLAIN_DIGITS:
         return None
-    return format(number, "f")
+    text = format(number, "f")
+    return text.replace(".", ",") if _READS_AS_THOUSANDS.fullmatch(text) else text
+
+
+_READS_AS_THOUSANDS = re.compile(r"-?\d{1,3}\.\d{3}")
 
 
 def format_nok(amount: int | Decimal) -> str:
