@@ -53,14 +53,14 @@ class LineIn(_Closed):
     agreement_signed: StrictStr | None = Field(default=None, description="the day the ALIS-avtale was signed")
     centrality_class: StrictInt | StrictStr | None = Field(default=None, description="1-6, overrides SSB")
     first_gp_date: StrictStr | None = Field(default=None, description="the doctor's first day as fastlege or vikar "
-                                            "(produktivitet, 2025-26)")
+                                            "(produktivitet, model B)")
     centrality_supplement_applied: Scalar | None = Field(default=None, description="kroner applied for as "
-                                                         "sentralitetstillegg (2025-26)")
-    productivity_applied: Scalar | None = Field(default=None, description="kroner applied for as produktivitet (2025-26)")
+                                                         "sentralitetstillegg (model B)")
+    productivity_applied: Scalar | None = Field(default=None, description="kroner applied for as produktivitet (model B)")
     supervision_hours: Scalar | None = Field(default=None, description="documented supervision hours, at most two "
-                                             "decimals (2025-26); not together with expenses.veiledning")
+                                             "decimals (model B); not together with expenses.veiledning")
     expenses: dict[StrictStr, Scalar] | None = Field(
-        default=None, description="documented expense per element (period 2025-26), e.g. {\"veiledning\": 12500}"
+        default=None, description="documented expense per element (model B), e.g. {\"veiledning\": 12500}"
     )
 
     def record(self) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class SessionIn(_Closed):
 
 
 def _sessions() -> Any:
-    return Field(default=None, description="supervision sessions (period 2025-26: veiledning priced by hours), as "
+    return Field(default=None, description="supervision sessions (model B periods that price veiledning by hours), as "
                  "the sessions file's rows; an upload sends the file in the form field `sessions`")
 
 
