@@ -25,11 +25,10 @@ session value stops the run on every door with the same message.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
