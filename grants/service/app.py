@@ -247,7 +247,7 @@ async def _read_json(request: Request) -> Any:
         raise ServiceError(400, f"ugyldig JSON: {exc}") from None
     except ValueError:  # an integer beyond Python's limit of digits read from text
         raise ServiceError(400, "ugyldig JSON: et heltall har for mange sifre") from None
-    problems = list(_lone_surrogates(data, []))
+    problems = list(_lone_surrogates(data, [])) if _may_hold_surrogates(raw) else []
     if problems:
         raise ServiceError(422, "forespørselen har tekst som ikke er gyldig Unicode: "
                            + "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems[:5]), problems)
@@ -255,6 +255,19 @@ async def _read_json(request: Request) -> Any:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_SURROGATE_IN_UTF8 = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+"""Where a UTF-8 JSON text can spell a surrogate: a \\uD800-\\uDFFF escape, or one encoded
+as bytes (which json.loads lets through)."""
+
+
+def _may_hold_surrogates(raw: bytes) -> bool:
+    """Whether the body can hold a lone surrogate at all (a quick look at the bytes, so a large
+    body without any is not walked string by string)."""
+    if json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"):
+        return True
+    return (b"\\u" in raw or b"\xed" in raw) and _SURROGATE_IN_UTF8.search(raw) is not None
 
 
 def _shown(text: str) -> str:
