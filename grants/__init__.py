@@ -1,8 +1,8 @@
 """Reference rules engine for Nasjonal ALIS og veiledning (Helsedirektoratet's ALIS grant).
 
-    from grants import compute
-    from grants.report import explain
+    from grants import compute, explain, read_application
     result = compute(dataframe_or_list_of_dicts, period="2023")
+    result = compute(read_application("søknad.xlsx"), period="2025-26", sessions="økter.csv")
     result.total_nok, result.lines, result.rejections, result.to_frame(), result.traces()
     print(explain(lines, row=1, period="2023"))
 
@@ -21,14 +21,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "compute": "grants.pipeline.engine", "Engine": "grants.pipeline.engine", "default_engine": "grants.pipeline.engine",
+    "compute": "grants.service.public", "Engine": "grants.pipeline.engine", "default_engine": "grants.pipeline.engine",
     "explain": "grants.service.public", "load_rates": "grants.service.public", "load_rules": "grants.service.public",
     "load_engine": "grants.service.public",
+    "read_application": "grants.io.application", "ApplicationFile": "grants.io.application",
     "RateBook": "grants.rates.tables", "RateTable": "grants.rates.tables", "RuleBook": "grants.rules.rulebook",
     "LineInput": "grants.pipeline.inputs", "Rejection": "grants.pipeline.inputs",
     "GrantResult": "grants.pipeline.results", "LineResult": "grants.pipeline.results", "Total": "grants.pipeline.results",
     "Provenance": "grants.pipeline.provenance", "package_version": "grants.pipeline.provenance",
-    "LineIn": "grants.service.api_models", "ComputeRequest": "grants.service.api_models",
+    "LineIn": "grants.service.api_models", "SessionIn": "grants.service.api_models", "ComputeRequest": "grants.service.api_models",
     "ResultRow": "grants.service.api_models", "BatchResult": "grants.service.api_models",
     "GrantType": "grants.domain", "Role": "grants.domain", "Status": "grants.domain",
     "GrantsError": "grants.errors", "InputFileError": "grants.errors", "RateTableError": "grants.errors",
@@ -40,9 +41,10 @@ pandas before a command needs them (issue 11: the CLI's start-up time)."""
 
 __all__ = [
     "compute", "explain", "Engine", "default_engine", "load_rates", "load_rules", "load_engine",
+    "read_application", "ApplicationFile",
     "RateBook", "RateTable", "RuleBook",
     "LineInput", "Rejection", "GrantResult", "LineResult", "Total", "Provenance",
-    "LineIn", "ComputeRequest", "ResultRow", "BatchResult",
+    "LineIn", "SessionIn", "ComputeRequest", "ResultRow", "BatchResult",
     "GrantType", "Role", "Status", "GrantsError", "InputFileError", "RateTableError", "RulesError",
     "UnknownPeriodError", "ConservationError", "package_version",
 ]
@@ -73,13 +75,14 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as if imported her
         RulesError,
         UnknownPeriodError,
     )
-    from grants.pipeline.engine import Engine, compute, default_engine
+    from grants.io.application import ApplicationFile, read_application
+    from grants.pipeline.engine import Engine, default_engine
     from grants.pipeline.inputs import LineInput, Rejection
     from grants.pipeline.provenance import Provenance, package_version
     from grants.pipeline.results import GrantResult, LineResult, Total
     from grants.rates.tables import RateBook, RateTable
     from grants.rules.rulebook import RuleBook
-    from grants.service.api_models import BatchResult, ComputeRequest, LineIn, ResultRow
-    from grants.service.public import explain, load_engine, load_rates, load_rules
+    from grants.service.api_models import BatchResult, ComputeRequest, LineIn, ResultRow, SessionIn
+    from grants.service.public import compute, explain, load_engine, load_rates, load_rules
 
     __version__: str

@@ -6,6 +6,7 @@ rounding rule lives here and nowhere else.
 from __future__ import annotations
 
 import functools
+import re
 from fractions import Fraction
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any, Callable, ParamSpec, TypeVar
@@ -78,6 +79,39 @@ def as_decimal(amount: Decimal | Fraction) -> Decimal:
         return amount
     with localcontext(MONEY_CONTEXT):
         return Decimal(amount.numerator) / Decimal(amount.denominator)
+
+
+PLAIN_DIGITS = 30
+"""A number written with more than this many digits before or after the point is no amount,
+share or count anyone means (10^30 kroner): `plain_text` refuses it rather than spell it out."""
+
+
+def plain_text(number: Decimal) -> str | None:
+    """A number's exact value as the plain text a cell holding it would show: no exponent, no
+    trailing zeros after the point, no sign on zero. 80.50, 8.05E+1 and 80.5 all give "80.5";
+    99.999999999999999999 stays itself (no context rounds it). The value grammars of the input
+    read this text, so a number is judged by its value, whatever its spelling. One exception
+    to the point: a value such as 12.005 would read as twelve thousand and five in the amount
+    grammar (12.500 is 12 500 kr), so it is written 12,005, which every grammar refuses (three
+    decimals; thousands or decimals?) instead of paying a thousand times the number. None for a
+    number no grammar takes: not finite, or more than PLAIN_DIGITS digits either side of the point."""
+    if not number.is_finite():
+        return None
+    if number.is_zero():
+        return "0"
+    digits = len(number.as_tuple().digits)
+    if abs(number.adjusted()) > PLAIN_DIGITS or digits > 4 * PLAIN_DIGITS:
+        return None
+    number = number.normalize(Context(prec=digits))  # exact: the value never needs more digits than it has
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if -exponent > PLAIN_DIGITS:
+        return None
+    text = format(number, "f")
+    return text.replace(".", ",") if _READS_AS_THOUSANDS.fullmatch(text) else text
+
+
+_READS_AS_THOUSANDS = re.compile(r"-?\d{1,3}\.\d{3}")
 
 
 def format_nok(amount: int | Decimal) -> str:

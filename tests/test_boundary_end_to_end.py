@@ -201,7 +201,7 @@ def test_any_spelling_of_the_file_gives_the_same_amounts(tmp_path_factory, lines
     _write_variant(path, header, rows, sep, end, quote_all, encoding, blank_rows, title)
     data = load_input(str(path))
     assert data.table.n_rows == len(rows)
-    got = compute(data.records, period="2023")
+    got = compute(data.lines, period="2023")
     outcome = lambda r: ([(l.row, l.status.value, l.amount_nok) for l in r.lines],
                          [(j.row, j.column, j.value) for j in r.rejections])
     assert outcome(got) == outcome(clean)

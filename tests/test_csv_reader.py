@@ -22,7 +22,7 @@ def read_lines_csv(path):
     """The CLI's reading of a file: records (with row errors), header, dialect, notes."""
     data = load_input(str(path))
     t = data.table
-    return SimpleNamespace(records=data.records, columns=list(t.header), delimiter=t.delimiter,
+    return SimpleNamespace(records=data.lines, columns=list(t.header), delimiter=t.delimiter,
                            encoding=t.encoding, notes=t.notes)
 
 NB_HEADER = "lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til"

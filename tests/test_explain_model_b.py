@@ -24,7 +24,7 @@ def explain(capsys, row: int) -> str:
 
 
 def computed(engine, row: int):
-    result = engine.compute(load_input(str(EXAMPLE)).records, "2025-26")
+    result = engine.compute(load_input(str(EXAMPLE)).lines, "2025-26")
     return result.line(row, "2025-26")
 
 

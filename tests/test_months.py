@@ -94,7 +94,7 @@ def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     from tests.conftest import FIXTURES
 
     example = FIXTURES / "examples" / "soknad_2023.csv"
-    records = load_input(str(example)).records
+    records = load_input(str(example)).lines
     from grants.tools.ratesdiff import load_side
 
     report = diff(load_side("2023"), load_side("2024-25"), records, str(example))

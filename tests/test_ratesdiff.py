@@ -36,7 +36,7 @@ def test_draft_with_one_changed_amount_shows_exactly_that_change(tmp_path):
 
 def test_portfolio_shows_each_line_and_the_total(tmp_path):
     a, b = load_side("2023"), load_side(str(_draft(tmp_path)))
-    report = diff(a, b, load_input(str(EXAMPLE)).records, str(EXAMPLE))
+    report = diff(a, b, load_input(str(EXAMPLE)).lines, str(EXAMPLE))
     changed = {line.row: (line.old_nok, line.new_nok) for line in report.lines if line.change_nok}
     assert changed == {3: (190_000, 200_000)}
     assert len(report.lines) == 9 and report.lines[3].old_nok == report.lines[3].new_nok == 0

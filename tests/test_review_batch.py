@@ -64,30 +64,31 @@ def test_a_dataframe_with_a_repeated_own_column_passes_cells_through_not_lists(e
     assert result.rows()[0]["kommentar"] == "y"
 
 
-def test_a_share_written_with_three_zero_decimals_does_not_stop_the_batch(engine):
-    """Decimal cells (a database or a JSON reader with parse_float=Decimal) are coded by
-    equality, so Decimal("80.000") and Decimal("80") count as one value, parsed once from the
-    first. Here the first is refused (more than two decimals), so row 2 is rejected by the
-    column check while validate_row accepts it: ConservationError, the whole batch stops. Each
-    row should get its own answer (row 1 rejected, row 2 paid)."""
+def test_a_share_written_with_three_zero_decimals_is_its_value_and_does_not_stop_the_batch(engine):
+    """Decimal cells (a database, or the service's JSON read with parse_float=Decimal) are coded
+    by equality, so Decimal("80.000") and Decimal("80") count as one value, parsed once from the
+    first. A number is judged by its exact value (80.000 is 80, at most two decimals), so both
+    rows are paid alike, in either order, and the batch never stops on a ConservationError."""
     from decimal import Decimal
 
-    lines = [dict(line(alis_id="A"), position_share=Decimal("80.000")), dict(line(alis_id="B"), position_share=Decimal("80"))]
-    result = engine.compute(lines, "2023")
-    assert [r.row for r in result.rejections] == [1]
-    assert _outcome(result)[1] == (2, "ok", 220000)
+    for first, second in ((Decimal("80.000"), Decimal("80")), (Decimal("80"), Decimal("80.000"))):
+        lines = [dict(line(alis_id="A"), position_share=first), dict(line(alis_id="B"), position_share=second)]
+        result = engine.compute(lines, "2023")
+        assert not result.rejections
+        assert _outcome(result) == [(1, "ok", 220000), (2, "ok", 220000)]
 
 
 def test_a_cell_is_parsed_as_itself_not_as_an_equal_cell_of_another_row(engine):
-    """The reverse order: row 2's Decimal("80.000") is taken as row 1's Decimal("80") and paid,
-    though the same cell alone is refused. A row's outcome must not depend on another row."""
+    """A row's outcome must not depend on another row: Decimal("80.001") (three decimals by
+    value) is refused alone and beside Decimal("80"); Decimal("80.000") is paid alone and beside it."""
     from decimal import Decimal
 
-    alone = engine.compute([dict(line(alis_id="B"), position_share=Decimal("80.000"))], "2023")
-    pair = engine.compute([dict(line(alis_id="A"), position_share=Decimal("80")),
-                           dict(line(alis_id="B"), position_share=Decimal("80.000"))], "2023")
-    assert [r.row for r in alone.rejections] == [1]
-    assert [r.row for r in pair.rejections] == [2]
+    for value, refused in ((Decimal("80.001"), True), (Decimal("80.000"), False)):
+        alone = engine.compute([dict(line(alis_id="B"), position_share=value)], "2023")
+        pair = engine.compute([dict(line(alis_id="A"), position_share=Decimal("80")),
+                               dict(line(alis_id="B"), position_share=value)], "2023")
+        assert [r.row for r in alone.rejections] == ([1] if refused else [])
+        assert [r.row for r in pair.rejections] == ([2] if refused else [])
 
 
 def test_a_municipality_decimal_is_read_alone_whatever_the_row_before_it(engine):

@@ -3,6 +3,7 @@ upload the example file, see the total and the rates warning, download the resul
 command line's file), statuses in the one bokmål vocabulary, and columns left out on purpose."""
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -195,3 +196,21 @@ def test_the_readers_notes_on_the_file_are_shown(service, browser, tmp_path):
     browser.find_element(By.ID, "submit").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
     assert not browser.find_element(By.ID, "notes").is_displayed()
+
+
+def test_a_sessions_file_on_the_page_pays_what_compute_sessions_pays(service, browser, downloads, tmp_path):
+    """The page's sessions field sends the file as `compute --sessions` reads it: the total,
+    the notes on sessions not paid and the result CSV are the command line's."""
+    application = FIXTURES / "examples" / "soknad_2025-26_timer.csv"
+    sessions = FIXTURES / "examples" / "veiledningsokter_2025-26.csv"
+    out = tmp_path / "cli.json"
+    assert cli_main(["compute", str(application), "--sessions", str(sessions), "-o", str(out), "--quiet"]) == 0
+    want = json.loads(out.read_text(encoding="utf-8"))
+    browser.get(service.url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(application))
+    browser.find_element(By.ID, "sessions").send_keys(str(sessions))
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    assert _digits(browser.find_element(By.ID, "total").text) == want["total_nok"]
+    notes = browser.find_element(By.ID, "notes").text
+    assert want["notes"] and all(f"Merk: {n}" in notes for n in want["notes"]), notes

@@ -24,8 +24,8 @@ HOSTILE = ['=HYPERLINK("http://x","klikk")', "+47 22 00 00 00", "-2+3", "@SUM(A1
 
 def _example_result(engine):
     csv_input = load_input(str(EXAMPLE))
-    result = engine.compute(csv_input.records, "2023")
-    result.passthrough = {"merknad": [r["merknad"] for r in csv_input.records]}
+    result = engine.compute(csv_input.lines, "2023")
+    result.passthrough = {"merknad": [r["merknad"] for r in csv_input.lines]}
     return result
 
 

@@ -6,10 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from grants.pipeline.headers import looks_like_header
 from grants.io.output import check_output_path, terminal_safe
-from grants.io.application import InputData, application_input, attach_source  # noqa: F401 - re-exported
-from grants.io.reader import read_table
+from grants.io.application import ApplicationFile, read_application
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
@@ -62,12 +60,16 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
                         help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
 
 
-def load_input(path: str, sheet: str | None = None) -> InputData:
-    """Read a CSV or .xlsx file (the one reader, grants.io.reader) and say what it noticed."""
-    table = read_table(path, sheet=sheet, is_header=looks_like_header)
-    for note in table.notes:
+def load_input(path: str, sheet: str | None = None) -> ApplicationFile:
+    """Read a CSV or .xlsx file (the one reader, grants.read_application) and say what it noticed."""
+    application = read_application(path, sheet)
+    for note in application.notes:
         say(f"Merk: {note}", err=True)
-    return application_input(table)
+    return application
+
+
+def add_sessions_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--sessions", metavar="FIL", help=text)
 
 
 def say(text: str = "", *, err: bool = False) -> None:

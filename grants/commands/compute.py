@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 
 from grants.errors import OutputFileError
-from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_input_options, attach_source, check_output,
-                                     delimiter, load_input, print_rate_notes, say)
+from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_input_options, add_sessions_option,
+                                     check_output, delimiter, load_input, print_rate_notes, say)
 
 # Imports that `compute` needs only when it runs (or only for some options) are made inside
 # run(): every command's parser is built on each start, so what is imported here every command
@@ -23,8 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="skilletegn i CSV-utfilen: komma, semikolon eller tab (standard: som i innfilen)")
     c.add_argument("--quiet", action="store_true", help="bare advarsel og én linje med totalsum på skjermen, uten fremdriftsvisning")
     add_input_options(c)
-    c.add_argument("--sessions", metavar="FIL",
-                   help="veiledningsøkter (CSV: lege, dato, timer): timene summeres per lege i perioden")
+    add_sessions_option(c, "veiledningsøkter (CSV eller .xlsx: lege, dato, timer): timene summeres per lege i perioden")
     c.add_argument("--evaluator", choices=LazyChoices("grants.pipeline.engine", "EVALUATORS"), default="auto", metavar="MÅTE",
                    help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
                         "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
@@ -34,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from grants.pipeline.engine import default_engine
+    from grants.service.public import compute
     from grants.report.explain import one_line_summary, outside_period_warning, rates_warning, summary
     from grants.report.progress import Steps, wanted
 
@@ -50,15 +50,9 @@ def run(args: argparse.Namespace) -> int:
     with Steps(enabled=wanted(args.quiet)) as progress:
         progress.step(f"Leser {args.input}")
         csv_input = load_input(args.input, args.sheet)
-        sessions = None
-        if args.sessions:
-            from grants.io.sessions_file import sessions_for
-
-            sessions = sessions_for(args.sessions, engine.ratebook, args.period)
         progress.step(f"Beregner {csv_input.n_rows} rader")
-        result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column, sessions=sessions,
-                                evaluator=args.evaluator)
-        attach_source(result, csv_input)
+        result = compute(csv_input, args.period, engine=engine, ignore_columns=args.ignore_column,
+                         sessions=args.sessions, evaluator=args.evaluator)
         if args.output:
             if workbook:
                 from grants.io.workbook import write_workbook

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from grants.commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED, load_input, print_rate_notes, add_input_options, attach_source, say
+from grants.commands._common import (EXIT_FATAL, EXIT_OK, EXIT_REJECTED, add_input_options, add_sessions_option, load_input,
+                                     print_rate_notes, say)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,13 +13,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--row", type=int, required=True, help="dataradnummer (første rad under overskriften er 1)")
     e.add_argument("--period", help="tilskuddsperiode; uten: alle periodene raden berører")
     add_input_options(e)
-    e.add_argument("--sessions", metavar="FIL", help="veiledningsøkter (CSV: lege, dato, timer), som for compute")
+    add_sessions_option(e, "veiledningsøkter (CSV eller .xlsx: lege, dato, timer), som for compute")
     e.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from grants.io.sessions_file import sessions_for
     from grants.money import format_nok
+    from grants.service.public import compute
     from grants.pipeline.engine import default_engine
     from grants.report.explain import explain_line, explain_rejection, rates_warning
 
@@ -32,9 +33,7 @@ def run(args: argparse.Namespace) -> int:
         rows = f"datarader 1–{n}" if n else "ingen datarader"
         say(f"Feil: filen har {rows}; rad {args.row} finnes ikke", err=True)
         return EXIT_FATAL
-    sessions = sessions_for(args.sessions, engine.ratebook, args.period) if args.sessions else None
-    result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column, sessions=sessions)
-    attach_source(result, csv_input)
+    result = compute(csv_input, args.period, engine=engine, ignore_columns=args.ignore_column, sessions=args.sessions)
     warning = rates_warning({line.period: line.rates_status for line in result.lines if line.row == args.row})
     if warning:
         say(warning)

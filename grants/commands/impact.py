@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     print_rate_notes(engine, named=args.new)
     engine.ratebook.get(args.base)
     csv_input = load_input(args.portfolio)
-    frame, rejections = frame_from_records(csv_input.records, engine)
+    frame, rejections = frame_from_records(csv_input.lines, engine)
     if rejections:
         say(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
     report = impact(frame, args.base, args.new, engine=engine)

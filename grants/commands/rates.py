@@ -29,7 +29,7 @@ def _rates_diff(args: argparse.Namespace) -> int:
 
     shipped = default_engine().ratebook
     a, b = load_side(args.a, shipped), load_side(args.b, shipped)
-    records = load_input(args.portfolio).records if args.portfolio else None
+    records = load_input(args.portfolio).lines if args.portfolio else None
     report = diff(a, b, records, args.portfolio)
     warning = rates_warning({a.label: a.table.status, b.label: b.table.status})
     if warning:

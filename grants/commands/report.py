@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 
 from grants.errors import OutputFileError
-from grants.commands._common import EXIT_OK, EXIT_REJECTED, add_input_options, attach_source, check_output, load_input, print_rate_notes, say
+from grants.commands._common import (EXIT_OK, EXIT_REJECTED, add_input_options, add_sessions_option, check_output, load_input,
+                                     print_rate_notes, say)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
     r.add_argument("-o", "--output", required=True, help="rapportfil som skrives: .html")
     add_input_options(r)
+    add_sessions_option(r, "veiledningsøkter (CSV eller .xlsx: lege, dato, timer), som for compute: rapporten viser det "
+                           "compute betaler")
     r.set_defaults(handler=run)
 
 
@@ -22,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from grants.money import format_nok
     from grants.pipeline.engine import default_engine
     from grants.report.explain import rates_warning
+    from grants.service.public import compute
     from grants.report.html import rejected_lines, render_report
 
     engine = default_engine()
@@ -29,10 +33,9 @@ def run(args: argparse.Namespace) -> int:
     tables = [engine.ratebook.get(args.period)] if args.period else []  # unknown period: stop first
     out = check_output(args, (".html", ".htm"))
     csv_input = load_input(args.input, args.sheet)
-    result = engine.compute(csv_input.columns, args.period, ignore_columns=args.ignore_column)
-    attach_source(result, csv_input)
+    result = compute(csv_input, args.period, engine=engine, ignore_columns=args.ignore_column, sessions=args.sessions)
     page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
-                         rejected=rejected_lines(csv_input.records, result.rejections))
+                         rejected=rejected_lines(csv_input.lines, result.rejections))
     try:
         with atomic_output(out, encoding="utf-8", newline="\n") as fh:
             fh.write(page)
@@ -42,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if warning:
         say(warning)
         say()
+    for note in result.notes:
+        say(f"Merk: {note}")
     if not result.lines:
         say(f"Ingen linjer er beregnet: alle {len(result.rejections)} rader er avvist. "
               f"Rapporten med begrunnelsene er skrevet til {out}.")

@@ -1,8 +1,10 @@
-"""An application file as the engine takes it: the records of a table read by
-grants.io.reader, and where each row stood, for the command line and the service alike."""
+"""An officer's application file as the engine takes it: the table read by grants.io.reader
+(the one reader, for the command line, the service and the library alike), what the reader
+noticed, and where each row stood."""
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +16,30 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class InputData:
-    """An input file read for the engine, and the table it came from.
+class ApplicationFile:
+    """An application file read for the engine (`grants.read_application`); give it to
+    `grants.compute` as the lines, and each result row carries `file_line` and each rejection
+    `where`, as on the command line.
 
-    `columns` is what the engine takes (the cells column by column, as read: no dict per row);
-    `records` gives the same rows as dicts (header name -> cell text; a malformed row carries
-    its message under ROW_ERROR), for callers that want one row at a time."""
+    `lines`: the data rows as dicts (header as written -> cell text; a malformed row carries its
+    message under `_row_error`, so the engine rejects it by name). `notes`: what the reader
+    noticed, in bokmål (title lines above the header skipped, hidden columns read, which sheet
+    was read, an old Excel's encoding): the command line prints them as «Merk: ...», the service
+    returns them as `file_notes`. `columns` is the same table column by column (no dict per
+    row), which the engine reads."""
 
     table: SourceTable
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.table.notes
+
+    @functools.cached_property
+    def lines(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self.table.records()
+        for index, message in self.table.row_errors.items():
+            records[index][ROW_ERROR] = message
+        return records
 
     @property
     def columns(self) -> "ColumnTable":
@@ -29,12 +47,28 @@ class InputData:
 
         return ColumnTable(self.table.header, self.table.columns, dict(self.table.row_errors))
 
-    @functools.cached_property
-    def records(self) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = self.table.records()
-        for index, message in self.table.row_errors.items():
-            records[index][ROW_ERROR] = message
-        return records
+    @property
+    def header(self) -> tuple[str, ...]:
+        return self.table.header
+
+    @property
+    def kind(self) -> str:
+        """csv or xlsx (decided by the content, never by the name)."""
+        return self.table.kind
+
+    @property
+    def sheet(self) -> str | None:
+        """The sheet read, for a workbook."""
+        return self.table.sheet
+
+    @property
+    def file_lines(self) -> tuple[int, ...]:
+        """Per data row: the CSV line where it starts, or the Excel row."""
+        return self.table.positions
+
+    @property
+    def blank_rows(self) -> int:
+        return self.table.blank_rows
 
     @property
     def n_rows(self) -> int:
@@ -42,16 +76,28 @@ class InputData:
 
     @property
     def delimiter(self) -> str:
+        """The CSV's separator (a workbook: semicolon, for the result file Norwegian Excel opens)."""
         return self.table.delimiter or ";"
 
 
-def application_input(table: SourceTable) -> InputData:
+def read_application(path: str | os.PathLike[str], sheet: str | None = None) -> ApplicationFile:
+    """Read an officer's application file, CSV or .xlsx (told apart by the content), as the
+    command line and the service read it: the header looked for under title lines, every row
+    kept with where it stood. A file that cannot be read exactly raises InputFileError naming
+    the line, cell or byte; a bad value only rejects its row later, in `grants.compute`."""
+    from grants.io.reader import read_table
+    from grants.pipeline.headers import looks_like_header
+
+    return application_input(read_table(path, sheet=sheet, is_header=looks_like_header))
+
+
+def application_input(table: SourceTable) -> ApplicationFile:
     """A table read from a file as the engine's input: a malformed row's message goes with it,
     so the engine rejects that row by name."""
-    return InputData(table)
+    return ApplicationFile(table)
 
 
-def attach_source(result: Any, data: InputData) -> None:
+def attach_source(result: Any, data: ApplicationFile) -> None:
     """Tell the result where each data row stood in the file (CSV line or Excel row), so output
     rows and rejections can be found in the file whatever title or blank lines it has."""
     table = data.table
@@ -65,5 +111,3 @@ def attach_source(result: Any, data: InputData) -> None:
 
     result.attach_source(list(table.positions), "excel_row" if table.kind == "xlsx" else "csv_line",
                          table.sheet, table.blank_rows, where)
-
-

@@ -28,6 +28,7 @@ from decimal import Context, Decimal
 from typing import Callable, Iterator, Sequence
 
 from grants.errors import InputFileError
+from grants.money import plain_text
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024
 """Input files above 100 MB are refused before reading. A national batch is a few thousand lines
@@ -657,11 +658,10 @@ def _ref(col: int, row: int) -> str:
 
 
 def _decimal_text(number: Decimal) -> str:
-    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent."""
-    if not number.is_finite():
-        return str(number)
-    text = format(number.normalize(_DECIMALS), "f")
-    return "0" if text == "-0" else text
+    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent (the
+    one text of a number's value, grants.money.plain_text, which the input's value grammars
+    read); a number beyond that (1E+300) keeps its exponent, which no grammar takes."""
+    return plain_text(number) or str(number)
 
 
 def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, notes: list[str],

@@ -38,7 +38,7 @@ from grants.rates.tables import RateBook, RateTable
 from grants.pipeline.results import GrantResult, LineResult, ResultColumns
 from grants.rules.rulebook import MODEL_REQUIREMENTS, Rule, RuleBook
 from grants.rules.ruletext import number_nb, rule_text
-from grants.pipeline.sessions import SessionHours
+from grants.pipeline.sessions import SessionHours, SessionRows, session_hours
 
 _ZERO = Decimal(0)
 _CHUNK = 10_000
@@ -195,18 +195,20 @@ class Engine:
     # -- public -----------------------------------------------------------------------------
 
     def compute(self, lines: Any, period: str | None = None, *, ignore_columns: Iterable[str] = (),
-                sessions: SessionHours | None = None, evaluator: str = "auto") -> GrantResult:
+                sessions: SessionRows | None = None, evaluator: str = "auto") -> GrantResult:
         """Compute a batch. `lines`: a pandas DataFrame, a list of dicts or of LineInput.
 
         A column that matches no known header but resembles one stops the run (InputFileError)
         unless it is named in `ignore_columns`; the officer's other columns come back unchanged
-        in `GrantResult.passthrough`. `sessions`: supervision hours per doctor and period
-        (grants.pipeline.sessions.aggregate). `evaluator`: one of EVALUATORS; `GrantResult.evaluator`
-        says which ran."""
+        in `GrantResult.passthrough`. `sessions`: the supervision sessions, as rows of a sessions
+        file (dicts or a DataFrame, read by the file's parser and summed per doctor and period by
+        grants.pipeline.sessions.aggregate); a file is read by `grants.compute`. `evaluator`: one
+        of EVALUATORS; `GrantResult.evaluator` says which ran."""
         if evaluator not in EVALUATORS:
             raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}, got {evaluator!r}")
         table = self.ratebook.get(period) if period is not None else None
-        return self._compute(lines, table, tuple(ignore_columns), sessions, evaluator)
+        hours = session_hours(sessions, self.ratebook, period)
+        return self._compute(lines, table, tuple(ignore_columns), hours, evaluator)
 
     @exact
     def _compute(self, lines: Any, table: RateTable | None, ignore_columns: tuple[str, ...] = (),
@@ -1130,10 +1132,3 @@ def default_engine() -> Engine:
     """The engine on the shipped data, built once per process."""
     return Engine()
 
-
-def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
-            ignore_columns: Iterable[str] = (), sessions: SessionHours | None = None,
-            evaluator: str = "auto") -> GrantResult:
-    """Compute the grant for a batch of lines; see `Engine.compute`."""
-    return (engine or default_engine()).compute(lines, period, ignore_columns=ignore_columns, sessions=sessions,
-                                                evaluator=evaluator)

@@ -19,6 +19,7 @@ from numpy import bool_ as np_bool
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from grants.domain import GrantType, Role, fold, parse_grant_type, parse_role
+from grants.money import plain_text
 
 
 from grants.pipeline.fields import (  # noqa: E402,F401 - the alias table, re-exported for callers
@@ -104,15 +105,27 @@ def parse_bool(value: Any) -> bool:
 
 
 def _number(value: Any, clean_text: Any, not_a_number: str) -> Decimal:
-    """A cell as an exact, finite Decimal: numbers as they are (a spreadsheet's binary number
-    by its shortest decimal text, which str() gives for Python and numpy alike), text after
-    `clean_text`. No arithmetic happens on the binary number."""
+    """A cell as an exact, finite Decimal. Text is read by its grammar (`clean_text`). A number
+    (int, float, Decimal: from a spreadsheet, a DataFrame, JSON read with exact decimals) is
+    judged by its exact value, whatever its spelling: it becomes the plain text of that value
+    (grants.money.plain_text: 80.50 and 8.05E+1 are "80.5", 99.999999999999999999 stays
+    itself) and that text goes through the same grammar as a file's cell. A binary float is
+    taken by its shortest decimal text (80.5, not 80.4999...), which str() gives for Python and
+    numpy alike. No arithmetic happens on the binary number."""
     if isinstance(value, bool):
         raise ValueError(not_a_number)
-    if isinstance(value, Decimal):
-        text = f"{value:f}" if value.is_finite() else str(value)
+    if isinstance(value, str):
+        text = value
     else:
-        text = str(value)  # a binary float by its shortest decimal text (80.5, not 80.4999...)
+        try:
+            number = value if isinstance(value, Decimal) else Decimal(value if isinstance(value, int) else str(value))
+        except (InvalidOperation, TypeError, ValueError):
+            text = str(value)  # not a number at all: its text, which the grammar refuses or reads
+        else:
+            plain = plain_text(number)
+            if plain is None:
+                raise ValueError(not_a_number)
+            text = plain
     try:
         number = Decimal(clean_text(text))
     except InvalidOperation:

@@ -22,10 +22,12 @@ This module finds each doctor's evidence; grants.pipeline.caps applies it to his
 """
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from grants.domain import fold
 from grants.errors import InputFileError
@@ -230,3 +232,29 @@ def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None)
         if table is not None and table.hours_element is None:
             out.model_a[s.row] = table.id
     return out
+
+
+SessionRows = Union[SessionHours, Iterable[Mapping[str, Any]]]
+"""What `compute(..., sessions=...)` takes without reading a file: rows as a sessions file has
+them (dicts with its columns, or a pandas DataFrame), or hours already aggregated."""
+
+
+def session_hours(sessions: SessionRows | None, ratebook: Any, period: str | None = None) -> SessionHours | None:
+    """The `sessions` argument of the engine as the sessions' evidence: rows (dicts with
+    the sessions file's columns and aliases, or a DataFrame) are read by the file's own parser
+    (parse_sessions: the same value grammar, the same errors) and summed by `aggregate`; hours
+    already aggregated are taken as they are. A path is read by the caller (grants.compute,
+    through grants.io.sessions_file): the engine reads no files."""
+    if sessions is None or isinstance(sessions, SessionHours):
+        return sessions
+    if isinstance(sessions, (str, bytes, os.PathLike)):
+        raise TypeError("sessions: a path is read by grants.compute (or grants.io.sessions_file.sessions_for); "
+                        "Engine.compute takes the rows")
+    if isinstance(sessions, Mapping):
+        raise TypeError("sessions: a list of rows (one dict per session), not one dict")
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is loaded
+    rows = sessions.to_dict("records") if pd is not None and isinstance(sessions, pd.DataFrame) else list(sessions)
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise InputFileError(f"øktfilen, rad {i}: raden er ikke en tabellrad (dict), men {type(row).__name__}")
+    return aggregate(parse_sessions(rows), ratebook, period)

@@ -598,6 +598,11 @@ def render_report(
             out.append("</div>")
         out.append("</section>")
 
+    if result.notes:  # the batch's notes, as compute prints them: sessions not paid, possible copies of a session
+        out.append('<section id="merknader"><h2>Merknader</h2><ul>')
+        out.extend(f"<li>{_e(note)}</li>" for note in result.notes)
+        out.append("</ul></section>")
+
     out.append(f'<section id="avviste"><h2>Avviste rader ({len(result.rejections)})</h2>')
     if result.rejections:
         out.append("<p>Disse radene er ikke beregnet og gir ikke tilskudd før de er rettet. Rad er dataraden: "

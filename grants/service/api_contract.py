@@ -4,6 +4,7 @@ its fingerprint must appear in CHANGELOG.md, so no change to the contract goes u
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -38,7 +39,7 @@ def _describe(obj: Any) -> Any:
                 member = member.__func__
             if inspect.isfunction(member):
                 methods[name] = str(inspect.signature(member))
-            elif isinstance(member, property):
+            elif isinstance(member, (property, functools.cached_property)):
                 methods[name] = "property"
         members["methods"] = methods
         return members

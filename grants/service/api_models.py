@@ -1,20 +1,34 @@
-"""The JSON contract: pydantic models of what a caller sends (one input line, a batch request)
-and what it gets back (one result row, a rejection, the batch document of
+"""The JSON contract: pydantic models of what a caller sends (one input line, a session, a batch
+request) and what it gets back (one result row, a rejection, the batch document of
 grants.io.writers.result_document). `alis-grant schema` writes their JSON Schemas; a test holds them
 to a committed snapshot, so the contract never changes by accident.
 
 The input line is deliberately loose in its *values* (a share may be 80, 80.5 or "80 %", a date
 "2023-01-01" or "01.01.2023"): a bad value is a named rejection of that row, as in a CSV file.
 It is strict in its *shape*: unknown fields and wrong JSON types are refused as a whole.
+
+Its fields are the input columns of grants.pipeline.fields (REQUIRED_COLUMNS, OPTIONAL_COLUMNS,
+and the expenses per element), each typed for JSON; tests/test_every_door.py holds them to that
+table field by field and walks every field through every door. A JSON number is kept exact:
+the service reads the body with Decimal numbers, and a number is judged by its exact value
+through the same value grammar as a file's cell (80.50 and 8.05e1 are 80,5 %;
+99.999999999999999999 has more than two decimals and is refused, never rounded by a float).
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictFloat, StrictInt, StrictStr, WithJsonSchema
 
-Scalar = StrictStr | StrictInt | StrictFloat
+ExactNumber = Annotated[Decimal, Strict(), WithJsonSchema({"type": "number"})]
+"""A JSON number read exactly (the service parses numbers as Decimal): its value, never a float's."""
+Scalar = StrictStr | StrictInt | ExactNumber | StrictFloat
+"""A numeric value: text in the file's grammar ("80,5", "12 500") or a JSON number. (A float
+only from Python callers; JSON numbers arrive as Decimal.)"""
 Flag = StrictBool | StrictStr
+Text = StrictStr | StrictInt
+"""An identifier or a code: text, or a JSON integer (301 reads as 0301)."""
 
 
 class _Closed(BaseModel):
@@ -22,25 +36,31 @@ class _Closed(BaseModel):
 
 
 class LineIn(_Closed):
-    """One application line as JSON: the fields of grants.LineInput, with text or numbers as
-    values. Names are the canonical English ones (the Norwegian column headers are for files)."""
+    """One application line as JSON: the input columns (grants.pipeline.fields), with text or
+    numbers as values. Names are the canonical English ones (the Norwegian column headers are
+    for files)."""
 
-    alis_id: StrictStr | StrictInt = Field(description="the doctor's identifier (ALIS id or HPR number)")
-    kommunenummer: StrictStr | StrictInt = Field(description="municipality number, 2020-2023 or 2024 code; 301 reads as 0301")
+    alis_id: Text = Field(description="the doctor's identifier (ALIS id or HPR number)")
+    kommunenummer: Text = Field(description="municipality number, 2020-2023 or 2024 code; 301 reads as 0301")
     grant_type: StrictStr = Field(description="alis_avtale or kun_veiledning (Norwegian spellings accepted)")
     role: StrictStr = Field(description="fastlege, fastlegevikar, introduksjonslege or annet_kommunalt")
-    position_share: Scalar = Field(description="percent: 80, 80.5, \"80 %\" or \"80,5\"")
+    position_share: Scalar = Field(description="percent, at most two decimals: 80, 80.5, \"80 %\" or \"80,5\"")
     start: StrictStr = Field(description="first day, 2022-03-01 or 01.03.2022, included")
     end: StrictStr = Field(description="last day, included")
-    via_agency: Flag | None = None
-    private_commercial: Flag | None = None
-    new_scheme: Flag | None = None
-    agreement_signed: StrictStr | None = None
-    centrality_class: StrictInt | StrictStr | None = None
-    first_gp_date: StrictStr | None = None
-    centrality_supplement_applied: Scalar | None = None
+    via_agency: Flag | None = Field(default=None, description="ja/nei (or true/false): engaged through a temp agency")
+    private_commercial: Flag | None = Field(default=None, description="ja/nei: works for a private commercial actor")
+    new_scheme: Flag | None = Field(default=None, description="ja/nei (default ja): specialising under the new rules")
+    agreement_signed: StrictStr | None = Field(default=None, description="the day the ALIS-avtale was signed")
+    centrality_class: StrictInt | StrictStr | None = Field(default=None, description="1-6, overrides SSB")
+    first_gp_date: StrictStr | None = Field(default=None, description="the doctor's first day as fastlege or vikar "
+                                            "(produktivitet, model B)")
+    centrality_supplement_applied: Scalar | None = Field(default=None, description="kroner applied for as "
+                                                         "sentralitetstillegg (model B)")
+    productivity_applied: Scalar | None = Field(default=None, description="kroner applied for as produktivitet (model B)")
+    supervision_hours: Scalar | None = Field(default=None, description="documented supervision hours, at most two "
+                                             "decimals (model B); not together with expenses.veiledning")
     expenses: dict[StrictStr, Scalar] | None = Field(
-        default=None, description="documented expense per element (period 2025-26), e.g. {\"veiledning\": 12500}"
+        default=None, description="documented expense per element (model B), e.g. {\"veiledning\": 12500}"
     )
 
     def record(self) -> dict[str, Any]:
@@ -50,6 +70,28 @@ class LineIn(_Closed):
         for element, amount in (self.expenses or {}).items():
             rec[f"expense_{element}"] = amount
         return rec
+
+
+class SessionIn(_Closed):
+    """One supervision session, as a row of the sessions file (`alis-grant compute --sessions`):
+    the same columns and the same value grammar. A value not understood stops the request (400)
+    naming the session's row, the column and the value, as the command line stops."""
+
+    alis_id: Text = Field(description="the doctor's identifier, as on his lines")
+    date: StrictStr | None = Field(description="the session's date, 2025-09-01 or 01.09.2025; null: named, not paid")
+    hours: Scalar = Field(description="hours, at most two decimals: 2, 2.5 or \"2,5\"")
+    kommunenummer: Text | None = Field(default=None, description="the municipality, when the doctor has lines in several")
+    okt_id: Text | None = Field(default=None, description="the session's id: two sessions of one doctor on one date "
+                                "with the same hours and different ids are both counted")
+
+    def record(self) -> dict[str, Any]:
+        """The session as a row of the sessions file."""
+        return self.model_dump()
+
+
+def _sessions() -> Any:
+    return Field(default=None, description="supervision sessions (model B periods that price veiledning by hours), as "
+                 "the sessions file's rows; an upload sends the file in the form field `sessions`")
 
 
 def _ignore_columns() -> Any:
@@ -65,6 +107,7 @@ class ComputeRequest(_Closed):
     lines: list[LineIn] = Field(min_length=1)
     traces: StrictBool = Field(default=False, description="include each line's trace (facts, rules, constants, arithmetic)")
     ignore_columns: list[StrictStr] = _ignore_columns()
+    sessions: list[SessionIn] | None = _sessions()
 
 
 class ExplainRequest(_Closed):
@@ -74,6 +117,7 @@ class ExplainRequest(_Closed):
     lines: list[LineIn] = Field(min_length=1)
     row: StrictInt = Field(ge=1, description="data row, numbered from 1 in the order of `lines`")
     ignore_columns: list[StrictStr] = _ignore_columns()
+    sessions: list[SessionIn] | None = _sessions()
 
 
 class ResultRow(BaseModel):
@@ -232,6 +276,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "line_input": LineIn,
     "compute_request": ComputeRequest,
     "explain_request": ExplainRequest,
+    "session_input": SessionIn,
     "result_row": ResultRow,
     "batch_result": BatchResult,
     "error": ErrorOut,

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
+from contextlib import contextmanager
+from decimal import Decimal
 from html import escape as html_escape
 import ipaddress
 import json
@@ -26,7 +29,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Awaitable, Callable, Iterator, Literal
 
 import anyio
 from fastapi import FastAPI, Query, Request
@@ -36,13 +39,11 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from grants.service.api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest, VocabularyOut
-from grants.io.application import InputData, application_input, attach_source
-from grants.pipeline.headers import looks_like_header
-from grants.io.reader import read_table
+from grants.io.application import ApplicationFile, read_application
 from grants.pipeline.engine import Engine, default_engine
 from grants.errors import ColumnChoiceError, GrantsError, InputFileError, UnknownIgnoredColumnError, UnknownPeriodError
 from grants.pipeline.provenance import package_version
-from grants.service.public import explain_row, load_engine
+from grants.service.public import compute as compute_batch, explain_row, load_engine
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 from grants.io.writers import result_document, write_result
@@ -217,18 +218,84 @@ def _validation_errors(exc: ValidationError | RequestValidationError) -> list[di
     return out
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(constant: str) -> Any:
+    raise _NotJson(f"{constant} er ikke et tall i JSON")
+
+
 async def _read_json(request: Request) -> Any:
+    """The body as JSON with every number exact: a number with a point or an exponent is a
+    Decimal (never a float, which would read 99.999999999999999999 as 100), so the value
+    grammar judges its exact value as it judges a file's cell. NaN and Infinity are not JSON.
+    Text that is not Unicode (a lone surrogate, which JSON's \\u escapes can spell) is a 422
+    naming where it is."""
     raw = await request.body()
     if not raw.strip():
         raise ServiceError(400, "tom forespørsel; send JSON")
     try:
-        return json.loads(raw)
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_not_json)
     except UnicodeDecodeError:
         raise ServiceError(400, "forespørselen er ikke UTF-8-tekst") from None
     except json.JSONDecodeError as exc:
         raise ServiceError(400, f"ugyldig JSON (linje {exc.lineno}, kolonne {exc.colno}): {exc.msg}") from None
     except RecursionError:
         raise ServiceError(400, "ugyldig JSON: nøstet for dypt") from None
+    except _NotJson as exc:  # NaN, Infinity
+        raise ServiceError(400, f"ugyldig JSON: {exc}") from None
+    except ValueError:  # an integer beyond Python's limit of digits read from text
+        raise ServiceError(400, "ugyldig JSON: et heltall har for mange sifre") from None
+    problems = list(_lone_surrogates(data, [])) if _may_hold_surrogates(raw) else []
+    if problems:
+        raise ServiceError(422, "forespørselen har tekst som ikke er gyldig Unicode: "
+                           + "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems[:5]), problems)
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_SURROGATE_IN_UTF8 = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+"""Where a UTF-8 JSON text can spell a surrogate: a \\uD800-\\uDFFF escape, or one encoded
+as bytes (which json.loads lets through)."""
+
+
+def _may_hold_surrogates(raw: bytes) -> bool:
+    """Whether the body can hold a lone surrogate at all (a quick look at the bytes, so a large
+    body without any is not walked string by string)."""
+    if json.detect_encoding(raw) not in ("utf-8", "utf-8-sig"):
+        return True
+    return (b"\\u" in raw or b"\xed" in raw) and _SURROGATE_IN_UTF8.search(raw) is not None
+
+
+def _shown(text: str) -> str:
+    """Text with its lone surrogates written as \\uXXXX escapes, safe to send back."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _lone_surrogates(data: Any, loc: list[str]) -> Iterator[dict[str, Any]]:
+    """Every field name and text value holding a lone surrogate (half of a UTF-16 pair, not a
+    character: it cannot be encoded, compared or written), with its place in the request."""
+    if isinstance(data, str):
+        found = _SURROGATE.search(data)
+        if found:
+            yield {"loc": loc, "type": "lone_surrogate",
+                   "msg": f"teksten «{_shown(data)[:80]}» har en enslig surrogat (U+{ord(found.group()):04X}), som ikke "
+                          "er et tegn; send gyldig Unicode"}
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            where = [*loc, _shown(key)]
+            found = _SURROGATE.search(key)
+            if found:
+                yield {"loc": where, "type": "lone_surrogate",
+                       "msg": f"feltnavnet «{_shown(key)[:80]}» har en enslig surrogat (U+{ord(found.group()):04X}), som "
+                              "ikke er et tegn; send gyldig Unicode"}
+            yield from _lone_surrogates(value, where)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _lone_surrogates(value, [*loc, str(i)])
 
 
 def _parse_model(model: Any, data: Any) -> Any:
@@ -243,35 +310,56 @@ def _safe_name(name: str | None) -> str:
     return "".join(c for c in base if c.isprintable())[:120]
 
 
-def _read_upload(data: bytes, filename: str | None, sheet: str | None) -> InputData:
-    """An uploaded CSV or XLSX to records, through the same reader as the command line (the
-    kind is decided by the content). Messages name the file as the client called it, never the
+@contextmanager
+def _as_file(upload: "_Upload") -> Iterator[Path]:
+    """An uploaded file as a temporary file, for the readers of the command line (the kind is
+    decided by the content). Messages name the file as the client called it, never the
     temporary path."""
-    shown = _safe_name(filename)
+    shown = _safe_name(upload.filename)
     with tempfile.TemporaryDirectory(prefix="alis-upload-") as folder:
-        path = Path(folder) / ("upload.xlsx" if data[:4] == b"PK\x03\x04" else "upload.csv")
-        path.write_bytes(data)
+        path = Path(folder) / ("upload.xlsx" if upload.data[:4] == b"PK\x03\x04" else "upload.csv")
+        path.write_bytes(upload.data)
         try:
-            table = read_table(path, sheet=sheet, is_header=looks_like_header)
+            yield path
         except InputFileError as exc:
             raise ServiceError(400, str(exc).replace(str(path), shown).replace(folder, "")) from None
-    return application_input(table)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    data: bytes
+    filename: str | None
+
+
+def _read_upload(upload: "_Upload", sheet: str | None) -> ApplicationFile:
+    """An uploaded CSV or XLSX, read as the command line reads it (grants.read_application)."""
+    with _as_file(upload) as path:
+        return read_application(path, sheet)
 
 
 @dataclass(frozen=True)
 class _Batch:
-    """What one request asks to compute: the lines (a JSON request's records, or an upload's
-    columns as read), and for an upload the file they came from (so rows carry `file_line` and
-    the CSV is the command line's file)."""
+    """What one request asks to compute: the lines (a JSON request's records, or an uploaded
+    file as read, so rows carry `file_line` and the CSV is the command line's file), and the
+    supervision sessions (a JSON request's rows, or an uploaded sessions file)."""
 
-    records: Any
+    lines: Any
     period: str | None
     ignore_columns: tuple[str, ...] = ()
-    source: InputData | None = None
+    sessions: list[dict[str, Any]] | _Upload | None = None
+
+    @property
+    def source(self) -> ApplicationFile | None:
+        return self.lines if isinstance(self.lines, ApplicationFile) else None
 
     @property
     def delimiter(self) -> str:
         return self.source.delimiter if self.source is not None else ","
+
+
+def _json_batch(req: ComputeRequest | ExplainRequest) -> _Batch:
+    sessions = [s.record() for s in req.sessions] if req.sessions is not None else None
+    return _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns), sessions)
 
 
 def _upload_remedy(column: str) -> str:
@@ -297,16 +385,25 @@ def _column_error(exc: ColumnChoiceError | UnknownIgnoredColumnError, upload: bo
 
 
 def _compute(engine: Engine, batch: _Batch) -> GrantResult:
-    """The engine's result for a request, placed in its file as the command line does it."""
+    """The engine's result for a request through grants.compute, the command line's road (an
+    uploaded file's rows placed in the file, an uploaded sessions file read as --sessions)."""
     try:
-        result = engine.compute(batch.records, batch.period, ignore_columns=batch.ignore_columns)
+        if isinstance(batch.sessions, _Upload):
+            with _as_file(batch.sessions) as path:
+                return _compute_with(engine, batch, path)
+        return _compute_with(engine, batch, batch.sessions)
+    except InputFileError as exc:  # a missing column; a session value not understood
+        raise ServiceError(400, str(exc)) from None
+
+
+def _compute_with(engine: Engine, batch: _Batch, sessions: Any) -> GrantResult:
+    try:
+        return compute_batch(batch.lines, batch.period, engine=engine, ignore_columns=batch.ignore_columns,
+                             sessions=sessions)
     except (ColumnChoiceError, UnknownIgnoredColumnError) as exc:
         raise _column_error(exc, upload=batch.source is not None) from None
-    except (InputFileError, UnknownPeriodError) as exc:  # a missing column, an unknown period
+    except UnknownPeriodError as exc:
         raise ServiceError(400, str(exc)) from None
-    if batch.source is not None:
-        attach_source(result, batch.source)
-    return result
 
 
 def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
@@ -328,7 +425,7 @@ def _compute_csv(engine: Engine, batch: _Batch) -> bytes:
 
 
 def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
-    result = _compute(engine, _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns)))
+    result = _compute(engine, _json_batch(req))
     if req.row > result.input_rows:
         raise ServiceError(400, f"rad {req.row} finnes ikke; forespørselen har {result.input_rows} linjer")
     text, status = explain_row(result, req.row, engine.rulebook)
@@ -357,6 +454,9 @@ _COMPUTE_BODY = {
                     "ignore_columns": {"type": "string", "description": "kolonner som ikke skal brukes i beregningen, "
                                        "skilt med komma (som --ignore-column); feltet kan gjentas"},
                     "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første)"},
+                    "sessions": {"type": "string", "format": "binary",
+                                 "description": "veiledningsøkter (CSV eller .xlsx: lege, dato, timer; valgfritt "
+                                                "kommunenummer, okt_id), som --sessions"},
                 },
             }},
         },
@@ -458,7 +558,7 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
             traces = False
         elif ctype in ("application/json", ""):
             req = _parse_model(ComputeRequest, await _read_json(request))
-            batch = _Batch([line.record() for line in req.lines], req.period, tuple(req.ignore_columns))
+            batch = _json_batch(req)
             traces = req.traces
         else:
             raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
@@ -520,7 +620,7 @@ def _form_ignore_columns(form: Any) -> tuple[str, ...]:
 
 async def _upload(request: Request, config: ServiceConfig) -> _Batch:
     try:
-        form = await request.form(max_files=1, max_fields=10, max_part_size=config.max_body_bytes)
+        form = await request.form(max_files=2, max_fields=10, max_part_size=config.max_body_bytes)
     except (_BodyTooLarge, _BodyTimeout):
         raise
     except Exception:  # noqa: BLE001 - python-multipart's parse errors: a malformed upload
@@ -531,12 +631,20 @@ async def _upload(request: Request, config: ServiceConfig) -> _Batch:
             raise ServiceError(400, "mangler filen (feltet «file»)")
         period, sheet = _form_text(form, "period"), _form_text(form, "sheet")
         ignore = _form_ignore_columns(form)
-        data = await upload.read()
-        name = upload.filename
+        application = _Upload(await upload.read(), upload.filename)
+        sessions = None
+        given = form.get("sessions")
+        if isinstance(given, str):
+            if given.strip():
+                raise ServiceError(400, "feltet «sessions» må være en fil (veiledningsøktene som CSV eller .xlsx)")
+        elif given is not None:
+            data = await given.read()
+            if data or given.filename:  # a form's file field left empty sends no name and no bytes
+                sessions = _Upload(data, given.filename)
     finally:
         await form.close()
-    source = await _off_loop(_read_upload, data, name, sheet)
-    return _Batch(source.columns, period, ignore, source)
+    source = await _off_loop(_read_upload, application, sheet)
+    return _Batch(source, period, ignore, sessions)
 
 
 _LIMITER: list[anyio.CapacityLimiter] = []

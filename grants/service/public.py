@@ -1,14 +1,19 @@
-"""The library's documented entry points beyond `compute`: load another folder's rate tables
-and rules (a service ships its own official tables), and explain one row in bokmål.
+"""The library's documented entry points: compute a batch (lines as a DataFrame, dicts, typed
+lines or an application file read by `read_application`; sessions as a file or rows), load
+another folder's rate tables and rules (a service ships its own official tables), and explain
+one row in bokmål. The command line and the service call these too: one road for every door.
 
 Everything here is a thin layer over the engine; nothing changes interpreter state.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping, Union
 
+from grants.io.application import ApplicationFile, attach_source, read_application  # noqa: F401 - public
 from grants.pipeline.engine import Engine, default_engine
+from grants.pipeline.sessions import SessionHours
 from grants.errors import GrantsError
 from grants.report.explain import explain_line, explain_rejection, rates_warning
 from grants.money import format_nok
@@ -41,12 +46,45 @@ def load_engine(rates_dir: str | Path | None = None, rules_dir: str | Path | Non
     return Engine(rates, rules, **options)
 
 
-def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine | None = None) -> str:
+Sessions = Union[str, os.PathLike, Iterable[Mapping[str, Any]], SessionHours]
+"""The supervision sessions `compute` takes: the path of a sessions file (CSV or .xlsx, read as
+`alis-grant compute --sessions FILE` reads it), or its rows (dicts with the file's columns,
+aliases and value grammar, e.g. {"alis_id": "A1", "date": "2025-09-01", "hours": "2,5",
+"kommunenummer": "0301", "okt_id": "1"}, or a DataFrame)."""
+
+
+def compute(lines: Any, period: str | None = None, *, engine: Engine | None = None,
+            ignore_columns: Iterable[str] = (), sessions: Sessions | None = None,
+            evaluator: str = "auto") -> GrantResult:
+    """Compute the grant for a batch of lines; see `Engine.compute`.
+
+    `lines`: a pandas DataFrame, a list of dicts or of LineInput, or an application file read by
+    `read_application` (then each result row carries `file_line` and each rejection `where`).
+    `sessions`: a sessions file's path, or its rows; a file that cannot be read or a session
+    value not understood raises InputFileError naming the row, column and value, as the
+    command line stops with exit 2."""
+    engine = engine or default_engine()
+    if period is not None:
+        engine.ratebook.get(period)  # an unknown period stops before any file is read
+    if isinstance(sessions, (str, os.PathLike)):
+        from grants.io.sessions_file import sessions_for
+
+        sessions = sessions_for(sessions, engine.ratebook, period)
+    source = lines if isinstance(lines, ApplicationFile) else None
+    result = engine.compute(source.columns if source is not None else lines, period, ignore_columns=ignore_columns,
+                            sessions=sessions, evaluator=evaluator)
+    if source is not None:
+        attach_source(result, source)
+    return result
+
+
+def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine | None = None,
+            ignore_columns: Iterable[str] = (), sessions: Sessions | None = None) -> str:
     """The bokmål explanation of one data row (numbered from 1) of a batch: its computation rule
     by rule in every period it touches, or why it was rejected. The whole batch is computed, as
-    a row's outcome can depend on the others (overlapping shares of one doctor)."""
+    a row's outcome can depend on the others (overlapping shares of one doctor, sessions)."""
     engine = engine or default_engine()
-    result = engine.compute(lines, period)
+    result = compute(lines, period, engine=engine, ignore_columns=ignore_columns, sessions=sessions)
     if not 1 <= row <= result.input_rows:
         raise IndexError(f"rad {row} finnes ikke; batchen har {result.input_rows} datarader")
     return explain_row(result, row, engine.rulebook)[0]

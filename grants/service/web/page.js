@@ -109,9 +109,11 @@
     $("download").hidden = true;
     const file = $("file").files[0];
     if (!file) { showError("Velg en fil først."); return; }
+    const sessions = $("sessions").files[0];
     const data = () => {
       const fd = new FormData();
       fd.append("file", file, file.name);
+      if (sessions) fd.append("sessions", sessions, sessions.name);
       fd.append("period", $("period").value);
       fd.append("ignore_columns", $("ignore_columns").value);
       return fd;
