@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grants.errors import OutputFileError
 from grants.commands._common import EXIT_OK, EXIT_REJECTED, add_input_options, attach_source, check_output, load_input, print_rate_notes, say
 
 
@@ -33,11 +32,8 @@ def run(args: argparse.Namespace) -> int:
     attach_source(result, csv_input)
     page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
                          rejected=rejected_lines(csv_input.records, result.rejections))
-    try:
-        with atomic_output(out, encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-    except OSError as exc:
-        raise OutputFileError(f"kan ikke skrive rapportfilen {out}: {exc.strerror or exc}") from None
+    with atomic_output(out, encoding="utf-8", newline="\n") as fh:
+        fh.write(page)
     warning = rates_warning({t.id: t.status for t in tables} | result.rates_statuses)
     if warning:
         say(warning)

@@ -7,7 +7,6 @@ spreadsheet would run (= + - @ tab CR first) is also marked as literal text (quo
 """
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from decimal import Decimal
@@ -20,6 +19,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from grants.errors import OutputFileError
+from grants.io.output import atomic_output
 from grants.report.explain import explain_line, explain_rejection, rates_warning
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import DATE_COLUMNS, date_nb, headers_nb, value_nb
@@ -218,16 +218,12 @@ def _line_cell(column: str, value: Any) -> Any:
 
 def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | None" = None,
                    progress: Callable[[int], None] | None = None) -> None:
-    """Write the workbook to a temporary file beside `path`, then move it in place: a failure
-    half-way never leaves a half-written workbook where a good one (or nothing) was.
+    """Write the workbook through `atomic_output` (a unique temporary file beside `path`, synced,
+    then renamed): a failure half-way never leaves a half-written workbook where a good one (or
+    nothing) was, two runs never share a temporary file, and the target keeps its mode.
     `progress(n)` is told how many of the lines and rejections have been explained so far."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        build_workbook(result, rulebook, progress).save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path, binary=True) as fh:
+        build_workbook(result, rulebook, progress).save(fh)
 
 
 def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,
