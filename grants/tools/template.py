@@ -105,10 +105,11 @@ def build_template(table: "RateTable") -> Workbook:
 def write_template(table: "RateTable", path: str | Path) -> None:
     """Through `atomic_output`: nothing half-written is ever left, the target keeps its mode."""
     from grants.io.output import atomic_output
+    from grants.io.workbook import save_into
 
     wb = build_template(table)
     with atomic_output(path, binary=True) as fh:
-        wb.save(fh)
+        save_into(wb, fh)
 
 
 def _input_sheet(ws: "Worksheet", fields: list[str], rows: int) -> None:
