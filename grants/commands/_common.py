@@ -63,7 +63,7 @@ def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SU
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that reads an application file."""
-    parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første)")
+    parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første synlige; et skjult ark leses bare når det er valgt)")
     parser.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
                         help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
 

@@ -427,7 +427,7 @@ _COMPUTE_BODY = {
                     "period": {"type": "string", "description": "tilskuddsperiode, f.eks. 2023; tom: delt per periode"},
                     "ignore_columns": {"type": "string", "description": "kolonner som ikke skal brukes i beregningen, "
                                        "skilt med komma (som --ignore-column); feltet kan gjentas"},
-                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første)"},
+                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første synlige)"},
                 },
             }},
         },
