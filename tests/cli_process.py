@@ -19,7 +19,13 @@ try:
     code = main(sys.argv[1:])
 finally:
     if os.environ.get("ALIS_TEST_PEAK"):
-        sys.stderr.write("PEAK_KB=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's over exec
+        try:
+            with open("/proc/self/status") as fh:
+                peak = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        sys.stderr.write("PEAK_KB=%d\\n" % peak)
 sys.exit(code)
 """
 

@@ -23,7 +23,7 @@ from grants.service.app import DEFAULT_MAX_TRACE_LINES, ServiceConfig
 
 from .conftest import REPO, line
 from .service_process import ServiceProcess
-from .xlsx_parts import HEADER, claim, row_xml, sheet_xml, workbook
+from .xlsx_parts import HEADER, claim, declare_size, row_xml, sheet_xml, workbook
 
 HEADER_TIMEOUT = 1.0
 TRACE_LIMIT = 50
@@ -199,6 +199,21 @@ def test_an_uploaded_workbook_may_unpack_to_ten_times_the_upload_limit_only(clie
     path = tmp_path / "stor.xlsx"
     path.write_bytes(data)
     assert read_table(path, is_header=looks_like_header).n_rows == 8998  # the command line's limit is 100 MB
+
+
+def test_an_uploaded_zip_bomb_is_refused_before_it_is_inflated(client, service):
+    """The 1 MB upload that inflated to 1.1 GB cost the service about 2 GB: now its declared
+    size, and the ratio of a part that declares little, stop it before anything is inflated."""
+    declared = declare_size(workbook([("Søknad", sheet_xml([row_xml(1, HEADER), row_xml(2, claim("A1"))]))]),
+                            "xl/worksheets/sheet1.xml", 1_100_000_000)
+    spaces = workbook([("Søknad", sheet_xml([row_xml(1, HEADER), row_xml(2, claim("A1"))]).replace(
+        "<sheetData>", "<sheetData>" + " " * 8_000_000))])
+    for data in (declared, spaces):
+        assert len(data) < LIMIT
+        r = client.post("/compute", files={"file": ("bombe.xlsx", data, "application/octet-stream")})
+        assert r.status_code == 400 and "bombe.xlsx" in r.json()["detail"], r.text
+        assert "pakker ut til" in r.json()["detail"]
+    assert client.get("/health").status_code == 200
 
 
 def zipfile_of(data: bytes):

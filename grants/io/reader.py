@@ -611,11 +611,15 @@ def _xlsx_table(name: str, found: "Sheet", is_header: Callable | None) -> Source
         raise InputFileError(
             f"{name}: arket «{sheet}» har ingen datarader (bare overskriften på rad {header_row})"
         )
-    if nameless:
-        gaps = [c for c in range(1, width + 1) if c not in named][:6]
-        listed = ", ".join(column_letters(c) for c in gaps[:5]) + (" ..." if nameless > 5 else "")
-        notes.append(f"{'kolonne' if nameless == 1 else f'{nameless} kolonner'} ({listed}) "
-                     f"{'har' if nameless == 1 else 'har'} ingen overskrift og ingen verdier, og er hoppet over")
+    if nameless:  # one note, however many (a stray header far to the right leaves thousands)
+        gaps = [column_letters(c) for c in range(1, width + 1) if c not in named][:6]
+        if nameless == 1:
+            which = f"kolonne {gaps[0]}"
+        elif nameless <= 5:
+            which = "kolonnene " + ", ".join(gaps)
+        else:
+            which = f"{nameless} kolonner ({', '.join(gaps[:5])} ...)"
+        notes.append(f"{which} har ingen overskrift og ingen verdier, og er hoppet over")
     shown_hidden = [c for c in order if any(first <= c <= last for first, last in found.hidden_columns)]
     if shown_hidden:
         listed = ", ".join(f"{column_letters(c)} («{named[c]}»)" for c in shown_hidden)

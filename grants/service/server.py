@@ -62,7 +62,7 @@ class HeaderDeadlineProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type
         self._header_timer = None
         if not self.transport.is_closing():
             client = "%s:%d" % self.client if self.client else "?"
-            log.info("%s - forespørselshodet kom ikke innen %.0f s; forbindelsen er lukket", client, header_timeout())
+            log.info("%s - request headers not complete within %g s: connection closed", client, header_timeout())
             self.transport.close()
 
 
