@@ -297,7 +297,8 @@ def test_started_directly_on_0_0_0_0_without_a_token_only_loopback_requests_are_
     address (192.0.2.10, a documentation address) gets 503, one to 127.0.0.1 is served."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         pytest.skip("unshare or ip (iproute2) is not installed")
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up && ip addr add 192.0.2.10/32 dev lo"],
+                           capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a network namespace here (needs root or user namespaces): {probe.stderr.decode()[:200]}")
     log = tmp_path / "uvicorn.log"
