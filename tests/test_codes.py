@@ -72,10 +72,30 @@ def test_doctor_keys_over_a_column_are_doctor_key_of_each(ids):
         codes.SMALL = saved
 
 
+def _parsed(text):
+    try:
+        return parse_alis_id(text), False
+    except ValueError:
+        return text, True
+
+
 @given(st.lists(st.text(min_size=1).map(str.strip).filter(bool), max_size=20))
 def test_alis_ids_over_a_column_are_parse_alis_id_of_each(texts):
     values, bad = parse_alis_ids(np.array(texts, dtype=object))
-    assert list(values) == [parse_alis_id(t) for t in texts] and not bad.any()
+    want = [_parsed(t) for t in texts]
+    assert list(zip(values, bad.tolist())) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=6), max_size=20))
+def test_doctor_keys_over_any_unicode_column_are_doctor_key_of_each(ids):
+    want = [doctor_key(i) for i in ids]
+    saved = codes.SMALL
+    try:
+        codes.SMALL = 0
+        assert doctor_keys(ids) == want
+    finally:
+        codes.SMALL = saved
 
 
 @settings(max_examples=200, deadline=None)

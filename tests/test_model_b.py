@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -66,9 +67,9 @@ def test_facilitation_is_exactly_five_percent_of_its_base(rec):
     r = _b(rec)
     got = {e.element: e for e in r.elements}
     if "tilrettelegging" in got:
-        base = sum((got[name].granted for name in STANDARD if name in got), Decimal(0))
-        assert got["tilrettelegging"].granted == Decimal("0.05") * base
-        assert to_kroner(got["tilrettelegging"].granted) == to_kroner(Decimal("0.05") * base)
+        base = sum((got[name].granted for name in STANDARD if name in got), Fraction(0))
+        assert got["tilrettelegging"].granted == Fraction(5, 100) * base  # exactly: no digit lost on the way
+        assert to_kroner(got["tilrettelegging"].granted) == to_kroner(Fraction(5, 100) * base)
 
 
 @SETTINGS

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -56,8 +57,8 @@ def test_the_expense_is_shared_whichever_line_carries_it(carrier):
     assert any("største rest" in n and "rad 1: 35 294 kr, rad 2: 14 706 kr" in n for n in b.notes)
     # tilrettelegging: 5 % of each line's unrounded granted elements, the shared one at its share
     for r in (a, b):
-        base = sum((e.granted for e in r.elements if e.element in STANDARD), Decimal(0))
-        assert _el(r, "tilrettelegging").granted == Decimal("0.05") * base
+        base = sum((e.granted for e in r.elements if e.element in STANDARD), Fraction(0))
+        assert _el(r, "tilrettelegging").granted == Fraction(5, 100) * base
 
 
 def test_today_line_by_line_would_have_paid_differently():
@@ -230,10 +231,10 @@ def test_refund_never_exceeds_expense_nor_maxima_and_lines_add_up(doctor, data):
     values = [_el(r, element) for r in having]
     expense = values[0].capped_by
     assert expense == (Decimal(value) * Decimal("1581.25") if column == "veiledning_timer" else Decimal(value))
-    exact_total = sum((v.granted for v in values), Decimal(0))
+    exact_total = sum((v.granted for v in values), Fraction(0))
     kroner_total = sum(v.amount_nok for v in values)
-    sum_max = sum((m.maximum for m in max_by_row.values()), Decimal(0))
-    assert exact_total <= expense + Decimal("1e-20") and exact_total <= sum_max + Decimal("1e-20")
+    sum_max = sum((m.maximum for m in max_by_row.values()), Fraction(0))
+    assert exact_total <= expense and exact_total <= sum_max  # exact fractions: no tolerance
     assert kroner_total <= to_kroner(expense)
     assert kroner_total <= sum(m.amount_nok for m in max_by_row.values())  # never more than with no expense
     if values[0].sharing is not None:
@@ -242,7 +243,7 @@ def test_refund_never_exceeds_expense_nor_maxima_and_lines_add_up(doctor, data):
     for r in result.lines:
         assert r.amount_nok == sum(e.amount_nok for e in r.elements)
         for e in r.elements:
-            assert Decimal(0) <= e.granted <= e.maximum + Decimal("1e-20")
+            assert 0 <= e.granted <= e.maximum
 
 
 @SETTINGS

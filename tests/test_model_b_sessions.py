@@ -37,34 +37,38 @@ def test_hours_are_summed_per_doctor_inside_the_period():
     book = default_engine().ratebook
     out = aggregate([_s(1, "2025-06-01", "2"), _s(2, "2026-05-31", "1.5"), _s(3, "2025-05-31", "3"),
                      _s(4, None, "1"), _s(5, "2025-09-01", "4", doctor="B")], book, "2025-26")
-    assert out.hours[("A", "2025-26", None)].hours == Decimal("3.5")
-    assert out.hours[("A", "2025-26", None)].rows == [1, 2]
-    assert out.hours[("B", "2025-26", None)].hours == Decimal(4)
-    assert len(out.not_paid) == 2
-    assert "rad 3" in out.not_paid[0] and "utenfor perioden 2025-26" in out.not_paid[0]
-    assert "rad 4" in out.not_paid[1] and "ingen dato" in out.not_paid[1]
+    a = out.evidence("a", "0301", "2025-26")
+    assert a.hours == Decimal("3.5") and [s.row for s in a.counted] == [1, 2]
+    assert out.evidence("b", "0301", "2025-26").hours == Decimal(4)
+    assert [(u.session.row, u.why) for u in a.unpaid] == [
+        (3, "datoen er utenfor perioden 2025-26"), (4, "økten har ingen dato")]
+    assert out.evidence("c", "0301", "2025-26") is None  # no row for him: nothing given
 
 
 def test_same_date_same_hours_is_a_possible_duplicate_counted_once_and_named():
     book = default_engine().ratebook
     out = aggregate([_s(1, "2025-10-03", "2.5"), _s(2, "2025-10-03", "2.5"), _s(3, "2025-10-03", "1")], book, "2025-26")
-    assert out.hours[("A", "2025-26", None)].hours == Decimal("3.5")
-    (dup,) = out.duplicates
-    assert "rad 2" in dup and "rad 1" in dup and "regnet én gang" in dup
+    a = out.evidence("a", "0301", "2025-26")
+    assert a.hours == Decimal("3.5")
+    (dup,) = a.unpaid
+    assert dup.session.row == 2 and "rad 1" in dup.why and "regnet én gang" in dup.why
 
 
 def test_a_session_id_tells_two_real_sessions_apart():
     book = default_engine().ratebook
     out = aggregate([_s(1, "2025-10-03", "2", session_id="a"), _s(2, "2025-10-03", "2", session_id="b")], book, "2025-26")
-    assert out.hours[("A", "2025-26", None)].hours == Decimal(4) and not out.duplicates
+    a = out.evidence("a", "0301", "2025-26")
+    assert a.hours == Decimal(4) and not a.unpaid
 
 
 def test_without_a_period_a_session_belongs_to_the_period_of_its_date():
     book = default_engine().ratebook
     out = aggregate([_s(1, "2025-10-03", "2"), _s(2, "2024-10-03", "2"), _s(3, "2030-01-01", "2")], book, None)
-    assert set(out.hours) == {("A", "2025-26", None)}
-    assert "prises ikke etter veiledningstimer" in out.not_paid[0]  # 2024-25 is model A
-    assert "noen kjent periode" in out.not_paid[1]
+    a = out.evidence("a", "0301", "2025-26")
+    assert a.hours == Decimal(2)
+    assert [u.why for u in a.unpaid] == ["datoen hører til perioden 2024-25, ikke 2025-26",
+                                         "datoen er utenfor alle kjente perioder"]
+    assert "prises ikke etter veiledningstimer" in out.why_unused(out.sessions[1])  # 2024-25 is model A
 
 
 @pytest.mark.parametrize("rec,column", [
@@ -133,9 +137,6 @@ def test_compute_with_sessions_file(capsys, tmp_path):
     out_file = tmp_path / "resultat.csv"
     code, out, _ = _run(capsys, "compute", APPLICATION, "--period", "2025-26", "--sessions", SESSIONS, "-o", out_file)
     assert code == 0
-    assert "ser ut som en kopi av økten på rad 2" in out and "regnet én gang" in out
-    assert "rad 4" in out and "utenfor perioden 2025-26" in out
-    assert "uten dato" in out
     assert "øktfilen: kolonnen merknad er ikke brukt" in out
     with out_file.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
@@ -144,7 +145,12 @@ def test_compute_with_sessions_file(capsys, tmp_path):
     assert got[3][2] == "10000"
     assert (got[4][1], got[5][1]) == ("35294", "14706")
     assert got[6] == (7116, "7116", "")
-    assert "4,5 timer fra øktfilen" in rows[5]["reason"] and "ikke betalt" in rows[5]["reason"]
+    # every session of the doctor not paid is named in his line's reason, with why
+    reason = rows[5]["reason"]
+    assert "4,5 timer fra øktfilen" in reason
+    assert "økt på rad 3 " in reason and "kopi av økten på rad 2" in reason and "regnet én gang" in reason
+    assert "økt på rad 4 " in reason and "utenfor perioden 2025-26" in reason
+    assert "økt på rad 5 " in reason and "ingen dato" in reason
 
 
 def test_compute_without_sessions_leaves_that_doctor_at_the_maximum(capsys, tmp_path):

@@ -2,28 +2,38 @@
 expense (or the amount applied for). Whose the expense is, is a field of the rate table
 (`expense_scope`): the line's own, or the doctor's for the period in one municipality.
 
-With `scope: doctor` (2025-26) an expense is the doctor's whichever of his lines carries it;
-given for one element on more than one line it is ambiguous and those rows are rejected
-(write it once). The cap is the sum of the element's maxima over the doctor's lines; the
+With `scope: doctor` (2025-26) an expense is the doctor's whichever of his lines carries it,
+even a line that is ineligible or cannot get the element (it is his documented cost); given for
+one element on more than one line it is ambiguous and those rows are rejected (write it once).
+An expense belongs to the period of the line that carries it: on a line outside the period
+asked for it is not used (and said so); on a line that runs beyond the period it counts for the
+period (and said so). The cap is the sum of the element's maxima over the doctor's lines; the
 granted amount is rounded once for the doctor and shared back to the lines in proportion to
-their maxima by the largest remainder method, so the lines add up to the doctor's amount
-exactly (docs/DOMAIN.md section 8). A doctor with one line gets what he got line by line.
+their maxima by the largest remainder method, exactly (fractions, the earlier row first on a
+tie), so the lines add up to the doctor's amount and no other doctor's rows can move a krone
+between them (docs/DOMAIN.md section 8). A doctor with one line gets what he got line by line.
+
+The sessions file is evidence of supervision (grants.pipeline.sessions): a doctor with rows in
+it has his veiledning priced from his sessions dated inside the period only (none: 0 kr), and
+an expense or hours for veiledning beside them is ambiguous, whatever the sessions' dates.
 
 The pass runs after every line is priced at its maxima; it changes no model A line.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from decimal import Decimal
 from typing import Any, Callable
 
+from grants.domain import Status
 from grants.rules.formulas import ElementValue, Sharing, largest_remainder
 from grants.pipeline.inputs import Rejection, doctor_key
-from grants.money import format_exact, format_nok, to_kroner
+from grants.money import as_decimal, exact_value, format_exact, format_nok, to_kroner
 from grants.pipeline.results import LineResult
-from grants.pipeline.sessions import SessionHours
+from grants.pipeline.sessions import Evidence, SessionHours
 
-_ZERO = Decimal(0)
+_ZERO = Fraction(0)
 SESSIONS = 0  # the "row" of a cap input that comes from the sessions file
 
 
@@ -38,10 +48,13 @@ class CapInput:
     hours: Decimal | None = None
     hourly_rate: Decimal | None = None
     text: str | None = None  # the sessions file: which sessions were counted
+    session_rows: tuple[int, ...] = ()  # the sessions file: every row of the doctor's it read
 
     @property
     def where(self) -> str:
-        return "øktfilen" if self.row == SESSIONS else f"rad {self.row}"
+        if self.row != SESSIONS:
+            return f"rad {self.row}"
+        return f"øktfilen (rad {', '.join(map(str, self.session_rows))})" if self.session_rows else "øktfilen"
 
 
 def cap_inputs(row: int, line: Any, table: Any) -> dict[str, CapInput]:
@@ -84,13 +97,23 @@ def apply_caps(
     """Cap the model B elements per line or per doctor (the table's expense_scope).
 
     Returns the results (model B lines re-priced), the rows rejected as ambiguous, and notes
-    for the batch (sessions that no line could take)."""
+    for the batch (sessions that no line could take, doctors the sessions file does not name)."""
     groups: dict[tuple[Any, ...], list[LineResult]] = {}
-    for r in results:
-        if r.table.model == "B":
-            groups.setdefault(_group_key(r), []).append(r)
-    if not groups:
-        return results, [], []
+    extra: dict[tuple[int, str], list[str]] = {}  # notes for one result, whatever happens to its group
+    for r in sorted((r for r in results if r.table.model == "B"), key=lambda r: r.row):  # the earlier row first
+        given = cap_inputs(r.row, r.line, r.table)
+        if r.status is Status.OUTSIDE_PERIOD:
+            if given:
+                extra.setdefault((r.row, r.period), []).append(
+                    f"{_given_words(given)} på linjen er ikke brukt: linjen ligger utenfor perioden {r.period}, "
+                    "og en utgift eller et søkt beløp hører til perioden linjen ligger i")
+            continue
+        p = r.table.period
+        if given and (r.line.start < p.first_day or r.line.end > p.last_day):
+            extra.setdefault((r.row, r.period), []).append(
+                f"linjen går utover perioden {r.period}; {_given_words(given)} på linjen er regnet for perioden "
+                f"{r.period} i sin helhet")
+        groups.setdefault(_group_key(r), []).append(r)
 
     carriers: dict[tuple[Any, ...], dict[str, list[CapInput]]] = {}
     for key, group in groups.items():
@@ -103,31 +126,38 @@ def apply_caps(
     rejected: dict[int, Rejection] = {}
     batch_notes: list[str] = []
     if sessions is not None:
-        _attach_sessions(groups, carriers, sessions, rejected, batch_notes, columns)
+        batch_notes = _attach_sessions(groups, carriers, sessions, rejected, extra)
 
     for key, per in carriers.items():
         lines_by_row = {r.row: r for r in groups[key]}
         for name, given in per.items():
-            rows = sorted({ci.row for ci in given})
-            if len(rows) < 2:
+            if len({ci.row for ci in given}) < 2:
                 continue
+            from_sessions = next((c for c in given if c.row == SESSIONS), None)
             for ci in given:
                 if ci.row == SESSIONS:
                     continue
                 r = lines_by_row[ci.row]
-                others = [c.where for c in given if c.row != ci.row]
                 title = r.table.element(name).title_nb
                 noun = "det søkte beløpet" if r.table.element(name).cap == "applied" else "utgiften"
+                if from_sessions is not None:
+                    message = (
+                        f"{_what(ci)} til {title} er oppgitt, men {from_sessions.where} har rader for samme lege "
+                        f"({r.alis_id}) i kommune {r.kommunenummer}: når øktfilen har rader for legen, er øktene "
+                        "dokumentasjonen av veiledningen, uansett hvilke datoer de har; fjern "
+                        f"{'timene' if ci.field == 'supervision_hours' else noun} fra søknaden eller legens rader "
+                        "fra øktfilen")
+                else:
+                    others = [c.where for c in given if c.row != ci.row]
+                    message = (
+                        f"{_what(ci)} til {title} er også oppgitt på {' og '.join(others)} for samme lege ({r.alis_id}) "
+                        f"i kommune {r.kommunenummer} og perioden {r.period}; {noun} gjelder legen for hele perioden, "
+                        f"så det kan ikke stå på flere linjer: skriv {noun} én gang")
                 rejected.setdefault(ci.row, Rejection(
-                    ci.row, columns.name(ci.field), columns.raw(ci.row, ci.field, ci.value),
-                    f"{_what(ci)} til {title} er også oppgitt på {' og '.join(others)} for samme lege ({r.alis_id}) "
-                    f"i kommune {r.kommunenummer} og perioden {r.period}; {noun} gjelder legen for hele perioden, "
-                    f"så det kan ikke stå på flere linjer: skriv {noun} én gang",
+                    ci.row, columns.name(ci.field), columns.raw(ci.row, ci.field, ci.value), message,
                     r.alis_id, r.kommunenummer,
                 ))
 
-    doctor_notes = sessions.by_doctor if sessions is not None else {}
-    out: list[LineResult] = []
     repriced: dict[tuple[int, str], LineResult] = {}
     for key, group in groups.items():
         kept = [r for r in group if r.row not in rejected]
@@ -137,13 +167,13 @@ def apply_caps(
             continue  # no expense: every line keeps its maxima and the notes the engine wrote
         for r in _cap_group(kept, per, element_rule_text):
             repriced[(r.row, r.period)] = r
+    out: list[LineResult] = []
     for r in results:
         if r.row in rejected:
             continue
         r = repriced.get((r.row, r.period), r)
-        if r.table.model == "B" and r.alis_id in doctor_notes:
-            r = replace(r, notes=r.notes + tuple(f"øktfilen: {n}" for n in doctor_notes[r.alis_id]))
-        out.append(r)
+        notes = extra.get((r.row, r.period))
+        out.append(replace(r, notes=r.notes + tuple(notes)) if notes else r)
     return out, sorted(rejected.values(), key=lambda x: x.row), batch_notes
 
 
@@ -155,43 +185,83 @@ def _what(ci: CapInput) -> str:
     return "søkt beløp"
 
 
-def _attach_sessions(groups, carriers, sessions: SessionHours, rejected, batch_notes, columns) -> None:
-    """Give each doctor's session hours to the one group (municipality, period) they belong to."""
-    for (alis_id, period, kommune), entry in sessions.hours.items():
-        matches = [
-            key for key, group in groups.items()
-            if group[0].period == period and group[0].alis_id == alis_id
-            and (kommune is None or group[0].kommunenummer == kommune) and group[0].table.hours_element
-        ]
-        text = sessions.describe((alis_id, period, kommune))
-        if not matches:
-            where = f" i kommune {kommune}" if kommune else ""
-            batch_notes.append(f"lege {alis_id}, periode {period}: {text} er ikke betalt: "
-                               f"ingen beregnet linje for legen i perioden{where}")
+def _given_words(given: dict[str, CapInput]) -> str:
+    """«utgiften til veiledning og søkt beløp til produktivitet»: what a line gives, in words."""
+    return " og ".join(f"{_what(ci)} til {name}" for name, ci in given.items())
+
+
+def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: dict[tuple[Any, ...], dict[str, list[CapInput]]],
+                     sessions: SessionHours, rejected: dict[int, Rejection],
+                     extra: dict[tuple[int, str], list[str]]) -> list[str]:
+    """Give each doctor's sessions, as evidence, to his groups (municipality, hours-priced
+    period); name on his lines every session not paid there. Returns the batch's notes: the
+    sessions no line could take, and the doctors with hours-priced lines the file does not name."""
+    evidence: dict[tuple[Any, ...], Evidence] = {}
+    for key, group in groups.items():
+        if group[0].table.hours_element is None:
             continue
-        if len(matches) > 1:
-            for key in matches:
-                for r in groups[key]:
-                    rejected.setdefault(r.row, Rejection(
-                        r.row, None, None,
-                        f"{text} kan ikke knyttes til én linje: legen ({alis_id}) har flere linjer eller kommuner i "
-                        f"perioden {period} uten felles utgift; oppgi kommunenummer i øktfilen",
-                        r.alis_id, r.kommunenummer,
-                    ))
+        found = sessions.evidence(key[1], key[2], key[0])
+        if found is not None:
+            evidence[key] = found
+    named: set[int] = set()
+
+    # a session that names no municipality, counted for a doctor with lines in two municipalities
+    by_doctor: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for key in evidence:
+        by_doctor.setdefault((key[0], key[1]), []).append(key)
+    for (period, _), keys in by_doctor.items():
+        shared = [s for s in evidence[keys[0]].counted if s.kommunenummer is None]
+        if len(keys) < 2 or not shared:
             continue
-        (key,) = matches
-        table = groups[key][0].table
+        rows = ", ".join(str(s.row) for s in shared)
+        for key in keys:
+            named.update(evidence.pop(key).rows)
+            for r in groups[key]:
+                rejected.setdefault(r.row, Rejection(
+                    r.row, None, None,
+                    f"øktene på rad {rows} i øktfilen kan ikke knyttes til én kommune: legen ({r.alis_id}) har linjer i "
+                    f"flere kommuner i perioden {period}, og øktene oppgir ingen kommune; oppgi kommunenummer i øktfilen",
+                    r.alis_id, r.kommunenummer,
+                ))
+
+    for key, found in evidence.items():
+        group = groups[key]
+        table = group[0].table
         element = table.hours_element
         rate = table.product(table.element(element).expense_from_hours)
-        carriers[key].setdefault(element, []).append(
-            CapInput(element, entry.hours * rate, "sessions", SESSIONS, entry.hours, rate, text)
-        )
+        carriers[key].setdefault(element, []).append(CapInput(
+            element, found.hours * rate, "sessions", SESSIONS, found.hours, rate, found.describe(), found.rows))
+        named.update(found.rows)
+        spans = [(r.line.start, r.line.end) for r in group]
+        texts = [u.text() for u in found.unpaid] + [
+            f"{s.label()} ligger utenfor legens linjer, men innenfor perioden {key[0]}, og er regnet med"
+            for s in found.counted if s.day is not None and not any(a <= s.day <= b for a, b in spans)]
+        for r in group:
+            extra.setdefault((r.row, r.period), []).extend(f"øktfilen: {t}" for t in texts)
+
+    notes = [f"øktfilen: {s.label()} er ikke betalt: {sessions.why_unused(s)}"
+             for s in sessions.sessions if s.row not in named]
+    unnamed: dict[str, str] = {}  # doctor key -> first spelling: hours-priced lines, nothing given
+    for key, group in groups.items():
+        element = group[0].table.hours_element
+        if element is None or key in evidence or element in carriers[key]:
+            continue
+        if any(any(e.element == element for e in r.elements) for r in group):
+            unnamed.setdefault(key[1], group[0].alis_id)
+    if unnamed:
+        names = ", ".join(unnamed.values())
+        notes.append(
+            f"øktfilen har ingen rader for {'legen' if len(unnamed) == 1 else 'legene'} {names}, og søknaden oppgir "
+            "verken utgift eller timer for veiledning: veiledning er satt til maksimum (forventet tilskudd, ikke "
+            "refusjon)")
+    return notes
 
 
 def _cap_group(
     group: list[LineResult], given: dict[str, CapInput], element_rule_text: Callable[[str, str], str | None]
 ) -> list[LineResult]:
-    """Re-price one group's lines: shares of elements recomputed, capped elements capped."""
+    """Re-price one group's lines (in row order): shares of elements recomputed, capped
+    elements capped, the doctor's amount shared back exactly."""
     table = group[0].table
     values: dict[int, dict[str, ElementValue]] = {r.row: {e.element: e for e in r.elements} for r in group}
     notes: dict[int, list[str]] = {r.row: [] for r in group}
@@ -224,11 +294,11 @@ def _cap_group(
             continue
         maxima = [values[r.row][name].maximum for r in having]
         total_max = sum(maxima, _ZERO)
-        granted = min(ci.value, total_max)
+        granted = min(exact_value(ci.value), total_max)
         single = len(having) == 1 and ci.row in (having[0].row, SESSIONS)
         kroner = min(to_kroner(granted), sum(to_kroner(m) for m in maxima))
         if len(having) == 1:
-            exact = [granted]  # no division: one line's share is the whole, exactly
+            exact = [granted]  # one line's share is the whole
         else:
             exact = [granted * m / total_max if total_max else _ZERO for m in maxima]
         allotments = largest_remainder(kroner, exact)
@@ -240,12 +310,12 @@ def _cap_group(
                 granted_total=granted, kroner_total=kroner, allotments=tuple(allotments), allotted=kr,
             )
             values[r.row][name] = replace(
-                e, capped_by=ci.value, granted=granted if single else part, sharing=sharing,
+                e, capped_by=ci.value, granted=part, sharing=sharing,
                 hours=ci.hours, hourly_rate=ci.hourly_rate,
                 hours_from=None if ci.hours is None else ("sessions" if ci.row == SESSIONS else "input"),
             )
             if ci.text is not None:
-                notes[r.row].append(f"{spec.title_nb}: {ci.text} × {format_exact(ci.hourly_rate or _ZERO)} per time "
+                notes[r.row].append(f"{spec.title_nb}: {ci.text} × {format_exact(ci.hourly_rate or Decimal(0))} per time "
                                     f"= {format_exact(ci.value)}")
             if sharing is not None:
                 shares = ", ".join(f"rad {row}: {format_nok(k)}" for row, k in zip(sharing.rows, allotments))
@@ -257,7 +327,7 @@ def _cap_group(
     out = []
     for r in group:
         elements = tuple(values[r.row].values())
-        ok = r.status.value == "ok"
+        ok = r.status is Status.OK
         priced = line_notes(table, r.line, ok, r.elements)  # what the engine wrote, at the maxima
         kept = r.notes[: len(r.notes) - len(priced)] if priced and r.notes[-len(priced):] == priced else r.notes
         extra = line_notes(table, r.line, ok, elements) + tuple(notes[r.row])
@@ -265,7 +335,7 @@ def _cap_group(
             out.append(replace(r, notes=kept + extra))
             continue
         out.append(replace(
-            r, elements=elements, exact_amount=sum((e.granted for e in elements), _ZERO),
+            r, elements=elements, exact_amount=as_decimal(sum((e.granted for e in elements), _ZERO)),
             amount_nok=sum(e.amount_nok for e in elements), notes=kept + extra,
         ))
     return out

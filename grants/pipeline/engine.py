@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -29,7 +30,7 @@ from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
 from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import LineInput, Rejection, doctor_key, doctor_keys, validate_row
-from grants.money import exact, format_percent, to_kroner
+from grants.money import as_decimal, exact, format_percent, to_kroner
 from grants.pipeline.months import counted_by, whole_months
 from grants.pipeline.overlaps import CapSpan, overlapping, shared_boundary_days
 from grants.pipeline.provenance import Provenance
@@ -276,7 +277,7 @@ class Engine:
         used = {table.id: table} if table is not None else {}
         ran = "vectorised" if vectorised else "durable_rules"
         if sessions is not None:
-            batch_notes = sessions.file_notes + sessions.duplicates + sessions.not_paid + batch_notes
+            batch_notes = sessions.file_notes + batch_notes
         result = GrantResult(results, rejections, n_rows, cols.header.ignored if cols.header else (), used,
                              evaluator=ran, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
                              provenance=self.provenance)
@@ -591,7 +592,7 @@ class Engine:
             outside = status is Status.OUTSIDE_PERIOD
             months = int(c["months"][i])
             if status is Status.OK:
-                exact_amount = model_a_amount(plan.formula, plan.annual, shares[row - 1], months, table)
+                exact_amount = as_decimal(model_a_amount(plan.formula, plan.annual, shares[row - 1], months, table))
             else:
                 exact_amount = _ZERO
             return LineResult(
@@ -759,14 +760,14 @@ class Engine:
                 notes += line_notes(table, line, False, ())
         elif table.model == "A":
             assert plan.annual is not None and plan.formula is not None
-            exact = model_a_amount(plan.formula, plan.annual, line.position_share, months, table)
-            amount, status = to_kroner(exact), Status.OK
+            exact_fraction = model_a_amount(plan.formula, plan.annual, line.position_share, months, table)
+            exact, amount, status = as_decimal(exact_fraction), to_kroner(exact_fraction), Status.OK
             if has_cap_input(line):
                 notes += (_fixed_rates_note(table),)
         else:
             elements = _elements(plan, part, counted_start, months, method)
             notes += line_notes(table, line, True, elements)  # at the maxima; grants.pipeline.caps redoes them for an expense
-            exact = sum((e.granted for e in elements), _ZERO)
+            exact = as_decimal(sum((e.granted for e in elements), Fraction(0)))
             amount, status = sum(e.amount_nok for e in elements), Status.OK
         cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
         if line.centrality_class is not None and line.centrality_class != part.municipality.centrality_class:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -202,19 +203,48 @@ def parse_municipality(value: Any) -> str:
 
 
 def parse_alis_id(value: Any) -> str:
+    """ID grammar: any text, kept as written (stripped), whose letters are Latin (æ, ø, å and
+    the Sami letters are Latin) and whose digits are 0-9 once read as Unicode NFKC (so a
+    full-width ＡＬＩＳ01 is ALIS01). No Norwegian id needs another script, and a letter that
+    only looks Latin (Cyrillic А) would make a second doctor of the first: it is refused,
+    naming each such character by its code point and name."""
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
     if not text:
         raise ValueError("mangler verdi")
+    if not text.isascii():
+        foreign = _foreign_characters(text)
+        if foreign:
+            raise ValueError(
+                f"lege-id-en «{text}» har tegn som ikke er latinske bokstaver eller sifrene 0–9: {foreign}; "
+                "skriv id-en med latinske bokstaver og vanlige sifre")
     return text
 
 
+def _foreign_characters(text: str) -> str:
+    """The characters of an id (after NFKC) that are letters outside the Latin script or
+    digits other than 0-9, as «U+0410 CYRILLIC CAPITAL LETTER A», or "" when there are none."""
+    seen: dict[str, None] = {}
+    for ch in unicodedata.normalize("NFKC", text):
+        category = unicodedata.category(ch)
+        if category[0] == "L" and not unicodedata.name(ch, "").startswith("LATIN "):
+            seen[ch] = None
+        elif category[0] == "N" and ch not in "0123456789":
+            seen[ch] = None
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '(uten navn)')}" for ch in seen)
+
+
 def parse_alis_ids(texts: "Any") -> "tuple[Any, Any]":
-    """`parse_alis_id` over a column of stripped, non-blank texts, in one step: each is its
-    own id (a test holds the two equal). Returns the ids and which failed (none can)."""
+    """`parse_alis_id` over a column of stripped, non-blank texts, in one step: an ASCII id is
+    its own id; the others are checked one by one (a test holds the two equal). Returns the
+    ids and which failed."""
     import numpy as np
 
     values = np.asarray(texts, dtype=object)
-    return values, np.zeros(len(values), dtype=bool)
+    bad = np.zeros(len(values), dtype=bool)
+    for i, text in enumerate(values.tolist()):
+        if not text.isascii() and _foreign_characters(text):
+            bad[i] = True
+    return values, bad
 
 
 COLUMN_PARSERS: dict[str, Any] = {"alis_id": parse_alis_ids}
@@ -228,16 +258,16 @@ def parse_centrality_class(value: Any) -> int:
     return int(text)
 
 
-_NOT_ID = re.compile(r"[\W_]+")
-
-
 @functools.lru_cache(maxsize=65536)
 def doctor_key(alis_id: str) -> str:
-    """Who a doctor is, whatever the spelling: case, spaces and punctuation do not count, nor
-    leading zeros (Excel drops them from 012345678). ALIS-01, alis 01 and ALIS01 are one doctor,
-    so a copy or an overlap cannot hide behind a second spelling. Letters of any alphabet
-    (Åse) are kept."""
-    folded = _NOT_ID.sub("", alis_id.casefold())
+    """Who a doctor is, whatever the spelling: the id read as Unicode NFKC (a precomposed Å
+    and A followed by a combining ring are one letter, a full-width ＡＬＩＳ01 is ALIS01), then
+    case, spaces, punctuation and leading zeros folded away (Excel drops them from
+    012345678). ALIS-01, alis 01 and ALIS01 are one doctor, so a copy or an overlap cannot hide
+    behind a second spelling. Combining marks are part of their letter, never punctuation:
+    ÅSE01 is never ASE01."""
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", alis_id).casefold())
+    folded = "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch)[0] == "M")
     return folded.lstrip("0") or folded or alis_id
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from grants.domain import Status
 from grants.rules.facts import facts_json, part_facts
 from grants.pipeline.inputs import LineInput, Rejection, parse_municipality
-from grants.money import ROUNDING_RULE, exact
+from grants.money import ROUNDING_RULE, as_decimal, exact
 from grants.pipeline.months import calendar_months, counted_by
 from grants.rules.rulebook import Rule
 from grants.rules.formulas import ElementValue
@@ -230,13 +230,13 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
         "formula": e.formula,
         "months": e.months,
         "annual_maximum": None if e.annual_maximum is None else str(e.annual_maximum),
-        "maximum": str(e.maximum),
+        "maximum": str(as_decimal(e.maximum)),
         "cap": e.cap,
         "capped_by": None if e.capped_by is None else str(e.capped_by),
-        "granted": str(e.granted),
+        "granted": str(as_decimal(e.granted)),
         "amount_nok": e.amount_nok,
         "window": None if e.window is None else [e.window[0].isoformat(), e.window[1].isoformat()],
-        "base": None if e.base is None else str(e.base),
+        "base": None if e.base is None else str(as_decimal(e.base)),
         "share": None if e.share is None else str(e.share),
         "hours": None if e.hours is None else str(e.hours),
         "hourly_rate": None if e.hourly_rate is None else str(e.hourly_rate),
@@ -245,9 +245,9 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
             "carried_by": e.sharing.carried_by,
             "capped_by": str(e.sharing.capped_by),
             "rows": list(e.sharing.rows),
-            "maxima": [str(m) for m in e.sharing.maxima],
-            "maximum_total": str(e.sharing.maximum_total),
-            "granted_total": str(e.sharing.granted_total),
+            "maxima": [str(as_decimal(m)) for m in e.sharing.maxima],
+            "maximum_total": str(as_decimal(e.sharing.maximum_total)),
+            "granted_total": str(as_decimal(e.sharing.granted_total)),
             "kroner_total": e.sharing.kroner_total,
             "allotments": list(e.sharing.allotments),
             "method": "largest remainder, in proportion to the lines' maxima (docs/DOMAIN.md section 8)",
@@ -496,8 +496,17 @@ class GrantResult:
         return any(s != "official" for s in self.rates_statuses.values())
 
     def totals_by_doctor(self) -> list[Total]:
+        """Per doctor, however the id is written (grants.pipeline.inputs.doctor_key): one
+        total under the first spelling met."""
+        import numpy as np
+
+        from grants.pipeline.codes import factorize
+        from grants.pipeline.inputs import doctor_keys
+
         ids = self.column("alis_id")
-        return self._totals(ids, ids)
+        codes, spellings = factorize(ids)
+        keys = np.asarray(doctor_keys([str(s) for s in spellings]) + [""], dtype=object)[codes]
+        return self._totals(keys, ids, shown_by_name=True)
 
     def totals_by_municipality(self) -> list[Total]:
         return self._totals(self.column("kommunenummer"), self.column("kommunenavn"))
@@ -506,8 +515,9 @@ class GrantResult:
         periods = self.column("period")
         return self._totals(periods, periods)
 
-    def _totals(self, keys: Any, names: Any) -> list[Total]:
-        """Lines and kroner per key, summed over columns; the name is the key's first one."""
+    def _totals(self, keys: Any, names: Any, shown_by_name: bool = False) -> list[Total]:
+        """Lines and kroner per key, summed over columns; the name is the key's first one
+        (with `shown_by_name`, the total is also keyed by that name: a doctor's first spelling)."""
         import numpy as np
 
         from grants.pipeline.codes import factorize
@@ -526,7 +536,8 @@ class GrantResult:
             sums = np.zeros(len(uniques), dtype=np.int64)
             np.add.at(sums, codes, amounts)
         order = sorted(range(len(uniques)), key=lambda k: uniques[k])
-        return [Total(str(uniques[k]), names[first[k]], int(counts[k]), int(sums[k])) for k in order]
+        return [Total(str(names[first[k]] if shown_by_name else uniques[k]), names[first[k]], int(counts[k]),
+                      int(sums[k])) for k in order]
 
     def rows(self) -> list[dict[str, Any]]:
         """Output rows in input order: each result, and each rejected row with its reason."""

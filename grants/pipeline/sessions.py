@@ -1,14 +1,23 @@
 """Supervision sessions (`alis-grant compute --sessions FILE`): one row per session with the
 doctor, the date and the hours, as on the supervision certificate.
 
-Hours are summed per doctor and grant period for sessions dated inside the period; a session
-outside the period, undated, or in a period whose rate table has no hours-priced element is
-named and not paid. Two sessions of one doctor on the same date with the same hours are a
-possible duplicate: counted ONCE (the source counts each session once) and named, so the
-officer can correct the file if there really were two. An optional session id column
-(`okt_id`) tells real second sessions apart: sessions with different ids are never duplicates.
-A value the reader does not understand (a date that is not a date, hours that are not a
-number) stops the run naming the row, the column and the value.
+Sessions are evidence (docs/DOMAIN.md section 6). A doctor *has sessions* in a municipality
+when the file has any row for him there (matched by the doctor key, grants.pipeline.inputs.
+doctor_key; a row that names no municipality is his in every municipality), dated or not,
+inside the period or not. His veiledning in an hours-priced period is then priced only from his
+sessions dated inside that period: none inside gives 0 kr, and every session not paid is named
+with the reason (outside the period, undated, a copy). A session inside the period but outside
+all of the doctor's lines still counts (the period is what the source counts by); the line's
+reason says so.
+
+Two sessions of one doctor on the same date with the same hours (and the same municipality
+and session id, when given) are a possible duplicate: counted ONCE and named, so the officer
+can correct the file if there really were two; an optional session id column (`okt_id`) tells
+real second sessions apart. A value the reader does not understand (a date that is not a date,
+hours that are not a number, an id in another script) stops the run naming the row, the column
+and the value.
+
+This module finds each doctor's evidence; grants.pipeline.caps applies it to his lines.
 """
 from __future__ import annotations
 
@@ -19,7 +28,9 @@ from typing import Any, Iterable, Mapping
 
 from grants.domain import fold
 from grants.errors import InputFileError
-from grants.pipeline.inputs import ROW_ERROR, is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality
+from grants.pipeline.inputs import (
+    ROW_ERROR, doctor_key, is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality,
+)
 
 SESSION_ALIASES: dict[str, tuple[str, ...]] = {
     "alis_id": ("alis_id", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "doctor"),
@@ -41,34 +52,107 @@ class Session:
     kommunenummer: str | None = None
     session_id: str | None = None
 
+    def label(self) -> str:
+        """«økt på rad 4 (lege X, 2 timer, 14.04.2025)», as every note names a session."""
+        day = "uten dato" if self.day is None else f"{self.day:%d.%m.%Y}"
+        where = "" if self.kommunenummer is None else f", kommune {self.kommunenummer}"
+        return f"økt på rad {self.row} (lege {self.alis_id}, {_hours(self.hours)} timer, {day}{where})"
 
-@dataclass
-class DoctorHours:
-    """The hours of one doctor in one period (and municipality, when the file names it)."""
 
+@dataclass(frozen=True, slots=True)
+class Unpaid:
+    """A session of the doctor that is not paid in the period, and why (bokmål)."""
+
+    session: Session
+    why: str
+
+    def text(self) -> str:
+        return f"{self.session.label()} er ikke betalt: {self.why}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the sessions file documents for one doctor in one municipality and period: the
+    hours of the sessions counted, and each of his sessions that is not paid there."""
+
+    period: str
     hours: Decimal
-    rows: list[int]  # the sessions counted
+    counted: tuple[Session, ...]
+    unpaid: tuple[Unpaid, ...]
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        """Every row of the file this evidence reads, counted or not."""
+        return tuple(sorted({s.row for s in self.counted} | {u.session.row for u in self.unpaid}))
+
+    def describe(self) -> str:
+        if not self.counted:
+            return f"0 timer fra øktfilen (ingen økt datert i perioden {self.period})"
+        rows = ", ".join(str(s.row) for s in self.counted)
+        return f"{_hours(self.hours)} timer fra øktfilen ({len(self.counted)} økter, rad {rows})"
 
 
 @dataclass
 class SessionHours:
-    """Hours per (doctor, period, municipality or None), and what was not paid, in bokmål."""
+    """The sessions file as evidence: every session, by doctor key, with the period its date
+    belongs to and the copies found; `evidence` gives one doctor's in one place and period."""
 
-    hours: dict[tuple[str, str, str | None], DoctorHours] = field(default_factory=dict)
-    not_paid: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+    period: str | None = None  # the period asked for (None: each session in the period of its date)
+    home: dict[int, str | None] = field(default_factory=dict)  # row -> the period its date belongs to
+    model_a: dict[int, str] = field(default_factory=dict)  # row -> its period, when that period is not priced by hours
+    copies: dict[int, int] = field(default_factory=dict)  # row -> the earlier row it repeats
+    by_doctor: dict[str, list[Session]] = field(default_factory=dict)  # doctor key -> sessions, file order
     file_notes: list[str] = field(default_factory=list)  # about the file: unused columns, encoding
-    by_doctor: dict[str, list[str]] = field(default_factory=dict)
-    """The same notes per doctor, so each of the doctor's lines names them in its reason."""
 
-    def _note(self, kind: list[str], alis_id: str, text: str) -> None:
-        kind.append(text)
-        self.by_doctor.setdefault(alis_id, []).append(text)
+    def matching(self, doctor: str, kommunenummer: str) -> list[Session]:
+        """The doctor's sessions in a municipality: those naming it and those naming none."""
+        return [s for s in self.by_doctor.get(doctor, ()) if s.kommunenummer in (None, kommunenummer)]
 
-    def describe(self, key: tuple[str, str, str | None]) -> str:
-        entry = self.hours[key]
-        rows = ", ".join(str(r) for r in entry.rows)
-        return f"{_hours(entry.hours)} timer fra øktfilen ({len(entry.rows)} økter, rad {rows})"
+    def evidence(self, doctor: str, kommunenummer: str, period: str) -> Evidence | None:
+        """The doctor's evidence in a municipality and an hours-priced period, or None when the
+        file has no row for him there (then nothing is given, and the maximum applies)."""
+        matched = self.matching(doctor, kommunenummer)
+        if not matched:
+            return None
+        counted: list[Session] = []
+        unpaid: list[Unpaid] = []
+        for s in matched:
+            why = self.why_not_paid(s, period)
+            if why is None:
+                counted.append(s)
+            else:
+                unpaid.append(Unpaid(s, why))
+        return Evidence(period, sum((s.hours for s in counted), Decimal(0)), tuple(counted), tuple(unpaid))
+
+    def why_not_paid(self, s: Session, period: str) -> str | None:
+        """Why a session of the doctor is not paid in `period`, or None when it counts there."""
+        if s.day is None:
+            return "økten har ingen dato"
+        home = self.home.get(s.row)
+        if home != period:
+            if self.period is not None:
+                return f"datoen er utenfor perioden {self.period}"
+            if home is None:
+                return "datoen er utenfor alle kjente perioder"
+            return f"datoen hører til perioden {home}, ikke {period}"
+        if s.row in self.copies:
+            return (f"den ser ut som en kopi av økten på rad {self.copies[s.row]} (samme lege, dato og timer): "
+                    "regnet én gang; var det to økter, gi dem ulik okt_id")
+        return None
+
+    def why_unused(self, s: Session) -> str:
+        """Why a session no line of the batch could take is not paid (for the batch's notes)."""
+        if s.day is None:
+            return "økten har ingen dato, og legen har ingen beregnet linje med veiledning etter timer"
+        if s.row in self.model_a:
+            return f"perioden {self.model_a[s.row]} prises ikke etter veiledningstimer"
+        home = self.home.get(s.row)
+        if home is None:
+            scope = f"perioden {self.period}" if self.period is not None else "alle kjente perioder"
+            return f"datoen er utenfor {scope}"
+        where = f" i kommune {s.kommunenummer}" if s.kommunenummer is not None else ""
+        return f"legen har ingen beregnet linje i perioden {home}{where}"
 
 
 def _hours(value: Decimal) -> str:
@@ -126,37 +210,26 @@ def parse_sessions(records: list[Mapping[str, Any]]) -> list[Session]:
 
 
 def aggregate(sessions: list[Session], ratebook: Any, period: str | None = None) -> SessionHours:
-    """Sum hours per doctor and period. With `period`, only that period's sessions count;
-    without, each session belongs to the period containing its date (the later one on a
-    shared boundary day, as a split line counts it)."""
-    out = SessionHours()
+    """The sessions as evidence: each by its doctor key, the period its date belongs to (with
+    `period`, that period or none; without, the period containing the date, the later one on
+    a shared boundary day, as a split line counts it) and the copies among them."""
+    out = SessionHours(period=period)
     tables = [ratebook.get(period)] if period is not None else list(ratebook.tables)
     seen: dict[tuple[str, date, Decimal, str | None, str | None], int] = {}
     for s in sessions:
-        where = f"økt på rad {s.row} (lege {s.alis_id}, {_hours(s.hours)} timer"
+        key = doctor_key(s.alis_id)
+        out.sessions.append(s)
+        out.by_doctor.setdefault(key, []).append(s)
         if s.day is None:
-            out._note(out.not_paid, s.alis_id, f"{where}, uten dato) er ikke betalt: økten har ingen dato")
             continue
-        where += f", {s.day:%d.%m.%Y})"
         inside = [t for t in tables if t.period.first_day <= s.day <= t.period.last_day]
-        if not inside:
-            scope = f"perioden {period}" if period is not None else "noen kjent periode"
-            out._note(out.not_paid, s.alis_id, f"{where} er ikke betalt: datoen er utenfor {scope}")
-            continue
-        table = inside[-1]
-        if table.hours_element is None:
-            out._note(out.not_paid, s.alis_id, f"{where} er ikke betalt: perioden {table.id} prises ikke etter veiledningstimer")
-            continue
-        key = (s.alis_id, s.day, s.hours, s.kommunenummer, s.session_id)
-        if key in seen:
-            out._note(
-                out.duplicates, s.alis_id,
-                f"{where} ser ut som en kopi av økten på rad {seen[key]} (samme lege, dato og timer): "
-                "regnet én gang; var det to økter, gi dem ulik okt_id"
-            )
-            continue
-        seen[key] = s.row
-        entry = out.hours.setdefault((s.alis_id, table.id, s.kommunenummer), DoctorHours(Decimal(0), []))
-        entry.hours += s.hours
-        entry.rows.append(s.row)
+        table = inside[-1] if inside else None
+        out.home[s.row] = None if table is None else table.id
+        if table is not None and table.hours_element is None:
+            out.model_a[s.row] = table.id
+        same = (key, s.day, s.hours, s.kommunenummer, s.session_id)
+        if same in seen:
+            out.copies[s.row] = seen[same]
+        else:
+            seen[same] = s.row
     return out

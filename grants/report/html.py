@@ -19,7 +19,7 @@ from dateutil.relativedelta import relativedelta
 from grants.domain import Status
 from grants.errors import GrantsError
 from grants.pipeline.headers import map_header
-from grants.pipeline.inputs import LineInput, Rejection, validate_row
+from grants.pipeline.inputs import LineInput, Rejection, doctor_key, validate_row
 from grants.report.explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from grants.money import format_nok, to_kroner
 from grants.pipeline.months import calendar_months, counted_by
@@ -254,9 +254,11 @@ def timeline_svg(result: GrantResult, tables: list["RateTable"], rejected: Seque
     between a doctor's lines are outlined in red."""
     windows = sorted((t.period.first_day, t.period.last_day) for t in tables)
     axis = _Axis(*_view([*result.lines, *rejected], windows))
-    by_doctor: dict[str, list[LineResult | RejectedLine]] = {}
+    by_doctor: dict[str, list[LineResult | RejectedLine]] = {}  # one doctor however written, first spelling shown
+    spelled: dict[str, str] = {}
     for r in sorted([*result.lines, *rejected], key=lambda r: r.row):
-        by_doctor.setdefault(r.line.alis_id, []).append(r)
+        key = doctor_key(r.line.alis_id)
+        by_doctor.setdefault(spelled.setdefault(key, r.line.alis_id), []).append(r)
     n_rows = sum(len(v) for v in by_doctor.values())
     legend_y = _TOP + len(by_doctor) * _HEAD + n_rows * _ROW + 18
     height = legend_y + (len(_LEGEND) + 1) // 2 * 20 + 10
@@ -567,9 +569,9 @@ def render_report(
         columns = [c for c in _LINE_COLUMNS if c != "period" or len(tables) > 1]
         lines_of: dict[str, list[LineResult]] = {}
         for r in result.lines:
-            lines_of.setdefault(r.alis_id, []).append(r)
+            lines_of.setdefault(doctor_key(r.alis_id), []).append(r)
         for doc in doctors:
-            parts = lines_of[doc.key]
+            parts = lines_of[doctor_key(doc.key)]
             out.append(f'<div class="doctor-section"><h3>Lege {_e(doc.key)}</h3>')
             out.append(f'<table class="doctor" data-doctor="{_e(doc.key)}"><thead><tr>')
             for c in columns:

@@ -1,13 +1,15 @@
 """Formulas as data: the expression a `formula` (model A) or `element` (model B) rule carries,
-its evaluation in exact Decimal, and its bokmål text. Numbers come from the rate table, never
-from here; each formula returns an exact Decimal, rounded later in one place (grants.money).
+its exact evaluation, and its bokmål text. Numbers come from the rate table, never from here;
+each formula returns an exact fraction (its numerator over its one divisor), rounded later in
+one place (grants.money.to_kroner).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, Iterable, Mapping, Union
 
 import numpy as np
@@ -15,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Stri
 
 from dateutil.relativedelta import relativedelta
 
-from grants.money import to_kroner
+from grants.money import exact_value, half_up, to_kroner
 from grants.pipeline.months import MonthMethod, whole_months
 
 if TYPE_CHECKING:
@@ -38,12 +40,12 @@ class ElementValue:
     formula: str
     months: int | None
     annual_maximum: Decimal | None
-    maximum: Decimal  # exact, after share and months
+    maximum: Fraction  # exact, after share and months
     cap: str  # expense / applied / none
     capped_by: Decimal | None  # the expense or amount applied for, when given
-    granted: Decimal  # exact: min(capped_by, maximum), or maximum
+    granted: Fraction  # exact: min(capped_by, maximum), or maximum
     window: tuple[date, date] | None = None
-    base: Decimal | None = None  # share_of_elements: the unrounded sum it is a share of
+    base: Fraction | None = None  # share_of_elements: the unrounded sum it is a share of
     share: Decimal | None = None
     hours: Decimal | None = None  # the expense documented as hours x hourly_rate
     hourly_rate: Decimal | None = None
@@ -52,7 +54,7 @@ class ElementValue:
     expression: "Expression | None" = None  # the rule's formula that computed `maximum`
     terms: tuple[tuple[str, "Value"], ...] = ()  # the values it read
 
-    def with_base(self, base: Decimal) -> "ElementValue":
+    def with_base(self, base: Fraction) -> "ElementValue":
         """The element recomputed by its own formula on a new base (the granted amounts of the
         elements it is a share of, after their caps: grants.pipeline.caps)."""
         if self.expression is None:
@@ -77,41 +79,34 @@ class Sharing:
     carried_by: str  # "rad 3" or "øktfilen": where the expense or amount applied for was given
     capped_by: Decimal  # the doctor's expense or amount applied for
     rows: tuple[int, ...]  # the doctor's lines that get the element
-    maxima: tuple[Decimal, ...]  # their exact maxima, in the order of rows
-    granted_total: Decimal  # exact: min(capped_by, sum of maxima)
+    maxima: tuple[Fraction, ...]  # their exact maxima, in the order of rows
+    granted_total: Fraction  # exact: min(capped_by, sum of maxima)
     kroner_total: int  # the doctor's whole kroner, shared back to the lines
     allotments: tuple[int, ...]  # whole kroner per line, in the order of rows; they sum to kroner_total
     allotted: int  # this line's allotment
 
     @property
-    def maximum_total(self) -> Decimal:
-        return sum(self.maxima, Decimal(0))
+    def maximum_total(self) -> Fraction:
+        return sum(self.maxima, Fraction(0))
 
 
-def largest_remainder(total: int, exact: list[Decimal]) -> list[int]:
-    """Share `total` whole kroner over `exact` parts: each part gets its whole kroner, and the
-    kroner left go one each to the parts with the largest fractional remainders (earlier parts
-    first on a tie), so the parts add up to `total` exactly (docs/DOMAIN.md section 8)."""
-    floors = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+def largest_remainder(total: int, exact: list[Fraction]) -> list[int]:
+    """Share `total` whole kroner over `exact` parts (exact fractions, so two equal remainders
+    are equal): each part gets its whole kroner, and the kroner left go one each to the parts
+    with the largest fractional remainders, the earlier part (the earlier row) first on a tie,
+    so the parts add up to `total` exactly (docs/DOMAIN.md section 8)."""
+    exact = [exact_value(x) for x in exact]
+    floors = [x.numerator // x.denominator for x in exact]
     left = total - sum(floors)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    if left < 0:
-        # only when a 28-digit quotient rounded up onto a whole krone: take the krone back
-        # from the parts with the smallest remainders that have one
-        for i in reversed(order):
-            if left == 0:
-                break
-            if floors[i] > 0:
-                floors[i] -= 1
-                left += 1
     if not 0 <= left <= len(exact):
-        raise ValueError(f"cannot share {total} kr over {exact}: {left} kroner left")
+        raise ValueError(f"cannot share {total} kr over {[str(x) for x in exact]}: {left} kroner left")
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:left]:
         floors[i] += 1
     return floors
 
 
-Value = tuple[Decimal, Decimal | None]
+Value = tuple[Decimal | Fraction, Decimal | Fraction | None]
 """A term's value as (numerator, denominator): `share` is (percent, 100), so the one division
 at the end of a formula is the only inexact step, as in the formulas written by hand before."""
 
@@ -191,24 +186,25 @@ class Expression(BaseModel):
         """The formula with its term names as written (for traces)."""
         return self.text({})
 
-    def evaluate(self, values: Mapping[str, Value]) -> Decimal:
-        """Multiply the numerators, then divide once by the denominators and `divide`."""
-        def value(o: Any) -> Value:
-            return values[o] if isinstance(o, str) else (Decimal(o), None)
-        num: Decimal | None = None
-        den: Decimal | None = None
+    def evaluate(self, values: Mapping[str, Value]) -> Fraction:
+        """Multiply the numerators, then divide once by the denominators and `divide`: exactly,
+        as a fraction (rounded to kroner later, in one place: grants.money.to_kroner)."""
+        def value(o: Any) -> tuple[Fraction, Fraction | None]:
+            n, d = values[o] if isinstance(o, str) else (Decimal(o), None)
+            return exact_value(n), None if d is None else exact_value(d)
+        num = Fraction(1)
+        den = Fraction(1)
         for o in self.product:
             n, d = value(o)
-            num = n if num is None else num * n
+            num *= n
             if d is not None:
-                den = d if den is None else den * d
+                den *= d
         if self.divide is not None:
             n, d = value(self.divide)
-            den = n if den is None else den * n
+            den *= n
             if d is not None:
-                num = num * d  # dividing by n/d is multiplying by d
-        assert num is not None
-        return num if den is None else num / den
+                num *= d  # dividing by n/d is multiplying by d
+        return num / den
 
 
 def _num(value: Decimal) -> str:
@@ -251,7 +247,7 @@ def element_value(
             used_months = whole_months(max(counted[0], win[0]), min(counted[1], win[1]), method)
             values[term] = (Decimal(used_months), None)
         elif term == "elements_base":
-            base = sum((earlier[e].granted for e in spec.share_of or [] if e in earlier), Decimal(0))
+            base = sum((earlier[e].granted for e in spec.share_of or [] if e in earlier), Fraction(0))
             values[term] = (base, None)
         elif term == "element_share":
             assert spec.share is not None
@@ -265,7 +261,7 @@ def element_value(
     maximum = formula.evaluate(values)
     granted = maximum
     if spec.cap != "none" and capped_by is not None:
-        granted = min(capped_by, maximum)
+        granted = min(exact_value(capped_by), maximum)
     return ElementValue(
         element=name, formula=formula.canonical, months=used_months, annual_maximum=annual_maximum, maximum=maximum,
         cap=spec.cap, capped_by=capped_by if spec.cap != "none" else None, granted=granted,
@@ -274,7 +270,7 @@ def element_value(
 
 
 def model_a_amount(formula: Expression, annual_rate: Decimal, share_percent: Decimal, months: int,
-                   table: "RateTable") -> Decimal:
+                   table: "RateTable") -> Fraction:
     """Model A: the amount of one line part by the `formula` rule's expression."""
     given: dict[str, Value] = {"annual_rate": (annual_rate, None), "share": (share_percent, _HUNDRED),
                                "whole_months": (Decimal(months), None)}
@@ -325,7 +321,7 @@ def model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarr
     num = np.full(len(share_c), div_num, dtype=dtype)
     for n, _ in ops:
         num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
-    amounts = (2 * num + den) // (2 * den)
+    amounts = half_up(num, den)
     if dtype is object and any(abs(int(a)) >= 2**63 for a in amounts):
         return amounts  # exact Python integers: an amount beyond int64 is never wrapped round
     return np.asarray(amounts, dtype=np.int64)
