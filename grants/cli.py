@@ -56,16 +56,48 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(text: str) -> int:
+    """One readable line on stderr, made terminal-safe (a message may quote the file's bytes),
+    and exit 2: exit 1 means only "some rows rejected"."""
+    from grants.io.output import terminal_safe
+
+    print(f"Feil: {terminal_safe(text)}", file=sys.stderr)
+    return EXIT_FATAL
+
+
+def _what(args: argparse.Namespace) -> str:
+    """The command and its input, for a message about a failure that is no one's fault in particular."""
+    source = getattr(args, "input", None)
+    return f"«{args.command}»" + (f" av {source}" if source else "")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Every failure that stops a run ends in one line saying what, which file
+    and what to do, with exit 2; ALIS_GRANT_DEBUG=1 shows the traceback of an unexpected one."""
+    import os
+
     _bokmal_argparse()
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
     except GrantsError as exc:
-        print(f"Feil: {exc}", file=sys.stderr)
-        return EXIT_FATAL
+        return _fail(str(exc))
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return EXIT_OK
+    except MemoryError:
+        return _fail(f"ikke nok minne til å fullføre {_what(args)}; del filen opp i mindre filer, eller kjør på en "
+                     "maskin med mer minne (utfilen er ikke endret)")
+    except KeyboardInterrupt:
+        print("Avbrutt.", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{_what(args)} stoppet: {exc.strerror or exc}{where}; rett dette og kjør på nytt")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said in one line
+        if os.environ.get("ALIS_GRANT_DEBUG") == "1":
+            raise
+        return _fail(f"intern feil i alis-grant under {_what(args)} ({type(exc).__name__}: {str(exc)[:200]}); "
+                     "kjør på nytt med ALIS_GRANT_DEBUG=1 for detaljer og meld fra om feilen")
 
 
 if __name__ == "__main__":  # pragma: no cover

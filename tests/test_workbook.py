@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from grants.errors import OutputFileError
+
 from grants.cli import main
 from grants.commands._common import load_input
 from grants.io.workbook import SHEETS, _looks_like_formula, write_workbook
@@ -272,8 +274,8 @@ def test_failed_write_leaves_nothing_half_written(engine, tmp_path, monkeypatch)
         written.append(Path(src).stat().st_size)  # the whole temporary file was written ...
         raise OSError(28, "No space left on device")  # ... but moving it in place fails
 
-    monkeypatch.setattr("grants.io.workbook.os.replace", broken_replace)
-    with pytest.raises(OSError):
+    monkeypatch.setattr("grants.io.output.os.replace", broken_replace)
+    with pytest.raises(OutputFileError, match="disken er full"):
         write_workbook(result, out)
     assert written and written[0] > 1000
     assert [p.name for p in tmp_path.iterdir()] == ["b.xlsx"]

@@ -47,15 +47,21 @@ def delimiter(value: str) -> str:
         raise argparse.ArgumentTypeError(f"ukjent skilletegn «{value}»; bruk komma, semikolon eller tab") from None
 
 
+READ_FILES = (("input", "innfilen"), ("sessions", "øktfilen (--sessions)"))
+"""Every option naming a file a command reads, with how a message calls it: `-o` is checked
+against each (a new option that reads a file is added here)."""
+
+
 def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
-    """Refuse an output the tool cannot write (missing folder, read-only mode, the input itself,
-    an unknown suffix) before computing anything."""
-    return check_output_path(args.output, input_path=getattr(args, "input", None), suffixes=suffixes)
+    """Refuse an output the tool cannot write (missing folder, read-only mode, any file the
+    command reads, an unknown suffix) before computing anything."""
+    inputs = [(what, getattr(args, option)) for option, what in READ_FILES if getattr(args, option, None)]
+    return check_output_path(args.output, inputs=inputs, suffixes=suffixes)
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     """The options of every command that reads an application file."""
-    parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første)")
+    parser.add_argument("--sheet", help="arket i Excel-filen som skal leses (standard: det første synlige; et skjult ark leses bare når det er valgt)")
     parser.add_argument("--ignore-column", action="append", default=[], metavar="KOLONNE",
                         help="en kolonne som ligner på en kjent overskrift, men som ikke skal brukes (kan gjentas)")
 

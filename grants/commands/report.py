@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grants.errors import OutputFileError
 from grants.commands._common import (EXIT_OK, EXIT_REJECTED, add_input_options, add_sessions_option, check_output, load_input,
                                      print_rate_notes, say)
 
@@ -36,11 +35,8 @@ def run(args: argparse.Namespace) -> int:
     result = compute(csv_input, args.period, engine=engine, ignore_columns=args.ignore_column, sessions=args.sessions)
     page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
                          rejected=rejected_lines(csv_input.lines, result.rejections))
-    try:
-        with atomic_output(out, encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-    except OSError as exc:
-        raise OutputFileError(f"kan ikke skrive rapportfilen {out}: {exc.strerror or exc}") from None
+    with atomic_output(out, encoding="utf-8", newline="\n") as fh:
+        fh.write(page)
     warning = rates_warning({t.id: t.status for t in tables} | result.rates_statuses)
     if warning:
         say(warning)

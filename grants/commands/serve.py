@@ -42,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     print(f"alis-grant: tjenesten lytter på http://{args.host}:{args.port}/ (siden), /docs (API)", file=sys.stderr)
+    from grants.service.server import logging_config
+
+    # The service logs its own access lines (path only, never the query string); the protocol
+    # closes a connection whose request headers do not arrive in time (grants/service/server.py).
     uvicorn.run("grants.service.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", access_log=True)
+                workers=args.workers, log_level="info", access_log=False, log_config=logging_config(),
+                http="grants.service.server:HeaderDeadlineProtocol")
     return EXIT_OK

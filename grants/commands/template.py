@@ -28,10 +28,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(out)
     from grants.tools.template import write_template
 
-    try:
-        write_template(table, out)
-    except OSError as exc:
-        raise OutputFileError(f"kan ikke skrive malen {out}: {exc.strerror or exc}") from None
+    write_template(table, out)
     warning = rates_warning({table.id: table.status})
     if warning:
         print(warning)

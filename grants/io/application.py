@@ -80,15 +80,19 @@ class ApplicationFile:
         return self.table.delimiter or ";"
 
 
-def read_application(path: str | os.PathLike[str], sheet: str | None = None) -> ApplicationFile:
+def read_application(path: str | os.PathLike[str], sheet: str | None = None, *,
+                     max_bytes: int | None = None) -> ApplicationFile:
     """Read an officer's application file, CSV or .xlsx (told apart by the content), as the
     command line and the service read it: the header looked for under title lines, every row
     kept with where it stood. A file that cannot be read exactly raises InputFileError naming
-    the line, cell or byte; a bad value only rejects its row later, in `grants.compute`."""
-    from grants.io.reader import read_table
+    the line, cell or byte; a bad value only rejects its row later, in `grants.compute`.
+    `max_bytes`: the largest file taken (default grants.io.reader.MAX_INPUT_BYTES; the service
+    passes its upload limit), which also bounds what a workbook may unpack to."""
+    from grants.io.reader import MAX_INPUT_BYTES, read_table
     from grants.pipeline.headers import looks_like_header
 
-    return application_input(read_table(path, sheet=sheet, is_header=looks_like_header))
+    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
+    return application_input(read_table(path, sheet=sheet, is_header=looks_like_header, max_bytes=limit))
 
 
 def application_input(table: SourceTable) -> ApplicationFile:

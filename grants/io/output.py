@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -32,12 +33,15 @@ def check_output_path(
     path: str | os.PathLike,
     *,
     input_path: str | os.PathLike | None = None,
+    inputs: Iterable[tuple[str, str | os.PathLike]] = (),
     suffixes: Iterable[str] | None = None,
 ) -> Path:
     """The output path, after refusing what cannot or must not be written: a suffix not in
     `suffixes`, a missing folder, a folder or target without a write bit in its mode (read by
     the mode, not by access(): root may write anything, but a read-only mode is the owner's
-    wish), a target that is a folder or not a regular file, and the input file itself."""
+    wish), a target that is a folder or not a regular file, and every file the command reads
+    (`input_path`, and `inputs` as (what it is, path) pairs such as ("øktfilen (--sessions)",
+    path)), also through a symbolic or a hard link."""
     out = Path(path)
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
@@ -71,10 +75,12 @@ def check_output_path(
                 f"utfilen {out} er skrivebeskyttet (modus {_mode(tst)}); den blir ikke overskrevet, "
                 "velg et annet navn"
             )
-    if input_path is not None and _same_file(out, Path(input_path)):
-        raise OutputFileError(
-            f"utfilen {out} er den samme som innfilen; velg et annet navn så søknaden ikke overskrives"
-        )
+    read = [("innfilen", input_path)] if input_path is not None else []
+    for what, source in read + list(inputs):
+        if source is not None and _same_file(out, Path(source)):
+            raise OutputFileError(
+                f"utfilen {out} er den samme som {what} ({source}); velg et annet navn så den ikke overskrives"
+            )
     return out
 
 
@@ -122,10 +128,11 @@ def atomic_output(
         mode = 0o666 & ~_umask()
     except OSError as exc:
         raise OutputFileError(f"kan ikke skrive {path}: {exc.strerror}") from None
+    existed = os.path.lexists(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputFileError(f"kan ikke skrive {path}: {exc.strerror} ({folder})") from None
+        raise write_error(path, exc, existed) from None
     try:
         if binary:
             fh = os.fdopen(fd, "wb")
@@ -142,13 +149,36 @@ def atomic_output(
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except OutputFileError:
+        _remove(tmp)
+        raise
     except OSError as exc:
         _remove(tmp)
-        raise OutputFileError(f"kan ikke skrive {path}: {exc.strerror or exc}") from exc
+        raise write_error(path, exc, existed) from None
     except BaseException:
         _remove(tmp)
         raise
     _fsync_folder(folder)
+
+
+_WRITE_ERRORS = {
+    errno.ENOSPC: ("disken er full", "frigjør plass eller skriv til en annen mappe"),
+    errno.EDQUOT: ("diskkvoten er brukt opp", "frigjør plass eller skriv til en annen mappe"),
+    errno.EFBIG: ("filen blir større enn systemet tillater", "skriv til .csv, eller del opp innfilen"),
+    errno.EROFS: ("filsystemet er skrivebeskyttet", "skriv til en annen mappe"),
+    errno.EACCES: ("ingen skrivetilgang", "skriv til en annen mappe"),
+    errno.EPERM: ("ingen skrivetilgang", "skriv til en annen mappe"),
+    errno.EIO: ("lese-/skrivefeil på disken", "prøv igjen, eller skriv til en annen disk"),
+}
+
+
+def write_error(path: str | os.PathLike, exc: OSError, existed: bool) -> OutputFileError:
+    """One readable line for a failed write: what went wrong, which file, what to do, and that
+    the old file (if any) is as it was."""
+    reason, remedy = _WRITE_ERRORS.get(exc.errno or 0, (exc.strerror or type(exc).__name__, "prøv igjen"))
+    where = f" (ved skriving til {exc.filename})" if exc.filename and os.fspath(exc.filename) != os.fspath(path) else ""
+    kept = "den gamle filen er uendret" if existed else "ingen fil er skrevet"
+    return OutputFileError(f"kan ikke skrive {path}: {reason}{where}; {remedy} ({kept})")
 
 
 def _remove(tmp: str) -> None:

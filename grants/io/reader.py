@@ -16,19 +16,17 @@ cannot say on which line an unterminated quote opened.
 from __future__ import annotations
 
 
-import io
 import operator
 import os
 import re
 import stat
-import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Context, Decimal
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from grants.errors import InputFileError
-from grants.money import plain_text
+
+if TYPE_CHECKING:
+    from grants.io.xlsx import Sheet
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024
 """Input files above 100 MB are refused before reading. A national batch is a few thousand lines
@@ -56,8 +54,6 @@ _VALID_UTF8_MULTIBYTE = re.compile(
     rb"|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
     rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
-_DECIMALS = Context(prec=60)
-"""A local context for Excel numbers: the caller's decimal context is neither used nor changed."""
 
 
 @dataclass(frozen=True)
@@ -508,178 +504,55 @@ def _finish(
 
 # --- Excel -------------------------------------------------------------------------------------
 
-_LITERAL_IN_FORMAT = re.compile(r'"[^"]*"|\\.')
-
 
 def _read_xlsx(
     name: str, raw: bytes, sheet: str | None, is_header: Callable | None, max_bytes: int
 ) -> SourceTable:
+    """The chosen sheet (grants.io.xlsx reads the package and its XML) as a table."""
+    from grants.io.xlsx import read_sheet
+
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, KeyError, NotImplementedError) as exc:
-        raise InputFileError(
-            f"{name}: filen ser ut som en Excel-fil (.xlsx), men kan ikke åpnes: den er skadet eller "
-            f"ufullstendig ({type(exc).__name__}); lagre den på nytt fra Excel"
-        ) from None
-    if b"opendocument" in mimetype:
-        raise InputFileError(f"{name}: filen er et OpenDocument-regneark (.ods); lagre den som .xlsx eller CSV UTF-8")
-    if "xl/workbook.bin" in names:
-        raise InputFileError(f"{name}: filen er en binær Excel-arbeidsbok (.xlsb); lagre den som .xlsx eller CSV UTF-8")
-    if not any(n.lower().endswith("workbook.xml") for n in names):
-        raise InputFileError(f"{name}: filen er en zip-fil, men ikke et Excel-regneark (.xlsx)")
-    unpacked = sum(i.file_size for i in infos)
-    if unpacked > XLSX_EXPANSION * max_bytes:
-        raise InputFileError(
-            f"{name}: Excel-filen pakker ut til {unpacked} byte, over grensen på {XLSX_EXPANSION * max_bytes} byte"
-        )
-    try:
-        sheet_name, cells, formulas, notes, hidden = _xlsx_cells(name, raw, sheet, data_only=False, formulas=None)
-        if formulas:  # the cached results are in the other view of the same file
-            sheet_name, cells, _, notes, hidden = _xlsx_cells(name, raw, sheet, data_only=True, formulas=formulas)
+        found = read_sheet(name, raw, sheet, XLSX_EXPANSION * max_bytes)
     except InputFileError:
         raise
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged package: a refusal, never a traceback
         raise InputFileError(
             f"{name}: Excel-filen kan ikke leses: den er skadet eller ufullstendig "
             f"({type(exc).__name__}: {str(exc)[:120]}); lagre den på nytt fra Excel"
         ) from None
-    return _xlsx_table(name, sheet_name, cells, is_header, notes, hidden)
+    return _xlsx_table(name, found, is_header)
 
 
-def _xlsx_cells(name: str, raw: bytes, sheet: str | None, *, data_only: bool, formulas: set | None):
-    """(sheet name, [(excel row, [(text, error or None), ...]), ...], formula cells, notes,
-    (hidden rows, hidden columns))."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=data_only, keep_links=False)
-    try:
-        sheets = wb.sheetnames
-        notes: list[str] = []
-        if sheet is None:
-            if not sheets:
-                raise InputFileError(f"{name}: Excel-filen har ingen ark")
-            sheet_name = sheets[0]
-            if len(sheets) > 1:
-                notes.append(f"leste arket «{sheet_name}», det første av {len(sheets)} ark; et annet ark velges med --sheet på kommandolinjen eller feltet «sheet» i tjenesten")
-        elif sheet in sheets:
-            sheet_name = sheet
-        else:
-            listed = ", ".join(f"«{s}»" for s in sheets)
-            raise InputFileError(f"{name}: arket «{sheet}» finnes ikke; arkene i filen er {listed}")
-        ws = wb[sheet_name]
-        if not hasattr(ws, "iter_rows"):
-            raise InputFileError(f"{name}: arket «{sheet_name}» er et diagram, ikke en tabell")
-        hidden = _hidden_rows_and_columns(raw, getattr(ws, "_worksheet_path", None))
-        ws.reset_dimensions()  # a wrong <dimension> in the file would otherwise cut rows and columns off
-        found: set[tuple[int, int]] = set()
-        rows = []
-        for row_no, row in enumerate(ws.iter_rows(), start=1):
-            out = []
-            for col_no, cell in enumerate(row, start=1):
-                if cell.value is None and cell.__class__.__name__ == "EmptyCell":
-                    out.append(("", None))
-                    continue
-                row_no = getattr(cell, "row", row_no) or row_no
-                if not data_only and cell.data_type == "f":
-                    found.add((row_no, col_no))
-                    out.append(("", None))
-                    continue
-                out.append(_cell_text(cell, sheet_name, row_no, col_no, formulas))
-            rows.append((row_no, out))
-        return sheet_name, rows, found, notes, hidden
-    finally:
-        wb.close()
+def _dense(cells: list[tuple[int, str, str | None]]) -> list[str]:
+    """A row's texts from column A to its last cell (for the few rows searched for the header)."""
+    out = [""] * (cells[-1][0] if cells else 0)
+    for col, text, _ in cells:
+        out[col - 1] = text
+    return out
 
 
-_HIDDEN_ROW = re.compile(rb"<row\b[^>]*>")
-_HIDDEN_COL = re.compile(rb"<col\b[^>]*/?>")
-_ATTR = re.compile(rb'\b(r|min|max|hidden)="([^"]*)"')
+def _xlsx_table(name: str, found: "Sheet", is_header: Callable | None) -> SourceTable:
+    """Header and data rows from the cells present: nothing is padded beyond the header, so
+    memory follows the cells written, not the sheet's widest row."""
+    from grants.io.xlsx import column_letters
 
+    sheet, cells, notes = found.name, found.rows, list(found.notes)
+    hidden_rows = found.hidden_rows
 
-def _hidden_rows_and_columns(raw: bytes, sheet_path: str | None) -> tuple[list[int], list[int]]:
-    """The rows and columns hidden in Excel (by hand or by a filter): read from the sheet's XML,
-    since openpyxl's read-only mode does not say. A hidden row is data the officer does not see."""
-    if not sheet_path:
-        return [], []
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            xml = zf.read(sheet_path.lstrip("/"))
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return [], []
-    rows, cols = [], []
-    for tag in _HIDDEN_ROW.findall(xml):
-        attrs = dict(_ATTR.findall(tag))
-        if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"r", b"").isdigit():
-            rows.append(int(attrs[b"r"]))
-    for tag in _HIDDEN_COL.findall(xml):
-        attrs = dict(_ATTR.findall(tag))
-        if attrs.get(b"hidden") in (b"1", b"true") and attrs.get(b"min", b"").isdigit() and attrs.get(b"max", b"").isdigit():
-            cols.extend(range(int(attrs[b"min"]), min(int(attrs[b"max"]), 16384) + 1))
-    return rows, cols
-
-
-def _cell_text(cell, sheet: str, row: int, col: int, formulas: set | None) -> tuple[str, str | None]:
-    """A cell's value as canonical text: dates ISO, percent cells ×100 exactly, numbers without
-    a float's noise, booleans ja/nei. Returns (text, row error or None)."""
-    v = cell.value
-    if v is None:
-        if formulas and (row, col) in formulas:
-            return "", (
-                f"celle {_ref(col, row)} er en formel uten lagret verdi (ark «{sheet}»); åpne filen i Excel og lagre "
-                "den på nytt så verdien regnes ut"
-            )
-        return "", None
-    if cell.data_type == "e":
-        return str(v), f"celle {_ref(col, row)} har feilverdien {v} (ark «{sheet}»)"
-    if isinstance(v, bool):
-        return ("ja" if v else "nei"), None
-    if isinstance(v, datetime):
-        return (v.date().isoformat() if v.time() == time(0) and v.tzinfo is None else v.isoformat(sep=" ")), None
-    if isinstance(v, (date, time)):
-        return v.isoformat(), None
-    if isinstance(v, timedelta):
-        return str(v), None
-    if isinstance(v, (int, float, Decimal)):
-        number = Decimal(str(v))
-        fmt = _LITERAL_IN_FORMAT.sub("", cell.number_format or "")
-        if "%" in fmt:
-            number = _DECIMALS.multiply(number, 100)
-        return _decimal_text(number), None
-    return str(v), None
-
-
-def _ref(col: int, row: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return f"{get_column_letter(col)}{row}"
-
-
-def _decimal_text(number: Decimal) -> str:
-    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent (the
-    one text of a number's value, grants.money.plain_text, which the input's value grammars
-    read); a number beyond that (1E+300) keeps its exponent, which no grammar takes."""
-    return plain_text(number) or str(number)
-
-
-def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, notes: list[str],
-                hidden: tuple[list[int], list[int]] = ([], [])) -> SourceTable:
-    from openpyxl.utils import get_column_letter
-
-    hidden_rows, hidden_cols = set(hidden[0]), hidden[1]
+    def blank(row: list[tuple[int, str, str | None]]) -> bool:
+        return all(not t or t.isspace() for _, t, _ in row)
 
     non_blank = 0
     header_at = None
     for idx, (row_no, row) in enumerate(cells):
-        texts = [t for t, _ in row]
-        if _blank(texts):
+        if blank(row):
             continue
         non_blank += 1
         if non_blank > HEADER_SEARCH_ROWS:
             break
-        if is_header is None or is_header([t.strip() for t in texts]):
+        if is_header is None or is_header([t.strip() for t in _dense(row)]):
             header_at = idx
             break
     if header_at is None:
@@ -691,46 +564,70 @@ def _xlsx_table(name: str, sheet: str, cells: list, is_header: Callable | None, 
             f"«{_example(' | ')}»"
         )
     header_row, header_cells = cells[header_at]
-    header, width = _trim_header([t for t, _ in header_cells])
+    named = {col: text.strip() for col, text, _ in header_cells if text.strip()}
+    width = max(named)
+    order = sorted(named)
+    index = {col: i for i, col in enumerate(order)}
+    nameless = width - len(order)
     for row_no, row in cells[:header_at]:
-        if not _blank([t for t, _ in row]):
+        if not blank(row):
             notes.append(f"rad {row_no} står over overskriften og er ikke lest som data")
-    rows: list[list[str]] = []
+    columns: list[list[str]] = [[] for _ in order]
     positions: list[int] = []
     row_errors: dict[int, str] = {}
-    blank = 0
+    blank_rows = 0
+    previous = header_row
     for row_no, row in cells[header_at + 1:]:
-        texts = [t for t, _ in row]
-        if _blank(texts):
-            blank += 1
+        # rows with no cell at all are not in `cells`: count them as the blank rows they are
+        blank_rows += row_no - previous - 1
+        previous = row_no
+        problems = [e for col, _, e in row if e and col <= width]
+        if blank(row) and not problems:
+            blank_rows += 1
             continue
-        problems = [e for _, e in row[:width] if e]
-        for col, (t, _) in enumerate(row[width:], start=width + 1):
-            if t and not t.isspace():
-                problems.append(
-                    f"celle {get_column_letter(col)}{row_no} har verdien «{t}», men kolonne "
-                    f"{get_column_letter(col)} har ingen overskrift (ark «{sheet}»)"
-                )
+        texts = [""] * len(order)
+        for col, text, _ in row:
+            at = index.get(col)
+            if at is not None:
+                texts[at] = text
+            elif text and not text.isspace():
+                ref = f"{column_letters(col)}{row_no}"
+                if col < width:
+                    raise InputFileError(
+                        f"{name}: kolonne {column_letters(col)} har ingen overskrift, men har verdier (celle {ref}: "
+                        f"«{text}»); gi kolonnen et navn eller slett den"
+                    )
+                problems.append(f"celle {ref} har verdien «{text}», men kolonne {column_letters(col)} har ingen "
+                                f"overskrift (ark «{sheet}»)")
         if row_no in hidden_rows:
             problems.insert(0, f"raden er skjult i Excel (ark «{sheet}», rad {row_no}), så den er ikke beregnet; "
                                "vis raden igjen hvis den skal være med, eller slett den")
         if problems:
-            row_errors[len(rows)] = "; ".join(problems)
-        texts = (texts + [""] * (width - len(texts)))[:width]
-        rows.append(texts)
+            row_errors[len(positions)] = "; ".join(problems)
+        for column, text in zip(columns, texts):
+            column.append(text)
         positions.append(row_no)
-    if not rows:
+    if not positions:
         raise InputFileError(
             f"{name}: arket «{sheet}» har ingen datarader (bare overskriften på rad {header_row})"
         )
-    shown_hidden = [c for c in hidden_cols if c <= width]
+    if nameless:  # one note, however many (a stray header far to the right leaves thousands)
+        gaps = [column_letters(c) for c in range(1, width + 1) if c not in named][:6]
+        if nameless == 1:
+            which = f"kolonne {gaps[0]}"
+        elif nameless <= 5:
+            which = "kolonnene " + ", ".join(gaps)
+        else:
+            which = f"{nameless} kolonner ({', '.join(gaps[:5])} ...)"
+        notes.append(f"{which} har ingen overskrift og ingen verdier, og er hoppet over")
+    shown_hidden = [c for c in order if any(first <= c <= last for first, last in found.hidden_columns)]
     if shown_hidden:
-        listed = ", ".join(f"{get_column_letter(c)} («{header[c - 1]}»)" for c in shown_hidden)
+        listed = ", ".join(f"{column_letters(c)} («{named[c]}»)" for c in shown_hidden)
         notes.append(f"{'kolonne' if len(shown_hidden) == 1 else 'kolonnene'} {listed} er skjult i Excel, men er lest "
                      "og brukt som de andre")
-    refs = tuple(get_column_letter(i + 1) for i in range(width))
-    columns = [[r[i] for r in rows] for i in range(width)]
+    header = [named[c] for c in order]
+    refs = tuple(column_letters(c) for c in order)
     return _finish(
-        name, "xlsx", header, columns, positions, header_row, refs, blank, row_errors, notes,
+        name, "xlsx", header, columns, positions, header_row, refs, blank_rows, row_errors, notes,
         delimiter=None, encoding=None, sheet=sheet,
     )

@@ -7,7 +7,7 @@ spreadsheet would run (= + - @ tab CR first) is also marked as literal text (quo
 """
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 from datetime import date
 from decimal import Decimal
@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from grants.errors import OutputFileError
+from grants.io.output import atomic_output
 from grants.report.explain import explain_line, explain_rejection, rates_warning
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import DATE_COLUMNS, date_nb, headers_nb, value_nb
@@ -218,16 +219,37 @@ def _line_cell(column: str, value: Any) -> Any:
 
 def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | None" = None,
                    progress: Callable[[int], None] | None = None) -> None:
-    """Write the workbook to a temporary file beside `path`, then move it in place: a failure
-    half-way never leaves a half-written workbook where a good one (or nothing) was.
+    """Write the workbook through `atomic_output` (a unique temporary file beside `path`, synced,
+    then renamed): a failure half-way never leaves a half-written workbook where a good one (or
+    nothing) was, two runs never share a temporary file, and the target keeps its mode.
     `progress(n)` is told how many of the lines and rejections have been explained so far."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    with atomic_output(path, binary=True) as fh:
+        save_into(build_workbook(result, rulebook, progress), fh)
+
+
+def save_into(wb: Workbook, fh: Any) -> None:
+    """Save a workbook into an open binary file (atomic_output's), as `Workbook.save` does, but
+    with the zip closed on every path: openpyxl leaves it open when a write fails, and its
+    finaliser then writes into the closed file and prints a traceback after our clean message."""
+    import zipfile
+    from datetime import datetime, timezone
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()
+    wb.properties.modified = datetime.now(tz=timezone.utc).replace(tzinfo=None)
     try:
-        build_workbook(result, rulebook, progress).save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            ExcelWriter(wb, archive).write_data()
+    except BaseException:
+        # a streamed (write-only) sheet not yet saved keeps an open generator that would write
+        # into its closed temporary file when collected: finish each one now, quietly
+        for ws in wb.worksheets:
+            if getattr(ws, "closed", True) is False:
+                with contextlib.suppress(Exception):
+                    ws.close()
+        raise
 
 
 def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,

@@ -75,11 +75,19 @@ def fingerprint(files: dict[str, str] | None = None) -> str:
 
 
 def write(directory: str | Path, files: dict[str, str] | None = None) -> list[Path]:
+    """Each file through the one atomic writer (grants.io.output.atomic_output)."""
+    from grants.errors import OutputFileError
+    from grants.io.output import atomic_output
+
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(f"kan ikke lage mappen {folder}: {exc.strerror or exc}") from None
     written = []
     for name, text in (files or snapshot_files()).items():
         path = folder / name
-        path.write_text(text, encoding="utf-8")
+        with atomic_output(path, encoding="utf-8", newline="") as fh:
+            fh.write(text)
         written.append(path)
     return written

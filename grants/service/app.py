@@ -10,9 +10,13 @@ Promises, each tested against the real server (tests/test_service.py):
   that stops arriving for `body_timeout` seconds gets 408.
 - Bound beyond loopback, the service needs a bearer token from its configuration and refuses to
   start without one. With a token configured, every endpoint but /, /page.js, /health and the
-  OpenAPI docs requires it.
-- No request body is logged; no traceback, exception text or server path reaches a client:
-  an unexpected error is a generic 500, logged by type only.
+  OpenAPI docs requires it. However the app is started (by `alis-grant serve` or by any ASGI
+  server), without a token it answers only requests that came to a loopback address: any other
+  gets 503 with the reason, and the refusal is logged.
+- No request body is logged, nor a query string (the access log has the path only); no
+  traceback, exception text or server path reaches a client: an unexpected error is a generic
+  500, logged by type only; a client that goes away is logged as a disconnect.
+- Heavy answers are bounded: `traces: true` only for up to `max_trace_lines` lines (413 beyond).
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from grants.service.api_models import BatchResult, ComputeRequest, ErrorOut, ExplainOut, ExplainRequest, VocabularyOut
 from grants.io.application import ApplicationFile, read_application
@@ -49,10 +54,14 @@ from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 from grants.io.writers import result_document, write_result
 
 log = logging.getLogger("grants.service.app")
+access_log = logging.getLogger("grants.service.access")
 
 DEFAULT_MAX_BODY_BYTES = 5_000_000
 DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_BODY_DEADLINE = 120.0
+DEFAULT_MAX_TRACE_LINES = 2_000
+"""Lines one request may ask traces for: a trace is about 5 kB of JSON, so 2 000 lines answer
+with about 11 MB (24 000 lines with traces were 130 MB and cost the server 836 MB)."""
 _PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/vocabulary", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
 _PAGE_DIR = Path(__file__).resolve().parent / "web"
 _IGNORE_FIELD_NB = "Kolonner som ikke skal brukes"
@@ -74,6 +83,7 @@ class ServiceConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     body_deadline: float = DEFAULT_BODY_DEADLINE
+    max_trace_lines: int = DEFAULT_MAX_TRACE_LINES
     rates_dir: str | None = None
     rules_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -82,7 +92,7 @@ class ServiceConfig:
     def from_env(cls, env: dict[str, str] | None = None) -> "ServiceConfig":
         """ALIS_GRANT_TOKEN, ALIS_GRANT_REQUIRE_TOKEN (1 when bound beyond loopback),
         ALIS_GRANT_MAX_BYTES, ALIS_GRANT_BODY_TIMEOUT (a stall), ALIS_GRANT_BODY_DEADLINE (the
-        whole body), ALIS_GRANT_RATES_DIR, ALIS_GRANT_RULES_DIR."""
+        whole body), ALIS_GRANT_MAX_TRACE_LINES, ALIS_GRANT_RATES_DIR, ALIS_GRANT_RULES_DIR."""
         env = dict(os.environ if env is None else env)
         return cls(
             token=env.get("ALIS_GRANT_TOKEN") or None,
@@ -90,6 +100,7 @@ class ServiceConfig:
             max_body_bytes=int(env.get("ALIS_GRANT_MAX_BYTES") or DEFAULT_MAX_BODY_BYTES),
             body_timeout=float(env.get("ALIS_GRANT_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
             body_deadline=float(env.get("ALIS_GRANT_BODY_DEADLINE") or DEFAULT_BODY_DEADLINE),
+            max_trace_lines=int(env.get("ALIS_GRANT_MAX_TRACE_LINES") or DEFAULT_MAX_TRACE_LINES),
             rates_dir=env.get("ALIS_GRANT_RATES_DIR") or None,
             rules_dir=env.get("ALIS_GRANT_RULES_DIR") or None,
         )
@@ -99,9 +110,24 @@ def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _server_host(scope: dict[str, Any]) -> str | None:
+    """The address the request came to (None for a Unix socket or when the server does not say)."""
+    server = scope.get("server")
+    if not server or server[1] is None:
+        return None
+    return str(server[0])
+
+
+def _loggable(text: str) -> str:
+    """Text for one log line: anything not printable is escaped (no forged log lines)."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
 
 
 # -- the guard: token, size, slow bodies, generic 500 ---------------------------------------------
@@ -143,6 +169,39 @@ class Guard:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        seen: dict[str, Any] = {"status": None, "disconnected": False}
+
+        async def logged_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+            await send(message)
+
+        async def watched_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                seen["disconnected"] = True
+            return message
+
+        try:
+            await self._guarded(scope, watched_receive, logged_send, seen)
+        finally:
+            client = scope.get("client")
+            who = f"{client[0]}:{client[1]}" if client else "-"
+            outcome = "client disconnected" if seen["disconnected"] and seen["status"] is None else seen["status"]
+            # the path only: a query string may carry what must not be logged (a token in ?token=)
+            access_log.info('%s - "%s %s" %s %.0f ms', who, scope.get("method"), _loggable(scope.get("path", "")),
+                            outcome, (loop.time() - began) * 1000)
+
+    async def _guarded(self, scope: dict[str, Any], receive: Any, send: Any, seen: dict[str, Any]) -> None:
+        if self._expected is None and not is_loopback(_server_host(scope) or ""):
+            log.warning("refused %s %s: no token configured (ALIS_GRANT_TOKEN) and the request came to %s, "
+                        "not to a loopback address", scope.get("method"), _loggable(scope.get("path", "")),
+                        _server_host(scope) or "a socket without an address")
+            await _send_json(send, 503, "tjenesten har ingen tilgangsnøkkel og svarer bare på forespørsler til "
+                                        "maskinen selv (127.0.0.1 eller ::1); sett ALIS_GRANT_TOKEN og start den på nytt")
             return
         headers = dict(scope.get("headers") or [])
         if self._expected is not None and scope["path"] not in _PUBLIC_PATHS:
@@ -201,6 +260,9 @@ class Guard:
             if not started:
                 await _send_json(send, 408, "forespørselen kom ikke fram i tide (stopp i overføringen eller for treg)")
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is answered
+            if seen["disconnected"] or isinstance(exc, ClientDisconnect):
+                seen["disconnected"] = True  # the client went away: nothing to answer, nothing wrong here
+                return
             log.error("internal error %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
             if not started:
                 await _send_json(send, 500, "intern feil i tjenesten; forespørselen er ikke behandlet")
@@ -331,10 +393,12 @@ class _Upload:
     filename: str | None
 
 
-def _read_upload(upload: "_Upload", sheet: str | None) -> ApplicationFile:
-    """An uploaded CSV or XLSX, read as the command line reads it (grants.read_application)."""
+def _read_upload(upload: "_Upload", sheet: str | None, max_bytes: int) -> ApplicationFile:
+    """An uploaded CSV or XLSX, read as the command line reads it (grants.read_application),
+    with the upload limit as the file limit: a workbook may unpack to at most
+    XLSX_EXPANSION times it."""
     with _as_file(upload) as path:
-        return read_application(path, sheet)
+        return read_application(path, sheet, max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)
@@ -433,6 +497,14 @@ def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
     return {"row": req.row, "text": text, "status": status, "provenance": engine.provenance.as_json(periods)}
 
 
+def _bound_answer(what: str, lines: int, limit: int) -> None:
+    """A heavy answer format (each has its line limit in ServiceConfig) is refused above its
+    limit before anything is computed: 413 with the limit."""
+    if lines > limit:
+        raise ServiceError(413, f"{what} gis for høyst {limit} linjer per forespørsel, og denne har {lines}; "
+                                "del den opp, eller be om svaret uten dette")
+
+
 def _json_response(doc: Any, status: int = 200) -> Response:
     return Response(json.dumps(doc, ensure_ascii=False).encode("utf-8"), status_code=status,
                     media_type="application/json")
@@ -453,7 +525,7 @@ _COMPUTE_BODY = {
                     "period": {"type": "string", "description": "tilskuddsperiode, f.eks. 2023; tom: delt per periode"},
                     "ignore_columns": {"type": "string", "description": "kolonner som ikke skal brukes i beregningen, "
                                        "skilt med komma (som --ignore-column); feltet kan gjentas"},
-                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første)"},
+                    "sheet": {"type": "string", "description": "arket i Excel-filen (standard: det første synlige)"},
                     "sessions": {"type": "string", "format": "binary",
                                  "description": "veiledningsøkter (CSV eller .xlsx: lege, dato, timer; valgfritt "
                                                 "kommunenummer, okt_id), som --sessions"},
@@ -558,6 +630,8 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
             traces = False
         elif ctype in ("application/json", ""):
             req = _parse_model(ComputeRequest, await _read_json(request))
+            if req.traces:
+                _bound_answer("traces: true", len(req.lines), config.max_trace_lines)
             batch = _json_batch(req)
             traces = req.traces
         else:
@@ -621,7 +695,7 @@ def _form_ignore_columns(form: Any) -> tuple[str, ...]:
 async def _upload(request: Request, config: ServiceConfig) -> _Batch:
     try:
         form = await request.form(max_files=2, max_fields=10, max_part_size=config.max_body_bytes)
-    except (_BodyTooLarge, _BodyTimeout):
+    except (_BodyTooLarge, _BodyTimeout, ClientDisconnect):
         raise
     except Exception:  # noqa: BLE001 - python-multipart's parse errors: a malformed upload
         raise ServiceError(400, "skjemaet (multipart/form-data) kan ikke leses") from None
@@ -643,7 +717,7 @@ async def _upload(request: Request, config: ServiceConfig) -> _Batch:
                 sessions = _Upload(data, given.filename)
     finally:
         await form.close()
-    source = await _off_loop(_read_upload, application, sheet)
+    source = await _off_loop(_read_upload, application, sheet, config.max_body_bytes)
     return _Batch(source, period, ignore, sessions)
 
 

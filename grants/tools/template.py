@@ -3,7 +3,6 @@ headers, drop-down lists for the coded columns, date and percent formats, an exa
 its own sheet, so a forgotten example is never paid) and a short instruction in bokmål."""
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,15 +103,13 @@ def build_template(table: "RateTable") -> Workbook:
 
 
 def write_template(table: "RateTable", path: str | Path) -> None:
-    """Through a temporary file beside `path`: nothing half-written is ever left."""
-    path = Path(path)
+    """Through `atomic_output`: nothing half-written is ever left, the target keeps its mode."""
+    from grants.io.output import atomic_output
+    from grants.io.workbook import save_into
+
     wb = build_template(table)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(path, binary=True) as fh:
+        save_into(wb, fh)
 
 
 def _input_sheet(ws: "Worksheet", fields: list[str], rows: int) -> None:

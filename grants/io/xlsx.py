@@ -1,0 +1,788 @@
+"""Reading an .xlsx workbook: the zip checked before anything is inflated, every XML part read by
+one streaming parser that refuses a DOCTYPE (so no entity is ever declared or resolved), and
+only the cells present kept.
+
+Why not openpyxl for reading: its read-only mode pads every row to the widest one (one stray
+cell in column XFD made 3 000 rows cost 363 MB), keeps the last of two cells or rows written
+twice without a word, and does not say which rows and sheets are hidden; finding those by byte
+patterns missed `hidden = "1"` and `<x:row>`. Here the XML parser sees attributes and namespaces
+as Excel does, whatever the quotes, spacing or prefix, and whatever is not understood for certain
+(a row or cell written twice, a cell outside its row, an unknown cell type, a broken
+reference) refuses the file naming the place. openpyxl's number-format helpers decide which
+formats are dates, as they did before.
+
+The package: every member's declared size and compression ratio is checked before any member is
+read, members are read through `zipfile` (which stops at the declared size and checks the CRC),
+and the bytes inflated are counted against the same limit while reading.
+"""
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Context, Decimal, InvalidOperation
+from typing import Any, Iterator
+from xml.parsers import expat
+
+from grants.errors import InputFileError
+
+MAX_RATIO = 100
+"""A member that inflates more than this many times its packed size (and to more than
+`RATIO_FLOOR` bytes) is refused before it is read: real sheets pack 5-20 to 1, a deflate bomb
+about 1 000 to 1."""
+RATIO_FLOOR = 1 << 20
+MAX_ROW = 1_048_576
+MAX_COLUMN = 16_384
+_CHUNK = 1 << 16
+_DECIMALS = Context(prec=60)
+
+_MAIN = frozenset({"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                   "http://purl.oclc.org/ooxml/spreadsheetml/main"})
+_RELATIONSHIP_ATTR = frozenset({"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                                "http://purl.oclc.org/ooxml/officeDocument/relationships"})
+_PACKAGE_RELS = frozenset({"http://schemas.openxmlformats.org/package/2006/relationships"})
+_TRUE, _FALSE = frozenset({"1", "true"}), frozenset({"0", "false"})
+
+
+class _Damaged(Exception):
+    """A part does not say what it must; the message (bokmål) names the place."""
+
+
+@dataclass
+class Sheet:
+    """One sheet as read: its cells (only those present), hidden rows and columns."""
+
+    name: str
+    rows: list[tuple[int, list[tuple[int, str, str | None]]]]  # (excel row, [(column, text, row error)]) in row order
+    hidden_rows: set[int] = field(default_factory=set)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # (first, last), 1-based
+    notes: list[str] = field(default_factory=list)
+
+
+def read_sheet(name: str, raw: bytes, sheet: str | None, max_unpacked: int) -> Sheet:
+    """The chosen sheet of the workbook in `raw`: `sheet` by name (a hidden one with a note), or
+    the first visible sheet. Raises InputFileError naming what is refused: a package that would
+    unpack beyond `max_unpacked` bytes (checked before any member is read), an OpenDocument or
+    binary workbook, a damaged part."""
+    package = _Package(name, raw, max_unpacked)
+    mimetype = package.head("mimetype", 100) if package.has("mimetype") else b""
+    if b"opendocument" in mimetype:
+        raise InputFileError(f"{name}: filen er et OpenDocument-regneark (.ods); lagre den som .xlsx eller CSV UTF-8")
+    if package.has("xl/workbook.bin"):
+        raise InputFileError(f"{name}: filen er en binær Excel-arbeidsbok (.xlsb); lagre den som .xlsx eller CSV UTF-8")
+    try:
+        return _Workbook(package).sheet(sheet)
+    except _Damaged as exc:
+        raise InputFileError(f"{name}: Excel-filen er skadet: {exc}; lagre den på nytt fra Excel") from None
+
+
+# --- the package -------------------------------------------------------------------------------
+
+
+class _Package:
+    """The zip, refused before anything is inflated when a member is not what Excel writes or
+    would unpack to more than `max_unpacked` bytes (declared) or inflates suspiciously well."""
+
+    def __init__(self, name: str, raw: bytes, max_unpacked: int):
+        self.name, self.max_unpacked, self.inflated = name, max_unpacked, 0
+        try:
+            self.zf = zipfile.ZipFile(io.BytesIO(raw))
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise self._broken(exc) from None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            key = info.filename.lower()
+            if key in self.members:
+                raise InputFileError(f"{name}: Excel-filen er skadet: delen {info.filename} står to ganger i "
+                                     "zip-filen; lagre den på nytt fra Excel")
+            self.members[key] = info
+        declared = 0
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise InputFileError(f"{name}: Excel-filen er kryptert (passord); lagre den som .xlsx uten passord")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise InputFileError(f"{name}: Excel-filen er pakket med en metode Excel ikke bruker "
+                                     f"(delen {info.filename}); lagre den på nytt fra Excel")
+            declared += info.file_size
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise InputFileError(
+                    f"{name}: delen {info.filename} i Excel-filen pakker ut til {info.file_size} byte fra "
+                    f"{info.compress_size} (over {MAX_RATIO} ganger); en slik fil (en zip-bombe) leses ikke"
+                )
+        if declared > max_unpacked:
+            raise InputFileError(
+                f"{name}: Excel-filen pakker ut til {declared} byte, over grensen på {max_unpacked} byte; del den opp"
+            )
+
+    def _broken(self, exc: BaseException) -> InputFileError:
+        return InputFileError(
+            f"{self.name}: filen ser ut som en Excel-fil (.xlsx), men kan ikke åpnes: den er skadet eller "
+            f"ufullstendig ({type(exc).__name__}); lagre den på nytt fra Excel"
+        )
+
+    def has(self, path: str) -> bool:
+        return path.lower() in self.members
+
+    def names(self) -> list[str]:
+        return [info.filename for info in self.members.values()]
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        """The member's bytes, inflated a chunk at a time and counted against the limit (zipfile
+        itself stops at the declared size and checks the CRC)."""
+        info = self.members[path.lower()]
+        try:
+            with self.zf.open(info) as fh:
+                while True:
+                    chunk = fh.read(_CHUNK)
+                    if not chunk:
+                        return
+                    self.inflated += len(chunk)
+                    if self.inflated > self.max_unpacked:
+                        raise InputFileError(f"{self.name}: Excel-filen pakker ut til mer enn grensen på "
+                                             f"{self.max_unpacked} byte; del den opp")
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+            raise self._broken(exc) from None
+
+    def head(self, path: str, size: int) -> bytes:
+        out = b""
+        for chunk in self.chunks(path):
+            out += chunk
+            if len(out) >= size:
+                break
+        return out[:size]
+
+    def parse(self, path: str, handler: Any) -> None:
+        """Feed the member to expat; a DOCTYPE (and so any entity) is refused outright."""
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+        def refuse(*_: Any) -> None:
+            raise InputFileError(f"{self.name}: delen {path} i Excel-filen har en DOCTYPE (entiteter); "
+                                 "Excel skriver aldri det, og filen leses ikke")
+
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        parser.ExternalEntityRefHandler = refuse
+        parser.StartElementHandler = handler.start
+        parser.EndElementHandler = handler.end
+        parser.CharacterDataHandler = handler.data
+        try:
+            for chunk in self.chunks(path):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise _Damaged(f"delen {path} er ikke gyldig XML (linje {exc.lineno}: "
+                           f"{expat.ErrorString(exc.code)})") from None
+
+
+def _split(name: str) -> tuple[str, str]:
+    """("namespace", "local") of an expat name ("uri local" or "local")."""
+    ns, _, local = name.rpartition(" ")
+    return ns, local
+
+
+class _Handler:
+    """Tracks the path of elements; subclasses look at the elements they know."""
+
+    def __init__(self) -> None:
+        self.path: list[str] = []  # local names; "" for an element outside the main namespaces
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        ns, local = _split(name)
+        self.path.append(local if ns in self.namespaces else "")
+        self.opened(self.path, attrs)
+
+    def end(self, name: str) -> None:
+        self.closed(self.path)
+        self.path.pop()
+
+    def data(self, text: str) -> None:
+        pass
+
+    namespaces: frozenset[str] = _MAIN
+
+    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
+        pass
+
+    def closed(self, path: list[str]) -> None:
+        pass
+
+
+def _boolean(value: str | None, where: str) -> bool:
+    """An xsd:boolean attribute, in every spelling XML allows ("1", "true", " true "); anything
+    else is refused rather than guessed."""
+    if value is None:
+        return False
+    v = value.strip()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise _Damaged(f"{where} har verdien «{value}», som verken er sann eller usann")
+
+
+def _attr(attrs: dict[str, str], namespaces: frozenset[str], local: str) -> str | None:
+    for ns in namespaces:
+        value = attrs.get(f"{ns} {local}")
+        if value is not None:
+            return value
+    return None
+
+
+# --- relationships, workbook, styles, shared strings ------------------------------------------
+
+
+class _Relationships(_Handler):
+    namespaces = _PACKAGE_RELS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, tuple[str, str, bool]] = {}  # id -> (type, target, external)
+
+    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
+        if path == ["Relationships", "Relationship"]:
+            rid = attrs.get("Id", "")
+            self.items[rid] = (attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("TargetMode") == "External")
+
+
+def _resolve(source: str, target: str) -> str:
+    """A relationship's target as a member name, relative to the part that names it."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+def _rels_path(part: str) -> str:
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+@dataclass
+class _SheetEntry:
+    name: str
+    state: str          # visible, hidden, veryHidden
+    rid: str
+
+
+class _WorkbookPart(_Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sheets: list[_SheetEntry] = []
+        self.date1904 = False
+
+    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
+        if path == ["workbook", "workbookPr"]:
+            self.date1904 = _boolean(attrs.get("date1904"), "workbookPr date1904")
+        elif path == ["workbook", "sheets", "sheet"]:
+            state = (attrs.get("state") or "visible").strip()
+            if state not in ("visible", "hidden", "veryHidden"):
+                raise _Damaged(f"arket «{attrs.get('name', '')}» har ukjent synlighet «{state}»")
+            self.sheets.append(_SheetEntry(attrs.get("name", ""), state, _attr(attrs, _RELATIONSHIP_ATTR, "id") or ""))
+
+
+class _Styles(_Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.custom: dict[int, str] = {}
+        self.xf_formats: list[int] = []
+
+    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
+        if path == ["styleSheet", "numFmts", "numFmt"]:
+            try:
+                self.custom[int(attrs.get("numFmtId", ""))] = attrs.get("formatCode", "")
+            except ValueError:
+                raise _Damaged(f"stilarket har et tallformat med ugyldig nummer «{attrs.get('numFmtId')}»") from None
+        elif path == ["styleSheet", "cellXfs", "xf"]:
+            try:
+                self.xf_formats.append(int(attrs.get("numFmtId") or 0))
+            except ValueError:
+                raise _Damaged(f"stilarket har en stil med ugyldig tallformat «{attrs.get('numFmtId')}»") from None
+
+    def formats(self) -> list["_Format"]:
+        from openpyxl.styles.numbers import builtin_format_code
+
+        out = []
+        for fmt_id in self.xf_formats:
+            code = self.custom.get(fmt_id)
+            if code is None:
+                code = builtin_format_code(fmt_id) or "General"
+            out.append(_Format.of(code))
+        return out
+
+
+@dataclass(frozen=True)
+class _Format:
+    code: str
+    date: bool
+    timedelta: bool
+    percent: bool
+
+    @classmethod
+    def of(cls, code: str) -> "_Format":
+        from openpyxl.styles.numbers import is_date_format, is_timedelta_format
+
+        shown = re.sub(r'"[^"]*"|\\.', "", code)  # a % inside quotes or escaped is text, not a percent
+        return cls(code, is_date_format(code), is_timedelta_format(code), "%" in shown)
+
+
+_GENERAL = _Format("General", False, False, False)
+
+
+class _SharedStrings(_Handler):
+    """`si` items: their own `t` and the `t` of each rich-text run `r`, not the phonetic `rPh`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.strings: list[str] = []
+        self._parts: list[str] | None = None
+        self._in_text = False
+
+    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
+        n = len(path)
+        if n == 2 and path[1] == "si":
+            self._parts = []
+        elif path[-1] == "t" and self._parts is not None and (n == 3 or (n == 4 and path[2] == "r")):
+            self._in_text = True
+
+    def data(self, text: str) -> None:
+        if self._in_text and self._parts is not None:
+            self._parts.append(text)
+
+    def closed(self, path: list[str]) -> None:
+        if path[-1] == "t":
+            self._in_text = False
+        elif len(path) == 2 and path[1] == "si" and self._parts is not None:
+            self.strings.append("".join(self._parts).replace("x005F_", ""))  # as openpyxl reads it
+            self._parts = None
+
+
+# --- the sheet ---------------------------------------------------------------------------------
+
+
+def column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def column_letters(number: int) -> str:
+    out = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+
+
+class _SheetPart:
+    """Rows and cells as written; a row or a cell written twice, a cell outside its row and a
+    reference outside the sheet are refused (`_Damaged`, naming the place). The hot path of
+    reading a workbook: the handlers keep flags instead of a path, and names are looked up once."""
+
+    def __init__(self, sheet: str, strings: list[str], formats: list[_Format], epoch: datetime):
+        self.sheet, self.strings, self.formats, self.epoch = sheet, strings, formats, epoch
+        self.rows: list[tuple[int, list[tuple[int, str, str | None]]]] = []
+        self.hidden_rows: set[int] = set()
+        self.hidden_columns: list[tuple[int, int]] = []
+        self.zero_height = False
+        self.kind = ""
+        self.out_of_order = False
+        self._names: dict[str, str] = {}
+        self._letters: dict[str, int] = {}
+        self._depth = 0
+        self._data_depth = 0     # depth of <sheetData>, 0 outside it
+        self._in_row = False
+        self._seen_rows: set[int] = set()
+        self._row = 0
+        self._row_cells: list[tuple[int, str, str | None]] = []
+        self._seen_cols: set[int] = set()
+        self._col = 0
+        self._sorted = True
+        self._cell: dict[str, Any] | None = None
+        self._cell_depth = 0
+        self._text: list[str] | None = None
+        self._in_is = self._in_rph = False
+
+    def _local(self, name: str) -> str:
+        ns, _, local = name.rpartition(" ")
+        local = local if ns in _MAIN else ""
+        self._names[name] = local
+        return local
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = self._names.get(name)
+        if local is None:
+            local = self._local(name)
+        self._depth += 1
+        depth = self._depth
+        cell = self._cell
+        if cell is not None:  # inside <c>: its value, formula or inline string
+            inner = depth - self._cell_depth
+            if inner == 1:
+                if local == "v":
+                    cell["v"] = True
+                    self._text = []
+                elif local == "f":
+                    cell["f"] = True
+                elif local == "is":
+                    cell["is"] = []
+                    self._in_is = True
+            elif self._in_is:
+                if local == "rPh" and inner == 2:
+                    self._in_rph = True
+                elif local == "t" and not self._in_rph and inner in (2, 3):
+                    self._text = cell["is"]
+            if local in ("c", "row"):
+                raise _Damaged(f"arket «{self.sheet}» har en {'celle' if local == 'c' else 'rad'} inne i en celle")
+            return
+        if local == "c":
+            if not self._in_row or depth != self._data_depth + 2:
+                raise _Damaged(f"arket «{self.sheet}» har en celle utenfor en rad")
+            self._start_cell(attrs)
+        elif local == "row":
+            if self._in_row or not self._data_depth or depth != self._data_depth + 1:
+                raise _Damaged(f"arket «{self.sheet}» har en rad utenfor tabellen (sheetData)")
+            self._start_row(attrs)
+        elif depth == 1:
+            self.kind = local
+        elif depth == 2:
+            if local == "sheetData":
+                self._data_depth = depth
+            elif local == "sheetFormatPr":
+                self.zero_height = _boolean(attrs.get("zeroHeight"), "sheetFormatPr zeroHeight")
+        elif depth == 3 and local == "col":
+            self._column(attrs)
+
+    def end(self, name: str) -> None:
+        depth = self._depth
+        self._depth -= 1
+        cell = self._cell
+        if cell is not None:
+            if depth == self._cell_depth:
+                self._end_cell()
+                return
+            local = self._names[name]
+            inner = depth - self._cell_depth
+            if local == "v" and inner == 1 and "v" in cell:
+                cell["value"] = "".join(self._text or ())
+                self._text = None
+            elif local == "t":
+                self._text = None
+            elif local == "rPh":
+                self._in_rph = False
+            elif local == "is" and inner == 1:
+                self._in_is = False
+            return
+        if self._in_row and depth == self._data_depth + 1:
+            self._in_row = False
+            if self._row_cells:
+                if not self._sorted:
+                    self._row_cells.sort(key=lambda c: c[0])
+                if self.rows and self.rows[-1][0] > self._row:
+                    self.out_of_order = True
+                self.rows.append((self._row, self._row_cells))
+            self._row_cells = []
+        elif depth == self._data_depth:
+            self._data_depth = 0
+
+    def data(self, text: str) -> None:
+        if self._text is not None:
+            self._text.append(text)
+
+    def _column(self, attrs: dict[str, str]) -> None:
+        try:
+            first, last = int(attrs.get("min", "")), int(attrs.get("max", ""))
+        except ValueError:
+            raise _Damaged(f"arket «{self.sheet}» har en kolonnebeskrivelse uten gyldig min/max") from None
+        hidden = _boolean(attrs.get("hidden"), f"kolonnene {first}–{last} på arket «{self.sheet}»")
+        if not hidden and attrs.get("width") is not None:
+            try:
+                hidden = float(attrs["width"]) == 0
+            except ValueError:
+                raise _Damaged(f"kolonnene {first}–{last} på arket «{self.sheet}» har ugyldig bredde") from None
+        if hidden and first <= last:
+            self.hidden_columns.append((max(first, 1), min(last, MAX_COLUMN)))
+
+    def _start_row(self, attrs: dict[str, str]) -> None:
+        r = attrs.get("r")
+        if r is None:
+            row = self._row + 1
+        else:
+            r = r.strip()
+            if not (r.isdigit() and r.isascii()) or not 1 <= int(r) <= MAX_ROW:
+                raise _Damaged(f"arket «{self.sheet}» har en rad med ugyldig nummer «{r}»")
+            row = int(r)
+        if row in self._seen_rows:
+            raise _Damaged(f"rad {row} står to ganger på arket «{self.sheet}» (to <row r=\"{row}\">), så det er "
+                           "uklart hvilke verdier som gjelder")
+        self._seen_rows.add(row)
+        self._in_row = True
+        self._row, self._col = row, 0
+        self._seen_cols = set()
+        self._sorted = True
+        if len(attrs) > 1 or self.zero_height:
+            self._visibility(row, attrs)
+
+    def _visibility(self, row: int, attrs: dict[str, str]) -> None:
+        where = f"rad {row} på arket «{self.sheet}»"
+        hidden = _boolean(attrs.get("hidden"), f"{where} (hidden)")
+        height = attrs.get("ht")
+        if height is not None:
+            try:
+                hidden = hidden or float(height) == 0
+            except ValueError:
+                raise _Damaged(f"{where} har ugyldig høyde «{height}»") from None
+        if self.zero_height and not hidden:  # rows are hidden unless given a height of their own
+            hidden = not (_boolean(attrs.get("customHeight"), f"{where} (customHeight)") and height is not None)
+        if hidden:
+            self.hidden_rows.add(row)
+
+    def _start_cell(self, attrs: dict[str, str]) -> None:
+        ref = attrs.get("r")
+        if ref is None:
+            col = self._col + 1
+            if col > MAX_COLUMN:
+                raise _Damaged(f"rad {self._row} på arket «{self.sheet}» har flere celler enn et ark kan ha")
+        else:
+            m = _REF.fullmatch(ref)
+            if m is None:
+                m = _REF.fullmatch(ref.strip())
+            letters = m.group(1) if m else ""
+            col = self._letters.get(letters) or column_number(letters)
+            if m is None or col > MAX_COLUMN or int(m.group(2)) > MAX_ROW:
+                raise _Damaged(f"arket «{self.sheet}» har en celle med ugyldig referanse «{ref}»")
+            self._letters[letters] = col
+            if int(m.group(2)) != self._row:
+                raise _Damaged(f"celle {ref} står i rad {self._row} på arket «{self.sheet}»")
+        if col in self._seen_cols:
+            raise _Damaged(f"celle {column_letters(col)}{self._row} står to ganger på arket «{self.sheet}», så det "
+                           "er uklart hvilken verdi som gjelder")
+        if col < self._col:
+            self._sorted = False
+        self._seen_cols.add(col)
+        self._col = col
+        t = attrs.get("t")
+        self._cell = {"t": t.strip() if t else "n", "s": attrs.get("s")}
+        self._cell_depth = self._depth
+
+    def _end_cell(self) -> None:
+        cell, self._cell = self._cell, None
+        self._text, self._in_is, self._in_rph = None, False, False
+        if cell is None:
+            return
+        out = self._value(cell)
+        if out is not None:
+            self._row_cells.append((self._col, out[0], out[1]))
+
+    def _where(self) -> str:
+        return f"celle {column_letters(self._col)}{self._row}"
+
+    def _format(self, style: str | None) -> _Format:
+        if not style:
+            return self.formats[0] if self.formats else _GENERAL
+        try:
+            return self.formats[int(style)]
+        except (ValueError, IndexError):
+            raise _Damaged(f"{self._where()} på arket «{self.sheet}» har en stil som ikke finnes ({style})") from None
+
+    def _value(self, cell: dict[str, Any]) -> tuple[str, str | None] | None:
+        """(text, row error) of a cell, or None for a cell with no value (only a style)."""
+        kind = cell["t"]
+        if kind == "inlineStr":
+            if "is" in cell:
+                return "".join(cell["is"]), None
+            if "value" not in cell:
+                return None
+            return cell["value"], None
+        raw = cell.get("value")
+        if raw is None or (kind == "n" and not raw.strip()):  # no result saved (a number is never empty text)
+            if cell.get("f"):
+                return "", (f"{self._where()} er en formel uten lagret verdi (ark «{self.sheet}»); åpne filen i "
+                            "Excel og lagre den på nytt så verdien regnes ut")
+            return None
+        if kind == "s":
+            try:
+                return self.strings[int(raw)], None
+            except (ValueError, IndexError):
+                raise _Damaged(f"{self._where()} på arket «{self.sheet}» viser til en tekst som ikke finnes "
+                               f"({raw})") from None
+        if kind == "str":
+            return raw, None
+        if kind == "b":
+            flag = raw.strip()
+            if flag not in _TRUE and flag not in _FALSE:
+                raise _Damaged(f"{self._where()} på arket «{self.sheet}» er en sannhetsverdi med verdien «{raw}»")
+            return ("ja" if flag in _TRUE else "nei"), None
+        if kind == "e":
+            return raw, f"{self._where()} har feilverdien {raw} (ark «{self.sheet}»)"
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            try:
+                return _when_text(from_ISO8601(raw.strip())), None
+            except (ValueError, TypeError, OverflowError):
+                raise _Damaged(f"{self._where()} på arket «{self.sheet}» er en dato med verdien «{raw}»") from None
+        if kind != "n":
+            raise _Damaged(f"{self._where()} på arket «{self.sheet}» har en ukjent celletype «{kind}»")
+        text = raw.strip()
+        try:
+            number: int | float = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
+        except ValueError:
+            raise _Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
+        fmt = self._format(cell["s"])
+        if fmt.date:
+            from openpyxl.utils.datetime import from_excel
+
+            try:
+                return _when_text(from_excel(number, self.epoch, timedelta=fmt.timedelta)), None
+            except (OverflowError, ValueError):
+                return text, (f"{self._where()} er formatert som dato, men tallet {text} er ingen dato Excel kan "
+                              f"vise (ark «{self.sheet}»)")
+        try:
+            value = Decimal(str(number))  # through the float, as Excel means its numbers (0.1 not 0.1000000000000000055)
+        except InvalidOperation:
+            raise _Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
+        if fmt.percent:
+            value = _DECIMALS.multiply(value, 100)
+        return _decimal_text(value), None
+
+
+def _when_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) and value.tzinfo is None else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _decimal_text(number: Decimal) -> str:
+    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent (the
+    one text of a number's value, grants.money.plain_text, which the input's value grammars
+    read); a number beyond that (1E+300) keeps its exponent, which no grammar takes."""
+    from grants.money import plain_text
+
+    return plain_text(number) or str(number)
+
+
+# --- the workbook ------------------------------------------------------------------------------
+
+
+class _Workbook:
+    def __init__(self, package: _Package):
+        self.package = package
+        self.name = package.name
+        self.part = self._main_part()
+        rels = _Relationships()
+        rels_path = _rels_path(self.part)
+        if package.has(rels_path):
+            package.parse(rels_path, rels)
+        self.rels = rels.items
+        wb = _WorkbookPart()
+        package.parse(self.part, wb)
+        self.entries, self.date1904 = wb.sheets, wb.date1904
+
+    def _main_part(self) -> str:
+        """The workbook part: the package's officeDocument relationship, else xl/workbook.xml."""
+        if self.package.has("_rels/.rels"):
+            rels = _Relationships()
+            self.package.parse("_rels/.rels", rels)
+            for kind, target, external in rels.items.values():
+                if kind.endswith("/officeDocument") and not external:
+                    part = _resolve("", target)
+                    if self.package.has(part):
+                        return part
+        if self.package.has("xl/workbook.xml"):
+            return "xl/workbook.xml"
+        raise InputFileError(f"{self.name}: filen er en zip-fil, men ikke et Excel-regneark (.xlsx)")
+
+    def _target(self, rid: str, what: str) -> tuple[str, str]:
+        found = self.rels.get(rid)
+        if found is None or found[2]:
+            raise _Damaged(f"{what} mangler i filen")
+        kind, target, _ = found
+        path = _resolve(self.part, target)
+        if not self.package.has(path):
+            raise _Damaged(f"{what} ({path}) mangler i filen")
+        return kind, path
+
+    def _part_of_type(self, suffix: str) -> str | None:
+        for kind, target, external in self.rels.values():
+            if kind.endswith(suffix) and not external:
+                path = _resolve(self.part, target)
+                if self.package.has(path):
+                    return path
+        return None
+
+    def sheet(self, wanted: str | None) -> Sheet:
+        entries = self.entries
+        if not entries:
+            raise InputFileError(f"{self.name}: Excel-filen har ingen ark")
+        hidden = [e for e in entries if e.state != "visible"]
+        notes: list[str] = []
+        if wanted is None:
+            visible = [e for e in entries if e.state == "visible"]
+            if not visible:
+                listed = ", ".join(f"«{e.name}»" for e in entries)
+                raise InputFileError(
+                    f"{self.name}: Excel-filen har ingen synlige ark (alle er skjult: {listed}); vis arket som skal "
+                    "leses i Excel, eller velg det med navn (--sheet på kommandolinjen, feltet «sheet» i tjenesten)"
+                )
+            entry = visible[0]
+            if len(entries) > 1:
+                skipped = [e for e in hidden if entries.index(e) < entries.index(entry)]
+                note = (f"leste arket «{entry.name}», det første synlige av {len(entries)} ark; et annet ark velges "
+                        "med --sheet på kommandolinjen eller feltet «sheet» i tjenesten")
+                if skipped:
+                    names = ", ".join(f"«{e.name}»" for e in skipped)
+                    note += f" (skjult ark foran det er ikke lest: {names})"
+                notes.append(note)
+        else:
+            matches = [e for e in entries if e.name == wanted]
+            if not matches:
+                listed = ", ".join(f"«{e.name}»" + ("" if e.state == "visible" else " (skjult)") for e in entries)
+                raise InputFileError(f"{self.name}: arket «{wanted}» finnes ikke; arkene i filen er {listed}")
+            if len(matches) > 1:
+                raise _Damaged(f"to ark heter «{wanted}»")
+            entry = matches[0]
+            if entry.state != "visible":
+                notes.append(f"arket «{entry.name}» er skjult i Excel; det er lest fordi det er valgt med navn")
+        kind, path = self._target(entry.rid, f"arket «{entry.name}»")
+        if not kind.endswith("/worksheet"):
+            what = "et diagram" if kind.endswith("/chartsheet") else "ikke en tabell"
+            raise InputFileError(f"{self.name}: arket «{entry.name}» er {what}, ikke en tabell med rader; velg et "
+                                 "annet ark (--sheet på kommandolinjen, feltet «sheet» i tjenesten)")
+        strings: list[str] = []
+        strings_path = self._part_of_type("/sharedStrings")
+        if strings_path is not None:
+            sst = _SharedStrings()
+            self.package.parse(strings_path, sst)
+            strings = sst.strings
+        formats: list[_Format] = []
+        styles_path = self._part_of_type("/styles")
+        if styles_path is not None:
+            styles = _Styles()
+            self.package.parse(styles_path, styles)
+            formats = styles.formats()
+        from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
+
+        part = _SheetPart(entry.name, strings, formats, MAC_EPOCH if self.date1904 else WINDOWS_EPOCH)
+        self.package.parse(path, part)
+        if part.kind != "worksheet":
+            raise InputFileError(f"{self.name}: arket «{entry.name}» er ikke en tabell med rader; velg et annet ark "
+                                 "(--sheet på kommandolinjen, feltet «sheet» i tjenesten)")
+        rows = part.rows
+        if part.out_of_order:
+            rows.sort(key=lambda r: r[0])
+        return Sheet(entry.name, rows, part.hidden_rows, part.hidden_columns, notes)
+
