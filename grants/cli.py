@@ -45,11 +45,31 @@ def _bokmal_argparse() -> None:
     argparse._ = translate  # type: ignore[attr-defined]
 
 
+class _Version(argparse.Action):
+    """`--version`: the package and Python version and which evaluator runs the rules here.
+    Worked out when asked for, so that building the parser loads no engine."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="vis versjon, Python og hvilken regelmotor som brukes, og avslutt")
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        import platform
+
+        from grants.pipeline.engine import evaluator_in_use
+        from grants.pipeline.provenance import package_version
+
+        print(f"alis-grant {package_version()} (Python {platform.python_version()})")
+        print(evaluator_in_use())
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="alis-grant",
         description="Beregn tilskudd fra Nasjonal ALIS og veiledning per linje, lege og kommune.",
     )
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, metavar="KOMMANDO", title="kommandoer")
     for command in COMMANDS:
         command.register(sub)

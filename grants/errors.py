@@ -74,3 +74,8 @@ class OutputFileError(GrantsError):
 
 class ConservationError(GrantsError):
     """An input row produced no outcome or more than one kind of outcome: a lost line."""
+
+
+class EvaluatorUnavailableError(GrantsError):
+    """The evaluator asked for cannot run in this interpreter (durable_rules where it is not
+    installed, as on Python 3.13 and later); the message says why and what to use instead."""

@@ -2,15 +2,28 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from grants import Engine, default_engine
 from grants.rates.tables import RateBook
+from grants.rules import durable_adapter
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+
+needs_durable_rules = pytest.mark.skipif(
+    not durable_adapter.available(),
+    reason=f"needs durable_rules, which is installed below Python 3.13 only "
+           f"(this is Python {sys.version_info.major}.{sys.version_info.minor})",
+)
+"""For the adapter's own tests and the differential tests between durable_rules and the numpy
+compilation: they run where both evaluators exist (Python 3.11 and 3.12; CI runs 3.11)."""
+
+EVALUATORS_HERE = ("durable", "vectorised") if durable_adapter.available() else ("vectorised",)
+"""The evaluators this interpreter can run (tests that hold other paths equal on each of them)."""
 
 
 def shipped_book() -> RateBook:

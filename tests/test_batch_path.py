@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grants.pipeline.columns import normalise
-from tests.conftest import line, shipped_book
+from tests.conftest import EVALUATORS_HERE, line, shipped_book
 
 PERIODS = [None] + shipped_book().period_ids
 
@@ -57,7 +57,7 @@ def _outcome(engine, lines, period, evaluator, columnar):
 
 @settings(max_examples=int(os.environ.get("BATCH_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(st.lists(_line, min_size=1, max_size=14), st.sampled_from(PERIODS), st.sampled_from(["durable", "vectorised"]),
+@given(st.lists(_line, min_size=1, max_size=14), st.sampled_from(PERIODS), st.sampled_from(EVALUATORS_HERE),
        st.data())
 def test_batch_path_gives_what_one_by_one_gives(engine, lines, period, evaluator, data):
     # copies of earlier lines, sometimes with the doctor spelled another way

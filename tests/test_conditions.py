@@ -22,7 +22,7 @@ from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.pipeline.vectorised import _day_of
 from grants.rules.fire_columns import columns_from_facts
-from tests.conftest import REPO, line
+from tests.conftest import REPO, line, needs_durable_rules
 
 
 
@@ -112,10 +112,13 @@ def _numpy_in_days(conditions_: list[cond.Condition], facts: list[dict]) -> list
 
 
 def _both(conditions_, facts):
-    durable = _durable(conditions_, facts)
-    assert _numpy(conditions_, facts) == durable
-    assert _numpy_in_days(conditions_, facts) == durable
-    return durable
+    """The numpy form (dates as YYYYMMDD and as day numbers) and, where it is installed,
+    durable_rules: all must agree."""
+    got = _numpy(conditions_, facts)
+    assert _numpy_in_days(conditions_, facts) == got
+    if durable_adapter.available():
+        assert _durable(conditions_, facts) == got
+    return got
 
 
 BASE = {
@@ -236,6 +239,7 @@ def _facts(draw) -> dict:
 
 @settings(max_examples=int(__import__("os").environ.get("CONDITIONS_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_CONDITIONS, min_size=1, max_size=8), st.lists(_facts(), min_size=1, max_size=25))
+@needs_durable_rules
 def test_random_conditions_agree_on_durable_rules_and_numpy(conditions_, facts):
     # literals near the facts' values make equal and boundary cases common
     _both(conditions_, facts)
@@ -266,6 +270,7 @@ def test_the_random_grammar_reaches_every_construct():
 # -- the adapter proves that every posted fact came back ----------------------------------------
 
 
+@needs_durable_rules
 def test_a_fact_durable_rules_drops_raises_naming_the_line(engine, monkeypatch):
     real = durable_adapter._engine
 
@@ -289,6 +294,7 @@ def test_a_fact_durable_rules_drops_raises_naming_the_line(engine, monkeypatch):
         engine.compute(rows, "2023", evaluator="durable")
 
 
+@needs_durable_rules
 def test_a_fact_no_rule_matches_is_seen_and_not_an_error(engine):
     assert engine.runner.fire([{"unrelated": 1}]) == [[]]
 
@@ -296,6 +302,7 @@ def test_a_fact_no_rule_matches_is_seen_and_not_an_error(engine):
 # -- the evaluator choice ------------------------------------------------------------------------
 
 
+@needs_durable_rules
 def test_evaluator_choice_is_reported_and_gives_the_same_result(engine):
     rows = [line(alis_id=str(i), role=r, position_share=str(20 + i), agreement_signed=s)
             for i, (r, s) in enumerate([("fastlege", ""), ("fastlegevikar", "2022-12-15"), ("introduksjonslege", "2024-01-01")])]
@@ -312,6 +319,7 @@ def test_an_unknown_evaluator_is_an_error(engine):
         grants.compute([line()], "2023", evaluator="numpy")
 
 
+@needs_durable_rules
 def test_a_rule_with_two_true_branches_is_reported_once():
     """durable_rules fires a rule once per true `$or` branch; the adapter reports it once, as the
     numpy form does (else the engine would see an overlap in the dated rules on one path only)."""
@@ -321,6 +329,7 @@ def test_a_rule_with_two_true_branches_is_reported_once():
     assert durable_adapter.runner_for(digest, definition).fire([BASE]) == [["c0"]]
 
 
+@needs_durable_rules
 def test_the_cli_evaluator_option_writes_the_same_file_on_both_paths(tmp_path, capsys):
     from grants.cli import main
 

@@ -18,7 +18,9 @@ from grants.rules.facts import FACTS
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.datafiles.yaml_loader import load_yaml
-from tests.conftest import REPO
+from tests.conftest import REPO, needs_durable_rules
+
+pytestmark = needs_durable_rules  # every test here holds durable_rules and the numpy compilation equal
 
 RULE_FILES = sorted((REPO / "rules").glob("*.yaml"))
 ORIGINAL = {p.name: load_yaml(p.read_text(encoding="utf-8")) for p in RULE_FILES}

@@ -1,5 +1,7 @@
 """The durable_rules adapter keeps its promises: no lost line at any batch size, rulesets built
-once per process, 'not handled' turned into an explicit outcome, safe under threads."""
+once per process, 'not handled' turned into an explicit outcome, safe under threads. The
+adapter's tests need durable_rules (below Python 3.13); the engine's own conservation check and
+the threads test run with whichever evaluator this interpreter has."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +11,7 @@ import pytest
 from grants import ConservationError, Engine, compute
 from grants.rules import durable_adapter
 from grants.pipeline.engine import _prove_conservation
-from tests.conftest import line
+from tests.conftest import line, needs_durable_rules
 
 
 def _batch(n):
@@ -28,6 +30,7 @@ def _batch(n):
     ]
 
 
+@needs_durable_rules
 def test_fifty_thousand_lines_each_give_exactly_one_result(engine):
     n = 50_000
     durable_only = Engine(engine.ratebook, engine.rulebook, engine.centrality, vector_threshold=None)
@@ -41,6 +44,7 @@ def test_fifty_thousand_lines_each_give_exactly_one_result(engine):
     assert {l.row for l in result.lines if l.status.value == "ineligible"} == {i + 1 for i in range(0, n, 50)}
 
 
+@needs_durable_rules
 def test_batches_larger_than_the_limit_lose_nothing(engine):
     facts = [_fact(i) for i in range(durable_adapter.BATCH_LIMIT * 3 + 7)]
     fired = engine.runner.fire(facts)
@@ -57,10 +61,12 @@ def _fact(i):
     }
 
 
+@needs_durable_rules
 def test_a_fact_no_rule_matches_is_an_explicit_empty_outcome(engine):
     assert engine.runner.fire([{"unrelated": 1}, _fact(0)])[0] == []
 
 
+@needs_durable_rules
 def test_rulesets_are_built_once_per_process(engine):
     before = durable_adapter.created_rulesets()
     Engine()
@@ -68,6 +74,7 @@ def test_rulesets_are_built_once_per_process(engine):
     assert durable_adapter.created_rulesets() == before
 
 
+@needs_durable_rules
 def test_lost_outcome_is_a_loud_error(engine, monkeypatch):
     real = engine.runner.fire
     monkeypatch.setattr(engine.runner, "fire", lambda facts, labels=None: real(facts, labels)[:-1])

@@ -12,6 +12,7 @@ import yaml
 from grants.datafiles import yaml_loader
 from grants.datafiles.paths import data_dir
 from grants.datafiles.yaml_loader import load_yaml
+from tests.conftest import needs_durable_rules
 
 
 def _shipped_yaml():
@@ -60,6 +61,7 @@ def test_a_broken_file_gets_the_python_parsers_message():
 # --- the load-time check of the rules, through the column evaluator ---------------------------
 
 
+@needs_durable_rules
 def test_the_load_time_probes_fire_the_same_rules_in_both_evaluators(engine):
     """The check that every combination is priced runs the probes through fire_columns; it is
     only as good as that evaluator's agreement with durable_rules on exactly these facts."""

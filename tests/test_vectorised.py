@@ -1,5 +1,5 @@
-"""The vectorised evaluator gives exactly what the durable_rules path gives, line for line:
-amount, status and rule ids, from the same rules and rate files."""
+"""The vectorised evaluator gives exactly what the engine's path gives (durable_rules where it is
+installed), line for line: amount, status and rule ids, from the same rules and rate files."""
 from __future__ import annotations
 
 from datetime import date
@@ -14,7 +14,7 @@ from grants.pipeline.inputs import validate_row
 from grants.tools.portfolio import synthetic_portfolio
 from grants.pipeline.vectorised import VectorEvaluator, anniversary_month_count, calendar_month_count
 from grants.pipeline.months import anniversary_months, whole_months
-from tests.conftest import line
+from tests.conftest import line, needs_durable_rules
 
 PERIODS = ["2022", "2023", "2023-24", "2024-25"]
 
@@ -125,6 +125,7 @@ def test_vikar_measure_matches_the_scalar_function(a, b):
     assert (int(n[0]), bool(extra[0])) == longer_than_whole_months(start, end)
 
 
+@needs_durable_rules
 def test_compute_above_the_threshold_gives_the_same_result(engine):
     from grants import Engine
 
@@ -157,6 +158,7 @@ fact_values = st.fixed_dictionaries(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(fact_values, min_size=1, max_size=30))
+@needs_durable_rules
 def test_vectorised_fire_equals_durable_rules_fire(engine, facts):
     from grants.rules.fire_columns import fire
 

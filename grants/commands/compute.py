@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_sessions_option(c, "veiledningsøkter (CSV eller .xlsx: lege, dato, timer): timene summeres per lege i perioden")
     c.add_argument("--evaluator", choices=LazyChoices("grants.pipeline.engine", "EVALUATORS"), default="auto", metavar="MÅTE",
                    help="hvordan reglene evalueres: auto (standard: durable_rules for små filer, kolonnevis fra "
-                        "50 000 linjedeler), durable (alltid durable_rules) eller vectorised (alltid kolonnevis); "
-                        "svaret er det samme")
+                        "50 000 linjedeler og der durable_rules ikke er installert), durable (alltid durable_rules; "
+                        "bare Python 3.11 og 3.12) eller vectorised (alltid kolonnevis); svaret er det samme; "
+                        "alis-grant --version viser hva som brukes her")
     c.set_defaults(handler=run)
 
 

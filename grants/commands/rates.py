@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rates_command == "diff":
         return _rates_diff(args)
     from grants.money import format_nok, to_kroner
-    from grants.pipeline.engine import default_engine
+    from grants.pipeline.engine import default_engine, evaluator_in_use
     from grants.pipeline.inputs import HEADER_ALIASES
     from grants.report.explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
     from grants.rules.conditions import describe
@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
             p = t.period
             deadline = p.deadline.isoformat() if p.deadline else "ukjent"
             print(f"{t.id:<9} {p.first_day.isoformat():<11} {p.last_day.isoformat():<11} {deadline:<11} {t.model:<6} {t.whole_months:<11} {t.status}")
+        print()
+        print(evaluator_in_use(engine.vector_threshold))
         return EXIT_OK
     tables = [book.get(args.period)] if args.period else book.tables
     warning = rates_warning({t.id: t.status for t in tables})

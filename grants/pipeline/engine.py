@@ -2,8 +2,9 @@
 
 No I/O happens here beyond loading the project's own data files once. The flow per batch:
 validate rows -> check overlapping shares per doctor -> split each line by grant period ->
-resolve centrality -> derive facts -> run the rules in durable_rules -> price -> prove that
-every row produced results or exactly one rejection.
+resolve centrality -> derive facts -> run the rules in durable_rules (or over columns: their
+numpy compilation, for large batches and where durable_rules is not installed) -> price -> prove
+that every row produced results or exactly one rejection.
 """
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, n
 from grants.rates.centrality import CentralityRegistry, Municipality
 from grants.rules.conditions import Coded, FactColumns, mask_function
 from grants.domain import MONTH_NB, GrantType, Role, Status
+from grants.rules import durable_adapter
 from grants.rules.durable_adapter import RuleRunner, runner_for
-from grants.errors import ConservationError, RateTableError, RulesError
+from grants.errors import ConservationError, EvaluatorUnavailableError, RateTableError, RulesError
 from grants.rules.facts import FACTS, date_int, decimal_int, part_facts
 from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
@@ -49,7 +51,28 @@ instead of through durable_rules: the same rules files, the same answer (tested)
 _DAY = timedelta(days=1)
 EVALUATORS = ("auto", "durable", "vectorised")
 """`compute(..., evaluator=...)`: auto (durable_rules below `vector_threshold` line parts,
-vectorised from there), or one of the two always. Both give the same answer (tests/test_conditions*)."""
+vectorised from there; vectorised always where durable_rules is not installed, as on Python 3.13
+and later), or one of the two always. Both give the same answer (tests/test_conditions*)."""
+
+
+def evaluator_in_use(vector_threshold: int | None = VECTOR_THRESHOLD) -> str:
+    """Which evaluator `evaluator="auto"` runs in this interpreter, in bokmål, for the screens
+    that say so (`alis-grant --version`, `rates list`); not printed on every run."""
+    if durable_adapter.available():
+        if vector_threshold is None:
+            return "Regelmotor: durable_rules."
+        size = f"{vector_threshold:,}".replace(",", " ")
+        return f"Regelmotor: durable_rules (fra {size} linjedeler evalueres reglene kolonnevis med numpy: samme regler, samme svar)."
+    return (f"Regelmotor: numpy (reglene evalueres kolonnevis, «vectorised»: samme regler, samme svar). "
+            f"{durable_adapter.unavailable_reason()}.")
+
+
+def _durable_unavailable() -> EvaluatorUnavailableError:
+    return EvaluatorUnavailableError(
+        f"evaluator «durable» kan ikke brukes her: {durable_adapter.unavailable_reason()}. Bruk evaluator «auto» "
+        "eller «vectorised» (på kommandolinjen --evaluator auto eller vectorised): de evaluerer de samme reglene "
+        "kolonnevis med numpy og gir samme svar (testene holder dem like der begge finnes)."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +210,9 @@ class Engine:
         self._hours_elements = {t.hours_element for t in self.ratebook.tables if t.hours_element}
         self.shared_days = shared_boundary_days((t.period.first_day, t.period.last_day) for t in self.ratebook.tables)
         self.share_caps = share_caps(self.ratebook, self.rulebook)
-        self.runner: RuleRunner = runner_for(self.rulebook.digest, self.rulebook.definition)
+        self.runner: RuleRunner | None = (runner_for(self.rulebook.digest, self.rulebook.definition)
+                                          if durable_adapter.available() else None)
+        """durable_rules' compiled ruleset, or None where durable_rules is not installed."""
         self.provenance = Provenance.of(self.ratebook, self.rulebook)  # version and data hashes in every result
         self._unused_inputs = {t.id: _unused_input_notes(self.rulebook, t.id) for t in self.ratebook.tables}
         self._verify_every_combination_is_priced()
@@ -203,7 +228,9 @@ class Engine:
         in `GrantResult.passthrough`. `sessions`: the supervision sessions, as rows of a sessions
         file (dicts or a DataFrame, read by the file's parser and summed per doctor and period by
         grants.pipeline.sessions.aggregate); a file is read by `grants.compute`. `evaluator`: one
-        of EVALUATORS; `GrantResult.evaluator` says which ran."""
+        of EVALUATORS; `GrantResult.evaluator` says which ran. `evaluator="durable"` where
+        durable_rules is not installed (Python 3.13 and later) raises EvaluatorUnavailableError
+        saying why and what to use."""
         if evaluator not in EVALUATORS:
             raise ValueError(f"evaluator must be one of {', '.join(EVALUATORS)}, got {evaluator!r}")
         table = self.ratebook.get(period) if period is not None else None
@@ -217,6 +244,8 @@ class Engine:
         period) stay columns from input to result; lines split across periods and model B
         lines are priced one by one (`_price`) from the same fired rules. `columnar=False`
         sends every line the one-by-one way: the differential tests hold the two to one answer."""
+        if evaluator == "durable" and self.runner is None:
+            raise _durable_unavailable()
         cols = normalise(lines, self._elements, ignore_columns)
         n_rows = cols.n
         rejections = list(cols.rejections)
@@ -240,12 +269,14 @@ class Engine:
             else:
                 parts.extend(split)
 
-        if evaluator == "auto":
+        if self.runner is None:  # no durable_rules here ("durable" was refused above)
+            vectorised = True
+        elif evaluator == "auto":
             vectorised = self.vector_threshold is not None and len(parts) + batch.n >= self.vector_threshold
         else:
             vectorised = evaluator == "vectorised"
         fired_batch = self._fire_batch(cols, batch, vectorised)
-        fire = self._fire_vectorised if vectorised else self.runner.fire
+        fire = self._fire_vectorised if vectorised else self.runner.fire  # type: ignore[union-attr]
 
         # the batch path: model B parts and gaps leave it for one-by-one pricing / rejection
         priced = self._price_batch(cols, batch, fired_batch)
@@ -415,7 +446,7 @@ class Engine:
             return codes.astype(np.int64), names
         dicts = _fact_dicts(facts, batch.n)
         tables = self.ratebook.tables
-        fired = _fire_chunked(self.runner.fire, batch.n, lambda a, b: (
+        fired = _fire_chunked(self.runner.fire, batch.n, lambda a, b: (  # type: ignore[union-attr]
             dicts[a:b], [f"row {int(r) + 1}, period {tables[int(w)].id}" for r, w in zip(batch.rows[a:b], batch.which[a:b])]))
         names_of: dict[tuple[str, ...], int] = {}
         codes = np.array([names_of.setdefault(tuple(sorted(names)), len(names_of)) for names in fired], dtype=np.int64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from grants.domain import GRANT_TYPE_NB, MONTH_NB, ROLE_NB, Status
+from grants.rules import durable_adapter
 from grants.rules.facts import FACT_NB
 from grants.pipeline.inputs import Rejection
 from grants.money import ROUNDING_RULE_NB, exact, format_exact, format_nok, to_kroner, format_percent
@@ -273,7 +274,8 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
         out.append("Avviste rader (rad = datarad, den første under overskriften er rad 1; i parentes: hvor raden står i filen):")
         for rej in result.rejections:
             out.append(f"  {rej.text()}")
-    if result.evaluator != "durable_rules":
+    if result.evaluator != "durable_rules" and durable_adapter.available():
+        # where durable_rules is not installed every run is columnar: --version and rates list say so
         out.append(f"Merk: reglene er evaluert kolonnevis ({result.evaluator}) for denne store filen; samme regler og svar som durable_rules.")
     if total_line:
         out.append(one_line_summary(result, blank_rows))

@@ -16,17 +16,29 @@ durable_rules (last release 2020) has known defects this module contains:
 
 Facts (not events) are used so that every matching rule fires once per line; each batch is
 retracted after it has been drained, so the engine's memory does not grow with the input.
+
+durable_rules is installed only where its C engine builds (Python 3.11 and 3.12: it calls
+PyEval_CallObject, which Python 3.13 removed). Where it cannot be imported, `available()` is
+false, `unavailable_reason()` says why in bokmål, and the engine runs the rules' numpy
+compilation (grants.rules.fire_columns) instead.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 from typing import Any, Sequence
 
-import durable_rules_engine as _engine
+from grants.errors import ConservationError, EvaluatorUnavailableError
 
-from grants.errors import ConservationError
+try:
+    import durable_rules_engine as _engine
+except ImportError as _exc:  # not installed (Python 3.13 and later), or installed but broken
+    _engine = None
+    _IMPORT_ERROR: str | None = f"{type(_exc).__name__}: {_exc}"
+else:
+    _IMPORT_ERROR = None
 
 BATCH_LIMIT = 1000
 """Facts per call: far below the ~10,000 where post_batch was seen to lose events."""
@@ -131,8 +143,27 @@ def _rule_and_fact_id(message: str) -> tuple[str, int]:
     return rule_name, match["m"]["id"]
 
 
+def available() -> bool:
+    """Whether durable_rules' C engine can be used in this interpreter."""
+    return _engine is not None
+
+
+def unavailable_reason() -> str | None:
+    """Why durable_rules cannot be used here (bokmål), or None where it can."""
+    if _engine is not None:
+        return None
+    python = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info >= (3, 13):
+        return (f"durable_rules finnes ikke for Python {python}: C-motoren (siste utgave 2020) kaller "
+                "PyEval_CallObject, som Python 3.13 fjernet, så prosjektet installerer den bare på Python 3.11 og 3.12")
+    return f"durable_rules kan ikke importeres i Python {python} ({_IMPORT_ERROR}); installer prosjektet på nytt"
+
+
 def runner_for(digest: str, definition: dict[str, Any]) -> RuleRunner:
-    """The process-wide ruleset for this definition, created on first use only."""
+    """The process-wide ruleset for this definition, created on first use only. Raises
+    EvaluatorUnavailableError where durable_rules cannot be imported (see `available`)."""
+    if _engine is None:
+        raise EvaluatorUnavailableError(unavailable_reason() or "durable_rules mangler")
     with _LOCK:
         runner = _RULESETS.get(digest)
         if runner is None:
