@@ -42,7 +42,7 @@ seen["compute"] = screen("compute", example, "--period", "2023", "-o", out_dir +
 seen["compute_durable"] = screen("compute", example, "--period", "2023", "-o", out_dir + "/durable.csv",
                                  "--evaluator", "durable")
 from grants.commands._common import load_input
-result = grants.compute(load_input(example).records, "2023")
+result = grants.compute(load_input(example).lines, "2023")
 seen["library"] = {"evaluator": result.evaluator, "total": result.total_nok,
                    "amounts": [l.amount_nok for l in result.lines]}
 try:
@@ -73,7 +73,7 @@ def test_auto_runs_the_numpy_compilation_and_gives_the_same_money(without, engin
     from grants.cli import main
     from grants.commands._common import load_input
 
-    here = engine.compute(load_input(str(EXAMPLE)).records, "2023")
+    here = engine.compute(load_input(str(EXAMPLE)).lines, "2023")
     assert without["library"]["evaluator"] == "vectorised"
     assert without["library"]["amounts"] == [l.amount_nok for l in here.lines]
     assert without["library"]["total"] == here.total_nok == 1_142_500
