@@ -35,6 +35,10 @@ MAX_RATIO = 100
 about 1 000 to 1."""
 RATIO_FLOOR = 1 << 20
 MAX_ROW = 1_048_576
+TEMPLATE_SHEETS = ("Søknad", "Eksempel", "Veiledning")
+"""The sheets of a workbook made by `alis-grant template`: the one to fill in, the example (never
+computed) and the help. Reading the first of these is what the template says, so it is no sheet
+choice the reader notes."""
 MAX_COLUMN = 16_384
 _CHUNK = 1 << 16
 _DECIMALS = Context(prec=60)
@@ -739,7 +743,8 @@ class _Workbook:
                     "leses i Excel, eller velg det med navn (--sheet på kommandolinjen, feltet «sheet» i tjenesten)"
                 )
             entry = visible[0]
-            if len(entries) > 1:
+            template = tuple(e.name for e in entries) == TEMPLATE_SHEETS and entry.name == TEMPLATE_SHEETS[0]
+            if len(entries) > 1 and not template:  # the template's own first sheet is no choice to mention
                 skipped = [e for e in hidden if entries.index(e) < entries.index(entry)]
                 note = (f"leste arket «{entry.name}», det første synlige av {len(entries)} ark; et annet ark velges "
                         "med --sheet på kommandolinjen eller feltet «sheet» i tjenesten")
