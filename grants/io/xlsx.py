@@ -671,12 +671,15 @@ def _when_text(value: Any) -> str:
 
 
 def _decimal_text(number: Decimal) -> str:
-    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent (the
-    one text of a number's value, grants.money.plain_text, which the input's value grammars
-    read); a number beyond that (1E+300) keeps its exponent, which no grammar takes."""
+    """Shortest plain text with a decimal comma, as Norwegian Excel shows the cell: 80.0 ->
+    "80", 301 -> "301", 80.50 -> "80,5", never an exponent (the one text of a number's value,
+    grants.money.plain_text, which the input's value grammars read; each takes the comma, and a
+    rejection quotes the value as the officer sees it); a number beyond that (1E+300) keeps its
+    exponent, which no grammar takes."""
     from grants.money import plain_text
 
-    return plain_text(number) or str(number)
+    plain = plain_text(number)
+    return plain.replace(".", ",") if plain is not None else str(number)
 
 
 # --- the workbook ------------------------------------------------------------------------------
