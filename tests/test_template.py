@@ -211,6 +211,7 @@ def test_a_filled_in_template_reads_without_blank_rows_or_a_sheet_note(capsys, t
     (["63 %", "80 %"], True),      # what Excel writes for 0" %": may be rounded
     (["62,5 %", "80 %"], False),   # decimals shown: nothing was rounded away
     (["63", "80"], False),         # typed as numbers
+    (["100 %", "80"], False),      # a % typed by hand on some: not a formatted column
 ])
 def test_a_csv_with_whole_percent_shares_gets_a_note_to_compute_the_workbook(tmp_path, shares, noted):
     from grants import read_application

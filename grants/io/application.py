@@ -83,11 +83,10 @@ class ApplicationFile:
 
 
 _WHOLE_PERCENT = re.compile(r"\d+\s*%")
-_DECIMALS = re.compile(r"\d[.,]\d")
 
 
 def rounded_share_note(table: SourceTable) -> str | None:
-    """A CSV whose share cells carry a % and never a decimal is what Excel writes for cells
+    """A CSV whose share cells all carry a % and none a decimal is what Excel writes for a column
     formatted as a percent without decimals: a share typed as 62,5 is saved as «63 %». The
     reader cannot know what was typed, so it says so and names the exact road (the workbook
     itself, which holds the number as typed)."""
@@ -104,7 +103,7 @@ def rounded_share_note(table: SourceTable) -> str | None:
             continue
         given = [c.strip() for c in cells if c and c.strip()]
         with_percent = [c for c in given if _WHOLE_PERCENT.fullmatch(c)]
-        if with_percent and not any(_DECIMALS.search(c) for c in given):
+        if with_percent and len(with_percent) == len(given):  # every one: a formatted column, not a hand-typed %
             return (f"stillingsandelene i kolonnen «{name}» står med % og uten desimaler (f.eks. «{with_percent[0]}»), "
                     "slik Excel lagrer en celle som er formatert som prosent uten desimaler: Excel kan ha rundet av "
                     "(62,5 % lagres som «63 %»). Beregn heller arbeidsboken (.xlsx) selv, som har tallene slik de er "
