@@ -150,6 +150,7 @@ REPORT_COLUMN_NB: dict[str, str] = {
     "source": "Kilde",
     "element": "Element",
     "annual_maximum": "Årlig maksimum ved 100 % (kr)",
+    "formula": "Utregning",
     "cap": "Tak",
 }
 """Columns only the HTML report has: two date columns joined (start–end, counted_start–
