@@ -474,6 +474,7 @@ td.num { white-space: nowrap; }
 @media (max-width: 1150px) {
   table.doctor, table.rejections { font-size: 0.74em; }
   table.doctor th, table.doctor td { padding: 2px 3px; }
+  table.doctor td:not(.num) { overflow-wrap: anywhere; }
 }
 tr.sum td { font-weight: bold; background: #f5f5f5; }
 .total { font-size: 1.3em; font-weight: bold; margin: 10px 0; }
@@ -624,7 +625,7 @@ def render_report(
             lines_of.setdefault(doctor_key(r.alis_id), []).append(r)
         for doc in doctors:
             parts = lines_of[doctor_key(doc.key)]
-            out.append(f'<div class="doctor-section"><h3>Lege {_e(doc.key)}</h3>')
+            out.append(f'<div class="doctor-section"><div class="keep"><h3>Lege {_e(doc.key)}</h3>')
             out.append(f'<table class="doctor" data-doctor="{_e(doc.key)}"><thead><tr>')
             for c in columns:
                 out.append(f'<th{_class(c)}>{_e(_header(c))}</th>')
@@ -647,7 +648,7 @@ def render_report(
             out.append(f'<tr class="sum"><td colspan="{at}">Sum for {_e(doc.key)}</td>'
                        f'<td class="num">{_e(_cell("amount_nok", doc.amount_nok))}</td>'
                        f'<td colspan="{len(columns) - at - 1 + len(extra)}"></td></tr>')
-            out.append("</tbody></table>")
+            out.append("</tbody></table></div>")
             for r in parts:
                 out.append(explain_html(explain_line(r, rulebook), r.row))
             out.append("</div>")

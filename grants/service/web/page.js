@@ -23,7 +23,7 @@
     ["reason", (l) => l.reason, "reason"],
   ];
   const SUM_COLUMNS = (key) => [[key, (t) => t.key], ["lines", (t) => t.lines, "num"], ["amount_nok", (t) => nok(t.amount_nok), "num"]];
-  const SUM_HEADERS = { lines: "Linjer", kommunenummer: null, alis_id: null };
+  const SUM_HEADERS = { lines: "Linjer", kommunenummer: "Kommune", alis_id: null };
   let lastUrl = null;
   let vocabulary = null;
 
