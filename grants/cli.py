@@ -13,7 +13,7 @@ import sys
 
 from grants.commands import COMMANDS
 from grants.commands._common import EXIT_FATAL, EXIT_OK, EXIT_REJECTED  # noqa: F401 - re-exported
-from grants.errors import GrantsError
+from grants.errors import ColumnChoiceError, GrantsError, UnknownIgnoredColumnError, cli_remedy
 
 
 _ARGPARSE_NB = {
@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
+    except ColumnChoiceError as exc:  # the library's words name ignore_columns=; here it is an option
+        return _fail(exc.worded(cli_remedy))
+    except UnknownIgnoredColumnError as exc:
+        return _fail(exc.worded("--ignore-column"))
     except GrantsError as exc:
         return _fail(str(exc))
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head

@@ -32,15 +32,25 @@ def cli_remedy(column: str) -> str:
     return f"kjør med --ignore-column «{column}»"
 
 
+def api_remedy(column: str) -> str:
+    """How the Python API (grants.compute, grants.explain) leaves a column out."""
+    return f"gi compute(..., ignore_columns=[{column!r}])"
+
+
+API_IGNORE_OPTION = "ignore_columns="
+"""The Python API's name for the columns to leave out, as messages call it."""
+
+
 class ColumnChoiceError(InputFileError):
     """A column the program will not guess about (it resembles a known header, or names an
-    unknown expense element). The message says how to leave it out on the command line;
-    `worded` says it in another front end's words (the HTTP service has no --ignore-column)."""
+    unknown expense element). The message says how to leave it out in the Python API
+    (`ignore_columns=`), where the library raises it; `worded` says it in another front end's
+    words (the command line's --ignore-column, the service's form field)."""
 
     def __init__(self, parts: Iterable[tuple[str, str, str]]):
         self.parts = tuple(parts)
         """(text before the remedy, column, text after) per column."""
-        super().__init__(self.worded(cli_remedy))
+        super().__init__(self.worded(api_remedy))
 
     def __reduce__(self):  # rebuilt from its parts, not from the message
         return type(self), (self.parts,)
@@ -54,12 +64,12 @@ class ColumnChoiceError(InputFileError):
 
 
 class UnknownIgnoredColumnError(InputFileError):
-    """Columns named to be ignored that the input does not have; `worded` names the option as
-    the front end calls it."""
+    """Columns named to be ignored that the input does not have; the message names the Python
+    API's `ignore_columns=`, `worded` the option as another front end calls it."""
 
     def __init__(self, columns: Iterable[str]):
         self.columns = tuple(columns)
-        super().__init__(self.worded("--ignore-column"))
+        super().__init__(self.worded(API_IGNORE_OPTION))
 
     def __reduce__(self):
         return type(self), (self.columns,)

@@ -724,3 +724,14 @@ def test_one_doctor_written_two_ways_is_not_paid_twice():
     rows = [line(alis_id="ALIS-02", position_share="60"), line(alis_id="alis02", position_share="60", end="2023-06-30")]
     result = grants.compute(rows, period="2023")
     assert len(result.rejections) == 2 and "over 100 %" in result.rejections[0].message
+
+
+@pytest.mark.parametrize("value, quoted", [(120.5, "«120,5»"), (Decimal("0.8"), "«0,8»"), (33.333, "«33,333»"),
+                                           ("120.5", "«120.5»"), ("120,5", "«120,5»")])
+def test_a_rejection_quotes_a_number_with_its_decimal_comma_and_text_as_written(value, quoted):
+    from grants import compute
+
+    result = compute([{"lege_id": "A1", "kommunenr": "0301", "tilskuddstype": "alis_avtale", "rolle": "fastlege",
+                       "stillingsandel": value, "fra": "01.10.2022", "til": "31.08.2023"}], period="2023")
+    (rejection,) = result.rejections
+    assert quoted in rejection.message, rejection.message

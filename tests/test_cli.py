@@ -326,9 +326,13 @@ def test_rates_list(capsys):
     lines = [l for l in out.splitlines() if l[:4].isdigit()]
     book = shipped_book()
     assert [l.split()[0] for l in lines] == book.period_ids
+    words = {"illustrative": "illustrativ", "provisional": "foreløpig", "official": "offisiell"}
     for shown, table in zip(lines, book.tables):
-        assert shown.rstrip().endswith(table.status) and f" {table.model} " in shown, shown
-    assert "2022-10-01  2023-08-31" in out  # period 2023's first and last day
+        assert shown.rstrip().endswith(words[table.status]) and f" {table.model} " in shown, shown
+    assert "01.10.2022  31.08.2023" in out  # period 2023's first and last day, as people write them
+    # the vocabulary, not the codes: no ISO date, no calendar/anniversary/provisional
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", out) and "kalendermåneder" in out
+    assert not {"calendar", "anniversary", "provisional", "illustrative "} & set(re.findall(r"[a-z]+ ?", out.split("\n\n", 1)[1]))
 
 
 def test_rates_show_2023(capsys):
@@ -410,7 +414,9 @@ def test_python_dash_m_grants_cli():
     proc = subprocess.run([sys.executable, "-m", "grants.cli", "rates", "list"], capture_output=True, timeout=120)
     assert proc.returncode == 0
     table = [l for l in proc.stdout.decode("utf-8").splitlines() if l[:4].isdigit()]
-    assert [l.split()[-1] for l in table] == [t.status for t in shipped_book().tables]
+    from grants.report.vocabulary_nb import TABLE_STATUS_NB
+
+    assert [l.split()[-1] for l in table] == [TABLE_STATUS_NB[t.status] for t in shipped_book().tables]
 
 
 # -- output options, from a fresh-user trial ---------------------------------------------------

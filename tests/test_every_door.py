@@ -340,12 +340,21 @@ def _door_typed(lines, sessions) -> tuple[dict[str, Any], dict[int, str], list[i
 # -- comparing --------------------------------------------------------------------------------------
 
 
+def as_written(message: str, value: Any) -> str:
+    """A rejection quotes a number (JSON, a DataFrame, a list of dicts) with its decimal comma
+    («99,9...») and a file's text as written («99.9...»): the message with the number quoted
+    as the file's text was, so the doors compare word for word."""
+    text = str(value)
+    return message.replace(f"«{text.replace('.', ',')}»", f"«{text}»")
+
+
 def _money(doc: dict[str, Any], rows: list[int] | None = None) -> dict[str, Any]:
     """What must be equal on every door: each line's money and reason, each rejection, the notes."""
     back = (lambda r: rows[r - 1]) if rows is not None else (lambda r: r)
     keep = ("period", "status", "amount_nok", "basis", "reason", *(f"{e}_nok" for e in ELEMENTS))
     lines = {(back(d["row"]), d["period"]): {k: d.get(k) for k in keep} for d in doc["lines"] if d["status"] != "rejected"}
-    rejections = {back(r["row"]): (r["column"], r["value"], r["message"]) for r in doc["rejections"]}
+    rejections = {back(r["row"]): (r["column"], r["value"], as_written(r["message"], r["value"]))
+                  for r in doc["rejections"]}
     return {"lines": lines, "rejections": rejections, "notes": doc["notes"], "total_nok": doc["total_nok"]}
 
 

@@ -51,7 +51,14 @@ def _body(period: str, raw: dict[str, str], sessions: list[str] | None = None, *
 
 def _outcome(doc) -> tuple:
     return (doc["total_nok"], [(r["row"], r["status"], r["amount_nok"]) for r in doc["lines"]],
-            [(r["column"], r["value"], r["message"]) for r in doc["rejections"]])
+            [(r["column"], r["value"], as_written(r["message"], r["value"])) for r in doc["rejections"]])
+
+
+def as_written(message: str, value) -> str:
+    """A rejection quotes a number (JSON, a DataFrame) with its decimal comma («80,555») and a
+    file's text as written («80.555»): the message with the number quoted as the text was."""
+    text = str(value)
+    return message.replace(f"«{text.replace('.', ',')}»", f"«{text}»")
 
 
 def _file(tmp_path, **values) -> tuple:

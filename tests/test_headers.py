@@ -53,7 +53,9 @@ def test_agreement_signed_header_clips_the_months():
 def test_a_column_that_resembles_a_known_one_stops_the_run(header):
     with pytest.raises(InputFileError) as info:
         compute([{**BASE, header: "x"}], period="2024-25")
-    assert f"«{header}»" in str(info.value) and "--ignore-column" in str(info.value)
+    # the library names its own way to leave a column out, not the command line's option
+    assert f"«{header}»" in str(info.value) and f"ignore_columns=[{header!r}]" in str(info.value)
+    assert "--ignore-column" not in str(info.value)
 
 
 def test_ignore_column_keeps_it_out_on_purpose_and_carries_it():
@@ -118,14 +120,30 @@ def test_column_errors_carry_their_columns_for_other_front_ends():
     the errors survive pickling (worker processes)."""
     import pickle
 
-    from grants.errors import ColumnChoiceError, UnknownIgnoredColumnError
+    from grants.errors import ColumnChoiceError, UnknownIgnoredColumnError, cli_remedy
 
     with pytest.raises(ColumnChoiceError) as info:
         map_header(["lege_id", "kommunenr", "tilskuddstype", "rolle", "stillingsandel", "fra", "til", "Vikarbyrå AS nr"])
     exc = info.value
-    assert exc.columns == ["Vikarbyrå AS nr"] and "kjør med --ignore-column «Vikarbyrå AS nr»" in str(exc)
+    assert exc.columns == ["Vikarbyrå AS nr"] and "compute(..., ignore_columns=['Vikarbyrå AS nr'])" in str(exc)
+    assert "kjør med --ignore-column «Vikarbyrå AS nr»" in exc.worded(cli_remedy)
     assert "--ignore-column" not in exc.worded(lambda c: f"velg «{c}» i skjemaet") and "velg «Vikarbyrå AS nr»" in exc.worded(lambda c: f"velg «{c}» i skjemaet")
     assert str(pickle.loads(pickle.dumps(exc))) == str(exc)
     missing = UnknownIgnoredColumnError(["x"])
-    assert str(missing).startswith("--ignore-column nevner") and missing.worded("feltet y", "linjene").endswith("i linjene: «x»")
+    assert str(missing).startswith("ignore_columns= nevner") and missing.worded("feltet y", "linjene").endswith("i linjene: «x»")
     assert str(pickle.loads(pickle.dumps(missing))) == str(missing)
+
+
+def test_the_command_line_names_its_option_for_a_column_that_resembles_a_header(tmp_path, capsys):
+    from grants.cli import main
+
+    path = tmp_path / "s.csv"
+    path.write_text("lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til;Ansatt hos vikarbyrå AS\n"
+                    "A1;0301;alis_avtale;fastlege;100;01.10.2022;31.08.2023;ja\n", encoding="utf-8")
+    assert main(["compute", str(path), "--period", "2023"]) == 2
+    err = capsys.readouterr().err
+    assert "kjør med --ignore-column «Ansatt hos vikarbyrå AS»" in err and "ignore_columns=" not in err
+    assert main(["compute", str(path), "--period", "2023", "--ignore-column", "Ansatt hos vikarbyrå AS",
+                 "--ignore-column", "finnes ikke"]) == 2
+    err = capsys.readouterr().err
+    assert "--ignore-column nevner en kolonne som ikke finnes" in err and "ignore_columns=" not in err

@@ -373,7 +373,7 @@ def test_missing_header_message_says_where_and_what(tmp_path):
     rows = ["x"] * 3 + ["kommunenr;andel", "0301;80"]
     with pytest.raises(InputFileError) as info:
         read_table(write(tmp_path, lines_file(rows)), is_header=is_header)
-    assert "fra linje 1" in str(info.value) and "alis_id" in str(info.value)
+    assert "fra linje 1" in str(info.value) and "«lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til»" in str(info.value)
 
 
 # --- Excel -------------------------------------------------------------------------------------
@@ -396,10 +396,11 @@ def test_xlsx_cells_become_canonical_text(tmp_path):
     assert table.column_refs == ("A", "B", "C", "D", "E", "F", "G")
     cols = dict(zip(table.header, table.columns))
     assert cols["kommunenummer"] == ("301", "5001", "301", "0301")
-    assert cols["stillingsandel"] == ("80", "100", "80.5", "0.5")  # '0"%"' shows a literal % and does not scale
+    # '0"%"' shows a literal % and does not scale; a number's text has the decimal comma Norwegian Excel shows
+    assert cols["stillingsandel"] == ("80", "100", "80,5", "0,5")
     assert cols["første_dato_fastlege"] == ("2023-01-31", "2020-02-29", "2023-01-31 12:30:00", "31.01.2023")
     assert cols["ja_nei"] == ("ja", "nei", "", "")
-    assert cols["tall"] == ("80.5", "10000000000000000", "0.1", "100")
+    assert cols["tall"] == ("80,5", "10000000000000000", "0,1", "100")
     assert cols["merknad"] == ("fri tekst", "+47 ikke formel", "", "")
     assert table.row_errors == {}
     assert table.where(2, 1) == "ark «Data», celle B6"
@@ -409,7 +410,7 @@ def test_xlsx_percent_is_exact_decimal_arithmetic(tmp_path):
     """0.29 * 100 in floats is 28.999999999999996; the cell says 29 %."""
     assert 0.29 * 100 != 29
     path = write(tmp_path, xlsx_bytes([["alis_id", "andel"], ["A1", 0.29], ["A2", 0.575]], formats={"B2": "0%", "B3": "0.0%"}), "a.xlsx")
-    assert read_table(path, is_header=is_header).columns[1] == ("29", "57.5")
+    assert read_table(path, is_header=is_header).columns[1] == ("29", "57,5")
 
 
 def test_xlsx_formula_cells_use_the_cached_value_or_are_a_row_error(tmp_path):
@@ -626,7 +627,7 @@ def test_xlsx_values_come_back_as_canonical_text(tmp_path, cells):
     assert list(cols["flagg"]) == ["ja" if b else "nei" for _, _, b, *_ in cells]
     assert list(cols["dato"]) == [d.isoformat() for *_, d, _ in cells]
     # the percent is the decimal the cell shows, times 100, with no float noise
-    assert [Decimal(v) for v in cols["andel"]] == [Decimal(repr(float(p))) * 100 for *_, p in cells]
+    assert [Decimal(v.replace(",", ".")) for v in cols["andel"]] == [Decimal(repr(float(p))) * 100 for *_, p in cells]
     assert all("e" not in v.lower() for v in cols["andel"])
 
 

@@ -88,7 +88,7 @@ def test_shifting_keeps_month_ends_and_clamps():
 def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     from grants import default_engine
     from grants.commands._common import load_input
-    from grants.tools.impact import frame_from_records, impact
+    from grants.tools.impact import impact, lines_from_records
     from grants.datafiles.paths import data_dir
     from grants.tools.ratesdiff import diff
     from tests.conftest import FIXTURES
@@ -102,6 +102,6 @@ def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     # period, longer than 2024-25, and are rightly clipped)
     by_row = {l.row: (l.old_nok, l.new_nok) for l in report.lines}
     assert by_row[3] == (190_000, 190_000) and by_row[7] == (75_000, 75_000)
-    frame, _ = frame_from_records([records[2], records[6]], default_engine())
-    result = impact(frame, "2023", data_dir("rates") / "2024-25.yaml")
+    lines, _ = lines_from_records([records[2], records[6]], default_engine())
+    result = impact(lines, "2023", data_dir("rates") / "2024-25.yaml")
     assert result.changed_lines == 0 and result.base_total == result.new_total

@@ -6,6 +6,7 @@ the dates of the lines below, worked out by hand."""
 from __future__ import annotations
 
 import os
+import html
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
@@ -92,7 +93,7 @@ def test_one_table_per_doctor_with_months_share_and_amount(example):
     assert len(doctors) == len(result.totals_by_doctor())
     table = re.search(r'data-doctor="ALIS-002".*?</table>', page, re.S).group(0)
     for text in ("Hele måneder", "Stillingsandel (%)", "Beløp (kr)", ">9<", ">80<", ">180 000<", "innvilget",
-                 "15.11.2022–31.08.2023", "Sum for ALIS-002"):
+                 "15.11.2022–<wbr>31.08.2023", "Sum for ALIS-002"):
         assert text in table, text
 
 
@@ -109,9 +110,27 @@ def test_municipalities_period_and_the_explanation_of_each_line(example):
     result, page = example
     assert "0301 Oslo" in page and "5412 Tjeldsund" in page
     assert "2023 (01.10.2022–31.08.2023)" in page
-    explained = re.findall(r'<pre class="explain" data-row="(\d+)">', page)
+    explained = re.findall(r'<div class="explain" data-row="(\d+)">', page)
     assert sorted(map(int, explained)) == [r.row for r in result.lines]
     assert "300 000 kr × 80 % × 9/12 = 180 000 kr" in page  # row 2's arithmetic, from explain_line
+    assert "<pre" not in page  # text people read, not console output
+
+
+def test_each_explanation_reads_as_text_and_keeps_every_word(example):
+    """The explanation is explain_line's text (the command line's) as a heading, steps and
+    lists: every word is there, in order, and the underline of ===== is gone."""
+    from grants.pipeline.engine import default_engine
+    from grants.report.explain import explain_line
+
+    result, page = example
+    for line in result.lines:
+        block = re.search(rf'<div class="explain" data-row="{line.row}">(.*?)</div>', page, re.S).group(1)
+        assert block.startswith("<h4>") and "<li>" in block and '<p class="step">' in block
+        shown = html.unescape(re.sub(r"<[^>]+>", " ", block)).split()
+        text = explain_line(line, default_engine().rulebook).split("\n")
+        assert set(text[1]) == {"="}  # the console's underline
+        words = [w for w in " ".join(text[:1] + text[2:]).split() if w not in ("-", "•")]  # bullets become list items
+        assert shown == words
 
 
 def test_every_input_text_is_escaped(rich):

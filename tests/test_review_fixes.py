@@ -11,7 +11,7 @@ import pytest
 from grants.errors import InputFileError
 
 from grants import Engine, compute
-from grants.tools.impact import frame_from_records, impact
+from grants.tools.impact import impact, lines_from_records
 from grants.pipeline.inputs import parse_amount
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
@@ -32,8 +32,8 @@ def test_lines_that_follow_the_published_periods_are_not_an_overlap():
 def test_impact_into_another_period_moves_lines_by_whole_months(engine, tmp_path):
     # 2023 and 2023-24 have the same illustrative amounts: January 2023 moved 11 months is
     # December 2023, one whole month at the same rate in both
-    frame, _ = frame_from_records([line(start="2023-01-01", end="2023-01-31")], engine)
-    report = impact(frame, "2023", REPO / "rates" / "2023-24.yaml", engine=engine)
+    lines, _ = lines_from_records([line(start="2023-01-01", end="2023-01-31")], engine)
+    report = impact(lines, "2023", REPO / "rates" / "2023-24.yaml", engine=engine)
     assert report.shift_months == 11
     assert report.changed_lines == 0 and report.base_total == report.new_total == 25000
 
@@ -50,8 +50,8 @@ def test_vectorised_applies_the_minimum_share_field(tmp_path):
     engine = Engine(book, RuleBook.load(book))
     records = [line(alis_id="A", position_share="40"), line(alis_id="B", position_share="60")]
     durable = engine.compute(records, "2023")
-    frame, _ = frame_from_records(records, engine)
-    cols = VectorEvaluator(engine).evaluate(frame, "2023").columns
+    lines, _ = lines_from_records(records, engine)
+    cols = VectorEvaluator(engine).evaluate(VectorEvaluator.frame_from_lines(lines), "2023").columns
     assert [l.status.value for l in durable.lines] == list(cols["status"]) == ["ineligible", "ok"]
     assert [l.amount_nok for l in durable.lines] == list(cols["amount_nok"]) == [0, 165000]
 

@@ -361,7 +361,41 @@ def test_a_body_trickling_in_ends_at_the_deadline(client, service):
 
 
 def test_an_unknown_format_is_422(client):
-    _error(client.post("/compute?format=xlsx", json=_body()), 422)
+    _error(client.post("/compute?format=pdf", json=_body()), 422)
+    _error(client.post("/compute?format=csv&lang=de", json=_body()), 422)
+
+
+def test_json_in_norwegian_is_refused_as_the_command_line_refuses_it(client):
+    assert "lang=nb gjelder CSV" in _error(client.post("/compute?lang=nb", json=_body()), 400).detail
+
+
+def test_the_workbook_and_the_report_are_bounded_with_the_limit_in_the_message(tmp_path):
+    """Heavy answers have a line limit each (here set low), checked before anything is computed."""
+    from .service_process import ServiceProcess
+
+    svc = ServiceProcess(tmp_path / "server.log", env={"ALIS_GRANT_MAX_WORKBOOK_LINES": "2",
+                                                       "ALIS_GRANT_MAX_REPORT_LINES": "1"})
+    try:
+        with httpx.Client(base_url=svc.url, timeout=60) as c:
+            three = _body(lines=[line(alis_id=f"A{i}") for i in range(3)])
+            err = _error(c.post("/compute?format=xlsx", json=three), 413)
+            assert "høyst 2 linjer" in err.detail and "har 3" in err.detail
+            err = _error(c.post("/compute?format=html", json=_body(lines=[line(), line(alis_id="B")])), 413)
+            assert "høyst 1 linjer" in err.detail
+            ok = c.post("/compute?format=xlsx", json=_body(lines=[line(), line(alis_id="B")]))
+            assert ok.status_code == 200 and ok.content[:2] == b"PK"
+            page = c.post("/compute?format=html", json=_body())
+            assert page.status_code == 200 and "Tidslinje" in page.text and "Totalt tilskudd" in page.text
+    finally:
+        svc.stop()
+
+
+def test_the_json_names_a_rejected_rows_municipality_and_warns_about_the_period(client):
+    doc = client.post("/compute", json=_body(period="2024-25", lines=[
+        line(alis_id="A1"), line(alis_id="A2", kommunenummer="1804", position_share=120)])).json()
+    (rejection,) = doc["rejections"]
+    assert (rejection["alis_id"], rejection["kommunenummer"], rejection["kommunenavn"]) == ("A2", "1804", "Bodø")
+    assert doc["warnings"] and "utenfor perioden 2024-25" in doc["warnings"][0]
 
 
 def test_invalid_content_length_is_400(service):

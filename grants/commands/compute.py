@@ -13,7 +13,7 @@ from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    c = sub.add_parser("compute", help="beregn tilskudd for en CSV-fil med leger")
+    c = sub.add_parser("compute", help="beregn tilskudd for en søknadsfil (CSV eller Excel-arbeidsbok .xlsx)")
     c.add_argument("input", help="CSV-fil eller Excel-fil (.xlsx) med én linje per lege og tidsrom")
     c.add_argument("--period", help="tilskuddsperiode, f.eks. 2023; uten: linjene deles per periode")
     c.add_argument("-o", "--output", help="utfil: .csv, .json eller .xlsx (Excel-arbeidsbok med forklaringer)")

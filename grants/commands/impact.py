@@ -18,17 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from grants.pipeline.engine import default_engine
     from grants.report.explain import rates_warning
-    from grants.tools.impact import frame_from_records, impact
+    from grants.tools.impact import impact, lines_from_records
 
     engine = default_engine()
-    args.new = rate_table_path(args.new)
-    print_rate_notes(engine, named=args.new)
+    label = args.new  # the period id or the path, as the user gave it (never the installed file's path)
+    path = rate_table_path(args.new)
+    print_rate_notes(engine, named=path)
     engine.ratebook.get(args.base)
     csv_input = load_input(args.portfolio)
-    frame, rejections = frame_from_records(csv_input.lines, engine)
+    lines, rejections = lines_from_records(csv_input.lines, engine)
     if rejections:
         say(f"Merk: {len(rejections)} rader i porteføljen er avvist og ikke tatt med, f.eks. {rejections[0].text()}")
-    report = impact(frame, args.base, args.new, engine=engine)
+    report = impact(lines, args.base, path, engine=engine, new_label=label)
     warning = rates_warning({f"{report.base.id} (grunnlag)": report.base.status, f"{report.new.id} (ny)": report.new.status})
     if warning:
         say(warning)

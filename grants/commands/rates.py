@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from grants.pipeline.engine import default_engine, evaluator_in_use
     from grants.pipeline.inputs import HEADER_ALIASES
     from grants.report.explain import MONTH_METHOD_NB, STATUS_NB, rates_warning
+    from grants.report.vocabulary_nb import TABLE_STATUS_NB, date_nb
     from grants.rules.conditions import describe
     from grants.rules.ruletext import number_nb, rule_text
 
@@ -68,11 +69,14 @@ def run(args: argparse.Namespace) -> int:
         if warning:
             print(warning)
             print()
-        print(f"{'periode':<9} {'første dag':<11} {'siste dag':<11} {'frist':<11} {'modell':<6} {'måneder':<11} status")
+        rows = [("periode", "første dag", "siste dag", "søknadsfrist", "modell", "hele måneder", "satstabell")]
         for t in book.tables:
             p = t.period
-            deadline = p.deadline.isoformat() if p.deadline else "ukjent"
-            print(f"{t.id:<9} {p.first_day.isoformat():<11} {p.last_day.isoformat():<11} {deadline:<11} {t.model:<6} {t.whole_months:<11} {t.status}")
+            rows.append((t.id, date_nb(p.first_day), date_nb(p.last_day), date_nb(p.deadline) if p.deadline else "ukjent",
+                         t.model, MONTH_METHOD_NB[t.whole_months], TABLE_STATUS_NB.get(t.status, t.status)))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for r in rows:
+            print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
         print()
         print(evaluator_in_use(engine.vector_threshold))
         return EXIT_OK

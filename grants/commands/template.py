@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(out)
     from grants.tools.template import write_template
 
-    write_template(table, out)
+    write_template(table, out, default_engine().rulebook)
     warning = rates_warning({table.id: table.status})
     if warning:
         print(warning)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,10 @@ class ApplicationFile:
 
     table: SourceTable
 
-    @property
+    @functools.cached_property
     def notes(self) -> tuple[str, ...]:
-        return self.table.notes
+        rounded = rounded_share_note(self.table)
+        return self.table.notes + ((rounded,) if rounded else ())
 
     @functools.cached_property
     def lines(self) -> list[dict[str, Any]]:
@@ -78,6 +80,35 @@ class ApplicationFile:
     def delimiter(self) -> str:
         """The CSV's separator (a workbook: semicolon, for the result file Norwegian Excel opens)."""
         return self.table.delimiter or ";"
+
+
+_WHOLE_PERCENT = re.compile(r"\d+\s*%")
+
+
+def rounded_share_note(table: SourceTable) -> str | None:
+    """A CSV whose share cells all carry a % and none a decimal is what Excel writes for a column
+    formatted as a percent without decimals: a share typed as 62,5 is saved as «63 %». The
+    reader cannot know what was typed, so it says so and names the exact road (the workbook
+    itself, which holds the number as typed)."""
+    if table.kind != "csv":
+        return None
+    from grants.errors import GrantsError
+    from grants.pipeline.headers import field_of
+
+    for name, cells in zip(table.header, table.columns):
+        try:
+            if field_of(name) != "position_share":
+                continue
+        except GrantsError:
+            continue
+        given = [c.strip() for c in cells if c and c.strip()]
+        with_percent = [c for c in given if _WHOLE_PERCENT.fullmatch(c)]
+        if with_percent and len(with_percent) == len(given):  # every one: a formatted column, not a hand-typed %
+            return (f"stillingsandelene i kolonnen «{name}» står med % og uten desimaler (f.eks. «{with_percent[0]}»), "
+                    "slik Excel lagrer en celle som er formatert som prosent uten desimaler: Excel kan ha rundet av "
+                    "(62,5 % lagres som «63 %»). Beregn heller arbeidsboken (.xlsx) selv, som har tallene slik de er "
+                    "skrevet: alis-grant compute søknad.xlsx")
+    return None
 
 
 def read_application(path: str | os.PathLike[str], sheet: str | None = None, *,

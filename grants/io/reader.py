@@ -328,10 +328,12 @@ def _blank(cells: Sequence[str]) -> bool:
 
 
 def _example(joiner: str) -> str:
-    """The engine's required column names, as an example of a header."""
-    from grants.pipeline.inputs import REQUIRED_COLUMNS  # the io layer depends on the engine's names only here
+    """The required columns under the headers the template writes (lege_id, kommunenr, ...),
+    as an example of a header."""
+    from grants.pipeline.fields import REQUIRED_COLUMNS  # the io layer's one look at the engine's names
+    from grants.report.vocabulary_nb import INPUT_HEADER_NB
 
-    return joiner.join(REQUIRED_COLUMNS)
+    return joiner.join(INPUT_HEADER_NB[field] for field in REQUIRED_COLUMNS)
 
 
 def _expected_header(delimiter: str) -> str:

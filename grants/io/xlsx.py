@@ -35,6 +35,10 @@ MAX_RATIO = 100
 about 1 000 to 1."""
 RATIO_FLOOR = 1 << 20
 MAX_ROW = 1_048_576
+TEMPLATE_SHEETS = ("Søknad", "Eksempel", "Veiledning")
+"""The sheets of a workbook made by `alis-grant template`: the one to fill in, the example (never
+computed) and the help. Reading the first of these is what the template says, so it is no sheet
+choice the reader notes."""
 MAX_COLUMN = 16_384
 _CHUNK = 1 << 16
 _DECIMALS = Context(prec=60)
@@ -667,12 +671,15 @@ def _when_text(value: Any) -> str:
 
 
 def _decimal_text(number: Decimal) -> str:
-    """Shortest plain text: 80.0 -> "80", 301 -> "301", 80.50 -> "80.5", never an exponent (the
-    one text of a number's value, grants.money.plain_text, which the input's value grammars
-    read); a number beyond that (1E+300) keeps its exponent, which no grammar takes."""
+    """Shortest plain text with a decimal comma, as Norwegian Excel shows the cell: 80.0 ->
+    "80", 301 -> "301", 80.50 -> "80,5", never an exponent (the one text of a number's value,
+    grants.money.plain_text, which the input's value grammars read; each takes the comma, and a
+    rejection quotes the value as the officer sees it); a number beyond that (1E+300) keeps its
+    exponent, which no grammar takes."""
     from grants.money import plain_text
 
-    return plain_text(number) or str(number)
+    plain = plain_text(number)
+    return plain.replace(".", ",") if plain is not None else str(number)
 
 
 # --- the workbook ------------------------------------------------------------------------------
@@ -739,7 +746,8 @@ class _Workbook:
                     "leses i Excel, eller velg det med navn (--sheet på kommandolinjen, feltet «sheet» i tjenesten)"
                 )
             entry = visible[0]
-            if len(entries) > 1:
+            template = tuple(e.name for e in entries) == TEMPLATE_SHEETS and entry.name == TEMPLATE_SHEETS[0]
+            if len(entries) > 1 and not template:  # the template's own first sheet is no choice to mention
                 skipped = [e for e in hidden if entries.index(e) < entries.index(entry)]
                 note = (f"leste arket «{entry.name}», det første synlige av {len(entries)} ark; et annet ark velges "
                         "med --sheet på kommandolinjen eller feltet «sheet» i tjenesten")

@@ -163,13 +163,26 @@ def _amount_text(text: str) -> str:
     raise InvalidOperation(text)
 
 
+def quoted(value: Any) -> str:
+    """A value as a rejection quotes it: text as it was written; a number (from a DataFrame,
+    JSON or a list of dicts) as a Norwegian writes it, with a decimal comma: «120,5»."""
+    if isinstance(value, (str, bool)) or value is None:
+        return str(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(value if isinstance(value, int) else str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    plain = plain_text(number)
+    return plain.replace(".", ",") if plain is not None else str(value)
+
+
 def parse_share(value: Any) -> Decimal:
-    share = _number(value, _share_text, f"«{value}» er ikke en stillingsandel i prosent (skriv f.eks. 80, 80 % eller 80,5; høyst to desimaler)")
+    share = _number(value, _share_text, f"«{quoted(value)}» er ikke en stillingsandel i prosent (skriv f.eks. 80, 80 % eller 80,5; høyst to desimaler)")
     if share <= 0 or share > 100:
-        raise ValueError(f"stillingsandelen «{value}» må være over 0 og høyst 100 %")
+        raise ValueError(f"stillingsandelen «{quoted(value)}» må være over 0 og høyst 100 %")
     if share <= 1:
         raise ValueError(
-            f"stillingsandelen «{value}» ser ut som en brøk (0,8 = 80 %?); skriv den i prosent, "
+            f"stillingsandelen «{quoted(value)}» ser ut som en brøk (0,8 = 80 %?); skriv den i prosent, "
             "f.eks. 80 eller 100. Andeler på 1 % eller mindre godtas ikke"
         )
     return share
@@ -177,9 +190,9 @@ def parse_share(value: Any) -> Decimal:
 
 def parse_amount(value: Any) -> Decimal:
     """A non-negative amount in kroner: 12500, "12 500", "12 500,50", "kr 12.500,-"."""
-    amount = _number(value, _amount_text, f"«{value}» er ikke et beløp i kroner (skriv f.eks. 12500 eller 12 500,50)")
+    amount = _number(value, _amount_text, f"«{quoted(value)}» er ikke et beløp i kroner (skriv f.eks. 12500 eller 12 500,50)")
     if amount < 0:
-        raise ValueError(f"beløpet «{value}» kan ikke være negativt")
+        raise ValueError(f"beløpet «{quoted(value)}» kan ikke være negativt")
     return amount
 
 
@@ -197,7 +210,7 @@ def _hours_text(text: str) -> str:
 
 def parse_hours(value: Any) -> Decimal:
     """Documented supervision hours: 10, "10,5", "10,5 t"; not negative."""
-    return _number(value, _hours_text, f"«{value}» er ikke et antall timer (skriv f.eks. 10 eller 10,5)")
+    return _number(value, _hours_text, f"«{quoted(value)}» er ikke et antall timer (skriv f.eks. 10 eller 10,5)")
 
 
 def parse_expenses(value: Any) -> dict[str, Decimal]:
@@ -267,7 +280,7 @@ COLUMN_PARSERS: dict[str, Any] = {"alis_id": parse_alis_ids}
 def parse_centrality_class(value: Any) -> int:
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
     if text not in {"1", "2", "3", "4", "5", "6"}:
-        raise ValueError(f"sentralitetsklasse «{value}» må være et helt tall fra 1 til 6")
+        raise ValueError(f"sentralitetsklasse «{quoted(value)}» må være et helt tall fra 1 til 6")
     return int(text)
 
 

@@ -55,6 +55,12 @@ class LineResult:
     line_periods: tuple[str, ...] = ()  # status outside_period: the periods the line's dates fall in
     provenance: "Provenance | None" = None  # set by GrantResult: the version and data hashes behind the line
 
+    def __repr__(self) -> str:
+        """One short line (the dataclass's own repr spells out the line, the rate table and
+        every rule)."""
+        return (f"LineResult(row={self.row}, alis_id={self.alis_id!r}, period={self.period!r}, "
+                f"status={self.status.value!r}, whole_months={self.whole_months}, amount_nok={self.amount_nok})")
+
     @property
     def alis_id(self) -> str:
         return self.line.alis_id

@@ -282,7 +282,7 @@ def summary(result: GrantResult, max_doctors: int = 25, *, total_line: bool = Tr
     return "\n".join(out)
 
 
-def outside_period_warning(result: GrantResult, period: str | None) -> str | None:
+def outside_period_warning(result: GrantResult, period: str | None, option: str = "--period") -> str | None:
     """When most lines lie outside the period asked for, the period was probably wrong: say so,
     and name the period(s) the lines fit (from the reasons, which name them)."""
     if period is None or not result.lines:
@@ -297,7 +297,7 @@ def outside_period_warning(result: GrantResult, period: str | None) -> str | Non
             fits[p] = fits.get(p, 0) + 1
     best = ", ".join(f"{p} ({n} linjer)" for p, n in sorted(fits.items(), key=lambda kv: -kv[1])) or "ingen kjent periode"
     return (f"ADVARSEL: {len(outside)} av {len(result.lines)} linjer ligger utenfor perioden {period} og gir 0 kr. "
-            f"Linjene passer i: {best}. Er --period riktig?")
+            f"Linjene passer i: {best}. Er {option} riktig?")
 
 
 def _blank_rows(result: GrantResult, given: int | None) -> int:

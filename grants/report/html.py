@@ -146,16 +146,34 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
 
 
 @dataclass(frozen=True, slots=True)
+class DrawnDays:
+    """What the timeline needs of a rejected row whose values do not all parse (a share of 120,
+    an unknown role): its doctor and its days."""
+
+    alis_id: str
+    kommunenummer: str | None
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedLine:
-    """A rejected row whose own values could be read (e.g. rejected for overlapping another
-    line): drawn on the timeline, so the overlap that rejected it can be seen."""
+    """A rejected row drawn on the timeline: one whose own values could be read (rejected for
+    overlapping another line, so the overlap can be seen), or one rejected for a value (its
+    share, its role) whose doctor and dates could be read, so its days are seen too."""
 
     row: int
-    line: LineInput
+    line: "LineInput | DrawnDays"
     message: str
     copy_of: int | None = None
     """The row this one is an exact copy of (Rejection.copy_of): it was never counted, so it
     overlaps nothing; it is drawn and labelled as a copy."""
+
+    @property
+    def counted(self) -> bool:
+        """Whether the engine's checks between rows saw it (all its values valid): only then can
+        it overlap another line."""
+        return isinstance(self.line, LineInput) and self.copy_of is None
 
 
 def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence[Rejection]) -> list[RejectedLine]:
@@ -177,14 +195,34 @@ def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence
         parsed = validate_row(rej.row, records[rej.row - 1], header)
         if isinstance(parsed, LineInput):
             out.append(RejectedLine(rej.row, parsed, rej.message, rej.copy_of))
+            continue
+        days = _days_of(records[rej.row - 1], header)
+        if days is not None:
+            out.append(RejectedLine(rej.row, days, rej.message, rej.copy_of))
     return out
+
+
+def _days_of(record: Mapping[str, object], header: object) -> DrawnDays | None:
+    """A rejected row's doctor and days, when those parse (whatever else is wrong with it)."""
+    from grants.pipeline.inputs import end_before_start, parse_alis_id, parse_date
+
+    columns = getattr(header, "field_to_column", {})
+    try:
+        alis_id = parse_alis_id(record.get(columns["alis_id"]))
+        start, end = parse_date(record.get(columns["start"])), parse_date(record.get(columns["end"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    if end_before_start(start, end):
+        return None
+    number = record.get(columns.get("kommunenummer", ""))
+    return DrawnDays(alis_id, str(number).strip() if number not in (None, "") else None, start, end)
 
 
 def overlaps(parts: Sequence[LineResult | RejectedLine]) -> list[tuple[date, date, int, int]]:
     """Where two lines (different rows) of one doctor run at the same time: (start, end, row, row).
-    A row rejected as a copy of another is no overlap: the engine set it aside before checking
-    overlaps, and the timeline marks it as a copy."""
-    parts = [p for p in parts if not (isinstance(p, RejectedLine) and p.copy_of is not None)]
+    A row rejected as a copy of another, or for a value of its own, is no overlap: the engine
+    set it aside before checking overlaps, and the timeline draws it as what it is."""
+    parts = [p for p in parts if not (isinstance(p, RejectedLine) and not p.counted)]
     out = []
     for i, a in enumerate(parts):
         for b in parts[i + 1:]:
@@ -427,27 +465,41 @@ h3 { font-size: 1.05em; margin: 1.2em 0 0.4em; }
 .nothing { border: 2px solid #ef6c00; background: #fff3e0; padding: 10px 14px; font-weight: bold; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 0.84em; }
 th, td { border: 1px solid #bdbdbd; padding: 3px 5px; text-align: left; vertical-align: top; }
-td.reason { min-width: 10em; overflow-wrap: anywhere; }
+td.reason, td.own { overflow-wrap: anywhere; }
+td.reason { min-width: 9em; }
 table.doctor { font-size: 0.8em; }
-th { background: #e3f2fd; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+th { background: #e3f2fd; hyphens: auto; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+@media (max-width: 1150px) {
+  table.doctor, table.rejections { font-size: 0.74em; }
+  table.doctor th, table.doctor td { padding: 2px 3px; }
+  table.doctor td:not(.num) { overflow-wrap: anywhere; }
+}
 tr.sum td { font-weight: bold; background: #f5f5f5; }
 .total { font-size: 1.3em; font-weight: bold; margin: 10px 0; }
-pre.explain { white-space: pre-wrap; font-size: 0.82em; background: #fafafa; border: 1px solid #e0e0e0;
-              padding: 8px; margin: 4px 0 12px; }
+.explain { font-size: 0.88em; background: #fafafa; border: 1px solid #e0e0e0; border-radius: 3px;
+            padding: 6px 12px; margin: 4px 0 12px; overflow-wrap: anywhere; }
+.explain h4 { font-size: 1em; margin: 4px 0 6px; }
+.explain p { margin: 6px 0 2px; }
+.explain p.step { font-weight: bold; margin-top: 8px; }
+.explain ul { margin: 2px 0 4px; padding-left: 1.4em; }
+.explain li { margin: 1px 0; }
+.explain li.more { list-style: none; color: #444; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; }
 dl.facts dt { font-weight: bold; }
 dl.facts dd { margin: 0; }
 svg.timeline { border: 1px solid #e0e0e0; background: #ffffff; box-sizing: border-box; max-width: 100%; height: auto; }
 .doctor-section { break-inside: auto; }
+.keep { break-inside: avoid; }
 footer { margin-top: 2em; font-size: 0.85em; color: #555; }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9pt; }
-  h2 { break-after: avoid; }
-  table, svg.timeline { break-inside: avoid; }
-  pre.explain { font-size: 7.5pt; }
+  h2, h3, h4 { break-after: avoid; }
+  .keep, table, svg.timeline, .explain { break-inside: avoid; }
+  .explain { font-size: 7.5pt; }
   .warning { border-width: 2px; }
 }
 """
@@ -516,12 +568,13 @@ def render_report(
     if warning:
         out.append(f'<p class="warning" id="warning" role="alert">{_e(warning)}</p>')
     out.append('<dl class="facts">')
-    if munis:
-        kommuner = "; ".join(f"{t.key} {t.name}" for t in munis)
-    else:
-        raw = sorted({rej.kommunenummer for rej in result.rejections if rej.kommunenummer})
-        kommuner = ("; ".join(raw) + " (fra avviste rader, ikke kontrollert)") if raw else "ingen"
-    out.append(f"<dt>{'Kommune' if len(munis) <= 1 else 'Kommuner'}</dt><dd>{_e(kommuner)}</dd>")
+    computed = {t.key for t in munis}
+    only_rejected = sorted({rej.kommunenummer.strip().zfill(4) for rej in result.rejections
+                            if rej.kommunenummer and rej.kommunenummer.strip().isdigit()} - computed)
+    listed = [f"{t.key} {t.name}" for t in munis]
+    listed += [f"{number}{_name_of(number, tables)} (bare avviste rader)" for number in only_rejected]
+    kommuner = "; ".join(listed) or "ingen"
+    out.append(f"<dt>{'Kommune' if len(listed) <= 1 else 'Kommuner'}</dt><dd id=\"kommuner\">{_e(kommuner)}</dd>")
     out.append(f"<dt>Periode</dt><dd>{_e(periods or 'ingen')}</dd>")
     if source:
         out.append(f"<dt>Søknadsfil</dt><dd>{_e(source)}</dd>")
@@ -572,7 +625,7 @@ def render_report(
             lines_of.setdefault(doctor_key(r.alis_id), []).append(r)
         for doc in doctors:
             parts = lines_of[doctor_key(doc.key)]
-            out.append(f'<div class="doctor-section"><h3>Lege {_e(doc.key)}</h3>')
+            out.append(f'<div class="doctor-section"><div class="keep"><h3>Lege {_e(doc.key)}</h3>')
             out.append(f'<table class="doctor" data-doctor="{_e(doc.key)}"><thead><tr>')
             for c in columns:
                 out.append(f'<th{_class(c)}>{_e(_header(c))}</th>')
@@ -583,18 +636,21 @@ def render_report(
                 row = _line_cells(r)
                 out.append("<tr>")
                 for c in columns:
-                    out.append(f'<td{_class(c)}>{_e(_cell(c, row.get(c)))}</td>')
+                    shown = _e(_cell(c, row.get(c)))
+                    if c in ("span", "counted_span"):
+                        shown = shown.replace("–", "–<wbr>")  # a date span may break after its dash
+                    out.append(f'<td{_class(c)}>{shown}</td>')
                 for c in extra:
                     value = result.passthrough[c][r.row - 1]
-                    out.append(f"<td>{_e(value if value is not None else '')}</td>")
+                    out.append(f'<td class="own">{_e(value if value is not None else "")}</td>')
                 out.append("</tr>")
             at = columns.index("amount_nok")
             out.append(f'<tr class="sum"><td colspan="{at}">Sum for {_e(doc.key)}</td>'
                        f'<td class="num">{_e(_cell("amount_nok", doc.amount_nok))}</td>'
                        f'<td colspan="{len(columns) - at - 1 + len(extra)}"></td></tr>')
-            out.append("</tbody></table>")
+            out.append("</tbody></table></div>")
             for r in parts:
-                out.append(f'<pre class="explain" data-row="{r.row}">{_e(explain_line(r, rulebook))}</pre>')
+                out.append(explain_html(explain_line(r, rulebook), r.row))
             out.append("</div>")
         out.append("</section>")
 
@@ -628,6 +684,84 @@ def render_report(
     return "\n".join(out) + "\n"
 
 
+def _name_of(number: str, tables: list["RateTable"]) -> str:
+    """« Bodø» for a municipality number SSB's classification of a period names, else ""."""
+    from grants.rates.centrality import CentralityRegistry
+
+    if not _CENTRALITY:
+        _CENTRALITY.append(CentralityRegistry())  # the shipped classifications, read once when first needed
+    for t in reversed(tables):
+        found = _CENTRALITY[0].lookup(number, t.centrality.classification, t.centrality.preferred_codes)
+        if found is not None:
+            return f" {found.name}"
+    return ""
+
+
+_CENTRALITY: list = []
+
+
+def _maximum_in_words(t: "RateTable", e: object) -> str:
+    """How an element's annual maximum is made, in words with its numbers: «timesats 1 375 ×
+    andel av timesatsen 0,6 × timer per år 160», or «5 % av summen av praksiskompensasjon,
+    læringsaktiviteter, ... (slik de er innvilget)»."""
+    from grants.rules.ruletext import number_nb
+
+    factors = getattr(e, "annual_maximum", None)
+    if factors:
+        return " × ".join(f"{t.parameter(p).title_nb or p} {number_nb(t.parameter(p).value)}" for p in factors)
+    share = getattr(e, "share", None)
+    value = t.value(share) if isinstance(share, str) else share
+    parts = [t.element(n).title_nb or n for n in getattr(e, "share_of", None) or []]
+    listed = ", ".join(parts[:-1]) + (" og " if len(parts) > 1 else "") + (parts[-1] if parts else "")
+    percent = f"{number_nb(value * 100)} %" if value is not None else str(share)
+    return f"{percent} av summen av {listed} (slik de er innvilget)"
+
+
+def explain_html(text: str, row: int) -> str:
+    """An explanation (`explain_line`'s text, the one the command line prints) as text people
+    read: its title a heading, the underline dropped, each step's name a paragraph, the indented
+    lines under it a list, deeper lines continuing their item. Every word of the text is kept."""
+    lines = text.split("\n")
+    out = [f'<div class="explain" data-row="{row}">']
+    rest = lines[1:]
+    if lines:
+        out.append(f"<h4>{_e(lines[0])}</h4>")
+    if rest and rest[0] and set(rest[0]) == {"="}:
+        rest = rest[1:]
+    in_list = item_open = False
+
+    def close() -> None:
+        nonlocal in_list, item_open
+        if item_open:
+            out.append("</li>")
+        if in_list:
+            out.append("</ul>")
+        in_list = item_open = False
+
+    for line in rest:
+        body = line.strip()
+        if not body:
+            close()
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if indent == 0:
+            close()
+            out.append(f'<p class="step">{_e(body)}</p>' if body.endswith(":") else f"<p>{_e(body)}</p>")
+        elif indent <= 3 or not item_open:
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            if item_open:
+                out.append("</li>")
+            out.append(f"<li>{_e(body.removeprefix('- ').removeprefix('• '))}")
+            item_open = True
+        else:
+            out.append(f"<br>{_e(body.removeprefix('- ').removeprefix('• '))}")
+    close()
+    out.append("</div>")
+    return "".join(out)
+
+
 def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:
     out = []
     for t in tables:
@@ -654,11 +788,12 @@ def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:
             out.append("</tbody></table>")
         else:
             out.append(f'<table class="rates"><thead><tr><th>{_e(_header("element"))}</th>'
-                       f'<th class="num">{_e(_header("annual_maximum"))}</th><th>{_e(_header("cap"))}</th></tr></thead><tbody>')
+                       f'<th>{_e(_header("formula"))}</th><th class="num">{_e(_header("annual_maximum"))}</th>'
+                       f'<th>{_e(_header("cap"))}</th></tr></thead><tbody>')
             for name, e in (t.elements or {}).items():
-                maximum = _cell("annual_rate", to_kroner(t.annual_maximum(name))) if e.annual_maximum else \
-                    f"{e.share} × ({' + '.join(e.share_of or [])})"
-                out.append(f"<tr><td>{_e(e.title_nb or name)}</td><td class=\"num\">{_e(maximum)}</td><td>{_e(CAP_NB.get(e.cap, e.cap))}</td></tr>")
+                maximum = _cell("annual_rate", to_kroner(t.annual_maximum(name))) if e.annual_maximum else ""
+                out.append(f"<tr><td>{_e(e.title_nb or name)}</td><td>{_e(_maximum_in_words(t, e))}</td>"
+                           f"<td class=\"num\">{_e(maximum)}</td><td>{_e(CAP_NB.get(e.cap, e.cap))}</td></tr>")
             out.append("</tbody></table>")
     if not tables:
         out.append("<p>Ingen satstabell er brukt.</p>")

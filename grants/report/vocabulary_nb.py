@@ -7,6 +7,7 @@ Every place that shows a column header, a status or a date to a person goes thro
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 STATUS_NB: dict[str, str] = {
     "ok": "innvilget",
@@ -64,6 +65,10 @@ VALUE_NB: dict[str, dict[str, str]] = {
 }
 """Column -> (stable value -> Norwegian value), for the columns whose values are codes."""
 
+TABLE_STATUS_NB: dict[str, str] = {"official": "offisiell", "provisional": "foreløpig", "illustrative": "illustrativ"}
+"""A rate table's status said of the table (satstabellen er foreløpig), as `rates list` shows it;
+VALUE_NB["rates_status"] says it of the rates (foreløpige satser)."""
+
 DATE_COLUMNS = ("start", "end", "counted_start", "counted_end")
 """Columns holding ISO dates (2023-01-31) in CSV/JSON; shown as dd.mm.åååå to people."""
 
@@ -89,6 +94,27 @@ def value_nb(column: str, value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+MINUS = "\u2212"
+"""The minus sign of a change people read (−12,6 %), not the hyphen a program writes."""
+
+
+def signed_percent_nb(change: int | Decimal, base: int | Decimal) -> str:
+    """A change as a percentage of its base, the Norwegian way: «+4,2 %», «−12,6 %», «0,0 %»
+    (one decimal, half up, a space before the sign %, the minus sign U+2212). Exact: no float."""
+    with localcontext() as ctx:
+        ctx.prec = 28
+        pct = (Decimal(change) * 100 / Decimal(base)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if pct == 0:
+        return "0,0 %"
+    return ("+" if pct > 0 else MINUS) + f"{abs(pct):f}".replace(".", ",") + " %"
+
+
+def signed_nb(text: str, negative: bool, zero: bool = False) -> str:
+    """A number already written (e.g. «1 375 kr») with its sign as people read it: «+1 375 kr»,
+    «−1 375 kr»; zero has no sign."""
+    return text if zero else ("+" if not negative else MINUS) + text
 
 
 def date_nb(day: date) -> str:
@@ -124,6 +150,7 @@ REPORT_COLUMN_NB: dict[str, str] = {
     "source": "Kilde",
     "element": "Element",
     "annual_maximum": "Årlig maksimum ved 100 % (kr)",
+    "formula": "Utregning",
     "cap": "Tak",
 }
 """Columns only the HTML report has: two date columns joined (start–end, counted_start–

@@ -160,6 +160,9 @@ class RejectionOut(_Closed):
     message: str
     text: str
     where: str | None = Field(default=None, description="where the row stood in the file («linje 12»), for a file")
+    alis_id: str | None = Field(default=None, description="the doctor's id as written on the row, when it has one")
+    kommunenummer: str | None = Field(default=None, description="the municipality number as written on the row")
+    kommunenavn: str | None = Field(default=None, description="its name, when the number names a municipality")
 
 
 class TotalOut(_Closed):
@@ -235,6 +238,9 @@ class BatchResult(_Closed):
     file_notes: list[str] = Field(default_factory=list, description="bokmål notes from reading an uploaded file "
                                   "(lines above the header not read as data, hidden Excel columns read, which sheet "
                                   "was read); empty for JSON lines. The command line prints them instead")
+    warnings: list[str] = Field(default_factory=list, description="bokmål warnings on the batch as a whole, as the "
+                                "command line prints them (most lines outside the period asked for: the period "
+                                "is probably wrong)")
     traces: list[Trace] | None = None
 
 

@@ -16,7 +16,9 @@ Promises, each tested against the real server (tests/test_service.py):
 - No request body is logged, nor a query string (the access log has the path only); no
   traceback, exception text or server path reaches a client: an unexpected error is a generic
   500, logged by type only; a client that goes away is logged as a disconnect.
-- Heavy answers are bounded: `traces: true` only for up to `max_trace_lines` lines (413 beyond).
+- Heavy answers are bounded: `traces: true` only for up to `max_trace_lines` lines, the workbook
+  (format=xlsx) for up to `max_workbook_lines`, the report (format=html) for up to
+  `max_report_lines` (413 beyond, with the limit in the message).
 """
 from __future__ import annotations
 
@@ -62,7 +64,21 @@ DEFAULT_BODY_DEADLINE = 120.0
 DEFAULT_MAX_TRACE_LINES = 2_000
 """Lines one request may ask traces for: a trace is about 5 kB of JSON, so 2 000 lines answer
 with about 11 MB (24 000 lines with traces were 130 MB and cost the server 836 MB)."""
-_PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/vocabulary", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+DEFAULT_MAX_WORKBOOK_LINES = 5_000
+"""Lines one request may ask the workbook for (format=xlsx): about 30 explanation rows a line;
+2 000 lines took 6-9 s and 20 000 lines 72 s and 180 MB on the development machine."""
+DEFAULT_MAX_REPORT_LINES = 2_000
+"""Lines one request may ask the HTML report for (format=html): the explanation of every line
+and a timeline row each, about 6 kB a line (2 000 lines: about 12 MB of HTML)."""
+_DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+"""Swagger UI's files the API page loads, served from the package swagger-ui-bundle-v2 (a
+dependency), never from a CDN: the page works on a network without internet."""
+_PUBLIC_PATHS = frozenset({"/", "/page.js", "/health", "/vocabulary", "/docs", "/docs/init.js", "/openapi.json",
+                           *(f"/docs/assets/{name}" for name in _DOCS_ASSETS)})
+_DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'")
+"""The API page may load nothing from another host (Swagger UI sets inline styles and draws
+data: images)."""
 _PAGE_DIR = Path(__file__).resolve().parent / "web"
 _IGNORE_FIELD_NB = "Kolonner som ikke skal brukes"
 """The upload page's field for columns to leave out (the CLI's --ignore-column)."""
@@ -84,6 +100,8 @@ class ServiceConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     body_deadline: float = DEFAULT_BODY_DEADLINE
     max_trace_lines: int = DEFAULT_MAX_TRACE_LINES
+    max_workbook_lines: int = DEFAULT_MAX_WORKBOOK_LINES
+    max_report_lines: int = DEFAULT_MAX_REPORT_LINES
     rates_dir: str | None = None
     rules_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -92,7 +110,8 @@ class ServiceConfig:
     def from_env(cls, env: dict[str, str] | None = None) -> "ServiceConfig":
         """ALIS_GRANT_TOKEN, ALIS_GRANT_REQUIRE_TOKEN (1 when bound beyond loopback),
         ALIS_GRANT_MAX_BYTES, ALIS_GRANT_BODY_TIMEOUT (a stall), ALIS_GRANT_BODY_DEADLINE (the
-        whole body), ALIS_GRANT_MAX_TRACE_LINES, ALIS_GRANT_RATES_DIR, ALIS_GRANT_RULES_DIR."""
+        whole body), ALIS_GRANT_MAX_TRACE_LINES, ALIS_GRANT_MAX_WORKBOOK_LINES,
+        ALIS_GRANT_MAX_REPORT_LINES, ALIS_GRANT_RATES_DIR, ALIS_GRANT_RULES_DIR."""
         env = dict(os.environ if env is None else env)
         return cls(
             token=env.get("ALIS_GRANT_TOKEN") or None,
@@ -101,6 +120,8 @@ class ServiceConfig:
             body_timeout=float(env.get("ALIS_GRANT_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
             body_deadline=float(env.get("ALIS_GRANT_BODY_DEADLINE") or DEFAULT_BODY_DEADLINE),
             max_trace_lines=int(env.get("ALIS_GRANT_MAX_TRACE_LINES") or DEFAULT_MAX_TRACE_LINES),
+            max_workbook_lines=int(env.get("ALIS_GRANT_MAX_WORKBOOK_LINES") or DEFAULT_MAX_WORKBOOK_LINES),
+            max_report_lines=int(env.get("ALIS_GRANT_MAX_REPORT_LINES") or DEFAULT_MAX_REPORT_LINES),
             rates_dir=env.get("ALIS_GRANT_RATES_DIR") or None,
             rules_dir=env.get("ALIS_GRANT_RULES_DIR") or None,
         )
@@ -411,6 +432,11 @@ class _Batch:
     period: str | None
     ignore_columns: tuple[str, ...] = ()
     sessions: list[dict[str, Any]] | _Upload | None = None
+    filename: str | None = None  # an upload's name as the client gave it
+
+    @property
+    def n_lines(self) -> int:
+        return self.source.n_rows if self.source is not None else len(self.lines)
 
     @property
     def source(self) -> ApplicationFile | None:
@@ -475,17 +501,71 @@ def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
     result = _compute(engine, batch)
     doc = result_document(result, traces=traces)
     # what the reader noticed in an uploaded file, which the command line prints as «Merk: ...»
-    doc["file_notes"] = list(batch.source.table.notes) if batch.source is not None else []
+    doc["file_notes"] = list(batch.source.notes) if batch.source is not None else []
+    doc["warnings"] = batch_warnings(result, batch.period)
+    for item, rejection in zip(doc["rejections"], result.rejections):  # the page names whose row and where
+        item["alis_id"], item["kommunenummer"] = rejection.alis_id, rejection.kommunenummer
+        item["kommunenavn"] = _municipality_name(engine, rejection.kommunenummer)
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def _compute_csv(engine: Engine, batch: _Batch) -> bytes:
-    """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it."""
-    result = _compute(engine, batch)
+def batch_warnings(result: GrantResult, period: str | None) -> list[str]:
+    """Warnings on the batch as a whole, as the command line prints them (most lines outside
+    the period asked for: the period is probably wrong)."""
+    from grants.report.explain import outside_period_warning
+
+    outside = outside_period_warning(result, period, option="perioden som er valgt")
+    return [outside] if outside else []
+
+
+def _municipality_name(engine: Engine, number: str | None) -> str | None:
+    """The name of a municipality number as written on a rejected row (either code set), or
+    None when it names none."""
+    if not number:
+        return None
+    key = number.strip().zfill(4) if number.strip().isdigit() else number.strip()
+    for table in reversed(engine.ratebook.tables):
+        c = table.centrality
+        found = engine.centrality.lookup(key, c.classification, c.preferred_codes)
+        if found is not None:
+            return found.name
+    return None
+
+
+def _write_to_bytes(write: Callable[[Path], None], name: str) -> bytes:
+    """What a writer of the command line writes to `name`, as bytes (through a temporary folder:
+    the writers write files, atomically)."""
     with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
-        path = Path(folder) / "resultat.csv"
-        write_result(result, path, batch.delimiter)
+        path = Path(folder) / name
+        write(path)
         return path.read_bytes()
+
+
+def _compute_csv(engine: Engine, batch: _Batch, lang: str = "en") -> bytes:
+    """The result CSV exactly as `alis-grant compute -o resultat.csv [--lang nb]` writes it."""
+    result = _compute(engine, batch)
+    return _write_to_bytes(lambda path: write_result(result, path, batch.delimiter, lang), "resultat.csv")
+
+
+def _compute_workbook(engine: Engine, batch: _Batch) -> bytes:
+    """The finance officer's workbook exactly as `alis-grant compute -o beregning.xlsx` writes it."""
+    from grants.io.workbook import write_workbook
+
+    result = _compute(engine, batch)
+    return _write_to_bytes(lambda path: write_workbook(result, path, engine.rulebook), "beregning.xlsx")
+
+
+def _compute_report(engine: Engine, batch: _Batch) -> bytes:
+    """The report for the case file as `alis-grant report` writes it (the timeline too)."""
+    from grants.report.html import rejected_lines, render_report
+
+    result = _compute(engine, batch)
+    tables = [engine.ratebook.get(batch.period)] if batch.period else []
+    records = batch.source.lines if batch.source is not None else batch.lines
+    source = _safe_name(batch.filename) if batch.source is not None else ""
+    page = render_report(result, tables, rulebook=engine.rulebook, source=source,
+                         rejected=rejected_lines(records, result.rejections))
+    return page.encode("utf-8")
 
 
 def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
@@ -549,6 +629,8 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
     app = FastAPI(
         title="alis-grants",
         version=version,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: the service serves its own (/docs)
+        redoc_url=None,
         description="Tilskuddsberegning for Nasjonal ALIS og veiledning. Satsene som følger med er ikke offisielle: "
                     "se `rates_status` og `warning` i hvert svar.",
     )
@@ -594,6 +676,30 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         return Response((_PAGE_DIR / "page.js").read_bytes(), media_type="text/javascript",
                         headers={"x-content-type-options": "nosniff"})
 
+    @app.get("/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        from swagger_ui_bundle import swagger_ui_path
+
+        html = (_PAGE_DIR / "docs.html").read_text(encoding="utf-8")
+        html = html.replace("<!--SWAGGER_VERSION-->", html_escape(Path(str(swagger_ui_path)).name.removeprefix("swagger-ui-")))
+        return HTMLResponse(html, headers={"content-security-policy": _DOCS_CSP, "x-content-type-options": "nosniff"})
+
+    @app.get("/docs/init.js", include_in_schema=False)
+    async def docs_js() -> Response:
+        return Response((_PAGE_DIR / "docs.js").read_bytes(), media_type="text/javascript",
+                        headers={"x-content-type-options": "nosniff"})
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        from swagger_ui_bundle import swagger_ui_path
+
+        media = _DOCS_ASSETS.get(name)
+        if media is None:
+            raise ServiceError(404, "finnes ikke")
+        data = await _off_loop((Path(str(swagger_ui_path)) / name).read_bytes)
+        return Response(data, media_type=media, headers={"x-content-type-options": "nosniff",
+                                                         "cache-control": "public, max-age=86400"})
+
     @app.get("/health", summary="er tjenesten oppe")
     async def health() -> dict[str, Any]:
         return {"status": "ok", "version": version, "periods": engine.ratebook.period_ids,
@@ -620,10 +726,19 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
 
     @app.post(
         "/compute", summary="beregn en batch: JSON-linjer eller en opplastet CSV- eller Excel-fil",
-        openapi_extra=_COMPUTE_BODY, responses={200: {"model": BatchResult, "content": {"text/csv": {}}}, **_ERRORS},
+        openapi_extra=_COMPUTE_BODY, responses={200: {"model": BatchResult, "content": {
+            "text/csv": {}, "text/html": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
+            **_ERRORS},
     )
-    async def compute(request: Request, format: Literal["json", "csv"] = Query(
-        "json", description="json: the batch document; csv: the result file `alis-grant compute -o` writes")) -> Response:
+    async def compute(request: Request, format: Literal["json", "csv", "xlsx", "html"] = Query(
+            "json", description="json: the batch document; csv: the result file `alis-grant compute -o resultat.csv` "
+                                "writes; xlsx: the finance officer's workbook (`-o beregning.xlsx`); html: the report "
+                                "for the case file with its timeline (`alis-grant report`)"),
+            lang: Literal["en", "nb"] = Query("en", description="csv: en (stable names, the command line's default "
+                                              "file) or nb (Norwegian headers, values and dates, as --lang nb); the "
+                                              "workbook and the report are always in bokmål")) -> Response:
+        if lang == "nb" and format == "json":
+            raise ServiceError(400, "lang=nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":
             batch = await _upload(request, config)
@@ -637,9 +752,22 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         else:
             raise ServiceError(415, "send JSON (application/json) eller en fil (multipart/form-data)")
         if format == "csv":
-            data = await _off_loop(_compute_csv, engine, batch)
+            data = await _off_loop(_compute_csv, engine, batch, lang)
+            name = "resultat_nb.csv" if lang == "nb" else "resultat.csv"
             return Response(data, media_type="text/csv; charset=utf-8",
-                            headers={"content-disposition": 'attachment; filename="resultat.csv"'})
+                            headers={"content-disposition": f'attachment; filename="{name}"'})
+        if format == "xlsx":
+            _bound_answer("arbeidsboken (format=xlsx)", batch.n_lines, config.max_workbook_lines)
+            data = await _off_loop(_compute_workbook, engine, batch)
+            return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"content-disposition": 'attachment; filename="beregning.xlsx"'})
+        if format == "html":
+            _bound_answer("rapporten (format=html)", batch.n_lines, config.max_report_lines)
+            data = await _off_loop(_compute_report, engine, batch)
+            return Response(data, media_type="text/html; charset=utf-8", headers={
+                "content-disposition": 'attachment; filename="rapport.html"',
+                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                "x-content-type-options": "nosniff"})
         body = await _off_loop(_compute_document, engine, batch, traces)
         return Response(body, media_type="application/json")
 
@@ -718,7 +846,7 @@ async def _upload(request: Request, config: ServiceConfig) -> _Batch:
     finally:
         await form.close()
     source = await _off_loop(_read_upload, application, sheet, config.max_body_bytes)
-    return _Batch(source, period, ignore, sessions)
+    return _Batch(source, period, ignore, sessions, upload.filename)
 
 
 _LIMITER: list[anyio.CapacityLimiter] = []

@@ -63,6 +63,7 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     `sessions`: a sessions file's path, or its rows; a file that cannot be read or a session
     value not understood raises InputFileError naming the row, column and value, as the
     command line stops with exit 2."""
+    _check_lines(lines)
     engine = engine or default_engine()
     if period is not None:
         engine.ratebook.get(period)  # an unknown period stops before any file is read
@@ -76,6 +77,24 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     if source is not None:
         attach_source(result, source)
     return result
+
+
+LINES_ACCEPTED = ("a list of dicts (one per line: the file's column names and values), a list of LineInput, "
+                  "a pandas DataFrame, or an application file read by grants.read_application(path)")
+
+
+def _check_lines(lines: Any) -> None:
+    """The lines `compute` takes, or a TypeError that names them: a path, a single dict or None
+    is a mistake a caller makes, never something to guess about."""
+    if lines is None:
+        raise TypeError(f"compute() got no lines (None); it takes {LINES_ACCEPTED}")
+    if isinstance(lines, (str, bytes, os.PathLike)):
+        raise TypeError(f"compute() got a {type(lines).__name__} ({str(lines)[:80]!r}), not lines; to compute a "
+                        f"file, give grants.read_application({str(lines)[:80]!r}). It takes {LINES_ACCEPTED}")
+    if isinstance(lines, Mapping):
+        raise TypeError(f"compute() got a single dict; give a list of them ([line]). It takes {LINES_ACCEPTED}")
+    if not isinstance(lines, Iterable) and not hasattr(lines, "columns"):
+        raise TypeError(f"compute() got an object of type {type(lines).__name__!r}; it takes {LINES_ACCEPTED}")
 
 
 def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine | None = None,

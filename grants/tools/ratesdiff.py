@@ -20,10 +20,10 @@ from grants.money import format_nok
 from grants.rates.tables import RateBook, RateTable, load_rate_table
 from grants.rules.conditions import describe as describe_condition
 from grants.rules.rulebook import RuleBook
-from grants.report.vocabulary_nb import date_nb, value_nb
+from grants.report.vocabulary_nb import MINUS, TABLE_STATUS_NB, date_nb, signed_percent_nb, value_nb
 
 _GROUP_NB = {"class_1_5": "klasse 1–5", "class_6": "klasse 6"}
-_STATUS_NB = {"official": "offisielle", "provisional": "foreløpige", "illustrative": "illustrative"}
+_STATUS_NB = TABLE_STATUS_NB
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,7 @@ class Change:
             delta = Decimal(self.new) - Decimal(self.old)
             line += f"  ({_signed_kr(delta) if self.kroner else _signed(delta)}"
             if self.old:
-                pct = (delta / Decimal(self.old) * 100).quantize(Decimal("0.1"))
-                line += f", {'+' if pct >= 0 else ''}{str(pct).replace('.', ',')} %"
+                line += f", {signed_percent_nb(delta, Decimal(self.old))}"
             line += ")"
         return line
 
@@ -140,12 +139,12 @@ def _shown(value: Any, kroner: bool = True) -> str:
 def _signed(value: Decimal) -> str:
     v = value.normalize()
     text = f"{abs(v):f}".replace(".", ",")
-    return ("+" if value >= 0 else "-") + text
+    return ("+" if value >= 0 else MINUS) + text
 
 
 def _signed_kr(value: Decimal) -> str:
     v = value.to_integral_value()
-    return ("+" if value >= 0 else "-") + format_nok(int(abs(v))) + ("" if v == value else " (avrundet)")
+    return ("+" if value >= 0 else MINUS) + format_nok(int(abs(v))) + ("" if v == value else " (avrundet)")
 
 
 def load_side(spec: str, shipped: RateBook | None = None) -> Side:

@@ -1,6 +1,11 @@
-"""An empty application workbook for one period: the input columns under their Norwegian
-headers, drop-down lists for the coded columns, date and percent formats, an example row (on
-its own sheet, so a forgotten example is never paid) and a short instruction in bokmål."""
+"""An empty application workbook for one period: the input columns its period's rules read,
+under their Norwegian headers, drop-down lists for the coded columns, date and percent formats,
+an example row (on its own sheet, so a forgotten example is never paid) and a short instruction
+in bokmål.
+
+The formats and lists belong to the columns, not to prepared rows: the sheet has no cell below
+the header until the officer writes one, so a filled-in template has exactly the rows written
+(no formatted empty rows that a CSV export would write as rows of bare separators)."""
 from __future__ import annotations
 
 from datetime import date
@@ -15,21 +20,28 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from grants.report.explain import rates_warning
 from grants.pipeline.inputs import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from grants.rules.conditions import facts_named
 from grants.report.vocabulary_nb import INPUT_VALUES_NB, input_header_nb
-from grants.io.workbook import DATE_FORMAT, KRONER_FORMAT, PERCENT_FORMAT, put_cell
+from grants.io.workbook import DATE_FORMAT, KRONER_FORMAT, put_cell
+from grants.io.xlsx import TEMPLATE_SHEETS
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
     from grants.rates.tables import RateTable
+    from grants.rules.rulebook import RuleBook
 
-INPUT_SHEET, EXAMPLE_SHEET, HELP_SHEET = "Søknad", "Eksempel", "Veiledning"
-ROWS_PREPARED = 1000
-"""Rows below the header that get the formats and drop-down lists."""
+INPUT_SHEET, EXAMPLE_SHEET, HELP_SHEET = TEMPLATE_SHEETS
+LAST_EXCEL_ROW = 1_048_576
+"""The drop-down lists and checks cover each column down to Excel's last row."""
 
-_MODEL_B_ONLY = ("first_gp_date", "centrality_supplement_applied")
+SHARE_FORMAT = 'General" %"'
+"""The share as typed, with its decimals: 62,5 shows as «62,5 %», 80 as «80 %». A format
+without decimals (0" %") would show 62,5 as «63 %», and a CSV saved from Excel writes what is
+shown: the grant would be paid on 63 %."""
 _DATES = ("start", "end", "agreement_signed", "first_gp_date")
 _TEXT = ("alis_id", "kommunenummer")
+_KRONER = ("centrality_supplement_applied", "productivity_applied")
 
 _HELP: dict[str, tuple[str, str]] = {
     "alis_id": ("ja", "Legens id (HPR-nummer eller egen id); samme id på alle linjene til samme lege."),
@@ -52,10 +64,31 @@ _HELP: dict[str, tuple[str, str]] = {
 }
 
 
-def input_fields(table: "RateTable") -> list[str]:
-    """The input columns of a period, in order: required, optional, then one expense column
-    per element with an expense cap (model B)."""
-    fields = list(REQUIRED_COLUMNS) + [f for f in OPTIONAL_COLUMNS if table.model == "B" or f not in _MODEL_B_ONLY]
+def fields_read(table: "RateTable", rulebook: "RuleBook") -> set[str]:
+    """The optional input fields the period's rules and rate table read: every fact a rule in
+    force names (its condition, or the date an element's window starts on), the amount applied
+    for that caps an element, and the supervision hours that price one. Derived from the rules
+    and the table, never from a list of periods: a rule that starts reading an input in a new
+    period puts its column in that period's template."""
+    named: set[str] = set()
+    for rule in rulebook.valid_in(table.id):
+        if rule.when is not None:
+            named |= facts_named(rule.when)
+        if rule.window_from is not None:
+            named.add(rule.window_from)
+    for element in (table.elements or {}).values():
+        if element.applied_from:
+            named.add(element.applied_from)
+        if element.expense_from_hours:
+            named.add("supervision_hours")
+    return named & set(OPTIONAL_COLUMNS)
+
+
+def input_fields(table: "RateTable", rulebook: "RuleBook") -> list[str]:
+    """The input columns of a period's template, in order: the required ones, the optional ones
+    its rules read (`fields_read`), then one expense column per element with an expense cap."""
+    read = fields_read(table, rulebook)
+    fields = list(REQUIRED_COLUMNS) + [f for f in OPTIONAL_COLUMNS if f in read]
     for name, element in (table.elements or {}).items():
         if element.cap == "expense":
             fields.append(f"expense:{name}")
@@ -87,34 +120,40 @@ def example_values(table: "RateTable") -> dict[str, Any]:
     return values
 
 
-def build_template(table: "RateTable") -> Workbook:
-    fields = input_fields(table)
+def build_template(table: "RateTable", rulebook: "RuleBook") -> Workbook:
+    fields = input_fields(table, rulebook)
     wb = Workbook()
     ws = wb.active
     ws.title = INPUT_SHEET
-    _input_sheet(ws, fields, rows=ROWS_PREPARED)
+    _input_sheet(ws, fields)
     example = wb.create_sheet(EXAMPLE_SHEET)
-    _input_sheet(example, fields, rows=1)
+    _input_sheet(example, fields)
     values = example_values(table)
     for col, field in enumerate(fields, start=1):
-        put_cell(example, 2, col, values.get(field))
+        put_cell(example, 2, col, values.get(field), _format(field))
     _help_sheet(wb.create_sheet(HELP_SHEET), table, fields)
     return wb
 
 
-def write_template(table: "RateTable", path: str | Path) -> None:
+def write_template(table: "RateTable", path: str | Path, rulebook: "RuleBook | None" = None) -> None:
     """Through `atomic_output`: nothing half-written is ever left, the target keeps its mode."""
     from grants.io.output import atomic_output
     from grants.io.workbook import save_into
 
-    wb = build_template(table)
+    if rulebook is None:
+        from grants.pipeline.engine import default_engine
+
+        rulebook = default_engine().rulebook
+    wb = build_template(table, rulebook)
     with atomic_output(path, binary=True) as fh:
         save_into(wb, fh)
 
 
-def _input_sheet(ws: "Worksheet", fields: list[str], rows: int) -> None:
+def _input_sheet(ws: "Worksheet", fields: list[str]) -> None:
+    """The header row; each column's format (a column style, which Excel gives every cell typed
+    into the column) and drop-down list or check down to Excel's last row. No cell is written
+    below the header."""
     header_fill = PatternFill("solid", fgColor="DDE6F0")
-    last = rows + 1
     for col, field in enumerate(fields, start=1):
         cell = put_cell(ws, 1, col, input_header_nb(field))
         cell.font = Font(bold=True)
@@ -123,24 +162,23 @@ def _input_sheet(ws: "Worksheet", fields: list[str], rows: int) -> None:
         ws.column_dimensions[letter].width = max(len(input_header_nb(field)) + 4, 14)
         fmt = _format(field)
         if fmt is not None:
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=col).number_format = fmt
+            ws.column_dimensions[letter].number_format = fmt
         validation = _validation(field)
         if validation is not None:
             ws.add_data_validation(validation)
-            validation.add(f"{letter}2:{letter}{last}")
+            validation.add(f"{letter}2:{letter}{LAST_EXCEL_ROW}")
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{last}"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}1"
 
 
 def _format(field: str) -> str | None:
     if field in _DATES:
         return DATE_FORMAT
     if field == "position_share":
-        return PERCENT_FORMAT
+        return SHARE_FORMAT
     if field in _TEXT:
         return "@"  # text: 0301 keeps its leading zero
-    if field.startswith("expense:") or field == "centrality_supplement_applied":
+    if field.startswith("expense:") or field in _KRONER:
         return KRONER_FORMAT
     return None
 
@@ -161,7 +199,7 @@ def _validation(field: str) -> DataValidation | None:
     elif field == "centrality_class":
         dv = DataValidation(type="whole", operator="between", formula1="1", formula2="6", allow_blank=True)
         dv.error = "Sentralitetsklasse 1–6 (eller tomt: klassen hentes fra SSB)"
-    elif field.startswith("expense:") or field == "centrality_supplement_applied":
+    elif field.startswith("expense:") or field in _KRONER:
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
         dv.error = "Et beløp i kroner, 0 eller mer"
     else:
@@ -180,9 +218,11 @@ def _help_sheet(ws: "Worksheet", table: "RateTable", fields: list[str]) -> None:
         f"1. Fyll inn arket «{INPUT_SHEET}»: én rad per lege, kommune og tidsrom. En lege kan ha flere rader.",
         "2. Ikke endre overskriftene; kolonner du legger til selv (navn, merknad, saksnummer) følger med i resultatet.",
         f"3. Arket «{EXAMPLE_SHEET}» viser en utfylt rad. Den regnes ikke med.",
-        "4. Datoer skrives dd.mm.åååå, stillingsandel i prosent (80 betyr 80 %). Begge datoene er med i tidsrommet.",
-        f"5. Lagre arbeidsboken og beregn (arket «{INPUT_SHEET}» er det første, og det som leses): "
+        "4. Datoer skrives dd.mm.åååå, stillingsandel i prosent med desimaler om avtalen har dem (62,5 betyr 62,5 %). "
+        "Begge datoene er med i tidsrommet.",
+        f"5. Lagre arbeidsboken og beregn den som den er (arket «{INPUT_SHEET}» er det første, og det som leses): "
         f"alis-grant compute søknad.xlsx --period {table.id} -o beregning.xlsx",
+        "   Lagre den ikke som CSV først: en CSV-fil fra Excel har tallene slik de vises, ikke slik de er skrevet.",
         "   Rader med feil avvises med rad, kolonne og verdi; de andre radene beregnes likevel.",
     ]
     warning = rates_warning({table.id: table.status})

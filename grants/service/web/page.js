@@ -1,4 +1,6 @@
-// The upload page: send the file to /compute, show the table, offer the result CSV.
+// The upload page: send the file to /compute, show the sums and the table, offer the officer's
+// outputs: the result CSV in Norwegian (lang=nb, the page's default), the workbook, the report
+// with its timeline, and the CSV with the stable names other programs read.
 // Plain DOM with textContent only: values from the file are never interpreted as HTML.
 // The words people read (statuses, rate status, column headers) come from /vocabulary, the
 // service's one bokmål vocabulary, never from a copy here.
@@ -12,14 +14,16 @@
     ["row", (l) => l.row, "num"],
     ["file_line", (l) => l.file_line, "num"],
     ["alis_id", (l) => l.alis_id, "id"],
-    ["kommunenavn", (l) => [l.kommunenummer, l.kommunenavn].filter(Boolean).join(" ")],
+    ["kommunenavn", (l, v, rej) => [l.kommunenummer, l.kommunenavn || (rej && rej.kommunenavn)].filter(Boolean).join(" ")],
     ["period", (l) => l.period],
     ["whole_months", (l) => l.whole_months, "num"],
     ["centrality_class", (l) => l.centrality_class, "num"],
     ["amount_nok", (l) => nok(l.amount_nok), "num"],
     ["status", (l, v) => word(v, "status", l.status)],
-    ["reason", (l) => l.reason],
+    ["reason", (l) => l.reason, "reason"],
   ];
+  const SUM_COLUMNS = (key) => [[key, (t) => t.key], ["lines", (t) => t.lines, "num"], ["amount_nok", (t) => nok(t.amount_nok), "num"]];
+  const SUM_HEADERS = { lines: "Linjer", kommunenummer: "Kommune", alis_id: null };
   let lastUrl = null;
   let vocabulary = null;
 
@@ -64,9 +68,39 @@
     tr.appendChild(td);
   }
 
+  function sums(table, rows, key, v, name) {
+    const head = table.querySelector("thead tr");
+    head.replaceChildren();
+    for (const [k, , cls] of SUM_COLUMNS(key)) {
+      const th = document.createElement("th");
+      th.textContent = SUM_HEADERS[k] || v.columns[k] || k;
+      if (cls) th.className = cls;
+      head.appendChild(th);
+    }
+    const body = table.querySelector("tbody");
+    body.replaceChildren();
+    for (const t of rows) {
+      const tr = document.createElement("tr");
+      cell(tr, name(t));
+      cell(tr, t.lines, "num");
+      cell(tr, nok(t.amount_nok), "num");
+      body.appendChild(tr);
+    }
+  }
+
   function render(doc, v) {
     $("warning").hidden = !doc.warning;
     $("warning").textContent = doc.warning || "";
+    // warnings on the batch as a whole (most lines outside the period), as the command line prints them
+    const warnings = doc.warnings || [];
+    $("warnings").replaceChildren(...warnings.map((w) => {
+      const li = document.createElement("li");
+      li.textContent = w;
+      return li;
+    }));
+    $("warnings").hidden = warnings.length === 0;
+    sums($("by-municipality"), doc.totals.by_municipality, "kommunenummer", v, (t) => t.key + " " + t.name);
+    sums($("by-doctor"), doc.totals.by_doctor, "alis_id", v, (t) => t.name || t.key);
     $("total").textContent = nok(doc.total_nok) + " kr";
     const count = (s) => doc.lines.filter((l) => l.status === s).length;
     const computed = ["ok", "ineligible", "outside_period"];
@@ -90,10 +124,12 @@
     }
     const body = $("results").querySelector("tbody");
     body.replaceChildren();
+    const rejectedRows = new Map(doc.rejections.map((r) => [r.row, r]));
     for (const l of doc.lines) {
       const tr = document.createElement("tr");
       tr.className = l.status;
-      for (const [, text, cls] of COLUMNS) cell(tr, text(l, v), cls);
+      const rej = l.status === "rejected" ? rejectedRows.get(l.row) : null;
+      for (const [, text, cls] of COLUMNS) cell(tr, text(l, v, rej), cls);
       body.appendChild(tr);
     }
     const p = doc.provenance;
@@ -103,28 +139,66 @@
     $("output").hidden = false;
   }
 
+  let lastData = null;  // what the last computation sent, for the other outputs
+
+  function formData() {
+    const file = $("file").files[0];
+    const sessions = $("sessions").files[0];
+    const period = $("period").value, sheet = $("sheet").value.trim(), ignore = $("ignore_columns").value;
+    return () => {
+      const fd = new FormData();
+      fd.append("file", file, file.name);
+      if (sessions) fd.append("sessions", sessions, sessions.name);
+      fd.append("period", period);
+      if (sheet) fd.append("sheet", sheet);
+      fd.append("ignore_columns", ignore);
+      return fd;
+    };
+  }
+
+  function save(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
+  for (const button of document.querySelectorAll(".downloads button")) {
+    button.addEventListener("click", async () => {
+      if (!lastData) return;
+      $("error").hidden = true;
+      button.disabled = true;
+      try {
+        const query = "format=" + button.dataset.format + (button.dataset.lang ? "&lang=" + button.dataset.lang : "");
+        const response = await fetch("/compute?" + query, { method: "POST", body: lastData(), headers: headers() });
+        if (!response.ok) { showError(button.textContent + " kunne ikke lages: " + await errorText(response)); return; }
+        save(await response.blob(), button.dataset.name);
+      } catch (e) {
+        showError("Tjenesten svarte ikke: " + e.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     $("error").hidden = true;
     $("download").hidden = true;
-    const file = $("file").files[0];
-    if (!file) { showError("Velg en fil først."); return; }
-    const sessions = $("sessions").files[0];
-    const data = () => {
-      const fd = new FormData();
-      fd.append("file", file, file.name);
-      if (sessions) fd.append("sessions", sessions, sessions.name);
-      fd.append("period", $("period").value);
-      fd.append("ignore_columns", $("ignore_columns").value);
-      return fd;
-    };
+    if (!$("file").files[0]) { showError("Velg en fil først."); return; }
+    const data = formData();
     $("submit").disabled = true;
     try {
       const v = await loadVocabulary();
       const response = await fetch("/compute", { method: "POST", body: data(), headers: headers() });
       if (!response.ok) { $("output").hidden = true; showError(await errorText(response)); return; }
       render(await response.json(), v);
-      const csv = await fetch("/compute?format=csv", { method: "POST", body: data(), headers: headers() });
+      lastData = data;
+      const csv = await fetch("/compute?format=csv&lang=nb", { method: "POST", body: data(), headers: headers() });
       if (!csv.ok) { showError("Resultatfilen kunne ikke lages: " + await errorText(csv)); return; }
       if (lastUrl) URL.revokeObjectURL(lastUrl);
       lastUrl = URL.createObjectURL(await csv.blob());
