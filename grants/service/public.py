@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Union
 
 from grants.io.application import ApplicationFile, attach_source, read_application  # noqa: F401 - public
 from grants.pipeline.engine import Engine, default_engine
+from grants.pipeline.provenance import SourceRecord, records_sha256
 from grants.pipeline.sessions import SessionHours
 from grants.errors import GrantsError
 from grants.report.explain import explain_line, explain_rejection, rates_warning
@@ -66,16 +67,39 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     engine = engine or default_engine()
     if period is not None:
         engine.ratebook.get(period)  # an unknown period stops before any file is read
+    if not isinstance(lines, ApplicationFile) and not hasattr(lines, "__len__"):  # an iterator: read once, for the manifest's hash and the engine
+        lines = list(lines)
+    if sessions is not None and not isinstance(sessions, (str, os.PathLike)) and not hasattr(sessions, "__len__"):
+        sessions = list(sessions)
+    sessions_record = None
     if isinstance(sessions, (str, os.PathLike)):
-        from grants.io.sessions_file import sessions_for
+        from grants.io.sessions_file import sessions_with_record
 
-        sessions = sessions_for(sessions, engine.ratebook, period)
+        sessions, sessions_record = sessions_with_record(sessions, engine.ratebook, period)
     source = lines if isinstance(lines, ApplicationFile) else None
+    ignore_columns = tuple(ignore_columns)
     result = engine.compute(source.columns if source is not None else lines, period, ignore_columns=ignore_columns,
                             sessions=sessions, evaluator=evaluator)
+    # hashed after computing, so that what the engine refuses is refused as before
+    if sessions is not None and sessions_record is None:
+        sessions_record = _lines_record(sessions)
+    input_record = source.record() if source is not None else _lines_record(lines)
     if source is not None:
         attach_source(result, source)
+    options = {"period": period, "sheet": source.table.sheet if source is not None and source.kind == "xlsx" else None,
+               "ignore_columns": list(ignore_columns), "evaluator": evaluator, "evaluator_ran": result.evaluator}
+    result.provenance = engine.provenance.for_run(input=input_record, sessions=sessions_record, options=options,
+                                                  centrality_folder=engine.centrality.folder)
     return result
+
+
+def _lines_record(lines: Any) -> SourceRecord:
+    """The manifest's record of lines (or sessions) given as rows: their hash; sessions already
+    summed (SessionHours) are recorded as such, with nothing to check them by."""
+    if isinstance(lines, SessionHours):
+        return SourceRecord(kind="hours", rows=0, rows_sha256=None)
+    digest, n = records_sha256(lines)
+    return SourceRecord(kind="lines", rows=n, rows_sha256=digest)
 
 
 def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine | None = None,
