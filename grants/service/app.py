@@ -52,6 +52,7 @@ from grants.service.public import compute as compute_batch, explain_row, load_en
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 from grants.io.writers import result_document, write_result
+from grants.io.output import sidecar_path
 
 log = logging.getLogger("grants.service.app")
 access_log = logging.getLogger("grants.service.access")
@@ -379,7 +380,9 @@ def _as_file(upload: "_Upload") -> Iterator[Path]:
     temporary path."""
     shown = _safe_name(upload.filename)
     with tempfile.TemporaryDirectory(prefix="alis-upload-") as folder:
-        path = Path(folder) / ("upload.xlsx" if upload.data[:4] == b"PK\x03\x04" else "upload.csv")
+        # under the client's own name (in a private folder), which the result's manifest records
+        name = shown if shown not in ("filen", ".", "..") and not shown.startswith(".") else None
+        path = Path(folder) / (name or ("upload.xlsx" if upload.data[:4] == b"PK\x03\x04" else "upload.csv"))
         path.write_bytes(upload.data)
         try:
             yield path
@@ -479,13 +482,15 @@ def _compute_document(engine: Engine, batch: _Batch, traces: bool) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
-def _compute_csv(engine: Engine, batch: _Batch) -> bytes:
-    """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it."""
+def _compute_csv(engine: Engine, batch: _Batch, sidecar: bool = False) -> bytes:
+    """The result CSV exactly as `alis-grant compute -o resultat.csv` writes it, or (`sidecar`)
+    the manifest file written beside it, `resultat.csv.kontroll.json`, which names the CSV's
+    SHA-256: the computation is deterministic, so the same request gives the CSV it names."""
     result = _compute(engine, batch)
     with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
         path = Path(folder) / "resultat.csv"
         write_result(result, path, batch.delimiter)
-        return path.read_bytes()
+        return (sidecar_path(path) if sidecar else path).read_bytes()
 
 
 def _explain(engine: Engine, req: ExplainRequest) -> dict[str, Any]:
@@ -622,8 +627,10 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
         "/compute", summary="beregn en batch: JSON-linjer eller en opplastet CSV- eller Excel-fil",
         openapi_extra=_COMPUTE_BODY, responses={200: {"model": BatchResult, "content": {"text/csv": {}}}, **_ERRORS},
     )
-    async def compute(request: Request, format: Literal["json", "csv"] = Query(
-        "json", description="json: the batch document; csv: the result file `alis-grant compute -o` writes")) -> Response:
+    async def compute(request: Request, format: Literal["json", "csv", "kontroll"] = Query(
+        "json", description="json: the batch document (its manifest within `provenance`); csv: the result file "
+        "`alis-grant compute -o` writes; kontroll: that CSV's manifest file, resultat.csv.kontroll.json (send the "
+        "same request; it names the CSV's SHA-256)")) -> Response:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":
             batch = await _upload(request, config)
@@ -640,6 +647,10 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
             data = await _off_loop(_compute_csv, engine, batch)
             return Response(data, media_type="text/csv; charset=utf-8",
                             headers={"content-disposition": 'attachment; filename="resultat.csv"'})
+        if format == "kontroll":
+            data = await _off_loop(_compute_csv, engine, batch, True)
+            return Response(data, media_type="application/json",
+                            headers={"content-disposition": 'attachment; filename="resultat.csv.kontroll.json"'})
         body = await _off_loop(_compute_document, engine, batch, traces)
         return Response(body, media_type="application/json")
 
