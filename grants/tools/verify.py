@@ -903,6 +903,7 @@ class _Page(HTMLParser):
         self._headers: list[str] = []
         self._row = 0
         self._col = 0
+        self._first_cell = ""
         self._count: dict[str, int] = {}
         self._in_head = False
 
@@ -957,16 +958,18 @@ class _Page(HTMLParser):
 
     def _add(self, tag: str, attrs: dict[str, str | None], text: str) -> None:
         if tag in ("td", "th") and self._table is not None:
-            self._col += 1
+            first = self._col
+            span = attrs.get("colspan") or "1"
+            self._col += int(span) if span.isdigit() and 0 < int(span) < 1000 else 1
             if self._in_head:
-                self._headers.append(text)
-                where = f"tabell «{self._table}», overskrift {self._col}"
-                column = None
+                self._headers += [text] * (self._col - first)
+                where = f"tabell «{self._table}», overskrift {first + 1}"
             else:
-                title = self._headers[self._col - 1] if self._col - 1 < len(self._headers) else f"kolonne {self._col}"
-                where = f"tabell «{self._table}», rad {self._row}, «{title}»"
-                column = None
-            self.items[self._unique(where)] = (text, column)
+                if first == 0:
+                    self._first_cell = text
+                title = self._headers[first] if first < len(self._headers) else f"kolonne {first + 1}"
+                where = f"tabell «{self._table}», rad {self._row} («{self._first_cell}»), «{title}»"
+            self.items[self._unique(where)] = (text, None)
             return
         what = {"pre": "forklaringen", "p": "avsnitt", "li": "punkt", "dd": "verdi", "dt": "felt", "text": "tekst i tidslinjen",
                 "title": "tittel"}.get(tag, tag)
