@@ -498,3 +498,19 @@ def _service_answers(client, tmp_path):
     upload = client.post("/compute", files={"file": ("min_soknad.csv", EXAMPLE.read_bytes(), "text/csv")},
                          data={"period": "2023"})
     assert upload.json()["provenance"]["input"]["name"] == "min_soknad.csv"  # the client's name, never a temporary one
+
+
+def test_the_readme_shows_one_verification_as_a_user_sees_it(tmp_path, monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### For the auditor"):]
+    commands = [line.strip() for line in section.splitlines() if line.startswith("    alis-grant ")][:2]
+    assert commands[1].startswith("alis-grant verify")
+    shown = section[section.index("```\n") + 4:section.index("\n```", section.index("```\n"))]
+    (tmp_path / "fixtures").symlink_to(FIXTURES)
+    monkeypatch.chdir(tmp_path)
+    import shlex
+
+    assert main(shlex.split(commands[0])[1:]) == 0
+    capsys.readouterr()
+    assert main(shlex.split(commands[1])[1:]) == 0
+    assert capsys.readouterr().out.strip() == shown.strip()

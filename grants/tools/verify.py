@@ -37,6 +37,7 @@ from grants.errors import GrantsError
 from grants.io.output import atomic_output, sidecar_path
 from grants.money import format_nok
 from grants.pipeline.provenance import MANIFEST_FORMAT, centrality_hashes, package_version, records_sha256
+from grants.report.explain import rates_warning
 from grants.report.kontroll import KONTROLLDATA, WHAT_VERIFY_PROVES
 
 REPRODUCED, NOTE = "reproduced", "note"
@@ -120,7 +121,7 @@ class Verification:
     def outcomes(self) -> list[str]:
         return [f.outcome for f in self.findings]
 
-    def add(self, outcome: str, text: str) -> None:
+    def _add(self, outcome: str, text: str) -> None:
         self.findings.append(Finding(outcome, text))
 
     def text(self) -> str:
@@ -133,6 +134,10 @@ class Verification:
             period = (m.get("options") or {}).get("period")
             out.append(f"Beregnet med {m.get('package')} {m.get('version')} {what}"
                        + (f", periode {period}" if period else ", linjene delt per periode") + ".")
+            statuses = {p: e.get("status") for p, e in (m.get("rates_sha256") or {}).items() if isinstance(e, dict)}
+            warning = rates_warning(statuses) if all(s in _RATES_STATUSES for s in statuses.values()) else None
+            if warning:
+                out.append(warning)
         order = (CANNOT_VERIFY, INPUT_DIFFERS, ALTERED, OTHER_VERSION, REPRODUCED, NOTE, DATA_CHANGED)
         for outcome in order:
             for f in self.findings:
@@ -149,6 +154,7 @@ class Verification:
         return "\n".join(out)
 
 
+_RATES_STATUSES = ("official", "provisional", "illustrative")
 _FORMAT_NB = {"csv": "CSV med kontrollfil", "json": "JSON", "xlsx": "Excel-arbeidsbok", "html": "HTML-rapport"}
 
 
@@ -172,7 +178,7 @@ def verify(result: str | os.PathLike, *, input: Any = None, sessions: Any = None
     try:
         _verify(v, path, input, sessions, engine)
     except _Cannot as exc:
-        v.add(CANNOT_VERIFY, str(exc))
+        v._add(CANNOT_VERIFY, str(exc))
     return v
 
 
@@ -216,7 +222,7 @@ def _judge(v: Verification, doc: "_ResultFile", fresh: Any, input_note: str | No
         if positions and len(positions) == len(differences):
             differences = []
             input_note += " Radene står på andre linjer i den nye filen, så kolonnen med linjen i filen er ulik; alt annet er likt."
-        v.add(NOTE, input_note)
+        v._add(NOTE, input_note)
     if doc.stale is not None and differences and not doc.lines_up(fresh):
         raise _Cannot(doc.stale)
     listed = _listing(differences)
@@ -224,30 +230,30 @@ def _judge(v: Verification, doc: "_ResultFile", fresh: Any, input_note: str | No
         n, k = len(fresh.lines), len(fresh.rejections)
         lines = "linjen" if n == 1 else f"alle {n} linjene"
         rejected = "ingen avviste rader" if k == 0 else "den avviste raden" if k == 1 else f"de {k} avviste radene"
-        v.add(REPRODUCED, f"{lines}, {rejected} og totalen ({format_nok(fresh.total_nok)}) er like når resultatet "
+        v._add(REPRODUCED, f"{lines}, {rejected} og totalen ({format_nok(fresh.total_nok)}) er like når resultatet "
                           "beregnes på nytt fra innfilen med reglene og satstabellene som er lagret i resultatet.")
         if doc.stale is not None:
-            v.add(NOTE, "CSV-filen er lagret på nytt etter at kontrollfilen ble skrevet (andre bytes), men innholdet er "
+            v._add(NOTE, "CSV-filen er lagret på nytt etter at kontrollfilen ble skrevet (andre bytes), men innholdet er "
                         "det samme celle for celle.")
         if version != version_now:
-            v.add(NOTE, f"resultatet er laget med versjon {version}; denne versjonen ({version_now}) gir det samme.")
+            v._add(NOTE, f"resultatet er laget med versjon {version}; denne versjonen ({version_now}) gir det samme.")
         return
     if version != version_now:
-        v.add(OTHER_VERSION, f"resultatet er laget med {manifest.get('package')} {version}, og denne versjonen "
+        v._add(OTHER_VERSION, f"resultatet er laget med {manifest.get('package')} {version}, og denne versjonen "
                              f"({version_now}) beregner {_values(differences)} annerledes. Det kan skyldes endringer "
                              "i programmet mellom versjonene, så det kalles ikke endret; kontroller med versjon "
                              f"{version} (pip install '{manifest.get('package')}=={version}') "
                              f"for et sikkert svar.\n{listed}")
         return
     if centrality_changed:
-        v.add(DATA_CHANGED, "sentralitetsdataene er endret siden (" + ", ".join(centrality_changed) + "); de er ikke lagret "
+        v._add(DATA_CHANGED, "sentralitetsdataene er endret siden (" + ", ".join(centrality_changed) + "); de er ikke lagret "
                             "i resultatet, så beregningen på nytt bruker dagens, og "
                             f"{_values(differences)} {'er ulik' if len(differences) == 1 else 'er ulike'}. Det kan "
                             f"skyldes endringen; resultatet er ikke gjenskapt.\n{listed}")
         return
     what = "CSV-filen er endret etter at kontrollfilen ble skrevet" if doc.stale is not None else \
         "innholdet stemmer ikke med en ny beregning fra de lagrede dataene"
-    v.add(ALTERED, f"{what}: {_values(differences)} {'er ulik' if len(differences) == 1 else 'er ulike'} (samme "
+    v._add(ALTERED, f"{what}: {_values(differences)} {'er ulik' if len(differences) == 1 else 'er ulike'} (samme "
                    f"programversjon, samme innfil, samme regler og satser).\n{listed}")
 
 
@@ -408,7 +414,7 @@ def _same_source(v: Verification, record: Mapping[str, Any], sha256: str | None,
                       f"{sha256[:12]}…, ventet {str(record.get('sha256'))[:12]}…), men radene er de samme "
                       f"({n_rows}): filen er lagret på nytt med de samme radene.")
     expected = record.get("name") or called
-    v.add(INPUT_DIFFERS, f"{what} er ikke den resultatet ble beregnet fra ({expected}, {record.get('rows')} rader, "
+    v._add(INPUT_DIFFERS, f"{what} er ikke den resultatet ble beregnet fra ({expected}, {record.get('rows')} rader, "
                          f"radenes SHA-256 {str(record.get('rows_sha256'))[:12]}…): den har {n_rows} rader med "
                          f"SHA-256 {rows_sha256[:12]}…"
                          + (f" (filens SHA-256 {sha256[:12]}…, ventet {str(record.get('sha256'))[:12]}…)" if sha256 else "")
@@ -452,7 +458,7 @@ def _sessions(v: Verification, manifest: Mapping[str, Any], given: Any, given_in
             ok, note = _same_source(v, record, found.sha256, found.rows_sha256 or "", found.rows, f"øktfilen {path.name}",
                                     "øktfilen")
             if note:
-                v.add(NOTE, note)
+                v._add(NOTE, note)
             return str(path), ok
         digest, n = records_sha256(given)
         ok, _ = _same_source(v, record, None, digest, n, "øktene som er gitt", "øktene")
@@ -531,7 +537,7 @@ def _shipped_changes(v: Verification, manifest: Mapping[str, Any], embedded: Any
         if now is not None:
             v.moves = _moves(fresh, now)
     if not parts and not v.moves:
-        v.add(NOTE, "satstabeller som resultatet ikke bruker er endret eller nye siden ("
+        v._add(NOTE, "satstabeller som resultatet ikke bruker er endret eller nye siden ("
                     + ", ".join(others) + "); ingen linje i resultatet endres av det.")
         return
     text = ("dataene som leveres med programmet nå er ikke de som er lagret i resultatet: " + "; ".join(parts or
@@ -544,7 +550,7 @@ def _shipped_changes(v: Verification, manifest: Mapping[str, Any], embedded: Any
         text += " ingen linje endres."
     for view in views:
         text += "\n\n" + "\n".join("  " + line if line else "" for line in view.splitlines())
-    v.add(DATA_CHANGED, text)
+    v._add(DATA_CHANGED, text)
 
 
 def _amounts(result: Any) -> dict[tuple[int, str | None], tuple[str, str]]:
