@@ -52,12 +52,13 @@ READ_FILES = (("input", "innfilen"), ("sessions", "øktfilen (--sessions)"))
 against each (a new option that reads a file is added here)."""
 
 
-def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
+def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES, *, sidecar: bool = False) -> Path:
     """Refuse an output the tool cannot write (missing folder, read-only mode, any file the
-    command reads, an unknown suffix) before computing anything."""
+    command reads, an unknown suffix) before computing anything. `sidecar`: a result CSV's
+    manifest is written beside it (NAME.csv.kontroll.json), so its path is checked too."""
     inputs = [(what, getattr(args, option)) for option, what in READ_FILES if getattr(args, option, None)]
     out = check_output_path(args.output, inputs=inputs, suffixes=suffixes)
-    if out.suffix.lower() == ".csv":  # its manifest is written beside it: the same checks
+    if sidecar and out.suffix.lower() == ".csv":
         check_output_path(sidecar_path(out), inputs=inputs)
     return out
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
     workbook = False
     if args.output:
-        check_output(args)
+        check_output(args, sidecar=True)
         workbook = args.output.lower().endswith(".xlsx")
         if args.lang == "nb" and args.output.lower().endswith(".json"):
             raise OutputFileError("--lang nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")

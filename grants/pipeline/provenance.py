@@ -229,7 +229,7 @@ def _rules_hashes(rulebook: "RuleBook") -> tuple[tuple[tuple[str, str], ...], tu
 # --- the rows hash ------------------------------------------------------------------------------
 
 _SEP, _TAG, _ESC = "\x1f", "\x1e", "\x1b"
-_CHUNK = 65_536
+_CHUNK = 1 << 20  # cells per piece: a column of a million lines is one join, a larger one is cut
 _ROWS_HASH_HEAD = "alis-grants rows v1\n"
 
 
@@ -272,7 +272,7 @@ def _update_column(digest: Any, values: Sequence[Any]) -> None:
     """Each cell as its text, ended by the separator; separator, tag and escape characters in
     a text are escaped. The common case (every cell a plain text) is one join per chunk."""
     for start in range(0, len(values), _CHUNK):
-        chunk = values[start:start + _CHUNK]
+        chunk = values if len(values) <= _CHUNK else values[start:start + _CHUNK]
         try:
             joined = _SEP.join(chunk) + _SEP
         except TypeError:  # some values are not text: tagged; only the texts can need escaping

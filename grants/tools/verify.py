@@ -179,6 +179,8 @@ def verify(result: str | os.PathLike, *, input: Any = None, sessions: Any = None
         _verify(v, path, input, sessions, engine)
     except _Cannot as exc:
         v._add(CANNOT_VERIFY, str(exc))
+    except GrantsError as exc:  # a file that cannot be read or written on the way
+        v._add(CANNOT_VERIFY, str(exc))
     return v
 
 
@@ -342,7 +344,7 @@ def _installed_engine() -> Any:
 def _input(v: Verification, manifest: Mapping[str, Any], given: Any, result: Path) -> tuple[Any, Any, str | None, bool]:
     """(lines for compute, the application file or None, a note, whether it is the input)."""
     from grants.errors import InputFileError
-    from grants.io.application import read_application
+    from grants.io.application import ApplicationFile, read_application
 
     record = manifest.get("input")
     if not isinstance(record, dict):
@@ -350,6 +352,10 @@ def _input(v: Verification, manifest: Mapping[str, Any], given: Any, result: Pat
                       "direkte, ikke gjennom grants.compute eller kommandolinjen)")
     options = manifest.get("options") or {}
     if record.get("kind") == "file":
+        if isinstance(given, ApplicationFile):  # already read by the caller
+            ok, note = _same_source(v, record, given.sha256, given.rows_sha256, given.n_rows,
+                                    f"innfilen {given.name or ''}".strip(), "innfilen")
+            return given, given, note, ok
         if given is None or isinstance(given, (str, os.PathLike)):
             path = Path(given) if given is not None else _locate(record.get("name"), result, "innfilen", "--input")
             if not path.is_file():
