@@ -1,4 +1,4 @@
-"""The finance officer's workbook (.xlsx): lines, sums, explanations, rates and rejections.
+"""The finance officer's workbook (.xlsx): lines, sums, explanations, rates, rejections and the manifest.
 
 Everything people read is in bokmål through grants.report.vocabulary_nb. Kroner are numbers with a
 thousands-separator format (so they can be summed), dates are real Excel dates shown

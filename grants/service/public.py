@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Iterable, Iterator, Mapping, Union
 
 from grants.io.application import ApplicationFile, attach_source, read_application  # noqa: F401 - public
 from grants.pipeline.engine import Engine, default_engine
@@ -67,9 +67,9 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     engine = engine or default_engine()
     if period is not None:
         engine.ratebook.get(period)  # an unknown period stops before any file is read
-    if not isinstance(lines, ApplicationFile) and not hasattr(lines, "__len__"):  # an iterator: read once, for the manifest's hash and the engine
+    if isinstance(lines, Iterator):  # a generator: read once, for the engine and for the manifest's hash
         lines = list(lines)
-    if sessions is not None and not isinstance(sessions, (str, os.PathLike)) and not hasattr(sessions, "__len__"):
+    if isinstance(sessions, Iterator):
         sessions = list(sessions)
     sessions_record = None
     if isinstance(sessions, (str, os.PathLike)):
@@ -87,7 +87,7 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     if source is not None:
         attach_source(result, source)
     options = {"period": period, "sheet": source.table.sheet if source is not None and source.kind == "xlsx" else None,
-               "ignore_columns": list(ignore_columns), "evaluator": evaluator, "evaluator_ran": result.evaluator}
+               "ignore_columns": ignore_columns, "evaluator": evaluator, "evaluator_ran": result.evaluator}
     result.provenance = engine.provenance.for_run(input=input_record, sessions=sessions_record, options=options,
                                                   centrality_folder=engine.centrality.folder)
     return result
