@@ -98,7 +98,7 @@ def test_the_json_result_carries_the_embedded_data_the_input_and_the_options(tmp
         hashlib.sha256((centrality / "sentralitet_2024_med_indeks.csv").read_bytes()).hexdigest()
     assert manifest["input"] == {"kind": "file", "name": "soknad_2023.csv", "format": "csv", "sheet": None,
                                  "sha256": hashlib.sha256(src.read_bytes()).hexdigest(), "rows": 9,
-                                 "rows_sha256": grants.read_application(src).rows_sha256}
+                                 "rows_sha256": grants.read_application(src).rows_sha256, "positions": [[2, 9]]}
     assert manifest["sessions"] is None
     assert manifest["options"] == {"period": "2023", "sheet": None, "ignore_columns": [], "evaluator": "auto",
                                    "evaluator_ran": manifest["options"]["evaluator_ran"], "format": "json"}
@@ -171,10 +171,13 @@ def test_the_rows_hash_is_one_definition_for_files_and_lines(tmp_path):
     assert rows_sha256(["a", "b"], [["1"], ["2"]], 1) != rows_sha256(["b", "a"], [["1"], ["2"]], 1)
 
 
-def _resave(source, target):
-    """The same rows in other bytes: commas for semicolons, LF line ends, every cell quoted."""
+def _resave(source, target, title=False):
+    """The same rows in other bytes: commas for semicolons, LF line ends, every cell quoted (and
+    with `title`, a title line above the header, so every row stands one line lower)."""
     rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8")), delimiter=";"))
     with open(target, "w", encoding="utf-8", newline="") as fh:
+        if title:
+            fh.write("Søknad om tilskudd, lagret på nytt\n")
         csv.writer(fh, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
 
 
@@ -234,11 +237,27 @@ def test_another_input_file_is_not_the_one(fmt, tmp_path):
 def test_a_resaved_input_with_the_same_rows_is_reproduced_with_a_note(fmt, tmp_path):
     out, _ = _write(tmp_path, fmt)
     resaved = tmp_path / "lagret_paa_nytt.csv"
-    _resave(EXAMPLE, resaved)
+    _resave(EXAMPLE, resaved, title=True)
     code, text = _verify(out, "--input", resaved)
     assert code == 0, text
     assert "GJENSKAPT" in text and "MERK: innfilen lagret_paa_nytt.csv er ikke byte for byte den samme" in text
     assert "filen er lagret på nytt med de samme radene" in text
+    assert "Radene står på andre linjer i den nye filen" in text  # the result's file_line are the original's
+
+
+def test_a_rejected_rows_text_names_its_original_line_when_the_input_was_saved_again(tmp_path):
+    src = tmp_path / "soknad.csv"
+    src.write_text("lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til\n"
+                   "A1;0301;ALIS-avtale;fastlege;100;01.10.2022;31.08.2023\n"
+                   "A2;0301;ALIS-avtale;fastlege;120;01.10.2022;31.08.2023\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    assert main(["compute", str(src), "--period", "2023", "-o", str(out), "--quiet"]) == 1
+    assert "rad 2 (linje 3)" in out.read_text(encoding="utf-8")
+    resaved = tmp_path / "ny.csv"
+    _resave(src, resaved, title=True)
+    code, text = _verify(out, "--input", resaved)
+    assert code == 0, text
+    assert "GJENSKAPT: linjen, den avviste raden og totalen (275 000 kr) er like" in text
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

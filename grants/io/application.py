@@ -39,10 +39,11 @@ class ApplicationFile:
     def record(self) -> "SourceRecord":
         """What the manifest says about this input: name, SHA-256, and the hash of its rows as
         read (the same for a copy saved again with other line ends, quoting or separator)."""
-        from grants.pipeline.provenance import SourceRecord
+        from grants.pipeline.provenance import SourceRecord, position_runs
 
         return SourceRecord(kind="file", rows=self.n_rows, rows_sha256=self.rows_sha256, name=self.name,
-                            sha256=self.sha256, format=self.kind, sheet=self.sheet)
+                            sha256=self.sha256, format=self.kind, sheet=self.sheet,
+                            positions=position_runs(self.table.positions))
 
     @functools.cached_property
     def rows_sha256(self) -> str:

@@ -63,11 +63,12 @@ def sessions_record(path: str | Path) -> "SourceRecord":
 def _record(path: str | Path, table: Any) -> "SourceRecord":
     import os
 
-    from grants.pipeline.provenance import SourceRecord, file_sha256, rows_sha256
+    from grants.pipeline.provenance import SourceRecord, file_sha256, position_runs, rows_sha256
 
     try:
         digest: str | None = file_sha256(path)
     except OSError:
         digest = None
     return SourceRecord(kind="file", rows=table.n_rows, rows_sha256=rows_sha256(table.header, table.columns, table.n_rows),
-                        name=os.path.basename(os.fspath(path)), sha256=digest, format=table.kind, sheet=table.sheet)
+                        name=os.path.basename(os.fspath(path)), sha256=digest, format=table.kind, sheet=table.sheet,
+                        positions=position_runs(table.positions))

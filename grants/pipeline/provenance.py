@@ -116,16 +116,31 @@ class SourceRecord:
     sha256: str | None = None
     format: str | None = None
     sheet: str | None = None
+    positions: tuple[tuple[int, int], ...] = ()
+    """Where the data rows stood in the file (CSV line or Excel row), as runs (first, count):
+    one run for a file without blank lines. A copy saved again may move its rows (a title line
+    dropped); the result's texts name the original lines, so a verification uses these."""
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "format": self.format, "sheet": self.sheet,
-                "sha256": self.sha256, "rows": self.rows, "rows_sha256": self.rows_sha256}
+                "sha256": self.sha256, "rows": self.rows, "rows_sha256": self.rows_sha256,
+                "positions": [list(run) for run in self.positions] if self.kind == "file" else None}
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "SourceRecord":
-        return cls(kind=str(data["kind"]), rows=int(data.get("rows") or 0), rows_sha256=data.get("rows_sha256"),
-                   name=data.get("name"), sha256=data.get("sha256"), format=data.get("format"),
-                   sheet=data.get("sheet"))
+
+def position_runs(positions: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """Consecutive positions as runs (first, count)."""
+    runs: list[list[int]] = []
+    for p in positions:
+        if runs and runs[-1][0] + runs[-1][1] == p:
+            runs[-1][1] += 1
+        else:
+            runs.append([p, 1])
+    return tuple((a, n) for a, n in runs)
+
+
+def expand_runs(runs: Iterable[Sequence[int]]) -> tuple[int, ...]:
+    """The positions that `position_runs` made runs of."""
+    return tuple(p for first, count in runs for p in range(int(first), int(first) + int(count)))
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,8 @@ class SourceOut(_Closed):
     rows: int
     rows_sha256: str | None = Field(description="the hash of the rows as read (the same for a file saved again "
                                     "with the same rows); see grants.pipeline.provenance")
+    positions: list[list[int]] | None = Field(description="a file's data rows' CSV lines or Excel rows, as runs "
+                                              "[first, count]")
 
 
 class EmbeddedFile(_Closed):

@@ -366,6 +366,12 @@ def _input(v: Verification, manifest: Mapping[str, Any], given: Any, result: Pat
                 raise _Cannot(f"innfilen kan ikke leses: {exc}") from None
             ok, note = _same_source(v, record, application.sha256, application.rows_sha256, application.n_rows,
                                     f"innfilen {path.name}", "innfilen")
+            if ok and note:
+                placed = _at_recorded_positions(application, record)
+                if placed.file_lines != application.file_lines:
+                    note += (" Radene står på andre linjer i den nye filen; resultatet er sammenlignet med linjene i den "
+                             "opprinnelige, som kontrolldataene oppgir.")
+                application = placed
             return application, application, note, ok
         lines = given
         digest, n = records_sha256(lines)
@@ -381,6 +387,23 @@ def _input(v: Verification, manifest: Mapping[str, Any], given: Any, result: Pat
         ok, note = _same_source(v, record, None, digest, n, "linjene som er gitt", "linjene")
         return lines, None, note, ok
     raise _Cannot(f"kontrolldataene har en ukjent innfiltype: «{record.get('kind')}»")
+
+
+def _at_recorded_positions(application: Any, record: Mapping[str, Any]) -> Any:
+    """A file saved again with the same rows, its rows placed where the original's stood (the
+    result names those lines), when the manifest says where and the file is of the same kind."""
+    from dataclasses import replace
+
+    from grants.io.application import ApplicationFile
+    from grants.pipeline.provenance import expand_runs
+
+    try:
+        positions = expand_runs(record.get("positions") or ())
+    except (TypeError, ValueError):
+        return application
+    if record.get("format") != application.kind or len(positions) != application.n_rows:
+        return application
+    return ApplicationFile(replace(application.table, positions=positions), application.name, application.sha256)
 
 
 def _lines_from(path: str | os.PathLike) -> tuple[list[Any], list[Any] | None]:
