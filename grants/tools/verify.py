@@ -397,11 +397,12 @@ def _at_recorded_positions(application: Any, record: Mapping[str, Any]) -> Any:
     from grants.io.application import ApplicationFile
     from grants.pipeline.provenance import expand_runs
 
+    runs = record.get("positions") or ()
     try:
-        positions = expand_runs(record.get("positions") or ())
+        if record.get("format") != application.kind or sum(int(n) for _, n in runs) != application.n_rows:
+            return application
+        positions = expand_runs(runs)
     except (TypeError, ValueError):
-        return application
-    if record.get("format") != application.kind or len(positions) != application.n_rows:
         return application
     return ApplicationFile(replace(application.table, positions=positions), application.name, application.sha256)
 
