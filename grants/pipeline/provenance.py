@@ -194,7 +194,8 @@ class Provenance:
         doc["centrality_sha256"] = dict(self.centrality)
         doc["input"] = None if self.input is None else self.input.as_json()
         doc["sessions"] = None if self.sessions is None else self.sessions.as_json()
-        doc["options"] = {**dict(self.options), **dict(output or {})}
+        options = {**dict(self.options), **dict(output or {})}
+        doc["options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}  # as JSON reads back
         texts = dict(self.rule_texts)
         doc["embedded"] = {
             "rules": {name: {"sha256": sha, "text": texts.get(name, "")} for name, sha in self.rules},
