@@ -160,6 +160,7 @@ def test_the_rows_hash_is_one_definition_for_files_and_lines(tmp_path):
     import pandas as pd
 
     assert records_sha256(pd.DataFrame(records))[0] == application.rows_sha256
+    assert grants.compute(application.columns, "2023").provenance.input.rows_sha256 == application.rows_sha256
     resaved = tmp_path / "resaved.csv"
     _resave(EXAMPLE, resaved)
     assert resaved.read_bytes() != EXAMPLE.read_bytes()

@@ -320,6 +320,8 @@ def records_sha256(lines: Any) -> tuple[str, int]:
         header = [str(c) for c in lines.columns]
         columns = [lines.iloc[:, i].to_numpy(dtype=object).tolist() for i in range(len(header))]
         return rows_sha256(header, columns, len(lines)), len(lines)
+    if hasattr(lines, "header") and hasattr(lines, "columns") and hasattr(lines, "n_rows"):  # a table given by columns
+        return rows_sha256(lines.header, [list(c) for c in lines.columns], lines.n_rows), lines.n_rows
     records = [_as_record(r) for r in lines]
     keys: dict[Any, None] = {}
     for record in records:

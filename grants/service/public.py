@@ -98,7 +98,10 @@ def _lines_record(lines: Any) -> SourceRecord:
     summed (SessionHours) are recorded as such, with nothing to check them by."""
     if isinstance(lines, SessionHours):
         return SourceRecord(kind="hours", rows=0, rows_sha256=None)
-    digest, n = records_sha256(lines)
+    try:
+        digest, n = records_sha256(lines)
+    except TypeError:  # a shape the engine takes and the hash does not know: recorded, not checkable
+        return SourceRecord(kind="lines", rows=0, rows_sha256=None)
     return SourceRecord(kind="lines", rows=n, rows_sha256=digest)
 
 

@@ -382,6 +382,9 @@ def _input(v: Verification, manifest: Mapping[str, Any], given: Any, result: Pat
             raise _Cannot("resultatet er beregnet fra linjer gitt som data (biblioteket eller tjenestens JSON), ikke en "
                           "fil; gi de samme linjene med --input FIL.json (en liste med linjer, eller forespørselen "
                           "til tjenesten)")
+        if not record.get("rows_sha256"):
+            raise _Cannot("kontrolldataene har ingen hash av linjene (de ble gitt i en form som ikke hashes); "
+                          "linjene kan ikke kontrolleres")
         lines = _lines_from(given)[0] if isinstance(given, (str, os.PathLike)) else given
         digest, n = records_sha256(lines)
         ok, note = _same_source(v, record, None, digest, n, "linjene som er gitt", "linjene")
