@@ -5,14 +5,16 @@
     result = compute(read_application("søknad.xlsx"), period="2025-26", sessions="økter.csv")
     result.total_nok, result.lines, result.rejections, result.to_frame(), result.traces()
     print(explain(lines, row=1, period="2023"))
+    print(grants.verify("resultat.xlsx", input="søknad.csv").text())   # the auditor's check, later
 
     engine = grants.load_engine(rates_dir="/etc/alis/rates")   # another folder's official tables
     compute(lines, period="2023", engine=engine)
 
 `__all__` is the public API; it is held to tests/api_snapshot/ with the JSON Schemas of
 grants.service.api_models (a change needs a new snapshot and a CHANGELOG.md entry). Every result
-carries the package version and the SHA-256 of the rules files and rate tables used
-(`GrantResult.provenance`). The shipped rate tables are illustrative, not official: check
+carries its manifest (`GrantResult.provenance`): the package version, the rules files and rate
+tables used (embedded, with their SHA-256), the input's and the sessions' hashes and the options,
+so `grants.verify` can compute it again later. The shipped rate tables are illustrative, not official: check
 `result.rates_statuses`.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 _WHERE = {
     "compute": "grants.service.public", "Engine": "grants.pipeline.engine", "default_engine": "grants.pipeline.engine",
     "explain": "grants.service.public", "load_rates": "grants.service.public", "load_rules": "grants.service.public",
-    "load_engine": "grants.service.public",
+    "load_engine": "grants.service.public", "verify": "grants.tools.verify", "Verification": "grants.tools.verify",
     "read_application": "grants.io.application", "ApplicationFile": "grants.io.application",
     "RateBook": "grants.rates.tables", "RateTable": "grants.rates.tables", "RuleBook": "grants.rules.rulebook",
     "LineInput": "grants.pipeline.inputs", "Rejection": "grants.pipeline.inputs",
@@ -46,7 +48,7 @@ __all__ = [
     "LineInput", "Rejection", "GrantResult", "LineResult", "Total", "Provenance",
     "LineIn", "SessionIn", "ComputeRequest", "ResultRow", "BatchResult",
     "GrantType", "Role", "Status", "GrantsError", "InputFileError", "RateTableError", "RulesError",
-    "UnknownPeriodError", "ConservationError", "package_version",
+    "UnknownPeriodError", "ConservationError", "package_version", "verify", "Verification",
 ]
 
 
@@ -84,5 +86,6 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as if imported her
     from grants.rules.rulebook import RuleBook
     from grants.service.api_models import BatchResult, ComputeRequest, LineIn, ResultRow, SessionIn
     from grants.service.public import compute, explain, load_engine, load_rates, load_rules
+    from grants.tools.verify import Verification, verify
 
     __version__: str

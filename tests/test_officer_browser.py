@@ -162,8 +162,10 @@ def test_the_page_gives_the_officers_outputs(service, browser, downloads, tmp_pa
     # the workbook: the command line's sheets and cells
     browser.find_element(By.ID, "download-xlsx").click()
     got = _wait_for_file(downloads, ".xlsx")
-    assert cli_main(["compute", str(path), "--period", "2023", "-o", str(tmp_path / "cli.xlsx"), "--quiet"]) == 1
-    page_book, cli_book = openpyxl.load_workbook(got), openpyxl.load_workbook(tmp_path / "cli.xlsx")
+    (tmp_path / "cli").mkdir()
+    cli_xlsx = tmp_path / "cli" / "beregning.xlsx"  # the name the page gives it: the Kontroll sheet names the file
+    assert cli_main(["compute", str(path), "--period", "2023", "-o", str(cli_xlsx), "--quiet"]) == 1
+    page_book, cli_book = openpyxl.load_workbook(got), openpyxl.load_workbook(cli_xlsx)
     assert page_book.sheetnames == cli_book.sheetnames
     for name in cli_book.sheetnames:
         assert [list(r) for r in page_book[name].iter_rows(values_only=True)] == \

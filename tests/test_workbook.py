@@ -307,7 +307,7 @@ def test_explanations_beyond_one_sheet_continue_on_the_next(engine, tmp_path, mo
     got = [row for name in names for row in _table(split[name])[1]]
     assert got == expected
     assert all(split[n].max_row <= 40 for n in names)
-    assert split.sheetnames[-2:] == ["Satser", "Avviste"]
+    assert split.sheetnames[-3:] == ["Satser", "Avviste", "Kontroll"]
 
 
 def test_more_lines_than_a_sheet_holds_is_refused(engine, tmp_path, monkeypatch):

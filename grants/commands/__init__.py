@@ -2,7 +2,7 @@
 its parser and sets `handler`; `COMMANDS` is the order they appear in the help text."""
 from __future__ import annotations
 
-from grants.commands import compute, explain, impact, portfolio, rates, report, schema, serve, template
+from grants.commands import compute, explain, impact, portfolio, rates, report, schema, serve, template, verify
 
-COMMANDS = (compute, explain, report, rates, template, impact, portfolio, schema, serve)
+COMMANDS = (compute, explain, report, verify, rates, template, impact, portfolio, schema, serve)
 """Add a new command module here (one line), in the order `alis-grant --help` lists it."""

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grants.io.output import check_output_path, terminal_safe
+from grants.io.output import check_output_path, sidecar_path, terminal_safe
 from grants.io.application import ApplicationFile, read_application
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
@@ -52,11 +52,15 @@ READ_FILES = (("input", "innfilen"), ("sessions", "øktfilen (--sessions)"))
 against each (a new option that reads a file is added here)."""
 
 
-def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES) -> Path:
+def check_output(args: argparse.Namespace, suffixes: tuple[str, ...] = OUTPUT_SUFFIXES, *, sidecar: bool = False) -> Path:
     """Refuse an output the tool cannot write (missing folder, read-only mode, any file the
-    command reads, an unknown suffix) before computing anything."""
+    command reads, an unknown suffix) before computing anything. `sidecar`: a result CSV's
+    manifest is written beside it (NAME.csv.kontroll.json), so its path is checked too."""
     inputs = [(what, getattr(args, option)) for option, what in READ_FILES if getattr(args, option, None)]
-    return check_output_path(args.output, inputs=inputs, suffixes=suffixes)
+    out = check_output_path(args.output, inputs=inputs, suffixes=suffixes)
+    if sidecar and out.suffix.lower() == ".csv":
+        check_output_path(sidecar_path(out), inputs=inputs)
+    return out
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:

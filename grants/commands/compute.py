@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from grants.errors import OutputFileError
+from grants.io.output import sidecar_path
 from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_input_options, add_sessions_option,
                                      check_output, delimiter, load_input, print_rate_notes, say)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         engine.ratebook.get(args.period)  # unknown period: stop before reading anything
     workbook = False
     if args.output:
-        check_output(args)
+        check_output(args, sidecar=True)
         workbook = args.output.lower().endswith(".xlsx")
         if args.lang == "nb" and args.output.lower().endswith(".json"):
             raise OutputFileError("--lang nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
             "rett feilene som er nevnt og kjør på nytt.")
     if args.output:
         n_out = len(result.lines) + len(result.rejections)
-        say(f"Skrev {n_out} {'rad' if n_out == 1 else 'rader'} til {args.output}")
+        sidecar = f" og kontrollfilen {sidecar_path(args.output).name}" if args.output.lower().endswith(".csv") else ""
+        say(f"Skrev {n_out} {'rad' if n_out == 1 else 'rader'} til {args.output}{sidecar}")
     if warning:
         say()
         say(warning)

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from grants.pipeline.engine import default_engine
     from grants.report.explain import rates_warning
     from grants.service.public import compute
-    from grants.report.html import rejected_lines, render_report
+    from grants.report.html import report_page
 
     engine = default_engine()
     print_rate_notes(engine)
@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     out = check_output(args, (".html", ".htm"))
     csv_input = load_input(args.input, args.sheet)
     result = compute(csv_input, args.period, engine=engine, ignore_columns=args.ignore_column, sessions=args.sessions)
-    page = render_report(result, tables, rulebook=engine.rulebook, source=Path(args.input).name,
-                         rejected=rejected_lines(csv_input.lines, result.rejections))
+    page = report_page(result, tables, rulebook=engine.rulebook, source=Path(args.input).name, records=csv_input.lines,
+                       name=out.name)
     with atomic_output(out, encoding="utf-8", newline="\n") as fh:
         fh.write(page)
     warning = rates_warning({t.id: t.status for t in tables} | result.rates_statuses)

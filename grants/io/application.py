@@ -14,6 +14,7 @@ from grants.pipeline.fields import ROW_ERROR
 
 if TYPE_CHECKING:
     from grants.pipeline.columns import ColumnTable
+    from grants.pipeline.provenance import SourceRecord
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,27 @@ class ApplicationFile:
     row), which the engine reads."""
 
     table: SourceTable
+    name: str | None = None
+    """The file's name as the run names it in the result's manifest (its base name: no
+    folder, so no server path reaches a client)."""
+    sha256: str | None = None
+    """The SHA-256 of the file's bytes when it was read."""
+
+    def record(self) -> "SourceRecord":
+        """What the manifest says about this input: name, SHA-256, and the hash of its rows as
+        read (the same for a copy saved again with other line ends, quoting or separator)."""
+        from grants.pipeline.provenance import SourceRecord, position_runs
+
+        return SourceRecord(kind="file", rows=self.n_rows, rows_sha256=self.rows_sha256, name=self.name,
+                            sha256=self.sha256, format=self.kind, sheet=self.sheet,
+                            positions=position_runs(self.table.positions))
+
+    @functools.cached_property
+    def rows_sha256(self) -> str:
+        """The hash of the header and every cell as read (grants.pipeline.provenance.rows_sha256)."""
+        from grants.pipeline.provenance import rows_sha256
+
+        return rows_sha256(self.table.header, self.table.columns, self.table.n_rows)
 
     @functools.cached_property
     def notes(self) -> tuple[str, ...]:
@@ -122,14 +144,21 @@ def read_application(path: str | os.PathLike[str], sheet: str | None = None, *,
     from grants.io.reader import MAX_INPUT_BYTES, read_table
     from grants.pipeline.headers import looks_like_header
 
+    from grants.pipeline.provenance import file_sha256
+
     limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
-    return application_input(read_table(path, sheet=sheet, is_header=looks_like_header, max_bytes=limit))
+    table = read_table(path, sheet=sheet, is_header=looks_like_header, max_bytes=limit)
+    try:
+        digest: str | None = file_sha256(path)
+    except OSError:  # gone or unreadable since it was read: the manifest says nothing it cannot know
+        digest = None
+    return application_input(table, name=os.path.basename(os.fspath(path)), sha256=digest)
 
 
-def application_input(table: SourceTable) -> ApplicationFile:
+def application_input(table: SourceTable, *, name: str | None = None, sha256: str | None = None) -> ApplicationFile:
     """A table read from a file as the engine's input: a malformed row's message goes with it,
     so the engine rejects that row by name."""
-    return ApplicationFile(table)
+    return ApplicationFile(table, name, sha256)
 
 
 def attach_source(result: Any, data: ApplicationFile) -> None:

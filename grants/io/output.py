@@ -84,6 +84,17 @@ def check_output_path(
     return out
 
 
+SIDECAR_SUFFIX = ".kontroll.json"
+"""A CSV result's manifest is written beside it as NAME.csv.kontroll.json (a CSV has no place
+for it): the manifest and the CSV's own SHA-256, so the two are known to belong together."""
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The manifest file beside a CSV result: resultat.csv -> resultat.csv.kontroll.json."""
+    path = Path(path)
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -1,4 +1,4 @@
-"""The finance officer's workbook (.xlsx): lines, sums, explanations, rates and rejections.
+"""The finance officer's workbook (.xlsx): lines, sums, explanations, rates, rejections and the manifest.
 
 Everything people read is in bokmål through grants.report.vocabulary_nb. Kroner are numbers with a
 thousands-separator format (so they can be summed), dates are real Excel dates shown
@@ -37,7 +37,7 @@ DATE_FORMAT = "DD.MM.YYYY"
 PERCENT_FORMAT = '0" %"'
 PERCENT_DECIMALS_FORMAT = '0.0#" %"'
 
-SHEETS = ("Linjer", "Sammendrag", "Forklaring", "Satser", "Avviste")
+SHEETS = ("Linjer", "Sammendrag", "Forklaring", "Satser", "Avviste", "Kontroll")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FONT = Font(bold=True)
@@ -224,7 +224,7 @@ def write_workbook(result: GrantResult, path: str | Path, rulebook: "RuleBook | 
     nothing) was, two runs never share a temporary file, and the target keeps its mode.
     `progress(n)` is told how many of the lines and rejections have been explained so far."""
     with atomic_output(path, binary=True) as fh:
-        save_into(build_workbook(result, rulebook, progress), fh)
+        save_into(build_workbook(result, rulebook, progress, name=Path(path).name), fh)
 
 
 def save_into(wb: Workbook, fh: Any) -> None:
@@ -253,8 +253,9 @@ def save_into(wb: Workbook, fh: Any) -> None:
 
 
 def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,
-                   progress: Callable[[int], None] | None = None) -> Workbook:
-    """The workbook, streamed (write-only: save it once): one sheet per concern, SHEETS order."""
+                   progress: Callable[[int], None] | None = None, *, name: str = "beregning.xlsx") -> Workbook:
+    """The workbook, streamed (write-only: save it once): one sheet per concern, SHEETS order.
+    `name`: the file's name, for the command that verifies it (sheet Kontroll)."""
     warning = rates_warning(result.rates_statuses)
     wb = Workbook(write_only=True)
     _lines_sheet(wb, result, warning)
@@ -262,6 +263,7 @@ def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,
     _explanation_sheet(wb, result, warning, rulebook, progress)
     _rates_sheet(wb, _tables(result), warning)
     _rejections_sheet(wb, result, warning)
+    _kontroll_sheet(wb, result, warning, name)
     return wb
 
 
@@ -434,6 +436,33 @@ def _rejections_sheet(wb: Workbook, result: GrantResult, warning: str | None) ->
         cells += [result.passthrough[name][rej.row - 1] for name in own]
         rows.append(cells)
     sheet = _Sheet(wb, "Avviste", warning, list(enumerate(names, start=1)), _measure(rows, "Avviste"), (1, len(names)))
+    for row in rows:
+        sheet.append(row)
+    sheet.finish()
+
+
+def _kontroll_sheet(wb: Workbook, result: GrantResult, warning: str | None, name: str) -> None:
+    """The manifest (grants.pipeline.provenance): in words, then as JSON in consecutive cells
+    labelled «Kontrolldata 1», «Kontrolldata 2» ... (a cell holds 32 767 characters), which
+    `alis-grant verify` joins and reads."""
+    import json
+
+    from grants.io.writers import manifest_of
+    from grants.report.kontroll import KONTROLLDATA, MANIFEST_CHUNK, WHAT_VERIFY_PROVES, manifest_facts, verify_command
+
+    manifest = manifest_of(result, {"format": "xlsx"})
+    rows: list[list[Any]] = []
+    if manifest is None:
+        rows.append(["Kontroll", "resultatet ble laget uten en motor som sier hva det er beregnet fra; det kan ikke kontrolleres"])
+    else:
+        rows += [[what, value] for what, value in manifest_facts(manifest)]
+        rows.append(["Kontroller senere med", verify_command(name, manifest)])
+        rows.append(["Hva kontrollen viser", WHAT_VERIFY_PROVES])
+        text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
+        for i in range(0, len(text), MANIFEST_CHUNK):
+            rows.append([f"{KONTROLLDATA} {i // MANIFEST_CHUNK + 1}", text[i:i + MANIFEST_CHUNK]])
+    widths = _measure(rows, "Kontroll")
+    sheet = _Sheet(wb, "Kontroll", warning, [(1, "Hva"), (2, "Verdi")], widths, (1, 2))
     for row in rows:
         sheet.append(row)
     sheet.finish()

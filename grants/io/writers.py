@@ -3,12 +3,13 @@ status in every file."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 from grants.report.explain import rates_warning
-from grants.io.output import atomic_output, spreadsheet_safe
+from grants.io.output import atomic_output, sidecar_path, spreadsheet_safe
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import headers_nb, value_nb
 
@@ -16,12 +17,25 @@ from grants.report.vocabulary_nb import headers_nb, value_nb
 _DECIMAL_COLUMNS = ("position_share", "annual_rate")
 
 
+def manifest_of(result: GrantResult, output: dict[str, Any]) -> dict[str, Any] | None:
+    """The result's manifest (grants.pipeline.provenance) with the options of the file written
+    (`output`: format, and for CSV the language and separator); None for a result made without
+    an engine's provenance."""
+    if result.provenance is None:
+        return None
+    return result.provenance.manifest(result.rates_statuses, output)
+
+
 def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", lang: str = "en") -> None:
     """Write through `atomic_output`: a failure half-way never leaves a truncated result where a
     good one was. With semicolons (Norwegian Excel) decimals are written with a comma. Every text
     cell (header included) passes `spreadsheet_safe`, so no input text is run as a formula.
     `lang="nb"` (CSV only) writes the Norwegian headers, values and dd.mm.åååå dates of
-    grants.report.vocabulary_nb instead of the stable names."""
+    grants.report.vocabulary_nb instead of the stable names.
+
+    JSON carries the manifest within `provenance`; a CSV gets it beside it, in
+    `NAME.csv.kontroll.json` (`sidecar_path`) with the CSV's own SHA-256, written (through
+    `atomic_output` too) after the CSV."""
     if lang not in ("en", "nb"):
         raise ValueError(f"unknown language {lang!r}")
     path = Path(path)
@@ -29,25 +43,63 @@ def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", la
         with atomic_output(path, encoding="utf-8") as fh:
             write_json_stream(result, fh)
         return
+    with atomic_output(path, binary=True) as raw:
+        sink = _HashingText(raw)
+        write_csv(result, sink, delimiter, lang)
+    write_sidecar(result, path, sink.sha256.hexdigest(), sink.size, delimiter, lang)
+
+
+def write_sidecar(result: GrantResult, path: Path, csv_sha256: str, csv_bytes: int, delimiter: str, lang: str) -> None:
+    """The manifest file of a CSV result, naming the CSV and its SHA-256."""
+    doc = {
+        "kontroll": "alis-grants: kontrollfil for en CSV-fil med resultater (alis-grant verify)",
+        "csv": {"file": path.name, "sha256": csv_sha256, "bytes": csv_bytes},
+        "provenance": manifest_of(result, {"format": "csv", "delimiter": delimiter, "lang": lang}),
+    }
+    with atomic_output(sidecar_path(path), encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
+class _HashingText:
+    """A text sink for csv.writer that writes UTF-8 with a BOM (as Excel wants) to a binary
+    file and hashes exactly the bytes written."""
+
+    def __init__(self, raw: IO[bytes]):
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+        self._put(b"\xef\xbb\xbf")
+
+    def _put(self, data: bytes) -> None:
+        self.sha256.update(data)
+        self.size += len(data)
+        self.raw.write(data)
+
+    def write(self, text: str) -> int:
+        self._put(text.encode("utf-8"))
+        return len(text)
+
+
+def write_csv(result: GrantResult, fh: Any, delimiter: str = ",", lang: str = "en") -> None:
+    """The result's rows as CSV text into `fh` (anything with write(str))."""
     decimal_comma = delimiter == ";"
     columns = list(result.columns)
     nb = lang == "nb"
     own = set(result.passthrough)
-    with atomic_output(path, encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter)
-        writer.writerow([spreadsheet_safe(c) for c in (headers_nb(columns, own) if nb else columns)])
-        for row in result.iter_rows():
-            out = []
-            for k in columns:
-                v = row.get(k)
-                if nb and k not in own:
-                    v = value_nb(k, v)
-                if v is None:
-                    v = ""
-                elif decimal_comma and k in _DECIMAL_COLUMNS and isinstance(v, str):
-                    v = v.replace(".", ",")
-                out.append(spreadsheet_safe(v))
-            writer.writerow(out)
+    writer = csv.writer(fh, delimiter=delimiter)
+    writer.writerow([spreadsheet_safe(c) for c in (headers_nb(columns, own) if nb else columns)])
+    for row in result.iter_rows():
+        out = []
+        for k in columns:
+            v = row.get(k)
+            if nb and k not in own:
+                v = value_nb(k, v)
+            if v is None:
+                v = ""
+            elif decimal_comma and k in _DECIMAL_COLUMNS and isinstance(v, str):
+                v = v.replace(".", ",")
+            out.append(spreadsheet_safe(v))
+        writer.writerow(out)
 
 
 def result_document(result: GrantResult, traces: bool = True) -> dict[str, Any]:
@@ -113,7 +165,7 @@ def _head(result: GrantResult) -> dict[str, Any]:
     return {
         "rates_status": result.rates_statuses,
         "warning": rates_warning(result.rates_statuses),
-        "provenance": result.provenance_json(),
+        "provenance": manifest_of(result, {"format": "json"}),
         "input_rows": result.input_rows,
         "notes": list(result.notes),
         "total_nok": result.total_nok,

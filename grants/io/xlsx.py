@@ -86,6 +86,17 @@ def read_sheet(name: str, raw: bytes, sheet: str | None, max_unpacked: int) -> S
 # --- the package -------------------------------------------------------------------------------
 
 
+def read_sheets(name: str, raw: bytes, max_unpacked: int) -> list[Sheet]:
+    """Every sheet of the workbook in `raw`, in the workbook's order, read as `read_sheet` reads
+    one (a result workbook compared cell by cell by `alis-grant verify`)."""
+    package = _Package(name, raw, max_unpacked)
+    try:
+        book = _Workbook(package)
+        return [book.sheet(entry.name) for entry in book.entries]
+    except _Damaged as exc:
+        raise InputFileError(f"{name}: Excel-filen er skadet: {exc}") from None
+
+
 class _Package:
     """The zip, refused before anything is inflated when a member is not what Excel writes or
     would unpack to more than `max_unpacked` bytes (declared) or inflates suspiciously well."""

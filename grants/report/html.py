@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from dateutil.relativedelta import relativedelta
 
@@ -488,7 +488,8 @@ tr.sum td { font-weight: bold; background: #f5f5f5; }
 .explain li.more { list-style: none; color: #444; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 14px; }
 dl.facts dt { font-weight: bold; }
-dl.facts dd { margin: 0; }
+dl.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+#kontroll code, #kontroll pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 svg.timeline { border: 1px solid #e0e0e0; background: #ffffff; box-sizing: border-box; max-width: 100%; height: auto; }
 .doctor-section { break-inside: auto; }
 .keep { break-inside: avoid; }
@@ -545,10 +546,12 @@ def render_report(
     source: str = "",
     passthrough_columns: bool = True,
     rejected: Sequence[RejectedLine] = (),
+    kontroll: tuple[str, dict[str, Any]] | None = None,
 ) -> str:
     """The whole report as one HTML document (a str). `tables` are the rate tables of the run
     (the named period, or every period the lines touch); `rejected` are the rejected rows to
-    draw on the timeline (see `rejected_lines`)."""
+    draw on the timeline (see `rejected_lines`); `kontroll` (the report file's name and the
+    result's manifest) puts the manifest at the bottom (`kontroll_section`)."""
     by_id = {t.id: t for t in tables}
     for r in result.lines:
         by_id.setdefault(r.table.id, r.table)
@@ -680,6 +683,8 @@ def render_report(
         out.append(f'<p class="warning">{_e(warning)}</p>')
     out.append("<footer>Laget med alis-grant. Beløpene er beregnet per linje og avrundet halvt opp til hele kroner; "
                "summene er summen av de avrundede linjene.</footer>")
+    if kontroll is not None:
+        out.append(kontroll_section(*kontroll))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -760,6 +765,40 @@ def explain_html(text: str, row: int) -> str:
     close()
     out.append("</div>")
     return "".join(out)
+
+
+def report_page(result: GrantResult, tables: list["RateTable"], *, rulebook: RuleBook | None, source: str,
+                records: Sequence[Mapping[str, object]], name: str) -> str:
+    """The page `alis-grant report` writes, with the result's manifest at the bottom; `records`
+    are the input's rows (for the rejected rows on the timeline), `name` the report file's name.
+    The one road for the command and for `alis-grant verify`, which renders it again."""
+    from grants.io.writers import manifest_of
+
+    manifest = manifest_of(result, {"format": "html"})
+    return render_report(result, tables, rulebook=rulebook, source=source, rejected=rejected_lines(records, result.rejections),
+                         kontroll=(name, manifest) if manifest is not None else None)
+
+
+KONTROLL_ID = "alis-kontroll"
+"""The id of the element holding the manifest's JSON (HTML-escaped text, no script)."""
+
+
+def kontroll_section(name: str, manifest: dict[str, Any]) -> str:
+    """The manifest at the bottom of the report: in words (what the result was computed from,
+    with hashes, and the command that verifies it), and as data: its JSON, escaped as text in a
+    closed <details> (no script: the page runs none), which `alis-grant verify` reads."""
+    import json
+
+    from grants.report.kontroll import WHAT_VERIFY_PROVES, manifest_facts, verify_command
+
+    out = ['<section id="kontroll"><h2>Kontroll</h2>', f"<p>{_e(WHAT_VERIFY_PROVES)}</p>",
+           f"<p>Kontroller rapporten senere med: <code>{_e(verify_command(name, manifest))}</code></p>", '<dl class="facts">']
+    out.extend(f"<dt>{_e(what)}</dt><dd>{_e(value)}</dd>" for what, value in manifest_facts(manifest))
+    out.append("</dl>")
+    data = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
+    out.append(f'<details><summary>Kontrolldata (maskinlesbare)</summary><pre id="{KONTROLL_ID}">{_e(data)}</pre></details>')
+    out.append("</section>")
+    return "\n".join(out)
 
 
 def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:

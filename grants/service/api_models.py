@@ -193,6 +193,53 @@ class ProvenanceOut(_Closed):
     rates_sha256: dict[str, RateTableHash]
 
 
+class SourceOut(_Closed):
+    """What a run read (the application or the sessions), as its manifest records it."""
+
+    kind: Literal["file", "lines", "hours"] = Field(description="file: a CSV or .xlsx file; lines: rows given as "
+                                                     "data (JSON lines); hours: sessions given already summed")
+    name: str | None = Field(description="the file's name (no folder)")
+    format: str | None = Field(description="csv or xlsx, for a file")
+    sheet: str | None = Field(description="the workbook's sheet read")
+    sha256: str | None = Field(description="the SHA-256 of the file's bytes")
+    rows: int
+    rows_sha256: str | None = Field(description="the hash of the rows as read (the same for a file saved again "
+                                    "with the same rows); see grants.pipeline.provenance")
+    positions: list[list[int]] | None = Field(description="a file's data rows' CSV lines or Excel rows, as runs "
+                                              "[first, count]")
+
+
+class EmbeddedFile(_Closed):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    text: str
+
+
+class EmbeddedTable(EmbeddedFile):
+    file: str
+    status: Literal["official", "provisional", "illustrative", "draft"]
+
+
+class EmbeddedOut(_Closed):
+    """Every rules file and rate table the engine had loaded, whole, so the result can be
+    computed again when they have changed or are gone."""
+
+    rules: dict[str, EmbeddedFile]
+    rates: dict[str, EmbeddedTable]
+
+
+class ManifestOut(ProvenanceOut):
+    """The result's manifest: what produced it and everything needed to compute it again
+    (`alis-grant verify`, `grants.verify`)."""
+
+    manifest: int = Field(description="the manifest's layout version")
+    centrality_sha256: dict[str, str]
+    input: SourceOut | None
+    sessions: SourceOut | None
+    options: dict[str, Any] = Field(description="period, sheet, ignore_columns, evaluator (for information: it "
+                                    "does not change money), and the output's format (and for CSV lang, delimiter)")
+    embedded: EmbeddedOut
+
+
 class PeriodOut(_Closed):
     id: str
     first_day: str
@@ -227,7 +274,7 @@ class BatchResult(_Closed):
 
     rates_status: dict[str, Literal["official", "provisional", "illustrative"]]
     warning: str | None = Field(description="bokmål warning when a rate table used is not official")
-    provenance: ProvenanceOut | None
+    provenance: ManifestOut | None
     input_rows: int
     total_nok: int
     lines: list[ResultRow]

@@ -54,6 +54,7 @@ from grants.service.public import compute as compute_batch, explain_row, load_en
 from grants.pipeline.results import GrantResult
 from grants.report.vocabulary_nb import COLUMN_NB, STATUS_NB, VALUE_NB
 from grants.io.writers import result_document, write_result
+from grants.io.output import sidecar_path
 
 log = logging.getLogger("grants.service.app")
 access_log = logging.getLogger("grants.service.access")
@@ -400,7 +401,9 @@ def _as_file(upload: "_Upload") -> Iterator[Path]:
     temporary path."""
     shown = _safe_name(upload.filename)
     with tempfile.TemporaryDirectory(prefix="alis-upload-") as folder:
-        path = Path(folder) / ("upload.xlsx" if upload.data[:4] == b"PK\x03\x04" else "upload.csv")
+        # under the client's own name (in a private folder), which the result's manifest records
+        name = shown if shown not in ("filen", ".", "..") and not shown.startswith(".") else None
+        path = Path(folder) / (name or ("upload.xlsx" if upload.data[:4] == b"PK\x03\x04" else "upload.csv"))
         path.write_bytes(upload.data)
         try:
             yield path
@@ -541,10 +544,15 @@ def _write_to_bytes(write: Callable[[Path], None], name: str) -> bytes:
         return path.read_bytes()
 
 
-def _compute_csv(engine: Engine, batch: _Batch, lang: str = "en") -> bytes:
-    """The result CSV exactly as `alis-grant compute -o resultat.csv [--lang nb]` writes it."""
+def _compute_csv(engine: Engine, batch: _Batch, lang: str = "en", sidecar: bool = False) -> bytes:
+    """The result CSV exactly as `alis-grant compute -o resultat.csv [--lang nb]` writes it, or
+    (`sidecar`) the manifest file written beside it, `resultat.csv.kontroll.json`, which names
+    the CSV's SHA-256: the computation is deterministic, so the same request gives the CSV it names."""
     result = _compute(engine, batch)
-    return _write_to_bytes(lambda path: write_result(result, path, batch.delimiter, lang), "resultat.csv")
+    with tempfile.TemporaryDirectory(prefix="alis-result-") as folder:
+        path = Path(folder) / "resultat.csv"
+        write_result(result, path, batch.delimiter, lang)
+        return (sidecar_path(path) if sidecar else path).read_bytes()
 
 
 def _compute_workbook(engine: Engine, batch: _Batch) -> bytes:
@@ -556,15 +564,15 @@ def _compute_workbook(engine: Engine, batch: _Batch) -> bytes:
 
 
 def _compute_report(engine: Engine, batch: _Batch) -> bytes:
-    """The report for the case file as `alis-grant report` writes it (the timeline too)."""
-    from grants.report.html import rejected_lines, render_report
+    """The report for the case file as `alis-grant report` writes it (the timeline too, and the
+    result's manifest at the bottom)."""
+    from grants.report.html import report_page
 
     result = _compute(engine, batch)
     tables = [engine.ratebook.get(batch.period)] if batch.period else []
     records = batch.source.lines if batch.source is not None else batch.lines
     source = _safe_name(batch.filename) if batch.source is not None else ""
-    page = render_report(result, tables, rulebook=engine.rulebook, source=source,
-                         rejected=rejected_lines(records, result.rejections))
+    page = report_page(result, tables, rulebook=engine.rulebook, source=source, records=records, name="rapport.html")
     return page.encode("utf-8")
 
 
@@ -730,13 +738,15 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
             "text/csv": {}, "text/html": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}},
             **_ERRORS},
     )
-    async def compute(request: Request, format: Literal["json", "csv", "xlsx", "html"] = Query(
-            "json", description="json: the batch document; csv: the result file `alis-grant compute -o resultat.csv` "
-                                "writes; xlsx: the finance officer's workbook (`-o beregning.xlsx`); html: the report "
-                                "for the case file with its timeline (`alis-grant report`)"),
-            lang: Literal["en", "nb"] = Query("en", description="csv: en (stable names, the command line's default "
-                                              "file) or nb (Norwegian headers, values and dates, as --lang nb); the "
-                                              "workbook and the report are always in bokmål")) -> Response:
+    async def compute(request: Request, format: Literal["json", "csv", "xlsx", "html", "kontroll"] = Query(
+            "json", description="json: the batch document (its manifest within `provenance`); csv: the result file "
+                                "`alis-grant compute -o resultat.csv` writes; xlsx: the finance officer's workbook "
+                                "(`-o beregning.xlsx`); html: the report for the case file with its timeline "
+                                "(`alis-grant report`); kontroll: the CSV's manifest file, resultat.csv.kontroll.json "
+                                "(send the same request; it names the CSV's SHA-256)"),
+            lang: Literal["en", "nb"] = Query("en", description="csv and kontroll: en (stable names, the command line's "
+                                              "default file) or nb (Norwegian headers, values and dates, as --lang "
+                                              "nb); the workbook and the report are always in bokmål")) -> Response:
         if lang == "nb" and format == "json":
             raise ServiceError(400, "lang=nb gjelder CSV; JSON beholder de stabile navnene som andre programmer leser")
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -768,6 +778,11 @@ def create_app(config: ServiceConfig | None = None, engine: Engine | None = None
                 "content-disposition": 'attachment; filename="rapport.html"',
                 "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
                 "x-content-type-options": "nosniff"})
+        if format == "kontroll":
+            data = await _off_loop(_compute_csv, engine, batch, lang, True)
+            name = "resultat_nb.csv" if lang == "nb" else "resultat.csv"
+            return Response(data, media_type="application/json",
+                            headers={"content-disposition": f'attachment; filename="{name}.kontroll.json"'})
         body = await _off_loop(_compute_document, engine, batch, traces)
         return Response(body, media_type="application/json")
 

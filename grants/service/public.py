@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Iterable, Iterator, Mapping, Union
 
 from grants.io.application import ApplicationFile, attach_source, read_application  # noqa: F401 - public
 from grants.pipeline.engine import Engine, default_engine
+from grants.pipeline.provenance import SourceRecord, records_sha256
 from grants.pipeline.sessions import SessionHours
 from grants.errors import GrantsError
 from grants.report.explain import explain_line, explain_rejection, rates_warning
@@ -67,15 +68,29 @@ def compute(lines: Any, period: str | None = None, *, engine: Engine | None = No
     engine = engine or default_engine()
     if period is not None:
         engine.ratebook.get(period)  # an unknown period stops before any file is read
+    if isinstance(lines, Iterator):  # a generator: read once, for the engine and for the manifest's hash
+        lines = list(lines)
+    if isinstance(sessions, Iterator):
+        sessions = list(sessions)
+    sessions_record = None
     if isinstance(sessions, (str, os.PathLike)):
-        from grants.io.sessions_file import sessions_for
+        from grants.io.sessions_file import sessions_with_record
 
-        sessions = sessions_for(sessions, engine.ratebook, period)
+        sessions, sessions_record = sessions_with_record(sessions, engine.ratebook, period)
     source = lines if isinstance(lines, ApplicationFile) else None
+    ignore_columns = tuple(ignore_columns)
     result = engine.compute(source.columns if source is not None else lines, period, ignore_columns=ignore_columns,
                             sessions=sessions, evaluator=evaluator)
+    # hashed after computing, so that what the engine refuses is refused as before
+    if sessions is not None and sessions_record is None:
+        sessions_record = _lines_record(sessions)
+    input_record = source.record() if source is not None else _lines_record(lines)
     if source is not None:
         attach_source(result, source)
+    options = {"period": period, "sheet": source.table.sheet if source is not None and source.kind == "xlsx" else None,
+               "ignore_columns": ignore_columns, "evaluator": evaluator, "evaluator_ran": result.evaluator}
+    result.provenance = engine.provenance.for_run(input=input_record, sessions=sessions_record, options=options,
+                                                  centrality_folder=engine.centrality.folder)
     return result
 
 
@@ -95,6 +110,18 @@ def _check_lines(lines: Any) -> None:
         raise TypeError(f"compute() got a single dict; give a list of them ([line]). It takes {LINES_ACCEPTED}")
     if not isinstance(lines, Iterable) and not hasattr(lines, "columns"):
         raise TypeError(f"compute() got an object of type {type(lines).__name__!r}; it takes {LINES_ACCEPTED}")
+
+
+def _lines_record(lines: Any) -> SourceRecord:
+    """The manifest's record of lines (or sessions) given as rows: their hash; sessions already
+    summed (SessionHours) are recorded as such, with nothing to check them by."""
+    if isinstance(lines, SessionHours):
+        return SourceRecord(kind="hours", rows=0, rows_sha256=None)
+    try:
+        digest, n = records_sha256(lines)
+    except TypeError:  # a shape the engine takes and the hash does not know: recorded, not checkable
+        return SourceRecord(kind="lines", rows=0, rows_sha256=None)
+    return SourceRecord(kind="lines", rows=n, rows_sha256=digest)
 
 
 def explain(lines: Any, row: int, period: str | None = None, *, engine: Engine | None = None,
