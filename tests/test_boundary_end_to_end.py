@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +17,6 @@ from grants import ConservationError, RulesError
 from grants.rules import conditions as cond
 from grants.rules import durable_adapter
 from grants.rules.facts import FACTS, date_int
-from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.pipeline.vectorised import _day_of
 from grants.rules.fire_columns import columns_from_facts

@@ -100,6 +100,25 @@ def test_model_a_formula_is_run_as_written(tmp_path, engine):
     assert "300 000 kr × 100 % × 11/24 = 137 500" in text
 
 
+def test_a_formula_dividing_by_a_term_is_refused_when_the_rules_load_naming_the_rule(tmp_path):
+    """A divisor is a number: `divide: whole_months` once loaded, and the column pricer raised
+    NameError on an undefined name while the exact reference paid 21 818 kr."""
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "      divide: 12\n", "      divide: whole_months\n")
+    with pytest.raises(RulesError, match=r"pricing\.yaml: rule amount\.model_a: .*divide: 'whole_months' is a term"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
+def test_a_formula_reading_a_rate_table_number_the_table_leaves_empty_is_refused_when_the_rules_load(tmp_path):
+    """minimum_share_percent is empty in the shipped tables: a formula reading it could give no
+    amount (the column pricer raised NameError on that path); the load names the rule and file."""
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "pricing.yaml", "product: [annual_rate, share, whole_months]",
+          "product: [annual_rate, share, whole_months, minimum_share_percent]")
+    with pytest.raises(RulesError, match=r"rule amount\.model_a: formula: 'minimum_share_percent' is empty in .*2022\.yaml"):
+        RuleBook.load(RateBook.load(rates), rules)
+
+
 def test_model_a_formula_may_read_a_rate_table_number(tmp_path):
     rules, rates = _copy(tmp_path)
     _edit(rules / "pricing.yaml", "product: [annual_rate, share, whole_months]",

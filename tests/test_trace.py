@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import grants.pipeline.engine as engine_module
 from grants.rules.facts import FACT_TYPES, facts_json
 from grants.datafiles.paths import data_dir
 from grants.pipeline.provenance import package_version

@@ -9,12 +9,11 @@ that every row produced results or exactly one rejection.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -23,18 +22,17 @@ from grants.pipeline.codes import combine, factorize, groups
 from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, normalise
 from grants.rates.centrality import CentralityRegistry, Municipality
 from grants.rules.conditions import Coded, FactColumns, mask_function
-from grants.domain import MONTH_NB, GrantType, Role, Status
+from grants.domain import GrantType, Role, Status
 from grants.rules import durable_adapter
 from grants.rules.durable_adapter import RuleRunner, runner_for
 from grants.errors import ConservationError, EvaluatorUnavailableError, RateTableError, RulesError
-from grants.rules.facts import FACTS, date_int, decimal_int, part_facts
+from grants.rules.facts import FACTS, date_int, part_facts
 from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
-from grants.pipeline.headers import Header, map_header
-from grants.pipeline.inputs import LineInput, Rejection, doctor_key, doctor_keys, validate_row
-from grants.money import as_decimal, exact, format_percent, to_kroner
+from grants.pipeline.inputs import LineInput, Rejection
+from grants.money import as_decimal, exact, to_kroner
 from grants.pipeline.months import counted_by, whole_months
-from grants.pipeline.overlaps import CapSpan, overlapping, shared_boundary_days
+from grants.pipeline.overlaps import CapSpan, shared_boundary_days
 from grants.pipeline.provenance import Provenance
 from grants.rates.tables import RateBook, RateTable
 from grants.pipeline.results import GrantResult, LineResult, ResultColumns
@@ -1097,7 +1095,6 @@ def _yyyymmdd(days: np.ndarray) -> np.ndarray:
 def _fact_dicts(facts: FactColumns, n: int) -> list[dict[str, Any]]:
     """Fact columns as the dicts posted to durable_rules, as part_facts makes them (a test
     holds the two equal): dates YYYYMMDD, shares in hundredths, optional dates only when given."""
-    from grants.rules.facts import FACTS
 
     columns: dict[str, list[Any]] = {}
     optional: dict[str, np.ndarray] = {}

@@ -24,7 +24,6 @@ import pandas as pd
 from grants.domain import Status
 from grants.errors import RulesError
 from grants.rules.conditions import Coded as _Coded, FactColumns as _Facts, mask_function
-from grants.rules.facts import FACTS, FACT_TYPES, date_int
 from grants.rules.formulas import Expression, model_a_amounts as _model_a_amounts  # noqa: F401
 from grants.pipeline.months import (  # noqa: F401 - the column forms, re-exported
     LINE_MONTH_FACTS as _LINE_MONTH_FACTS, anniversary_month_counts as anniversary_month_count,
@@ -33,7 +32,7 @@ from grants.pipeline.months import (  # noqa: F401 - the column forms, re-export
 from grants.pipeline.overlaps import overlapping
 from grants.pipeline.inputs import LineInput, doctor_keys
 from grants.rates.tables import RateTable
-from grants.rules.rulebook import MODEL_REQUIREMENTS, Rule, RuleBook
+from grants.rules.rulebook import MODEL_REQUIREMENTS
 
 if TYPE_CHECKING:
     from grants.pipeline.engine import Engine

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Stri
 
 from dateutil.relativedelta import relativedelta
 
+from grants.errors import RulesError
 from grants.money import exact_value, half_up, to_kroner
 from grants.pipeline.months import MonthMethod, whole_months
 
@@ -139,8 +140,9 @@ Operand = Annotated[Union[StrictInt, Annotated[Decimal, Strict()], str], BeforeV
 
 
 class Expression(BaseModel):
-    """A formula as data: the product of its terms, divided once by `divide` (a number or a
-    term). Evaluated exactly in Decimal; its bokmål text is generated from the same tree."""
+    """A formula as data: the product of its terms, divided once by `divide` (a number above 0;
+    a term as divisor is refused when the rules load). Evaluated exactly; its bokmål text is
+    generated from the same tree."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     product: tuple[Operand, ...] = Field(min_length=1)
@@ -148,7 +150,9 @@ class Expression(BaseModel):
 
     @model_validator(mode="after")
     def _positive_divisor(self) -> "Expression":
-        if self.divide is not None and not isinstance(self.divide, str) and Decimal(self.divide) <= 0:
+        if isinstance(self.divide, str):
+            raise ValueError(f"divide: {self.divide!r} is a term; a formula divides once, by a number above 0")
+        if self.divide is not None and Decimal(self.divide) <= 0:
             raise ValueError(f"divide: {self.divide} must be above 0")
         return self
 
@@ -199,11 +203,8 @@ class Expression(BaseModel):
             num *= n
             if d is not None:
                 den *= d
-        if self.divide is not None:
-            n, d = value(self.divide)
-            den *= n
-            if d is not None:
-                num *= d  # dividing by n/d is multiplying by d
+        if self.divide is not None:  # a number above 0 (checked when the rules load)
+            den *= exact_value(Decimal(self.divide))
         return num / den
 
 
@@ -308,10 +309,8 @@ def model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarr
     for _, d in ops:
         den *= d
     div_num = 1
-    if formula.divide is not None:
-        n, d = operand(formula.divide)
-        if isinstance(n, np.ndarray):
-            raise RulesError(f"period {table.id}: the vectorised path divides only by a number, not by {formula.divide}")
+    if formula.divide is not None:  # a number: a term as divisor is refused when the rules load
+        n, d = Decimal(formula.divide).as_integer_ratio()
         den *= n
         div_num = d
     bound = div_num

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from grants.rules import conditions
 from grants.errors import RulesError
-from grants.rules.facts import FACT_NB, FACT_TYPES, FACTS, date_int
+from grants.rules.facts import FACT_TYPES
 from grants.rules.formulas import TERMS, Expression
 from grants.datafiles.paths import data_dir
 from grants.datafiles.yaml_loader import load_yaml
@@ -304,6 +304,10 @@ def _check_rule_data(r: Rule, table: Any) -> None:
                 f"{where}: formula: unknown term {', '.join(map(repr, unknown))} in period {table.id} (known: "
                 f"{', '.join(TERMS.get(r.kind, {}))} and the numbers of {table.file}: {', '.join(table.value_names)})"
             )
+        empty = [t for t in r.formula.terms if t in table.value_names and table.value(t) is None]
+        if empty:
+            raise RulesError(f"{where}: formula: {', '.join(map(repr, empty))} is empty in {table.file}, "
+                             f"but the formula reads it in period {table.id}")
         if r.kind == "element" and r.element:
             spec = table.element(r.element)
             for term in r.formula.terms:
