@@ -213,6 +213,20 @@ def test_share_minimum_comes_from_the_rate_table_and_names_its_rule(tmp_path, en
     assert "share.minimum" not in _one(engine, position_share="40").rule_ids  # empty minimum: not applied
 
 
+@pytest.mark.parametrize("key,value", [("minimum_share_percent", "20.005"), ("maximum_summed_share_percent", "100.001")])
+def test_a_share_limit_with_more_than_two_decimals_is_refused_by_the_table_loader(tmp_path, key, value):
+    """Shares are compared in hundredths of a percent: a minimum of 20.005 % made a 20 % line
+    ineligible on one path and paid 55 000 kr on another. The loader refuses it, naming the file
+    and the key, so no path has to decide."""
+    from grants.errors import RateTableError
+
+    _, rates = _copy(tmp_path)
+    old = "minimum_share_percent: null" if key == "minimum_share_percent" else "maximum_summed_share_percent: 100"
+    _edit(rates / "2023.yaml", old, f"{key}: {value}")
+    with pytest.raises(RateTableError, match=rf"2023\.yaml: {key}: {value} har mer enn to desimaler"):
+        RateBook.load(rates)
+
+
 def test_share_cap_comes_from_the_rate_table_and_names_its_rule(tmp_path, engine):
     two = [line(alis_id="C1", position_share="80"), line(alis_id="C1", position_share="60", kommunenummer="3401")]
     shipped = engine.compute(two)
