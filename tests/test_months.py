@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, strategies as st
 from dateutil.relativedelta import relativedelta
 
-from grants.pipeline.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
+from grants.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
 
 dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31))
 
@@ -75,7 +75,7 @@ def test_calendar_count_equals_the_listed_months(a, b):
 def test_shifting_keeps_month_ends_and_clamps():
     """Moving lines between periods for rates diff and impact: 30.06.2023 + 23 months was
     30.05.2025, so May stopped being whole and the same rates showed a cut (user trial)."""
-    from grants.pipeline.months import shift_months
+    from grants.months import shift_months
 
     assert shift_months(date(2023, 6, 30), 23) == date(2025, 5, 31)
     assert shift_months(date(2023, 1, 31), 1) == date(2023, 2, 28)

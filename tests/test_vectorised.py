@@ -13,7 +13,7 @@ from grants.pipeline.headers import map_header
 from grants.pipeline.inputs import validate_row
 from grants.tools.portfolio import synthetic_portfolio
 from grants.pipeline.vectorised import VectorEvaluator, anniversary_month_count, calendar_month_count
-from grants.pipeline.months import anniversary_months, whole_months
+from grants.months import anniversary_months, whole_months
 from tests.conftest import line, needs_durable_rules
 
 PERIODS = ["2022", "2023", "2023-24", "2024-25"]
@@ -117,7 +117,7 @@ def test_shares_with_more_than_two_decimals_are_refused(engine, vector):
 @given(st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)),
        st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31)))
 def test_vikar_measure_matches_the_scalar_function(a, b):
-    from grants.pipeline.months import longer_than_whole_months
+    from grants.months import longer_than_whole_months
 
     start, end = min(a, b), max(a, b)
     days = lambda d: np.array([(np.datetime64(d, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)])

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from grants.days import NO_DAY, day_number
 from grants.errors import ConservationError
 from grants.pipeline.codes import codable, factorize, strip_texts, value_types
 from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
@@ -25,22 +25,6 @@ from grants.pipeline.headers import Header, map_header
 from grants.pipeline.inputs import (
     COLUMN_PARSERS, LineInput, PARSERS, Rejection, _construct, _DEFAULTS, doctor_keys, is_blank, parse_amount, validate_row,
 )
-
-EPOCH = date(1970, 1, 1)
-_EPOCH_ORDINAL = EPOCH.toordinal()
-NO_DAY = np.iinfo(np.int64).min
-"""The day number of an absent optional date."""
-
-
-
-def day_number(d: date) -> int:
-    """A date as days since 1970-01-01 (numpy's datetime64[D])."""
-    return d.toordinal() - _EPOCH_ORDINAL
-
-
-def date_of(days: int) -> date:
-    return date.fromordinal(int(days) + _EPOCH_ORDINAL)
-
 
 def _day_numbers(dates: np.ndarray) -> np.ndarray:
     """Parsed dates (None where absent) as day numbers, NO_DAY where absent; one conversion per

@@ -19,7 +19,8 @@ import numpy as np
 
 from grants.pipeline import checks
 from grants.pipeline.codes import combine, factorize, groups
-from grants.pipeline.columns import NO_DAY, InputColumns, date_of, day_number, normalise
+from grants.days import NO_DAY, date_of, day_number
+from grants.pipeline.columns import InputColumns, normalise
 from grants.rates.centrality import CentralityRegistry, Municipality
 from grants.rules.conditions import Coded, FactColumns, mask_function
 from grants.domain import GrantType, Role, Status
@@ -31,7 +32,8 @@ from grants.pipeline.caps import apply_caps, has_cap_input, line_notes
 from grants.rules.formulas import ElementValue, Expression, element_value, model_a_amount
 from grants.pipeline.inputs import LineInput, Rejection
 from grants.money import as_decimal, exact, to_kroner
-from grants.pipeline.months import counted_by, whole_months
+from grants.months import whole_months
+from grants.rules.rulebook import counted_by
 from grants.pipeline.overlaps import CapSpan, shared_boundary_days
 from grants.pipeline.provenance import Provenance
 from grants.rates.tables import RateBook, RateTable
@@ -395,7 +397,7 @@ class Engine:
     def _batch_facts(self, cols: InputColumns, batch: "_Batch") -> FactColumns:
         """The facts of the batch parts as columns (dates as day numbers): what part_facts
         gives for one part (grants.rules.facts), over all of them."""
-        from grants.pipeline.months import LINE_MONTH_FACTS as _LINE_MONTH_FACTS
+        from grants.rules.facts import DERIVED_FACTS as _LINE_MONTH_FACTS
 
         rows = batch.rows
         tables = self.ratebook.tables
@@ -500,7 +502,7 @@ class Engine:
                     plan: _Plan) -> dict[str, np.ndarray]:
         """One model A plan over its parts, as `_price` prices one part: counted days, whole
         months, exclusions and the share minimum, the formula in exact integers, the notes."""
-        from grants.pipeline.months import anniversary_month_counts, calendar_month_counts
+        from grants.months import anniversary_month_counts, calendar_month_counts
         from grants.rules.formulas import model_a_amounts
 
         rows = batch.rows[members]

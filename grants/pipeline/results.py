@@ -14,7 +14,8 @@ from grants.domain import Status
 from grants.rules.facts import facts_json, part_facts
 from grants.pipeline.inputs import LineInput, Rejection, parse_municipality
 from grants.money import ROUNDING_RULE, as_decimal, exact
-from grants.pipeline.months import calendar_months, counted_by
+from grants.months import calendar_months
+from grants.rules.rulebook import counted_by
 from grants.rules.rulebook import Rule
 from grants.rules.formulas import ElementValue
 from grants.rules.ruletext import rule_text
@@ -342,7 +343,7 @@ class LazyLines(Sequence):
     def __init__(self, objects: list[LineResult], table: ResultColumns | None):
         import numpy as np
 
-        from grants.pipeline.columns import day_number
+        from grants.days import day_number
 
         self._objects = objects
         self._table = table

@@ -25,10 +25,11 @@ from grants.domain import Status
 from grants.errors import RulesError
 from grants.rules.conditions import Coded as _Coded, FactColumns as _Facts, mask_function
 from grants.rules.formulas import Expression, model_a_amounts as _model_a_amounts  # noqa: F401
-from grants.pipeline.months import (  # noqa: F401 - the column forms, re-exported
-    LINE_MONTH_FACTS as _LINE_MONTH_FACTS, anniversary_month_counts as anniversary_month_count,
-    calendar_month_counts as calendar_month_count, counted_by,
+from grants.months import (  # noqa: F401 - the column forms, re-exported
+    anniversary_month_counts as anniversary_month_count, calendar_month_counts as calendar_month_count,
 )
+from grants.rules.facts import DERIVED_FACTS as _LINE_MONTH_FACTS
+from grants.rules.rulebook import counted_by
 from grants.pipeline.overlaps import overlapping
 from grants.pipeline.inputs import LineInput, doctor_keys
 from grants.rates.tables import RateTable

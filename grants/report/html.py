@@ -22,7 +22,8 @@ from grants.pipeline.headers import map_header
 from grants.pipeline.inputs import LineInput, Rejection, doctor_key, validate_row
 from grants.report.explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from grants.money import format_nok, to_kroner
-from grants.pipeline.months import calendar_months, counted_by
+from grants.months import calendar_months
+from grants.rules.rulebook import counted_by
 from grants.pipeline.results import GrantResult, LineResult
 from grants.rules.rulebook import RuleBook
 from grants.report.vocabulary_nb import (ANY_ROLE_NB, CAP_NB, CENTRALITY_GROUP_NB, DAY_KIND_NB, MONTH_ABBR_NB, REPORT_COLUMN_NB, column_nb,

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from grants.pipeline.months import longer_than_whole_months
+from grants.months import anniversary_month_counts, longer_than_whole_months
 
 if TYPE_CHECKING:
     from grants.pipeline.inputs import LineInput
@@ -117,3 +117,21 @@ def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
             value = str(value)
         out[name] = value
     return out
+
+
+def _line_months(facts: Any) -> tuple[Any, Any]:
+    key = "_line_month_count"
+    hit = facts._cache.get(key)
+    if hit is None:
+        hit = anniversary_month_counts(facts["line_start"][0], facts["line_end"][0])
+        facts._cache[key] = hit
+    return hit
+
+
+DERIVED_FACTS = {
+    # the unclipped line's anniversary months, for the vikar rule, over fact columns
+    # (grants.rules.conditions.FactColumns, dates as day numbers): only computed for the rows a
+    # rule's earlier tests leave (role = fastlegevikar), not for every line
+    "line_whole_months": lambda f: (_line_months(f)[0], None),
+    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
+}

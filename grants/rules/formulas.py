@@ -19,7 +19,7 @@ from dateutil.relativedelta import relativedelta
 
 from grants.errors import RulesError
 from grants.money import exact_value, half_up, to_kroner
-from grants.pipeline.months import MonthMethod, whole_months
+from grants.months import MonthMethod, whole_months
 
 if TYPE_CHECKING:
     from grants.rates.tables import Element, RateTable

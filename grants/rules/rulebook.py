@@ -14,13 +14,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from grants.rules import conditions
 from grants.errors import RulesError
+from grants.months import MonthMethod
 from grants.rules.facts import FACT_TYPES
 from grants.rules.formulas import TERMS, Expression
 from grants.datafiles.paths import data_dir
@@ -132,6 +133,15 @@ class Rule(BaseModel):
     def key(self) -> str:
         """The name of this version inside durable_rules."""
         return f"{self.id}@{self.valid_from}"
+
+
+def counted_by(rules: Iterable[Rule], table: Any) -> MonthMethod:
+    """The whole-month method the line's count_months rule names; `rate_table` (or no such
+    rule, as for a line outside the period) is the table's own whole_months."""
+    for r in rules:
+        if r.kind == "count_months" and r.method not in (None, "rate_table"):
+            return r.method  # type: ignore[return-value]
+    return table.whole_months
 
 
 @dataclass(frozen=True)
