@@ -49,18 +49,24 @@ def anniversary_months(start: date, end: date) -> int:
     if end < start:
         return 0
     n = (end.year - start.year) * 12 + (end.month - start.month) + 1
-    while n > 0 and _month_end(start, n) > end:
+    while n > 0 and _after(_month_end(start, n), end):
         n -= 1
     return n
 
 
-def _month_end(start: date, n: int) -> date:
-    """start + n months - 1 day; past the last representable date (an open-ended line written
-    31.12.9999) it is date.max, which is after any end."""
+def _month_end(start: date, n: int) -> date | None:
+    """start + n months - 1 day; None when that day is after the last representable one (an
+    open-ended line written 31.12.9999 counted from a day other than the 1st)."""
     try:
         return start + relativedelta(months=n) - _ONE_DAY
     except (ValueError, OverflowError):
-        return date.max
+        if start.day == 1 and start.year * 12 + start.month - 1 + n == 10000 * 12:
+            return date.max  # the day before 01.01.10000
+        return None
+
+
+def _after(day: date | None, end: date) -> bool:
+    return day is None or day > end
 
 
 def calendar_month_count(start: date, end: date) -> int:
@@ -93,6 +99,7 @@ def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     """
     n = anniversary_months(start, end)
     covered_to = _month_end(start, n) if n else start - _ONE_DAY
+    assert covered_to is not None  # n months fit before end
     return n, end > covered_to
 
 

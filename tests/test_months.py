@@ -37,6 +37,23 @@ def test_vikar_measure():
     assert longer_than_whole_months(date(2023, 1, 1), date(2023, 1, 1)) == (0, True)
 
 
+def test_a_line_open_to_31_12_9999_counts_the_months_that_end_by_then_in_both_forms():
+    """start + n months - 1 day must be on or before 31.12.9999; a month that would end in the
+    year 10000 (which no date can hold) is not whole. The one-interval count counted it, so a
+    trace of an open-ended line showed one month more than the facts the rules saw."""
+    import numpy as np
+
+    from grants.days import day_number
+    from grants.months import anniversary_month_counts
+
+    cases = {date(2022, 3, 15): (95733, True), date(2022, 1, 1): (95736, False), date(2024, 2, 29): (95710, True)}
+    open_end = date(9999, 12, 31)
+    for start, expected in cases.items():
+        assert longer_than_whole_months(start, open_end) == expected
+        n, extra = anniversary_month_counts(np.array([day_number(start)]), np.array([day_number(open_end)]))
+        assert (int(n[0]), bool(extra[0])) == expected
+
+
 @given(dates, dates)
 def test_calendar_equals_day_by_day_count(a, b):
     start, end = min(a, b), max(a, b)
@@ -105,3 +122,25 @@ def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     frame, _ = frame_from_records([records[2], records[6]], default_engine())
     result = impact(frame, "2023", data_dir("rates") / "2024-25.yaml")
     assert result.changed_lines == 0 and result.base_total == result.new_total
+
+
+def _days(d: date):
+    import numpy as np
+
+    from grants.days import day_number
+
+    return np.array([day_number(d)], dtype=np.int64)
+
+
+@given(dates, dates)
+def test_the_column_counts_equal_the_one_interval_counts(a, b):
+    """The batch counts months over columns of day numbers; the one-interval functions are the
+    reference it is held to."""
+    from grants.months import anniversary_month_counts, calendar_month_counts
+
+    assert calendar_month_counts(_days(a), _days(b))[0] == whole_months(a, b, "calendar")
+    n, _ = anniversary_month_counts(_days(a), _days(b))
+    assert n[0] == anniversary_months(a, b)
+    start, end = min(a, b), max(a, b)
+    n, extra = anniversary_month_counts(_days(start), _days(end))
+    assert (int(n[0]), bool(extra[0])) == longer_than_whole_months(start, end)

@@ -10,12 +10,9 @@ import pytest
 
 from grants.errors import InputFileError
 
-from grants import Engine, compute
+from grants import compute
 from grants.tools.impact import frame_from_records, impact
 from grants.pipeline.inputs import parse_amount
-from grants.rates.tables import RateBook
-from grants.rules.rulebook import RuleBook
-from grants.pipeline.vectorised import VectorEvaluator
 from tests.conftest import REPO, line, shipped_book
 
 
@@ -36,24 +33,6 @@ def test_impact_into_another_period_moves_lines_by_whole_months(engine, tmp_path
     report = impact(frame, "2023", REPO / "rates" / "2023-24.yaml", engine=engine)
     assert report.shift_months == 11
     assert report.changed_lines == 0 and report.base_total == report.new_total == 25000
-
-
-def test_vectorised_applies_the_minimum_share_field(tmp_path):
-    rates = tmp_path / "rates"
-    rates.mkdir()
-    for f in (REPO / "rates").glob("*.yaml"):
-        text = f.read_text(encoding="utf-8")
-        if f.stem == "2023":
-            text = text.replace("minimum_share_percent: null", "minimum_share_percent: 50")
-        (rates / f.name).write_text(text, encoding="utf-8")
-    book = RateBook.load(rates)
-    engine = Engine(book, RuleBook.load(book))
-    records = [line(alis_id="A", position_share="40"), line(alis_id="B", position_share="60")]
-    durable = engine.compute(records, "2023")
-    frame, _ = frame_from_records(records, engine)
-    cols = VectorEvaluator(engine).evaluate(frame, "2023").columns
-    assert [l.status.value for l in durable.lines] == list(cols["status"]) == ["ineligible", "ok"]
-    assert [l.amount_nok for l in durable.lines] == list(cols["amount_nok"]) == [0, 165000]
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -87,16 +66,6 @@ def test_numpy_numbers_and_0_1_flags_are_accepted():
     result = compute(frame, period="2023")
     assert not result.rejections
     assert [l.status.value for l in result.lines] == ["ineligible", "ok"]
-
-
-def test_evaluate_refuses_spellings_and_non_iso_dates(engine):
-    ve = VectorEvaluator(engine)
-    frame = pd.DataFrame([dict(line(role="vikar"), position_share=100)])
-    with pytest.raises(ValueError, match="canonical"):
-        ve.evaluate(frame, "2023")
-    frame = pd.DataFrame([dict(line(start="01.11.2022"), position_share=100)])
-    with pytest.raises(ValueError):
-        ve.evaluate(frame, "2023")
 
 
 def test_a_name_column_called_kommune_is_carried_and_klasse_must_be_named():

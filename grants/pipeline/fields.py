@@ -4,6 +4,9 @@ template, the documentation and the resemblance check all read it, and nothing e
 list of header names."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 REQUIRED_COLUMNS = ("alis_id", "kommunenummer", "grant_type", "role", "position_share", "start", "end")
 OPTIONAL_COLUMNS = (
     "via_agency", "private_commercial", "new_scheme", "agreement_signed", "centrality_class",
@@ -60,3 +63,25 @@ resembles a field, so it is carried to the output, not refused."""
 
 ROW_ERROR = "_row_error"
 """A record key a reader sets when the row as a whole is malformed; the row is rejected."""
+
+
+GIVEN = object()
+"""`Given.value` of an optional date: any value given counts."""
+
+
+@dataclass(frozen=True)
+class Given:
+    """When an optional input a rule reads counts as given (not its default), and how it reads."""
+
+    value: Any
+    words_nb: str
+
+
+OPTIONAL_FACTS = {
+    "via_agency": Given(True, "via vikarbyrå = ja"),
+    "private_commercial": Given(True, "privat kommersiell aktør = ja"),
+    "new_scheme": Given(False, "ny spesialistordning = nei"),
+    "agreement_signed": Given(GIVEN, "datoen ALIS-avtalen ble signert"),
+    "first_gp_date": Given(GIVEN, "første dag som fastlege/vikar"),
+}
+"""The optional inputs rules read: when a line gives one that no rule of the period reads, a note says so."""

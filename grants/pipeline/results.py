@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grants.domain import Status
-from grants.rules.facts import facts_json, part_facts
 from grants.pipeline.inputs import LineInput, Rejection, parse_municipality
 from grants.money import ROUNDING_RULE, as_decimal, exact
 from grants.months import calendar_months
@@ -23,6 +22,7 @@ from grants.rules.ruletext import rule_text
 if TYPE_CHECKING:
     import pandas as pd
 
+    from grants.pipeline.facts import FactRow
     from grants.pipeline.provenance import Provenance
     from grants.rates.tables import RateTable
 
@@ -55,6 +55,7 @@ class LineResult:
     elements: tuple[ElementValue, ...] = ()  # model B only
     line_periods: tuple[str, ...] = ()  # status outside_period: the periods the line's dates fall in
     provenance: "Provenance | None" = None  # set by GrantResult: the version and data hashes behind the line
+    facts: "FactRow | None" = None  # the part's row in the batch's fact table: the facts the rules saw
 
     @property
     def alis_id(self) -> str:
@@ -123,13 +124,11 @@ class LineResult:
         return cols
 
     def derived_facts(self) -> dict[str, Any] | None:
-        """The facts posted to the rule engine for this part (dates in ISO form); None for a
-        part outside the period asked for, which no rule saw."""
-        if self.counted_start is None:
+        """The facts posted to the rules for this part (dates in ISO form), read from its row of
+        the batch's fact table; None for a part outside the period asked for."""
+        if self.counted_start is None or self.facts is None:
             return None
-        p = self.table.period
-        start, end = max(self.line.start, p.first_day), min(self.line.end, p.last_day)
-        return facts_json(part_facts(self.line, self.table, start, end, self.centrality_class))
+        return self.facts.json()
 
     @exact
     def trace(self) -> dict[str, Any]:
@@ -476,10 +475,11 @@ class GrantResult:
         return sum(r.amount_nok for r in self.line_objects) + sum(int(a) for a in _sums(self.table.amounts))
 
     def _used_tables(self) -> dict[str, "RateTable"]:
+        """The tables the results used, in period order."""
         used = {r.period: r.table for r in self.line_objects}
         if self.table is not None:
             used.update(self.table.tables)
-        return used
+        return dict(sorted(used.items(), key=lambda kv: kv[1].period.first_day))
 
     @property
     def rates_statuses(self) -> dict[str, str]:

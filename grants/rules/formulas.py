@@ -272,7 +272,9 @@ def element_value(
 
 def model_a_amount(formula: Expression, annual_rate: Decimal, share_percent: Decimal, months: int,
                    table: "RateTable") -> Fraction:
-    """Model A: the amount of one line part by the `formula` rule's expression."""
+    """The reference for model A: the `formula` rule's expression evaluated in exact fractions
+    (Expression.evaluate) for one line part. The engine prices model A over columns
+    (`model_a_amounts`); the tests hold every amount it pays to this."""
     given: dict[str, Value] = {"annual_rate": (annual_rate, None), "share": (share_percent, _HUNDRED),
                                "whole_months": (Decimal(months), None)}
     values: dict[str, Value] = {}
@@ -282,27 +284,27 @@ def model_a_amount(formula: Expression, annual_rate: Decimal, share_percent: Dec
         else:
             number = table.value(term)
             if number is None:
-                raise ValueError(f"{table.file}: {term} is empty, but the model A formula reads it")
+                raise RulesError(f"{table.file}: {term} is empty, but the model A formula reads it")
             values[term] = (number, None)
     return formula.evaluate(values)
 
 
-def model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarray, months: np.ndarray,
-                     table: RateTable) -> np.ndarray:
-    """The formula rule's expression over columns, exactly: every operand as an integer column
-    over an integer scale, one division at the end, half up (as grants.money.to_kroner)."""
-    columns: dict[str, tuple[Any, int]] = {
-        "annual_rate": (annual_c, 100), "share": (share_c, 100 * 100), "whole_months": (months, 1),
-    }
-
+def model_a_terms(formula: Expression, annual_rate: Decimal, share_c: Any, months: Any,
+                  table: "RateTable") -> tuple[Any, int]:
+    """The formula rule's expression as one exact quotient of integers, numerator / denominator:
+    every operand an integer (or a column of integers) over an integer scale, the share in
+    hundredths of a percent, and one division at the end. `share_c` and `months` are integers or
+    numpy columns; the numerator is a column of int64 where every value fits with room to spare,
+    else of exact Python integers."""
     def operand(o: Any) -> tuple[Any, int]:
-        if isinstance(o, str) and o in columns:
-            return columns[o]
-        value = Decimal(o) if not isinstance(o, str) else table.value(o)
-        if value is None:
+        if o == "share":
+            return share_c, 100 * 100
+        if o == "whole_months":
+            return months, 1
+        value = annual_rate if o == "annual_rate" else table.value(o) if isinstance(o, str) else Decimal(o)
+        if value is None:  # refused when the rules load (grants.rules.rulebook)
             raise RulesError(f"{table.file}: {o} is empty, but the model A formula reads it")
-        n, d = value.as_integer_ratio()
-        return n, d
+        return Decimal(value).as_integer_ratio()
 
     ops = [operand(o) for o in formula.product]
     den = 1
@@ -313,16 +315,37 @@ def model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarr
         n, d = Decimal(formula.divide).as_integer_ratio()
         den *= n
         div_num = d
+    columns = [n for n, _ in ops if isinstance(n, np.ndarray)]
+    if not columns:
+        num = div_num
+        for n, _ in ops:
+            num *= int(n)
+        return num, den
+    size = len(columns[0])
     bound = div_num
     for n, _ in ops:
-        bound *= int(np.abs(n).max()) if isinstance(n, np.ndarray) and n.size else abs(int(n)) if not isinstance(n, np.ndarray) else 0
+        bound *= (int(np.abs(n).max()) if n.size else 0) if isinstance(n, np.ndarray) else abs(int(n))
     dtype: Any = np.int64 if 2 * bound + den < 2**62 else object  # int64 is exact in the usual case
-    num = np.full(len(share_c), div_num, dtype=dtype)
+    num = np.full(size, div_num, dtype=dtype)
     for n, _ in ops:
-        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
+        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else int(n))
+    return num, den
+
+
+def model_a_amounts(formula: Expression, annual_rate: Decimal, share_c: np.ndarray, months: np.ndarray,
+                    table: "RateTable") -> np.ndarray:
+    """The model A amounts of a plan's parts, in whole kroner: the exact quotient of
+    `model_a_terms` rounded half up (grants.money.half_up, the rule of grants.money.to_kroner);
+    int64, or exact Python integers where an amount is beyond int64."""
+    num, den = model_a_terms(formula, annual_rate, share_c, months, table)
     amounts = half_up(num, den)
-    if dtype is object and any(abs(int(a)) >= 2**63 for a in amounts):
+    if getattr(amounts, "dtype", None) == object and any(abs(int(a)) >= 2**63 for a in amounts):
         return amounts  # exact Python integers: an amount beyond int64 is never wrapped round
     return np.asarray(amounts, dtype=np.int64)
 
 
+def model_a_exact(formula: Expression, annual_rate: Decimal, share_c: int, months: int, table: "RateTable") -> Fraction:
+    """One part's exact model A amount, from the same quotient `model_a_amounts` rounds (for
+    the trace and the explanation)."""
+    num, den = model_a_terms(formula, annual_rate, int(share_c), int(months), table)
+    return Fraction(num, den)
