@@ -12,7 +12,7 @@ from grants.errors import InputFileError
 
 from grants import compute
 from grants.tools.impact import frame_from_records, impact
-from grants.pipeline.inputs import parse_amount
+from grants.pipeline.grammar import parse_amount
 from tests.conftest import REPO, line, shipped_book
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from grants.pipeline.fields import CAP_INPUTS
 from grants.pipeline.inputs import Rejection
 from grants.rules.ruletext import number_nb, rule_text
 
@@ -108,9 +109,7 @@ def unknown_municipality(row: int, alis_id: Any, number: Any, table: "RateTable"
 
 def spanning_expense(row: int, line: Any, periods: tuple[str, ...], columns: "InputColumns") -> Rejection:
     """A line split across periods cannot say which period its expense is for."""
-    fields = [f"expense:{n}" for n in sorted(line.expenses)] + [
-        f for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied") if getattr(line, f) is not None
-    ]
+    fields = [f"expense:{n}" for n in sorted(line.expenses)] + [f for f in CAP_INPUTS if getattr(line, f) is not None]
     first = fields[0]
     value = line.expenses.get(first[len("expense:"):]) if first.startswith("expense:") else getattr(line, first)
     return Rejection(

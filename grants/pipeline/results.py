@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grants.domain import Status
-from grants.pipeline.inputs import LineInput, Rejection, parse_municipality
+from grants.pipeline.grammar import parse_municipality
+from grants.pipeline.inputs import LineInput, Rejection
 from grants.money import ROUNDING_RULE, as_decimal, exact
 from grants.months import calendar_months
 from grants.rules.rulebook import counted_by
