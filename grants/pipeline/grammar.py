@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
-
-from numpy import bool_ as np_bool
 
 from grants.domain import fold, parse_grant_type, parse_role  # noqa: F401 - the grammars of the two enums
 from grants.money import plain_text
@@ -81,7 +80,8 @@ def _parse_date_text(value: str) -> date:
 
 
 def parse_bool(value: Any) -> bool:
-    if isinstance(value, (bool, np_bool)):
+    numpy = sys.modules.get("numpy")  # a numpy bool only exists once numpy is loaded: no import for it here
+    if isinstance(value, bool) or (numpy is not None and isinstance(value, numpy.bool_)):
         return bool(value)
     if isinstance(value, (int, float)) and value in (0, 1):  # a 0/1 column, maybe read as floats
         return bool(value)
