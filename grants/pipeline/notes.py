@@ -19,9 +19,9 @@ from grants.rules.ruletext import number_nb, rule_text
 
 if TYPE_CHECKING:
     from grants.pipeline.columns import InputColumns
-    from grants.pipeline.plans import Plan
     from grants.rates.centrality import CentralityRegistry, Municipality
     from grants.rates.tables import RateBook, RateTable
+    from grants.rules.rulebook import Rule
 
 _DAY = timedelta(days=1)
 
@@ -70,10 +70,10 @@ def uncovered_notes(start: date, end: date, tables: list["RateTable"]) -> tuple[
     return tuple(f"tiden {a:%d.%m.%Y}–{b:%d.%m.%Y} er ikke beregnet: ingen satstabell dekker den" for a, b in gaps)
 
 
-def minimum_reason(plan: "Plan", table: "RateTable", share: Decimal) -> str:
-    assert plan.minimum is not None
-    return (f"{rule_text(plan.minimum, table)} Stillingsandelen er {number_nb(share)} % "
-            f"(regel {plan.minimum.id}, satstabellen for {table.id}).")
+def minimum_reason(minimum: "Rule", table: "RateTable", share: Decimal) -> str:
+    """A share below the period's minimum (the share_minimum rule that reads it)."""
+    return (f"{rule_text(minimum, table)} Stillingsandelen er {number_nb(share)} % "
+            f"(regel {minimum.id}, satstabellen for {table.id}).")
 
 
 def fixed_rates_note(table: "RateTable") -> str:

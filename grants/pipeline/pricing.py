@@ -107,7 +107,7 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     notes[:] = [plan.notes]
     fits[:] = [()]
     for i in np.flatnonzero(below).tolist():
-        reasons[i] = (words.minimum_reason(plan, table, shares[rows[i]]),)
+        reasons[i] = (words.minimum_reason(plan.minimum, table, shares[rows[i]]),)
     override = cols.centrality_override()[rows]
     ssb = parts.classes[members]
     unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
@@ -249,7 +249,7 @@ def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]]) -> Li
     reasons = plan.reasons
     minimum = plan.minimum_percent
     if not reasons and plan.minimum is not None and minimum is not None and line.position_share < minimum:
-        reasons = (words.minimum_reason(plan, table, line.position_share),)
+        reasons = (words.minimum_reason(plan.minimum, table, line.position_share),)
     elements: tuple[ElementValue, ...] = ()
     if reasons:
         exact_amount, amount, status = _ZERO, 0, Status.INELIGIBLE
