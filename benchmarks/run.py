@@ -1,5 +1,5 @@
-"""Benchmark the engine on synthetic national portfolios: ratios against bare references first
-(issue 11, item 4), then API throughput, memory and the rates check.
+"""Benchmark the engine on synthetic national portfolios: ratios against bare references
+first, then API throughput, memory and the rates check.
 
     python benchmarks/run.py [--quick] [--seed N] [--json PATH]
 
@@ -154,7 +154,7 @@ class Report:
         rows = [f for f in self.figures if f["headline"]]
         if not rows:
             return
-        print("Headline (issue 11, item 4): ratios measured in this run")
+        print("Headline: ratios measured in this run")
         for f in rows:
             print(f"  {self._line(f['name'], f['value'], f['unit'], f['target'], f['better'], f['verdict'])}")
         if self.mismatches:

@@ -89,3 +89,14 @@ def test_no_change_prints_no_zero_tables(engine, portfolio, tmp_path):
     frame, _ = frame_from_records(portfolio, engine)
     text = impact(frame, "2023", same, engine=engine).text()
     assert "INGEN ENDRING" in text and "Per rolle" not in text
+
+
+def test_impact_into_another_period_moves_lines_by_whole_months(engine, tmp_path):
+    # 2023 and 2023-24 have the same illustrative amounts: January 2023 moved 11 months is
+    # December 2023, one whole month at the same rate in both
+    from tests.conftest import REPO, line
+
+    frame, _ = frame_from_records([line(start="2023-01-01", end="2023-01-31")], engine)
+    report = impact(frame, "2023", REPO / "rates" / "2023-24.yaml", engine=engine)
+    assert report.shift_months == 11
+    assert report.changed_lines == 0 and report.base_total == report.new_total == 25000

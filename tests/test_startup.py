@@ -1,4 +1,4 @@
-"""Start-up cost of the command line (issue 11): the fast paths must give the same answers as
+"""Start-up cost of the command line: the fast paths must give the same answers as
 the slow ones they replace, and `compute` must not import what it does not use."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every step and every number as data that runs (issue 11, item 2).
+"""Every step and every number as data that runs.
 
 Each test edits rules/ or rates/ in a temporary copy and shows the engine's outcome follow the
 edit: the month count, the formulas, the share minimum and cap, and the numbers in rule texts.
@@ -398,3 +398,12 @@ def test_a_window_element_that_may_lack_its_start_date_is_refused_at_load(tmp_pa
     _edit(rules / "elements.yaml", "        - {fact: first_gp_date, exists: true}\n", "")
     with pytest.raises(RulesError, match=r"elements.yaml: rule element\.produktivitet: .*must require first_gp_date"):
         _engine(rules, rates)
+
+
+def test_agreement_date_rules_concern_alis_avtale_only():
+    from grants import compute
+
+    result = compute([line(grant_type="kun_veiledning", start="2023-09-01", end="2024-08-31",
+                           agreement_signed="2024-03-01")], period="2023-24")
+    (r,) = result.lines
+    assert r.whole_months == 12 and r.status.value == "ok"
