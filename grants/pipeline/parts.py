@@ -89,7 +89,6 @@ def split(cols: "InputColumns", alive: np.ndarray, table: "RateTable | None", ra
                 i = int(chosen[j])
                 note_texts.append((notes.clip_note(date_of(start[i]), date_of(end[i]), table),))
             note_codes[chosen] = codes + 1
-        looked_up = which
     else:
         touches = (start[:, None] <= lasts[None, :]) & (end[:, None] >= firsts[None, :])
         none = ~touches.any(axis=1)
@@ -100,7 +99,6 @@ def split(cols: "InputColumns", alive: np.ndarray, table: "RateTable | None", ra
                                              ratebook))
         line_of, which = np.nonzero(touches)  # row-major: by line, then period
         line_of, which = line_of.astype(np.int64), which.astype(np.int64)
-        looked_up = which
         part_start = np.maximum(start[line_of], firsts[which])
         part_end = np.minimum(end[line_of], lasts[which])
         outside = np.zeros(line_of.size, dtype=bool)
@@ -109,7 +107,7 @@ def split(cols: "InputColumns", alive: np.ndarray, table: "RateTable | None", ra
 
     # the municipality of every part, in every period the line touches (before a boundary day
     # drops a part): a number unknown in any of them rejects the line
-    munis, muni_codes, classes, unknown = _municipalities(cols.values("kommunenummer")[rows[line_of]], looked_up,
+    munis, muni_codes, classes, unknown = _municipalities(cols.values("kommunenummer")[rows[line_of]], which,
                                                          tables, centrality)
     bad_lines = np.unique(line_of[unknown])
     if bad_lines.size:
