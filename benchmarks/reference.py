@@ -1,4 +1,4 @@
-"""The bare numpy/pandas reference for the benchmark's headline ratio (issue 11, item 4).
+"""The bare numpy/pandas reference for the benchmark's headline ratio.
 
 `text_frame(n, seed)` builds a frame of TEXT columns as an officer's CSV gives them (Norwegian
 headers; dates as 2023-01-01 or 01.03.2023; shares as "80", "80,5", "50 %"; ja/nei), with a

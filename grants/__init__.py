@@ -39,7 +39,7 @@ _WHERE = {
 }
 """Where each public name lives. They are imported on first use (PEP 562), so that
 `import grants.cli` or `grants.io` does not load the engine, the web service's models and
-pandas before a command needs them (issue 11: the CLI's start-up time)."""
+pandas before a command needs them (the CLI's start-up time)."""
 
 __all__ = [
     "compute", "explain", "Engine", "default_engine", "load_rates", "load_rules", "load_engine",

@@ -14,7 +14,6 @@ from typing import Any, Callable, ParamSpec, TypeVar
 ROUNDING_RULE_NB = "avrundet halvt opp til hele kroner"
 ROUNDING_RULE = "half up to whole kroner (ROUND_HALF_UP)"
 
-_ONE = Decimal(1)
 
 MONEY_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 """The decimal context of every money computation: Python's default precision (28 digits) and
@@ -42,15 +41,18 @@ def exact(func: Callable[P, R]) -> Callable[P, R]:
 
 def to_kroner(amount: Decimal | Fraction) -> int:
     """Round an exact amount to whole kroner, half up (away from zero on the half, as
-    Decimal's ROUND_HALF_UP): a Decimal in MONEY_CONTEXT whatever the caller's context is, or
-    an exact fraction (model B's elements and their shares) by integer arithmetic. The one
-    rounding rule of the project; every path that pays calls it (the column path through
-    `half_up`, the same rule on integers)."""
+    Decimal's ROUND_HALF_UP): a Decimal or an exact fraction (model B's elements and their
+    shares), both as their exact quotient of integers through `half_up`, so no decimal
+    context (the caller's or ours) takes part. The one rounding rule of the project: every
+    path that pays calls `half_up`, this way or directly (the column pricer, on integers)."""
     if isinstance(amount, Fraction):
         return half_up(amount.numerator, amount.denominator)
     if not isinstance(amount, Decimal):
         raise TypeError(f"money must be Decimal or Fraction, got {type(amount).__name__}")
-    return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP, context=MONEY_CONTEXT))
+    if not amount.is_finite():
+        raise InvalidOperation(f"an amount must be a finite number, not {amount}")
+    numerator, denominator = amount.as_integer_ratio()
+    return half_up(numerator, denominator)
 
 
 def half_up(numerator: Any, denominator: int) -> Any:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import grants
-from grants.service import api_contract
+from grants import contract as api_contract
 from grants.service.api_models import BatchResult, LineIn
 from grants.cli import main
 from grants.io.reader import read_table

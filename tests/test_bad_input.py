@@ -276,7 +276,7 @@ def test_overlap_names_every_row_it_collides_with():
     assert "rad 3" in by_row[1] and "rad 2" not in by_row[1]
     assert "rad 3" in by_row[2] and "rad 1" not in by_row[2]
     assert "rad 1 (60 %), rad 2 (60 %)" in by_row[3]
-    # the days and the shares are named (issue 10): 50 + 60 over Oct–Dec
+    # the days and the shares are named: 50 + 60 over Oct–Dec
     assert "01.10.2022–31.12.2022" in by_row[3] and "50 %" in by_row[3] and "110 %" in by_row[3]
 
 
@@ -659,7 +659,7 @@ def test_overlapping_centrality_groups_are_caught_when_the_engine_is_built(rateb
     assert "centrality.class_6" in msg and "centrality.class_1_5" in msg
 
 
-# --- issue 10: values, duplicates, outside the period, split months ---------------------------
+# --- values, duplicates, outside the period, split months ---------------------------
 
 
 @pytest.mark.parametrize("share", ["80%%", "1_0_0", "1e1", "8E+1", "33.333", "80,5,5", "½"])
@@ -735,3 +735,28 @@ def test_a_rejection_quotes_a_number_with_its_decimal_comma_and_text_as_written(
                        "stillingsandel": value, "fra": "01.10.2022", "til": "31.08.2023"}], period="2023")
     (rejection,) = result.rejections
     assert quoted in rejection.message, rejection.message
+
+
+def test_lines_that_follow_the_published_periods_are_not_an_overlap():
+    # 2022 ends and 2023 starts on 01.10.2022: one doctor at 100 % in both
+    from grants import compute
+
+    result = compute([line(start="2022-01-01", end="2022-10-01"), line(start="2022-10-01", end="2023-08-31")])
+    assert not result.rejections
+    assert [(l.row, l.period, l.whole_months) for l in result.lines] == [(1, "2022", 9), (2, "2023", 11)]
+    # a real overlap is still one
+    clash = compute([line(start="2022-01-01", end="2022-10-02"), line(start="2022-10-01", end="2023-08-31")])
+    assert [r.row for r in clash.rejections] == [1, 2]
+
+
+def test_an_open_ended_line_written_31_12_9999_is_computed():
+    from datetime import date
+
+    from grants import compute
+
+    result = compute([line(start="2023-01-01", end="31.12.9999"),
+                      line(start="2024-01-01", end="31.12.9999", position_share="50"),
+                      line(alis_id="T2", start="2024-01-01", end="31.12.9999")])
+    assert [r.row for r in result.rejections] == [1, 2]  # 100 % + 50 % from 2024: a real overlap
+    from_2024 = [t.id for t in shipped_book().tables if t.period.last_day >= date(2024, 1, 1)]
+    assert [l.period for l in result.lines] == from_2024 and len(from_2024) >= 3

@@ -1,4 +1,4 @@
-"""The input boundary end to end (issue 10): files a finance officer has, through the CLI, with
+"""The input boundary end to end: files a finance officer has, through the CLI, with
 the outcome each must have (exit code, rows out, a message fragment), and a property test that
 the same lines written any way a spreadsheet writes them give the same amounts.
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import stat
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

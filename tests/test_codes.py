@@ -10,7 +10,8 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 
 from grants.pipeline import codes
-from grants.pipeline.inputs import doctor_key, doctor_keys, parse_alis_id, parse_alis_ids
+from grants.pipeline.grammar import parse_alis_id, parse_alis_ids
+from grants.pipeline.inputs import doctor_key, doctor_keys
 
 _cell = st.one_of(st.none(), st.just(math.nan), st.text(max_size=4), st.integers(-3, 3))
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -17,13 +17,10 @@ import grants
 from grants import ConservationError, RulesError
 from grants.rules import conditions as cond
 from grants.rules import durable_adapter
-from grants.rules.facts import FACTS, date_int
-from grants.rates.tables import RateBook
+from grants.days import day_number
+from grants.rules.facts import FACTS
 from grants.rules.rulebook import RuleBook
-from grants.pipeline.vectorised import _day_of
-from grants.rules.fire_columns import columns_from_facts
 from tests.conftest import REPO, line, needs_durable_rules
-
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -94,37 +91,44 @@ def _durable(conditions_: list[cond.Condition], facts: list[dict]) -> list[list[
     return [[f"c{i}" in names for i in range(len(conditions_))] for names in fired]
 
 
+def _columns(facts: list[dict]) -> cond.FactColumns:
+    """Fact dicts as fact columns (a fact missing from a dict is absent in that row, whichever
+    fact it is): the dicts are what durable_rules is posted, the columns what the masks read."""
+    n = len(facts)
+    columns = {}
+    for name, spec in FACTS.items():
+        raw = [f.get(name) for f in facts]
+        exists = [v is not None for v in raw]
+        if spec.kind == "enum":
+            values = np.array([str(v) if v is not None else "" for v in raw], dtype=object)
+            columns[name] = (cond.Coded(values), None if all(exists) else np.array(exists))
+        else:
+            values = np.array([int(v) if v is not None else 0 for v in raw], dtype="int64")
+            columns[name] = (values, None if all(exists) else np.array(exists))
+    assert all(len(v[0]) == n for v in columns.values())
+    return cond.FactColumns(columns)
+
+
 def _numpy(conditions_: list[cond.Condition], facts: list[dict]) -> list[list[bool]]:
-    columns = columns_from_facts(facts)
-    masks = [cond.mask_function(c, date_int)(columns) for c in conditions_]
-    return [[bool(m[row]) for m in masks] for row in range(len(facts))]
-
-
-def _numpy_in_days(conditions_: list[cond.Condition], facts: list[dict]) -> list[list[bool]]:
-    """The same, with dates as day numbers (the encoding VectorEvaluator.evaluate uses)."""
-    def days(ymd: int) -> int:
-        return _day_of(date(ymd // 10000, ymd // 100 % 100, ymd % 100))
-
-    moved = [{k: (days(v) if FACTS[k].kind == "date" else v) for k, v in f.items()} for f in facts]
-    columns = columns_from_facts(moved)
-    masks = [cond.mask_function(c, _day_of)(columns) for c in conditions_]
+    columns = _columns(facts)
+    masks = [cond.mask_function(c)(columns) for c in conditions_]
     return [[bool(m[row]) for m in masks] for row in range(len(facts))]
 
 
 def _both(conditions_, facts):
-    """The numpy form (dates as YYYYMMDD and as day numbers) and, where it is installed,
-    durable_rules: all must agree."""
+    """The numpy form and, where it is installed, durable_rules, on the same facts (dates as
+    day numbers, the one encoding): they must agree."""
     got = _numpy(conditions_, facts)
-    assert _numpy_in_days(conditions_, facts) == got
     if durable_adapter.available():
         assert _durable(conditions_, facts) == got
     return got
 
 
+_D = lambda y, m, d: day_number(date(y, m, d))  # noqa: E731
 BASE = {
-    "period_first_day": 20221001, "part_start": 20221001, "part_end": 20230831, "line_start": 20221001,
-    "line_end": 20230831, "line_whole_months": 11, "line_has_extra_days": False, "grant_type": "alis_avtale",
-    "role": "fastlege", "centrality_class": 6, "position_share": 10000, "via_agency": False,
+    "period_first_day": _D(2022, 10, 1), "part_start": _D(2022, 10, 1), "part_end": _D(2023, 8, 31),
+    "line_start": _D(2022, 10, 1), "line_end": _D(2023, 8, 31), "line_whole_months": 11, "line_has_extra_days": False,
+    "grant_type": "alis_avtale", "role": "fastlege", "centrality_class": 6, "position_share": 10000, "via_agency": False,
     "private_commercial": False, "new_scheme": True,
 }
 
@@ -132,7 +136,7 @@ BASE = {
 def test_absent_fact_on_the_right_of_a_comparison_is_false_on_both_paths():
     tests = [cond.parse({"fact": "part_end", op: {"fact": "agreement_signed"}}) for op in cond.OPS]
     tests.append(cond.parse({"fact": "agreement_signed", "exists": False}))
-    absent, present = dict(BASE), dict(BASE, agreement_signed=20230101)
+    absent, present = dict(BASE), dict(BASE, agreement_signed=_D(2023, 1, 1))
     got = _both(tests, [absent, present])
     assert got[0] == [False] * 6 + [True]  # absent: every comparison false, ne included
     assert got[1] == [False, True, False, False, True, True, False]  # 20230831 vs 20230101
@@ -216,7 +220,7 @@ _CONDITIONS = st.recursive(
 def _fact_value(name: str) -> st.SearchStrategy:
     spec = FACTS[name]
     if spec.kind == "date":
-        return _DATES.map(date_int)
+        return _DATES.map(day_number)
     if spec.kind == "integer":
         return st.integers(0, 13)
     if spec.kind == "decimal":
@@ -312,6 +316,23 @@ def test_evaluator_choice_is_reported_and_gives_the_same_result(engine):
     assert (durable.evaluator, vector.evaluator, auto.evaluator) == ("durable_rules", "vectorised", "durable_rules")
     key = lambda r: [(l.row, l.period, l.amount_nok, l.status, l.rule_ids, l.whole_months) for l in r.lines]
     assert key(durable) == key(vector) == key(auto)
+
+
+@needs_durable_rules
+def test_compute_above_the_threshold_gives_the_same_result(engine):
+    from grants import Engine
+    from grants.tools.portfolio import synthetic_portfolio
+
+    records = synthetic_portfolio(3000, seed=21, period="2023") + synthetic_portfolio(3000, seed=22, period="2025-26")
+    records += [line(alis_id="X1", agreement_signed="2023-11-15", start="2023-09-01", end="2024-08-31"),
+                line(alis_id="X2", kommunenummer="9999"), line(alis_id="X3", first_gp_date="2024-01-01",
+                                                              start="2025-06-01", end="2026-05-31")]
+    durable = Engine(engine.ratebook, engine.rulebook, engine.centrality, vector_threshold=None)
+    vectorised = Engine(engine.ratebook, engine.rulebook, engine.centrality, vector_threshold=1)
+    a, b = durable.compute(records), vectorised.compute(records)
+    assert (a.evaluator, b.evaluator) == ("durable_rules", "vectorised")
+    assert [r.as_row() for r in a.lines] == [r.as_row() for r in b.lines]
+    assert [r.text() for r in a.rejections] == [r.text() for r in b.rejections]
 
 
 def test_an_unknown_evaluator_is_an_error(engine):

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, reject, settings, strategies as st
 
 from grants import Engine, RulesError
+from grants.days import day_number
 from grants.rules.facts import FACTS
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
@@ -195,33 +195,48 @@ def test_edited_shipped_rules_give_one_answer_whatever_the_evaluator_or_batch(
     # auto switches at 40 line parts here: batches of random sizes run on either path
     sizes = sizes + [len(LINES)]
     assert _in_batches(mutated, sizes) == durable[0]
-    _same_as_vector_evaluator(mutated, "2023-24")
 
 
-def _same_as_vector_evaluator(engine: Engine, period: str) -> None:
-    """VectorEvaluator.evaluate (impact, rate checks) compiles the same conditions to masks
-    over typed columns, dates as day numbers: it agrees with compute line by line."""
-    from grants.pipeline.headers import map_header
-    from grants.pipeline.inputs import validate_row
-    from grants.pipeline.vectorised import VectorEvaluator
+_DAYS = lambda lo, hi: st.dates(min_value=lo, max_value=hi).map(day_number)  # noqa: E731
+fact_values = st.fixed_dictionaries(
+    {
+        "period_first_day": st.sampled_from([date(2022, 1, 1), date(2022, 10, 1), date(2023, 9, 1), date(2024, 9, 1),
+                                             date(2025, 6, 1)]).map(day_number),
+        "part_start": _DAYS(date(2022, 1, 1), date(2026, 12, 31)), "part_end": _DAYS(date(2022, 1, 1), date(2026, 12, 31)),
+        "line_start": _DAYS(date(2022, 1, 1), date(2026, 12, 31)), "line_end": _DAYS(date(2022, 1, 1), date(2026, 12, 31)),
+        "line_whole_months": st.integers(0, 30), "line_has_extra_days": st.booleans(),
+        "grant_type": st.sampled_from(["alis_avtale", "kun_veiledning"]),
+        "role": st.sampled_from(["fastlege", "fastlegevikar", "introduksjonslege", "annet_kommunalt"]),
+        "centrality_class": st.integers(1, 6), "position_share": st.integers(1, 10000), "via_agency": st.booleans(),
+        "private_commercial": st.booleans(), "new_scheme": st.booleans(),
+    },
+    optional={"agreement_signed": _DAYS(date(2022, 1, 1), date(2026, 12, 31)),
+              "first_gp_date": _DAYS(date(2020, 1, 1), date(2026, 12, 31))},
+)
 
-    durable = _outcome(engine, LINES, period=period, evaluator="durable")
-    header = map_header({k: None for r in LINES for k in r})
-    lines = [validate_row(i + 1, r, header) for i, r in enumerate(LINES)]
-    vector = VectorEvaluator(engine)
-    try:
-        cols = vector.evaluate(vector.frame_from_lines(lines), period).columns
-    except RulesError:
-        assert durable[0] == "error" and "RulesError" in durable[1]
-        return
-    assert durable[0] != "error", durable
-    for i, alis_id in enumerate(cols["alis_id"]):
-        if (alis_id, "rejected") in durable[0]:
-            assert cols["status"][i] == "rejected", alis_id
-            continue
-        amount, status, rule_ids, months, _ = durable[0][(alis_id, period)]
-        got = (int(cols["amount_nok"][i]), cols["status"][i], cols["rule_ids"][i], int(cols["whole_months"][i]))
-        assert got == (amount, status, " ".join(rule_ids), months), alis_id
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(fact_values, min_size=1, max_size=30))
+def test_the_shipped_rules_fire_alike_on_a_random_fact_table_through_either_evaluator(engine, facts):
+    """One fact table, read as numpy columns and as the dicts durable_rules is posted: the same
+    rules fire on every row (the line-month facts given, as for any fact, not derived)."""
+    import numpy as np
+
+    from grants.pipeline.facts import FactTable, fire
+    from grants.rules.conditions import Coded
+
+    given = {}
+    for name, spec in FACTS.items():
+        raw = [f.get(name) for f in facts]
+        exists = np.array([v is not None for v in raw]) if spec.optional else None
+        if spec.kind == "enum":
+            given[name] = (Coded(np.array(raw, dtype=object)), None)
+        else:
+            given[name] = (np.array([0 if v is None else int(v) for v in raw], dtype=np.int64), exists)
+    table = FactTable(given, len(facts))
+    assert table.dicts() == facts
+    as_names = lambda fired: [sorted(fired.names[int(c)]) for c in fired.codes]  # noqa: E731
+    assert as_names(fire(table, engine.rulebook, None)) == as_names(fire(table, engine.rulebook, engine.runner))
 
 
 def test_an_edit_changes_the_result_on_both_paths(tmp_path, ratebook, engine):

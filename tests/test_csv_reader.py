@@ -147,7 +147,7 @@ def test_missing_file_raises(tmp_path):
 
 @pytest.mark.parametrize("header", [NB_HEADER, EN_HEADER, NB_HEADER + ";vikarbyrå;merknad"])
 def test_header_only_is_refused(tmp_path, header):
-    """A file with a header and no data rows exited 0 with a total of 0 kr (issue 10)."""
+    """A file with a header and no data rows exited 0 with a total of 0 kr."""
     path = write(tmp_path, header + "\n")
     with pytest.raises(InputFileError, match="ingen datarader"):
         read_lines_csv(path)

@@ -5,10 +5,12 @@ the threads test run with whichever evaluator this interpreter has."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 
 from grants import ConservationError, Engine, compute
+from grants.days import day_number
 from grants.rules import durable_adapter
 from grants.pipeline.engine import _prove_conservation
 from tests.conftest import line, needs_durable_rules
@@ -53,9 +55,10 @@ def test_batches_larger_than_the_limit_lose_nothing(engine):
 
 
 def _fact(i):
+    first, last = day_number(date(2022, 10, 1)), day_number(date(2023, 8, 31))  # dates as posted: day numbers
     return {
-        "period_first_day": 20221001, "part_start": 20221001, "part_end": 20230831,
-        "line_start": 20221001, "line_end": 20230831, "line_whole_months": 11, "line_has_extra_days": False,
+        "period_first_day": first, "part_start": first, "part_end": last,
+        "line_start": first, "line_end": last, "line_whole_months": 11, "line_has_extra_days": False,
         "grant_type": "alis_avtale", "role": "fastlege", "centrality_class": 1 + i % 6,
         "via_agency": False, "private_commercial": False, "new_scheme": True,
     }

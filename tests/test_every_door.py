@@ -42,11 +42,9 @@ from pydantic import ValidationError
 import grants
 from grants.cli import main as cli_main
 from grants.io.writers import result_document
-from grants.pipeline.fields import EXPENSE, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from grants.pipeline.inputs import (
-    _DEFAULTS, PARSERS, LineInput, parse_amount, parse_bool, parse_centrality_class, parse_date, parse_hours,
-    parse_share,
-)
+from grants.pipeline.fields import DEFAULTS, EXPENSE, OPTIONAL_COLUMNS, PARSERS, REQUIRED_COLUMNS
+from grants.pipeline.grammar import parse_amount, parse_bool, parse_centrality_class, parse_date, parse_hours, parse_share
+from grants.pipeline.inputs import LineInput
 from grants.pipeline.sessions import SESSION_ALIASES
 from grants.service.api_models import LineIn, SessionIn
 
@@ -88,10 +86,10 @@ def _number(text: str, exact: str) -> V:
 
 _DATE = lambda d: V(f"{d:%d.%m.%Y}", d, d.isoformat(), datetime(d.year, d.month, d.day))  # noqa: E731
 
-# The values of each kind of field, by its parser (grants.pipeline.inputs.PARSERS): a new field of
+# The values of each kind of field, by its parser (grants.pipeline.fields.PARSERS): a new field of
 # a known kind is walked without a change here.
 GOOD_BY_PARSER: dict[Callable[..., Any], Callable[[str], V]] = {
-    parse_bool: lambda f: V("nei", False, False, False) if _DEFAULTS[f] else V("ja", True, True, True),
+    parse_bool: lambda f: V("nei", False, False, False) if DEFAULTS[f] else V("ja", True, True, True),
     parse_date: lambda f: _DATE(MID),
     parse_centrality_class: lambda f: V("6", 6, 6, 6),
     parse_amount: lambda f: _number("1 000,50", "1000.50"),

@@ -1,4 +1,4 @@
-"""Headers as finance officers write them (issue 10 §1): every alias matched after folding, a
+"""Headers as finance officers write them: every alias matched after folding, a
 column that resembles a known one refused unless ignored on purpose, the officer's own columns
 carried to the output beside their row."""
 from __future__ import annotations
@@ -147,3 +147,17 @@ def test_the_command_line_names_its_option_for_a_column_that_resembles_a_header(
                  "--ignore-column", "finnes ikke"]) == 2
     err = capsys.readouterr().err
     assert "--ignore-column nevner en kolonne som ikke finnes" in err and "ignore_columns=" not in err
+
+
+def test_a_name_column_called_kommune_is_carried_and_klasse_must_be_named():
+    """`kommune` (a name) and `type` are the officer's own columns; `klasse` resembles the
+    centrality class, which would change money: it stops the run unless ignored on purpose."""
+    rec = {"lege_id": "A", "kommunenr": "0301", "kommune": "Oslo", "klasse": "6", "tilskuddstype": "alis_avtale",
+           "rolle": "fastlege", "stillingsandel": "100", "fra": "01.10.2022", "til": "31.08.2023", "type": "x"}
+    with pytest.raises(InputFileError, match="«klasse».*sentralitetsklasse"):
+        compute([rec], period="2023")
+    result = compute([rec], period="2023", ignore_columns=["klasse"])
+    assert not result.rejections
+    assert result.lines[0].centrality_class == 1 and result.lines[0].amount_nok == 275000
+    assert result.ignored_columns == ("klasse",)
+    assert result.passthrough == {"kommune": ["Oslo"], "klasse": ["6"], "type": ["x"]}

@@ -137,3 +137,14 @@ def test_lines_outside_either_period_are_warned_about_not_passed_as_no_change(ca
     assert "INGEN ENDRING" in text
     assert "ADVARSEL: 1 av 1 linjer ligger utenfor grunnlagsperioden 2023" in text
     assert "ligger utenfor perioden 2023" in text
+
+
+def test_impact_into_another_period_moves_lines_by_whole_months(engine, tmp_path):
+    # 2023 and 2023-24 have the same illustrative amounts: January 2023 moved 11 months is
+    # December 2023, one whole month at the same rate in both
+    from tests.conftest import REPO, line
+
+    lines, _ = lines_from_records([line(start="2023-01-01", end="2023-01-31")], engine)
+    report = impact(lines, "2023", REPO / "rates" / "2023-24.yaml", engine=engine)
+    assert report.shift_months == 11
+    assert report.changed_lines == 0 and report.base_total == report.new_total == 25000

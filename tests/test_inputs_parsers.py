@@ -1,6 +1,7 @@
 """The fast row path (validate_row) and the typed model (LineInput) parse alike."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings, strategies as st
 from pydantic import ValidationError
 
@@ -34,3 +35,39 @@ def test_validate_row_and_line_input_agree(record):
         assert isinstance(fast, Rejection)
     else:
         assert fast == model
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("kr 12.500,-", "12500"), ("12.500", "12500"), ("12 500,50", "12500.50"), ("12 500,- kr", "12500"),
+    ("12500", "12500"), ("1.5", "1.5"),
+])
+def test_norwegian_amounts(text, expected):
+    from decimal import Decimal
+
+    from grants.pipeline.grammar import parse_amount
+
+    assert parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["sNaN", "NaN", "Infinity", "tolv"])
+def test_not_an_amount(text):
+    from grants.pipeline.grammar import parse_amount
+
+    with pytest.raises(ValueError, match="ikke et beløp"):
+        parse_amount(text)
+
+
+def test_numpy_numbers_and_0_1_flags_are_accepted():
+    import numpy as np
+    import pandas as pd
+
+    from grants import compute
+    from tests.conftest import line
+
+    rec = line(position_share=np.float64(80.5), via_agency=np.float64(0.0), new_scheme=1)
+    result = compute([rec], period="2023")
+    assert not result.rejections and result.lines[0].amount_nok == 221375  # 300000*0.805*11/12
+    frame = pd.DataFrame([line(via_agency=1), line(alis_id="B")])  # a 0/1 column with a blank -> floats
+    result = compute(frame, period="2023")
+    assert not result.rejections
+    assert [l.status.value for l in result.lines] == ["ineligible", "ok"]

@@ -1,5 +1,5 @@
 """The library changes no interpreter state of its caller, and the caller's state does not change
-our amounts (issue 10, library hygiene)."""
+our amounts (library hygiene)."""
 from __future__ import annotations
 
 import csv

@@ -206,3 +206,13 @@ def test_a_refund_line_names_the_elements_left_at_their_maximum():
     r = _b(line(start="2025-06-01", end="2026-05-31", utgift_veiledning="10000"))
     assert r.basis == "refusjon"
     assert any("praksiskompensasjon, laeringsaktiviteter" in n and "maksimum" in n for n in r.notes)
+
+
+def test_an_applied_supplement_alone_is_not_a_refund():
+    from decimal import Decimal
+
+    result = compute([line(kommunenummer="1151", start="2025-06-01", end="2026-05-31", sentralitetstillegg_sokt="50000")],
+                     period="2025-26")
+    (r,) = result.lines
+    assert r.basis == "maksimalt tilskudd"
+    assert {e.element: e.granted for e in r.elements}["sentralitetstillegg"] == Decimal(50000)

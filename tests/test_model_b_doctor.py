@@ -1,4 +1,4 @@
-"""Model B: an expense belongs to the doctor for the period, not to one line (issue 14 §3).
+"""Model B: an expense belongs to the doctor for the period, not to one line (docs/DOMAIN.md §6).
 
 rates/2025-26.yaml says `expense_scope: doctor`: the cap is the sum of the element's maxima
 over the doctor's lines in the municipality and period; the granted amount is rounded once for

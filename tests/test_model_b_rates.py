@@ -1,4 +1,5 @@
-"""The rate-table fields behind issue 14 are validated on load, with the key named."""
+"""The model B rate-table fields for caps (expense scope, hours, amounts applied for) are
+validated on load, with the key named."""
 from __future__ import annotations
 
 

@@ -2,7 +2,7 @@
 new inputs: fixtures/examples/soknad_2025-26_timer.csv with veiledningsokter_2025-26.csv.
 
 Expected (rates/2025-26.yaml, provisional; hourly supervision rate 1 375 x 1.15 = 1 581.25):
-  row 1 ALIS-201 kun veiledning, 10 h: 15 812.50 -> 15 813 (issue 14, the source's 10-hour case)
+  row 1 ALIS-201 kun veiledning, 10 h: 15 812.50 -> 15 813 (the source's 10-hour case)
   row 2 ALIS-202 kun veiledning, 60 h: 94 875 capped at 91 317.1875 -> 91 317 (the 60-hour case)
   row 3 ALIS-203 produktivitet applied for 10 000 (maximum 125 000) -> 10 000
   rows 4-5 ALIS-204 share changes 16.12: veiledning expense 50 000 on row 4 shared 35 294 / 14 706

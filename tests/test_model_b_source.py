@@ -1,4 +1,4 @@
-"""Model B against the only source's published expectations (issue 14; docs/DOMAIN.md §6).
+"""Model B against the only source's published expectations (docs/DOMAIN.md §6).
 
 The source is a third-party municipal prototype of the 2025/26 rules. Its newest version's
 calculation tests give the figures below (facts only: inputs and figures). The source never
@@ -26,7 +26,7 @@ def _element(rec, name):
 
 
 # --- veiledning documented as supervision hours ------------------------------------------
-# Source: issue 14, "Supervision is documented in hours" (the prototype's newest version):
+# Source: the prototype's newest version, "Supervision is documented in hours" (the prototype's newest version):
 # 1,375 kr x 1.15 = 1,581.25 kr an hour; 10 hours give 15,812.50 kr; 60 hours give 94,875 kr,
 # capped at the maximum 91,317.1875 (DOMAIN.md §6: 1 375 x 1.15 x 57.75 h).
 
@@ -58,7 +58,7 @@ def test_the_hourly_rate_is_the_rate_tables_not_a_constant(engine):
 
 
 # --- produktivitet capped by the amount applied for --------------------------------------
-# Source: issue 14, "Produktivitet can be applied for": 0 applied gives 0, 10,000 gives 10,000,
+# Source: the prototype's newest version, "Produktivitet can be applied for": 0 applied gives 0, 10,000 gives 10,000,
 # 200,000 gives the 125,000 maximum (a full year at 100 % inside the 24-month window).
 
 

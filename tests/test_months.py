@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, strategies as st
 from dateutil.relativedelta import relativedelta
 
-from grants.pipeline.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
+from grants.months import anniversary_months, calendar_months, longer_than_whole_months, whole_months
 
 dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2028, 12, 31))
 
@@ -35,6 +35,23 @@ def test_vikar_measure():
     assert longer_than_whole_months(date(2023, 1, 1), date(2023, 3, 31)) == (3, False)
     assert longer_than_whole_months(date(2023, 1, 1), date(2023, 4, 1)) == (3, True)
     assert longer_than_whole_months(date(2023, 1, 1), date(2023, 1, 1)) == (0, True)
+
+
+def test_a_line_open_to_31_12_9999_counts_the_months_that_end_by_then_in_both_forms():
+    """start + n months - 1 day must be on or before 31.12.9999; a month that would end in the
+    year 10000 (which no date can hold) is not whole. The one-interval count counted it, so a
+    trace of an open-ended line showed one month more than the facts the rules saw."""
+    import numpy as np
+
+    from grants.days import day_number
+    from grants.months import anniversary_month_counts
+
+    cases = {date(2022, 3, 15): (95733, True), date(2022, 1, 1): (95736, False), date(2024, 2, 29): (95710, True)}
+    open_end = date(9999, 12, 31)
+    for start, expected in cases.items():
+        assert longer_than_whole_months(start, open_end) == expected
+        n, extra = anniversary_month_counts(np.array([day_number(start)]), np.array([day_number(open_end)]))
+        assert (int(n[0]), bool(extra[0])) == expected
 
 
 @given(dates, dates)
@@ -75,7 +92,7 @@ def test_calendar_count_equals_the_listed_months(a, b):
 def test_shifting_keeps_month_ends_and_clamps():
     """Moving lines between periods for rates diff and impact: 30.06.2023 + 23 months was
     30.05.2025, so May stopped being whole and the same rates showed a cut (user trial)."""
-    from grants.pipeline.months import shift_months
+    from grants.months import shift_months
 
     assert shift_months(date(2023, 6, 30), 23) == date(2025, 5, 31)
     assert shift_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
@@ -105,3 +122,25 @@ def test_same_rates_in_another_period_change_nothing_in_diff_and_impact():
     lines, _ = lines_from_records([records[2], records[6]], default_engine())
     result = impact(lines, "2023", data_dir("rates") / "2024-25.yaml")
     assert result.changed_lines == 0 and result.base_total == result.new_total
+
+
+def _days(d: date):
+    import numpy as np
+
+    from grants.days import day_number
+
+    return np.array([day_number(d)], dtype=np.int64)
+
+
+@given(dates, dates)
+def test_the_column_counts_equal_the_one_interval_counts(a, b):
+    """The batch counts months over columns of day numbers; the one-interval functions are the
+    reference it is held to."""
+    from grants.months import anniversary_month_counts, calendar_month_counts
+
+    assert calendar_month_counts(_days(a), _days(b))[0] == whole_months(a, b, "calendar")
+    n, _ = anniversary_month_counts(_days(a), _days(b))
+    assert n[0] == anniversary_months(a, b)
+    start, end = min(a, b), max(a, b)
+    n, extra = anniversary_month_counts(_days(start), _days(end))
+    assert (int(n[0]), bool(extra[0])) == longer_than_whole_months(start, end)

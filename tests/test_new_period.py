@@ -9,7 +9,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from grants import Engine
-from grants.pipeline.months import calendar_months
+from grants.months import calendar_months
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.testing import check_rate_table

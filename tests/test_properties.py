@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from grants.pipeline.months import anniversary_months, calendar_months
+from grants.months import anniversary_months, calendar_months
 from tests.conftest import line, shipped_book
 
 MUNICIPALITIES = ["0301", "5412", "3401", "1508", "1151", "3024", "4601", "1804"]

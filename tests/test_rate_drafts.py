@@ -1,4 +1,4 @@
-"""Rate drafts are first-class (issue 10 §6): one loader for every command; a draft in rates/
+"""Rate drafts are first-class: one loader for every command; a draft in rates/
 (another name, or status: draft) is skipped with a note; a table named by path is loaded there."""
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ import pytest
 
 from grants.cli import main
 from grants.pipeline.headers import field_of, map_header
-from grants.pipeline.inputs import HEADER_ALIASES, REQUIRED_COLUMNS
-from grants.domain import fold, parse_grant_type, parse_role
+from grants.pipeline.inputs import REQUIRED_COLUMNS
+from grants.domain import parse_grant_type, parse_role
 from grants.tools.template import EXAMPLE_SHEET, HELP_SHEET, INPUT_SHEET, input_fields
 from grants.report.vocabulary_nb import INPUT_HEADER_NB, INPUT_VALUES_NB
 

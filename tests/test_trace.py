@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import grants.pipeline.engine as engine_module
 from grants.rules.facts import FACT_TYPES, facts_json
 from grants.datafiles.paths import data_dir
 from grants.pipeline.provenance import package_version
@@ -20,6 +19,7 @@ LINES = [
          start="2022-11-15", end="2023-04-30", via_agency=True),
     line(alis_id="T3", start="2023-06-01", end="2024-10-31"),  # three periods
     line(alis_id="T4", start="2025-03-01", end="2025-12-31", first_gp_date="2024-01-10"),  # model A and B
+    line(alis_id="T5", start="2022-03-01", end="2023-03-31"),  # across the day 2022 and 2023 share
 ]
 
 
@@ -71,6 +71,17 @@ def test_the_facts_differ_where_the_lines_do(posted):
         max(parts[0].line.start, p.table.period.first_day).isoformat() for p in parts]
     b = result.line(4, "2025-26").trace()["facts"]
     assert b["first_gp_date"] == "2024-01-10" and "first_gp_date" not in result.line(1).trace()["facts"]
+
+
+def test_a_part_that_gives_up_the_shared_boundary_day_is_traced_with_the_part_end_it_was_priced_with(posted):
+    """2022 and 2023 share 01.10.2022; a line across it counts the day in 2023, so its 2022 part
+    ends 30.09.2022. The trace shows that end (it once rebuilt the facts and showed 01.10.2022)."""
+    result, _ = posted
+    first, second = [r for r in result.lines if r.row == 5]
+    assert (first.period, str(first.counted_end), second.period, str(second.counted_start)) == (
+        "2022", "2022-09-30", "2023", "2022-10-01")
+    assert (first.trace()["facts"]["part_end"], second.trace()["facts"]["part_start"]) == ("2022-09-30", "2022-10-01")
+    assert first.trace()["interval"]["counted"] == ["2022-03-01", "2022-09-30"]
 
 
 def _sha(path: Path) -> str:

@@ -172,7 +172,7 @@ def test_no_module_writes_a_file_except_through_the_atomic_writer():
 
 def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
     proc = run_cli("compute", EXAMPLE, "--period", "2023", "-o", tmp_path / "ut.csv",
-                   shim=no_memory_in("grants.io.reader", "_read_csv_lines"))
+                   shim=no_memory_in("grants.io.csvfile", "_read_csv_lines"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     [message] = error_lines(proc)
@@ -182,7 +182,7 @@ def test_running_out_of_memory_is_one_line_and_exit_2(tmp_path):
 
 def test_an_unexpected_error_is_one_line_and_exit_2_not_a_traceback_with_exit_1(tmp_path):
     shim = """
-import grants.io.reader as _r
+import grants.io.csvfile as _r
 def _broken(*args, **kwargs):
     raise ZeroDivisionError("a bug")
 _r._read_csv_lines = _broken

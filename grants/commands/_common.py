@@ -14,7 +14,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 class LazyChoices:
     """An option's `choices` read from `module.name` on first use (a value given on the command
-    line, or an error message), so building the parser imports nothing heavy (issue 11). Give
+    line, or an error message), so building the parser imports nothing heavy. Give
     the option a `metavar` too: argparse lists the choices of an option without one as soon
     as it is added."""
 

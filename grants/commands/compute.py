@@ -10,7 +10,7 @@ from grants.commands._common import (EXIT_OK, EXIT_REJECTED, LazyChoices, add_in
 
 # Imports that `compute` needs only when it runs (or only for some options) are made inside
 # run(): every command's parser is built on each start, so what is imported here every command
-# pays for (issue 11: start-up time).
+# pays for (start-up time).
 
 
 def register(sub: argparse._SubParsersAction) -> None:

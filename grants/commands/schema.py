@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from grants.service import api_contract
+    from grants import contract as api_contract
 
     if args.output:
         files = api_contract.snapshot_files()

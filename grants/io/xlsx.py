@@ -17,42 +17,26 @@ and the bytes inflated are counted against the same limit while reading.
 """
 from __future__ import annotations
 
-import io
-import posixpath
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
-from typing import Any, Iterator
-from xml.parsers import expat
+from typing import Any, Callable
 
 from grants.errors import InputFileError
+from grants.io.table import HEADER_SEARCH_ROWS, SourceTable, example_header, finish
+from grants.io.xlsx_package import (
+    FALSE, GENERAL, MAIN, TRUE, Damaged, Format, Package, Relationships, SharedStrings, Styles, WorkbookPart, boolean,
+    rels_part, resolve,
+)
 
-MAX_RATIO = 100
-"""A member that inflates more than this many times its packed size (and to more than
-`RATIO_FLOOR` bytes) is refused before it is read: real sheets pack 5-20 to 1, a deflate bomb
-about 1 000 to 1."""
-RATIO_FLOOR = 1 << 20
 MAX_ROW = 1_048_576
 TEMPLATE_SHEETS = ("Søknad", "Eksempel", "Veiledning")
 """The sheets of a workbook made by `alis-grant template`: the one to fill in, the example (never
 computed) and the help. Reading the first of these is what the template says, so it is no sheet
 choice the reader notes."""
 MAX_COLUMN = 16_384
-_CHUNK = 1 << 16
 _DECIMALS = Context(prec=60)
-
-_MAIN = frozenset({"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                   "http://purl.oclc.org/ooxml/spreadsheetml/main"})
-_RELATIONSHIP_ATTR = frozenset({"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                                "http://purl.oclc.org/ooxml/officeDocument/relationships"})
-_PACKAGE_RELS = frozenset({"http://schemas.openxmlformats.org/package/2006/relationships"})
-_TRUE, _FALSE = frozenset({"1", "true"}), frozenset({"0", "false"})
-
-
-class _Damaged(Exception):
-    """A part does not say what it must; the message (bokmål) names the place."""
 
 
 @dataclass
@@ -71,7 +55,7 @@ def read_sheet(name: str, raw: bytes, sheet: str | None, max_unpacked: int) -> S
     the first visible sheet. Raises InputFileError naming what is refused: a package that would
     unpack beyond `max_unpacked` bytes (checked before any member is read), an OpenDocument or
     binary workbook, a damaged part."""
-    package = _Package(name, raw, max_unpacked)
+    package = Package(name, raw, max_unpacked)
     mimetype = package.head("mimetype", 100) if package.has("mimetype") else b""
     if b"opendocument" in mimetype:
         raise InputFileError(f"{name}: filen er et OpenDocument-regneark (.ods); lagre den som .xlsx eller CSV UTF-8")
@@ -79,305 +63,19 @@ def read_sheet(name: str, raw: bytes, sheet: str | None, max_unpacked: int) -> S
         raise InputFileError(f"{name}: filen er en binær Excel-arbeidsbok (.xlsb); lagre den som .xlsx eller CSV UTF-8")
     try:
         return _Workbook(package).sheet(sheet)
-    except _Damaged as exc:
+    except Damaged as exc:
         raise InputFileError(f"{name}: Excel-filen er skadet: {exc}; lagre den på nytt fra Excel") from None
-
-
-# --- the package -------------------------------------------------------------------------------
 
 
 def read_sheets(name: str, raw: bytes, max_unpacked: int) -> list[Sheet]:
     """Every sheet of the workbook in `raw`, in the workbook's order, read as `read_sheet` reads
     one (a result workbook compared cell by cell by `alis-grant verify`)."""
-    package = _Package(name, raw, max_unpacked)
+    package = Package(name, raw, max_unpacked)
     try:
         book = _Workbook(package)
         return [book.sheet(entry.name) for entry in book.entries]
-    except _Damaged as exc:
+    except Damaged as exc:
         raise InputFileError(f"{name}: Excel-filen er skadet: {exc}") from None
-
-
-class _Package:
-    """The zip, refused before anything is inflated when a member is not what Excel writes or
-    would unpack to more than `max_unpacked` bytes (declared) or inflates suspiciously well."""
-
-    def __init__(self, name: str, raw: bytes, max_unpacked: int):
-        self.name, self.max_unpacked, self.inflated = name, max_unpacked, 0
-        try:
-            self.zf = zipfile.ZipFile(io.BytesIO(raw))
-            infos = self.zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            raise self._broken(exc) from None
-        self.members: dict[str, zipfile.ZipInfo] = {}
-        for info in infos:
-            key = info.filename.lower()
-            if key in self.members:
-                raise InputFileError(f"{name}: Excel-filen er skadet: delen {info.filename} står to ganger i "
-                                     "zip-filen; lagre den på nytt fra Excel")
-            self.members[key] = info
-        declared = 0
-        for info in infos:
-            if info.flag_bits & 0x1:
-                raise InputFileError(f"{name}: Excel-filen er kryptert (passord); lagre den som .xlsx uten passord")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise InputFileError(f"{name}: Excel-filen er pakket med en metode Excel ikke bruker "
-                                     f"(delen {info.filename}); lagre den på nytt fra Excel")
-            declared += info.file_size
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise InputFileError(
-                    f"{name}: delen {info.filename} i Excel-filen pakker ut til {info.file_size} byte fra "
-                    f"{info.compress_size} (over {MAX_RATIO} ganger); en slik fil (en zip-bombe) leses ikke"
-                )
-        if declared > max_unpacked:
-            raise InputFileError(
-                f"{name}: Excel-filen pakker ut til {declared} byte, over grensen på {max_unpacked} byte; del den opp"
-            )
-
-    def _broken(self, exc: BaseException) -> InputFileError:
-        return InputFileError(
-            f"{self.name}: filen ser ut som en Excel-fil (.xlsx), men kan ikke åpnes: den er skadet eller "
-            f"ufullstendig ({type(exc).__name__}); lagre den på nytt fra Excel"
-        )
-
-    def has(self, path: str) -> bool:
-        return path.lower() in self.members
-
-    def names(self) -> list[str]:
-        return [info.filename for info in self.members.values()]
-
-    def chunks(self, path: str) -> Iterator[bytes]:
-        """The member's bytes, inflated a chunk at a time and counted against the limit (zipfile
-        itself stops at the declared size and checks the CRC)."""
-        info = self.members[path.lower()]
-        try:
-            with self.zf.open(info) as fh:
-                while True:
-                    chunk = fh.read(_CHUNK)
-                    if not chunk:
-                        return
-                    self.inflated += len(chunk)
-                    if self.inflated > self.max_unpacked:
-                        raise InputFileError(f"{self.name}: Excel-filen pakker ut til mer enn grensen på "
-                                             f"{self.max_unpacked} byte; del den opp")
-                    yield chunk
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-            raise self._broken(exc) from None
-
-    def head(self, path: str, size: int) -> bytes:
-        out = b""
-        for chunk in self.chunks(path):
-            out += chunk
-            if len(out) >= size:
-                break
-        return out[:size]
-
-    def parse(self, path: str, handler: Any) -> None:
-        """Feed the member to expat; a DOCTYPE (and so any entity) is refused outright."""
-        parser = expat.ParserCreate(namespace_separator=" ")
-        parser.buffer_text = True
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-        def refuse(*_: Any) -> None:
-            raise InputFileError(f"{self.name}: delen {path} i Excel-filen har en DOCTYPE (entiteter); "
-                                 "Excel skriver aldri det, og filen leses ikke")
-
-        parser.StartDoctypeDeclHandler = refuse
-        parser.EntityDeclHandler = refuse
-        parser.ExternalEntityRefHandler = refuse
-        parser.StartElementHandler = handler.start
-        parser.EndElementHandler = handler.end
-        parser.CharacterDataHandler = handler.data
-        try:
-            for chunk in self.chunks(path):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            raise _Damaged(f"delen {path} er ikke gyldig XML (linje {exc.lineno}: "
-                           f"{expat.ErrorString(exc.code)})") from None
-
-
-def _split(name: str) -> tuple[str, str]:
-    """("namespace", "local") of an expat name ("uri local" or "local")."""
-    ns, _, local = name.rpartition(" ")
-    return ns, local
-
-
-class _Handler:
-    """Tracks the path of elements; subclasses look at the elements they know."""
-
-    def __init__(self) -> None:
-        self.path: list[str] = []  # local names; "" for an element outside the main namespaces
-
-    def start(self, name: str, attrs: dict[str, str]) -> None:
-        ns, local = _split(name)
-        self.path.append(local if ns in self.namespaces else "")
-        self.opened(self.path, attrs)
-
-    def end(self, name: str) -> None:
-        self.closed(self.path)
-        self.path.pop()
-
-    def data(self, text: str) -> None:
-        pass
-
-    namespaces: frozenset[str] = _MAIN
-
-    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
-        pass
-
-    def closed(self, path: list[str]) -> None:
-        pass
-
-
-def _boolean(value: str | None, where: str) -> bool:
-    """An xsd:boolean attribute, in every spelling XML allows ("1", "true", " true "); anything
-    else is refused rather than guessed."""
-    if value is None:
-        return False
-    v = value.strip()
-    if v in _TRUE:
-        return True
-    if v in _FALSE:
-        return False
-    raise _Damaged(f"{where} har verdien «{value}», som verken er sann eller usann")
-
-
-def _attr(attrs: dict[str, str], namespaces: frozenset[str], local: str) -> str | None:
-    for ns in namespaces:
-        value = attrs.get(f"{ns} {local}")
-        if value is not None:
-            return value
-    return None
-
-
-# --- relationships, workbook, styles, shared strings ------------------------------------------
-
-
-class _Relationships(_Handler):
-    namespaces = _PACKAGE_RELS
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[str, tuple[str, str, bool]] = {}  # id -> (type, target, external)
-
-    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
-        if path == ["Relationships", "Relationship"]:
-            rid = attrs.get("Id", "")
-            self.items[rid] = (attrs.get("Type", ""), attrs.get("Target", ""), attrs.get("TargetMode") == "External")
-
-
-def _resolve(source: str, target: str) -> str:
-    """A relationship's target as a member name, relative to the part that names it."""
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
-
-
-def _rels_path(part: str) -> str:
-    folder, base = posixpath.split(part)
-    return posixpath.join(folder, "_rels", base + ".rels")
-
-
-@dataclass
-class _SheetEntry:
-    name: str
-    state: str          # visible, hidden, veryHidden
-    rid: str
-
-
-class _WorkbookPart(_Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sheets: list[_SheetEntry] = []
-        self.date1904 = False
-
-    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
-        if path == ["workbook", "workbookPr"]:
-            self.date1904 = _boolean(attrs.get("date1904"), "workbookPr date1904")
-        elif path == ["workbook", "sheets", "sheet"]:
-            state = (attrs.get("state") or "visible").strip()
-            if state not in ("visible", "hidden", "veryHidden"):
-                raise _Damaged(f"arket «{attrs.get('name', '')}» har ukjent synlighet «{state}»")
-            self.sheets.append(_SheetEntry(attrs.get("name", ""), state, _attr(attrs, _RELATIONSHIP_ATTR, "id") or ""))
-
-
-class _Styles(_Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.custom: dict[int, str] = {}
-        self.xf_formats: list[int] = []
-
-    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
-        if path == ["styleSheet", "numFmts", "numFmt"]:
-            try:
-                self.custom[int(attrs.get("numFmtId", ""))] = attrs.get("formatCode", "")
-            except ValueError:
-                raise _Damaged(f"stilarket har et tallformat med ugyldig nummer «{attrs.get('numFmtId')}»") from None
-        elif path == ["styleSheet", "cellXfs", "xf"]:
-            try:
-                self.xf_formats.append(int(attrs.get("numFmtId") or 0))
-            except ValueError:
-                raise _Damaged(f"stilarket har en stil med ugyldig tallformat «{attrs.get('numFmtId')}»") from None
-
-    def formats(self) -> list["_Format"]:
-        from openpyxl.styles.numbers import builtin_format_code
-
-        out = []
-        for fmt_id in self.xf_formats:
-            code = self.custom.get(fmt_id)
-            if code is None:
-                code = builtin_format_code(fmt_id) or "General"
-            out.append(_Format.of(code))
-        return out
-
-
-@dataclass(frozen=True)
-class _Format:
-    code: str
-    date: bool
-    timedelta: bool
-    percent: bool
-
-    @classmethod
-    def of(cls, code: str) -> "_Format":
-        from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-
-        shown = re.sub(r'"[^"]*"|\\.', "", code)  # a % inside quotes or escaped is text, not a percent
-        return cls(code, is_date_format(code), is_timedelta_format(code), "%" in shown)
-
-
-_GENERAL = _Format("General", False, False, False)
-
-
-class _SharedStrings(_Handler):
-    """`si` items: their own `t` and the `t` of each rich-text run `r`, not the phonetic `rPh`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.strings: list[str] = []
-        self._parts: list[str] | None = None
-        self._in_text = False
-
-    def opened(self, path: list[str], attrs: dict[str, str]) -> None:
-        n = len(path)
-        if n == 2 and path[1] == "si":
-            self._parts = []
-        elif path[-1] == "t" and self._parts is not None and (n == 3 or (n == 4 and path[2] == "r")):
-            self._in_text = True
-
-    def data(self, text: str) -> None:
-        if self._in_text and self._parts is not None:
-            self._parts.append(text)
-
-    def closed(self, path: list[str]) -> None:
-        if path[-1] == "t":
-            self._in_text = False
-        elif len(path) == 2 and path[1] == "si" and self._parts is not None:
-            self.strings.append("".join(self._parts).replace("x005F_", ""))  # as openpyxl reads it
-            self._parts = None
-
-
-# --- the sheet ---------------------------------------------------------------------------------
 
 
 def column_number(letters: str) -> int:
@@ -400,10 +98,10 @@ _REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 
 class _SheetPart:
     """Rows and cells as written; a row or a cell written twice, a cell outside its row and a
-    reference outside the sheet are refused (`_Damaged`, naming the place). The hot path of
+    reference outside the sheet are refused (`Damaged`, naming the place). The hot path of
     reading a workbook: the handlers keep flags instead of a path, and names are looked up once."""
 
-    def __init__(self, sheet: str, strings: list[str], formats: list[_Format], epoch: datetime):
+    def __init__(self, sheet: str, strings: list[str], formats: list[Format], epoch: datetime):
         self.sheet, self.strings, self.formats, self.epoch = sheet, strings, formats, epoch
         self.rows: list[tuple[int, list[tuple[int, str, str | None]]]] = []
         self.hidden_rows: set[int] = set()
@@ -429,7 +127,7 @@ class _SheetPart:
 
     def _local(self, name: str) -> str:
         ns, _, local = name.rpartition(" ")
-        local = local if ns in _MAIN else ""
+        local = local if ns in MAIN else ""
         self._names[name] = local
         return local
 
@@ -457,15 +155,15 @@ class _SheetPart:
                 elif local == "t" and not self._in_rph and inner in (2, 3):
                     self._text = cell["is"]
             if local in ("c", "row"):
-                raise _Damaged(f"arket «{self.sheet}» har en {'celle' if local == 'c' else 'rad'} inne i en celle")
+                raise Damaged(f"arket «{self.sheet}» har en {'celle' if local == 'c' else 'rad'} inne i en celle")
             return
         if local == "c":
             if not self._in_row or depth != self._data_depth + 2:
-                raise _Damaged(f"arket «{self.sheet}» har en celle utenfor en rad")
+                raise Damaged(f"arket «{self.sheet}» har en celle utenfor en rad")
             self._start_cell(attrs)
         elif local == "row":
             if self._in_row or not self._data_depth or depth != self._data_depth + 1:
-                raise _Damaged(f"arket «{self.sheet}» har en rad utenfor tabellen (sheetData)")
+                raise Damaged(f"arket «{self.sheet}» har en rad utenfor tabellen (sheetData)")
             self._start_row(attrs)
         elif depth == 1:
             self.kind = local
@@ -473,7 +171,7 @@ class _SheetPart:
             if local == "sheetData":
                 self._data_depth = depth
             elif local == "sheetFormatPr":
-                self.zero_height = _boolean(attrs.get("zeroHeight"), "sheetFormatPr zeroHeight")
+                self.zero_height = boolean(attrs.get("zeroHeight"), "sheetFormatPr zeroHeight")
         elif depth == 3 and local == "col":
             self._column(attrs)
 
@@ -517,13 +215,13 @@ class _SheetPart:
         try:
             first, last = int(attrs.get("min", "")), int(attrs.get("max", ""))
         except ValueError:
-            raise _Damaged(f"arket «{self.sheet}» har en kolonnebeskrivelse uten gyldig min/max") from None
-        hidden = _boolean(attrs.get("hidden"), f"kolonnene {first}–{last} på arket «{self.sheet}»")
+            raise Damaged(f"arket «{self.sheet}» har en kolonnebeskrivelse uten gyldig min/max") from None
+        hidden = boolean(attrs.get("hidden"), f"kolonnene {first}–{last} på arket «{self.sheet}»")
         if not hidden and attrs.get("width") is not None:
             try:
                 hidden = float(attrs["width"]) == 0
             except ValueError:
-                raise _Damaged(f"kolonnene {first}–{last} på arket «{self.sheet}» har ugyldig bredde") from None
+                raise Damaged(f"kolonnene {first}–{last} på arket «{self.sheet}» har ugyldig bredde") from None
         if hidden and first <= last:
             self.hidden_columns.append((max(first, 1), min(last, MAX_COLUMN)))
 
@@ -534,10 +232,10 @@ class _SheetPart:
         else:
             r = r.strip()
             if not (r.isdigit() and r.isascii()) or not 1 <= int(r) <= MAX_ROW:
-                raise _Damaged(f"arket «{self.sheet}» har en rad med ugyldig nummer «{r}»")
+                raise Damaged(f"arket «{self.sheet}» har en rad med ugyldig nummer «{r}»")
             row = int(r)
         if row in self._seen_rows:
-            raise _Damaged(f"rad {row} står to ganger på arket «{self.sheet}» (to <row r=\"{row}\">), så det er "
+            raise Damaged(f"rad {row} står to ganger på arket «{self.sheet}» (to <row r=\"{row}\">), så det er "
                            "uklart hvilke verdier som gjelder")
         self._seen_rows.add(row)
         self._in_row = True
@@ -549,15 +247,15 @@ class _SheetPart:
 
     def _visibility(self, row: int, attrs: dict[str, str]) -> None:
         where = f"rad {row} på arket «{self.sheet}»"
-        hidden = _boolean(attrs.get("hidden"), f"{where} (hidden)")
+        hidden = boolean(attrs.get("hidden"), f"{where} (hidden)")
         height = attrs.get("ht")
         if height is not None:
             try:
                 hidden = hidden or float(height) == 0
             except ValueError:
-                raise _Damaged(f"{where} har ugyldig høyde «{height}»") from None
+                raise Damaged(f"{where} har ugyldig høyde «{height}»") from None
         if self.zero_height and not hidden:  # rows are hidden unless given a height of their own
-            hidden = not (_boolean(attrs.get("customHeight"), f"{where} (customHeight)") and height is not None)
+            hidden = not (boolean(attrs.get("customHeight"), f"{where} (customHeight)") and height is not None)
         if hidden:
             self.hidden_rows.add(row)
 
@@ -566,7 +264,7 @@ class _SheetPart:
         if ref is None:
             col = self._col + 1
             if col > MAX_COLUMN:
-                raise _Damaged(f"rad {self._row} på arket «{self.sheet}» har flere celler enn et ark kan ha")
+                raise Damaged(f"rad {self._row} på arket «{self.sheet}» har flere celler enn et ark kan ha")
         else:
             m = _REF.fullmatch(ref)
             if m is None:
@@ -574,12 +272,12 @@ class _SheetPart:
             letters = m.group(1) if m else ""
             col = self._letters.get(letters) or column_number(letters)
             if m is None or col > MAX_COLUMN or int(m.group(2)) > MAX_ROW:
-                raise _Damaged(f"arket «{self.sheet}» har en celle med ugyldig referanse «{ref}»")
+                raise Damaged(f"arket «{self.sheet}» har en celle med ugyldig referanse «{ref}»")
             self._letters[letters] = col
             if int(m.group(2)) != self._row:
-                raise _Damaged(f"celle {ref} står i rad {self._row} på arket «{self.sheet}»")
+                raise Damaged(f"celle {ref} står i rad {self._row} på arket «{self.sheet}»")
         if col in self._seen_cols:
-            raise _Damaged(f"celle {column_letters(col)}{self._row} står to ganger på arket «{self.sheet}», så det "
+            raise Damaged(f"celle {column_letters(col)}{self._row} står to ganger på arket «{self.sheet}», så det "
                            "er uklart hvilken verdi som gjelder")
         if col < self._col:
             self._sorted = False
@@ -601,13 +299,13 @@ class _SheetPart:
     def _where(self) -> str:
         return f"celle {column_letters(self._col)}{self._row}"
 
-    def _format(self, style: str | None) -> _Format:
+    def _format(self, style: str | None) -> Format:
         if not style:
-            return self.formats[0] if self.formats else _GENERAL
+            return self.formats[0] if self.formats else GENERAL
         try:
             return self.formats[int(style)]
         except (ValueError, IndexError):
-            raise _Damaged(f"{self._where()} på arket «{self.sheet}» har en stil som ikke finnes ({style})") from None
+            raise Damaged(f"{self._where()} på arket «{self.sheet}» har en stil som ikke finnes ({style})") from None
 
     def _value(self, cell: dict[str, Any]) -> tuple[str, str | None] | None:
         """(text, row error) of a cell, or None for a cell with no value (only a style)."""
@@ -628,15 +326,15 @@ class _SheetPart:
             try:
                 return self.strings[int(raw)], None
             except (ValueError, IndexError):
-                raise _Damaged(f"{self._where()} på arket «{self.sheet}» viser til en tekst som ikke finnes "
+                raise Damaged(f"{self._where()} på arket «{self.sheet}» viser til en tekst som ikke finnes "
                                f"({raw})") from None
         if kind == "str":
             return raw, None
         if kind == "b":
             flag = raw.strip()
-            if flag not in _TRUE and flag not in _FALSE:
-                raise _Damaged(f"{self._where()} på arket «{self.sheet}» er en sannhetsverdi med verdien «{raw}»")
-            return ("ja" if flag in _TRUE else "nei"), None
+            if flag not in TRUE and flag not in FALSE:
+                raise Damaged(f"{self._where()} på arket «{self.sheet}» er en sannhetsverdi med verdien «{raw}»")
+            return ("ja" if flag in TRUE else "nei"), None
         if kind == "e":
             return raw, f"{self._where()} har feilverdien {raw} (ark «{self.sheet}»)"
         if kind == "d":
@@ -645,14 +343,14 @@ class _SheetPart:
             try:
                 return _when_text(from_ISO8601(raw.strip())), None
             except (ValueError, TypeError, OverflowError):
-                raise _Damaged(f"{self._where()} på arket «{self.sheet}» er en dato med verdien «{raw}»") from None
+                raise Damaged(f"{self._where()} på arket «{self.sheet}» er en dato med verdien «{raw}»") from None
         if kind != "n":
-            raise _Damaged(f"{self._where()} på arket «{self.sheet}» har en ukjent celletype «{kind}»")
+            raise Damaged(f"{self._where()} på arket «{self.sheet}» har en ukjent celletype «{kind}»")
         text = raw.strip()
         try:
             number: int | float = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
         except ValueError:
-            raise _Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
+            raise Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
         fmt = self._format(cell["s"])
         if fmt.date:
             from openpyxl.utils.datetime import from_excel
@@ -665,7 +363,7 @@ class _SheetPart:
         try:
             value = Decimal(str(number))  # through the float, as Excel means its numbers (0.1 not 0.1000000000000000055)
         except InvalidOperation:
-            raise _Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
+            raise Damaged(f"{self._where()} på arket «{self.sheet}» er et tall med verdien «{raw}»") from None
         if fmt.percent:
             value = _DECIMALS.multiply(value, 100)
         return _decimal_text(value), None
@@ -697,27 +395,27 @@ def _decimal_text(number: Decimal) -> str:
 
 
 class _Workbook:
-    def __init__(self, package: _Package):
+    def __init__(self, package: Package):
         self.package = package
         self.name = package.name
         self.part = self._main_part()
-        rels = _Relationships()
-        rels_path = _rels_path(self.part)
+        rels = Relationships()
+        rels_path = rels_part(self.part)
         if package.has(rels_path):
             package.parse(rels_path, rels)
         self.rels = rels.items
-        wb = _WorkbookPart()
+        wb = WorkbookPart()
         package.parse(self.part, wb)
         self.entries, self.date1904 = wb.sheets, wb.date1904
 
     def _main_part(self) -> str:
         """The workbook part: the package's officeDocument relationship, else xl/workbook.xml."""
         if self.package.has("_rels/.rels"):
-            rels = _Relationships()
+            rels = Relationships()
             self.package.parse("_rels/.rels", rels)
             for kind, target, external in rels.items.values():
                 if kind.endswith("/officeDocument") and not external:
-                    part = _resolve("", target)
+                    part = resolve("", target)
                     if self.package.has(part):
                         return part
         if self.package.has("xl/workbook.xml"):
@@ -727,17 +425,17 @@ class _Workbook:
     def _target(self, rid: str, what: str) -> tuple[str, str]:
         found = self.rels.get(rid)
         if found is None or found[2]:
-            raise _Damaged(f"{what} mangler i filen")
+            raise Damaged(f"{what} mangler i filen")
         kind, target, _ = found
-        path = _resolve(self.part, target)
+        path = resolve(self.part, target)
         if not self.package.has(path):
-            raise _Damaged(f"{what} ({path}) mangler i filen")
+            raise Damaged(f"{what} ({path}) mangler i filen")
         return kind, path
 
     def _part_of_type(self, suffix: str) -> str | None:
         for kind, target, external in self.rels.values():
             if kind.endswith(suffix) and not external:
-                path = _resolve(self.part, target)
+                path = resolve(self.part, target)
                 if self.package.has(path):
                     return path
         return None
@@ -772,7 +470,7 @@ class _Workbook:
                 listed = ", ".join(f"«{e.name}»" + ("" if e.state == "visible" else " (skjult)") for e in entries)
                 raise InputFileError(f"{self.name}: arket «{wanted}» finnes ikke; arkene i filen er {listed}")
             if len(matches) > 1:
-                raise _Damaged(f"to ark heter «{wanted}»")
+                raise Damaged(f"to ark heter «{wanted}»")
             entry = matches[0]
             if entry.state != "visible":
                 notes.append(f"arket «{entry.name}» er skjult i Excel; det er lest fordi det er valgt med navn")
@@ -784,13 +482,13 @@ class _Workbook:
         strings: list[str] = []
         strings_path = self._part_of_type("/sharedStrings")
         if strings_path is not None:
-            sst = _SharedStrings()
+            sst = SharedStrings()
             self.package.parse(strings_path, sst)
             strings = sst.strings
-        formats: list[_Format] = []
+        formats: list[Format] = []
         styles_path = self._part_of_type("/styles")
         if styles_path is not None:
-            styles = _Styles()
+            styles = Styles()
             self.package.parse(styles_path, styles)
             formats = styles.formats()
         from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
@@ -805,3 +503,129 @@ class _Workbook:
             rows.sort(key=lambda r: r[0])
         return Sheet(entry.name, rows, part.hidden_rows, part.hidden_columns, notes)
 
+
+# --- the sheet as a table --------------------------------------------------------------------
+
+
+def read_xlsx(
+    name: str, raw: bytes, sheet: str | None, is_header: Callable | None, max_unpacked: int
+) -> SourceTable:
+    """The chosen sheet of the workbook in `raw` as a table (`read_sheet`)."""
+    try:
+        found = read_sheet(name, raw, sheet, max_unpacked)
+    except InputFileError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged package: a refusal, never a traceback
+        raise InputFileError(
+            f"{name}: Excel-filen kan ikke leses: den er skadet eller ufullstendig "
+            f"({type(exc).__name__}: {str(exc)[:120]}); lagre den på nytt fra Excel"
+        ) from None
+    return _xlsx_table(name, found, is_header)
+
+
+def _dense(cells: list[tuple[int, str, str | None]]) -> list[str]:
+    """A row's texts from column A to its last cell (for the few rows searched for the header)."""
+    out = [""] * (cells[-1][0] if cells else 0)
+    for col, text, _ in cells:
+        out[col - 1] = text
+    return out
+
+
+def _xlsx_table(name: str, found: "Sheet", is_header: Callable | None) -> SourceTable:
+    """Header and data rows from the cells present: nothing is padded beyond the header, so
+    memory follows the cells written, not the sheet's widest row."""
+    sheet, cells, notes = found.name, found.rows, list(found.notes)
+    hidden_rows = found.hidden_rows
+
+    def blank(row: list[tuple[int, str, str | None]]) -> bool:
+        return all(not t or t.isspace() for _, t, _ in row)
+
+    non_blank = 0
+    header_at = None
+    for idx, (row_no, row) in enumerate(cells):
+        if blank(row):
+            continue
+        non_blank += 1
+        if non_blank > HEADER_SEARCH_ROWS:
+            break
+        if is_header is None or is_header([t.strip() for t in _dense(row)]):
+            header_at = idx
+            break
+    if header_at is None:
+        if non_blank == 0:
+            raise InputFileError(f"{name}: arket «{sheet}» er tomt; det har ingen overskrift og ingen datarader")
+        raise InputFileError(
+            f"{name}: fant ingen overskriftsrad blant de første {HEADER_SEARCH_ROWS} ikke-tomme radene i arket "
+            f"«{sheet}»; overskriften skal være én rad med kolonnenavnene, én per celle, for eksempel "
+            f"«{example_header(' | ')}»"
+        )
+    header_row, header_cells = cells[header_at]
+    named = {col: text.strip() for col, text, _ in header_cells if text.strip()}
+    width = max(named)
+    order = sorted(named)
+    index = {col: i for i, col in enumerate(order)}
+    nameless = width - len(order)
+    for row_no, row in cells[:header_at]:
+        if not blank(row):
+            notes.append(f"rad {row_no} står over overskriften og er ikke lest som data")
+    columns: list[list[str]] = [[] for _ in order]
+    positions: list[int] = []
+    row_errors: dict[int, str] = {}
+    blank_rows = 0
+    previous = header_row
+    for row_no, row in cells[header_at + 1:]:
+        # rows with no cell at all are not in `cells`: count them as the blank rows they are
+        blank_rows += row_no - previous - 1
+        previous = row_no
+        problems = [e for col, _, e in row if e and col <= width]
+        if blank(row) and not problems:
+            blank_rows += 1
+            continue
+        texts = [""] * len(order)
+        for col, text, _ in row:
+            at = index.get(col)
+            if at is not None:
+                texts[at] = text
+            elif text and not text.isspace():
+                ref = f"{column_letters(col)}{row_no}"
+                if col < width:
+                    raise InputFileError(
+                        f"{name}: kolonne {column_letters(col)} har ingen overskrift, men har verdier (celle {ref}: "
+                        f"«{text}»); gi kolonnen et navn eller slett den"
+                    )
+                problems.append(f"celle {ref} har verdien «{text}», men kolonne {column_letters(col)} har ingen "
+                                f"overskrift (ark «{sheet}»)")
+        if row_no in hidden_rows:
+            problems.insert(0, f"raden er skjult i Excel (ark «{sheet}», rad {row_no}), så den er ikke beregnet; "
+                               "vis raden igjen hvis den skal være med, eller slett den")
+        if problems:
+            row_errors[len(positions)] = "; ".join(problems)
+        for column, text in zip(columns, texts):
+            column.append(text)
+        positions.append(row_no)
+    if not positions:
+        raise InputFileError(
+            f"{name}: arket «{sheet}» har ingen datarader (bare overskriften på rad {header_row})"
+        )
+    if nameless:  # one note, however many (a stray header far to the right leaves thousands)
+        gaps = [column_letters(c) for c in range(1, width + 1) if c not in named][:6]
+        if nameless == 1:
+            which = f"kolonne {gaps[0]}"
+        elif nameless <= 5:
+            which = "kolonnene " + ", ".join(gaps)
+        else:
+            which = f"{nameless} kolonner ({', '.join(gaps[:5])} ...)"
+        notes.append(f"{which} har ingen overskrift og ingen verdier, og er hoppet over")
+    shown_hidden = [c for c in order if any(first <= c <= last for first, last in found.hidden_columns)]
+    if shown_hidden:
+        listed = ", ".join(f"{column_letters(c)} («{named[c]}»)" for c in shown_hidden)
+        notes.append(f"{'kolonne' if len(shown_hidden) == 1 else 'kolonnene'} {listed} er skjult i Excel, men er lest "
+                     "og brukt som de andre")
+    header = [named[c] for c in order]
+    refs = tuple(column_letters(c) for c in order)
+    return finish(
+        name, "xlsx", header, columns, positions, header_row, refs, blank_rows, row_errors, notes,
+        delimiter=None, encoding=None, sheet=sheet,
+    )

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from grants.domain import Status
 from grants.rules.formulas import ElementValue, Sharing, largest_remainder
+from grants.pipeline.fields import CAP_INPUTS
 from grants.pipeline.inputs import Rejection, doctor_key
 from grants.money import as_decimal, exact_value, format_exact, format_nok, to_kroner
 from grants.pipeline.results import LineResult
@@ -77,9 +78,7 @@ def cap_inputs(row: int, line: Any, table: Any) -> dict[str, CapInput]:
 
 def has_cap_input(line: Any) -> bool:
     """Whether a line gives any expense, hours or amount applied for."""
-    return bool(line.expenses) or any(
-        getattr(line, f) is not None for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied")
-    )
+    return bool(line.expenses) or any(getattr(line, f) is not None for f in CAP_INPUTS)
 
 
 Place = Callable[[str, Any], Any]
@@ -295,7 +294,8 @@ def _cap_group(
         if not having:
             rule = element_rule_text(table.id, name)
             what = f"søkt {spec.title_nb}" if spec.cap == "applied" else f"{_what(ci)} til {spec.title_nb}"
-            text = (f"{what} brukes ikke (oppgitt på {ci.where}): legen har ikke rett til elementet "
+            where = "i øktfilen" if ci.row == SESSIONS else "på denne linjen"  # only the line that gave it is told
+            text = (f"{what} brukes ikke (oppgitt {where}): legen har ikke rett til elementet "
                     f"på noen linje i kommunen i perioden {table.id}" + (f" ({rule})" if rule else ""))
             for r in group:
                 if r.row == ci.row or ci.row == SESSIONS:

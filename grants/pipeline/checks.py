@@ -17,7 +17,8 @@ from grants.domain import MONTH_NB
 from grants.errors import ConservationError
 from grants.money import format_percent
 from grants.pipeline.codes import combine, factorize, running_max_by_group
-from grants.pipeline.columns import InputColumns, date_of
+from grants.days import date_of
+from grants.pipeline.columns import InputColumns
 from grants.pipeline.fields import EXPENSE
 from grants.pipeline.inputs import Rejection
 from grants.pipeline.overlaps import CapSpan, overlapping

@@ -12,35 +12,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from grants.days import NO_DAY, day_number
 from grants.errors import ConservationError
 from grants.pipeline.codes import codable, factorize, strip_texts, value_types
-from grants.pipeline.fields import EXPENSE, REQUIRED_COLUMNS, ROW_ERROR
+from grants.pipeline.fields import CAP_INPUTS, DEFAULTS, EXPENSE, PARSERS, REQUIRED_COLUMNS, ROW_ERROR
 from grants.pipeline.headers import Header, map_header
-from grants.pipeline.inputs import (
-    COLUMN_PARSERS, LineInput, PARSERS, Rejection, _construct, _DEFAULTS, doctor_keys, is_blank, parse_amount, validate_row,
-)
-
-EPOCH = date(1970, 1, 1)
-_EPOCH_ORDINAL = EPOCH.toordinal()
-NO_DAY = np.iinfo(np.int64).min
-"""The day number of an absent optional date."""
-
-
-
-def day_number(d: date) -> int:
-    """A date as days since 1970-01-01 (numpy's datetime64[D])."""
-    return d.toordinal() - _EPOCH_ORDINAL
-
-
-def date_of(days: int) -> date:
-    return date.fromordinal(int(days) + _EPOCH_ORDINAL)
-
+from grants.pipeline.grammar import COLUMN_PARSERS, is_blank, parse_amount
+from grants.pipeline.inputs import LineInput, Rejection, _construct, doctor_keys, validate_row
 
 def _day_numbers(dates: np.ndarray) -> np.ndarray:
     """Parsed dates (None where absent) as day numbers, NO_DAY where absent; one conversion per
@@ -151,7 +134,7 @@ class InputColumns:
         parsed = self.fields.get(name)
         if parsed is None:
             out = np.empty(self.n, dtype=object)
-            out[:] = _DEFAULTS.get(name)
+            out[:] = DEFAULTS.get(name)
             return out
         return parsed.values
 
@@ -169,7 +152,7 @@ class InputColumns:
         hit = self._cache.get(key)
         if hit is None:
             values = self.values(name)
-            default = bool(_DEFAULTS[name])
+            default = bool(DEFAULTS[name])
             if self.lines is not None:
                 hit = np.array([bool(v) for v in values], dtype=bool)
             elif name in self.fields:
@@ -210,8 +193,7 @@ class InputColumns:
         hit = self._cache.get("cap_input")
         if hit is None:
             hit = np.zeros(self.n, dtype=bool)
-            for f in ("supervision_hours", "centrality_supplement_applied", "productivity_applied",
-                      *self.expense_fields()):
+            for f in (*CAP_INPUTS, *self.expense_fields()):
                 hit |= self.present(f)
             self._cache["cap_input"] = hit
         return hit
@@ -280,7 +262,7 @@ class InputColumns:
         if self.lines is not None:
             return self.lines[row - 1]
         i = row - 1
-        values = dict(_DEFAULTS)
+        values = dict(DEFAULTS)
         expenses: dict[str, Decimal] = {}
         for name, parsed in self.fields.items():
             if parsed.blank[i] or parsed.error[i]:

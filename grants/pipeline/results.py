@@ -2,7 +2,6 @@
 them, totals per doctor and municipality, and the trace of each line as JSON-ready data."""
 from __future__ import annotations
 
-import functools
 import heapq
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -11,17 +10,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator
 
 from grants.domain import Status
-from grants.rules.facts import facts_json, part_facts
-from grants.pipeline.inputs import LineInput, Rejection, parse_municipality
-from grants.money import ROUNDING_RULE, as_decimal, exact
-from grants.pipeline.months import calendar_months, counted_by
+from grants.pipeline.grammar import parse_municipality
+from grants.pipeline.inputs import LineInput, Rejection
 from grants.rules.rulebook import Rule
 from grants.rules.formulas import ElementValue
-from grants.rules.ruletext import rule_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from grants.pipeline.facts import FactRow
     from grants.pipeline.provenance import Provenance
     from grants.rates.tables import RateTable
 
@@ -54,6 +51,7 @@ class LineResult:
     elements: tuple[ElementValue, ...] = ()  # model B only
     line_periods: tuple[str, ...] = ()  # status outside_period: the periods the line's dates fall in
     provenance: "Provenance | None" = None  # set by GrantResult: the version and data hashes behind the line
+    facts: "FactRow | None" = None  # the part's row in the batch's fact table: the facts the rules saw
 
     def __repr__(self) -> str:
         """One short line (the dataclass's own repr spells out the line, the rate table and
@@ -128,183 +126,19 @@ class LineResult:
         return cols
 
     def derived_facts(self) -> dict[str, Any] | None:
-        """The facts posted to the rule engine for this part (dates in ISO form); None for a
-        part outside the period asked for, which no rule saw."""
-        if self.counted_start is None:
+        """The facts posted to the rules for this part (dates in ISO form), read from its row of
+        the batch's fact table; None for a part outside the period asked for."""
+        if self.counted_start is None or self.facts is None:
             return None
-        p = self.table.period
-        start, end = max(self.line.start, p.first_day), min(self.line.end, p.last_day)
-        return facts_json(part_facts(self.line, self.table, start, end, self.centrality_class))
+        return self.facts.json()
 
-    @exact
     def trace(self) -> dict[str, Any]:
         """Everything needed to show why, standing alone: the facts the rules saw, the rules run,
         the constants used, the arithmetic, and the package version and hashes of the rules and
-        rate table that produced it."""
-        t = self.table
-        constants = _constants_json(t, self.rate_path, self.centrality_group)
-        counted = self.counted_start is not None and self.counted_end is not None
-        months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []
-        return {
-            "row": self.row,
-            "period": _period_json(t),
-            "status": self.status.value,
-            "input": _input_json(self.line),
-            "centrality": {
-                "class": self.centrality_class,
-                "from": self.centrality_source,
-                "ssb_class": self.ssb_class,
-                "classification": t.centrality.classification,
-                "code_set": self.code_set,
-                "municipality": self.kommunenavn,
-                "group": self.centrality_group,
-            },
-            "interval": {
-                "line": [self.line.start.isoformat(), self.line.end.isoformat()],
-                "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
-            },
-            "rules": [_rule_json(r, t) for r in self.rules if r.kind != "paper_condition"],
-            "assumptions": [_rule_json(r, t) for r in self.assumptions],
-            "months": {"method": counted_by(self.rules, t), "count": self.whole_months, "calendar_months": months},
-            "constants": constants,
-            "calculation": {
-                "share": str(self.line.position_share / 100),
-                "exact_amount": str(self.exact_amount),
-                "amount_nok": self.amount_nok,
-                "rounding": ROUNDING_RULE,
-            },
-            "elements": [_element_json(e) for e in self.elements],
-            "reasons": list(self.reasons),
-            "notes": list(self.notes),
-            "facts": self.derived_facts(),
-            "provenance": None if self.provenance is None else self.provenance.as_json([self.period]),
-        }
+        rate table that produced it (grants.pipeline.trace)."""
+        from grants.pipeline.trace import line_trace
 
-
-@functools.lru_cache(maxsize=16384)
-def _month_label_tuple(start: date, end: date) -> tuple[str, ...]:
-    return tuple(f"{y:04d}-{m:02d}" for y, m in calendar_months(start, end))
-
-
-def _month_labels(start: date, end: date) -> list[str]:
-    return list(_month_label_tuple(start, end))
-
-
-_STATIC_JSON: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-
-def _period_json(t: "RateTable") -> dict[str, Any]:
-    key = ("period", id(t))
-    entry = _STATIC_JSON.get(key)
-    if entry is None or entry["_table"] is not t:
-        p = t.period
-        entry = {"_table": t, "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
-        _STATIC_JSON[key] = entry
-    return {k: v for k, v in entry.items() if k != "_table"}
-
-
-def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) -> dict[str, Any]:
-    """The constants a line used, with their source; built once per table and rate."""
-    key = ("constants", id(t), rate_path, group)
-    entry = _STATIC_JSON.get(key)
-    if entry is None or entry["_table"] is not t:
-        source = None
-        annual = None
-        if rate_path and group:
-            amount = t.rate(rate_path, group)
-            annual = str(amount.amount)
-            src = t.source(amount.source)
-            source = {"id": src.id, "title": src.title, "url": src.url}
-        entry = {
-            "_table": t,
-            "annual_rate": annual,
-            "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
-            "rate_source": source,
-            "rates_status": t.status,
-            "rates_file": f"rates/{t.id}.yaml",
-        }
-        _STATIC_JSON[key] = entry
-    out = {k: v for k, v in entry.items() if k != "_table"}
-    if out["rate_source"] is not None:
-        out["rate_source"] = dict(out["rate_source"])
-    return out
-
-
-def _element_json(e: ElementValue) -> dict[str, Any]:
-    return {
-        "element": e.element,
-        "formula": e.formula,
-        "months": e.months,
-        "annual_maximum": None if e.annual_maximum is None else str(e.annual_maximum),
-        "maximum": str(as_decimal(e.maximum)),
-        "cap": e.cap,
-        "capped_by": None if e.capped_by is None else str(e.capped_by),
-        "granted": str(as_decimal(e.granted)),
-        "amount_nok": e.amount_nok,
-        "window": None if e.window is None else [e.window[0].isoformat(), e.window[1].isoformat()],
-        "base": None if e.base is None else str(as_decimal(e.base)),
-        "share": None if e.share is None else str(e.share),
-        "hours": None if e.hours is None else str(e.hours),
-        "hourly_rate": None if e.hourly_rate is None else str(e.hourly_rate),
-        "hours_from": e.hours_from,
-        "sharing": None if e.sharing is None else {
-            "carried_by": e.sharing.carried_by,
-            "capped_by": str(e.sharing.capped_by),
-            "rows": list(e.sharing.rows),
-            "maxima": [str(as_decimal(m)) for m in e.sharing.maxima],
-            "maximum_total": str(as_decimal(e.sharing.maximum_total)),
-            "granted_total": str(as_decimal(e.sharing.granted_total)),
-            "kroner_total": e.sharing.kroner_total,
-            "allotments": list(e.sharing.allotments),
-            "method": "largest remainder, in proportion to the lines' maxima (docs/DOMAIN.md section 8)",
-        },
-    }
-
-
-_RULE_JSON: dict[tuple[int, int], tuple[Rule, "RateTable", dict[str, Any]]] = {}
-
-
-def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
-    """A rule as the trace shows it, its text filled from the period's rate table; built once
-    per rule object and table object (kept with them, so a recycled id never matches), and
-    handed out as a fresh copy."""
-    key = (id(rule), id(table))
-    hit = _RULE_JSON.get(key)
-    if hit is None or hit[0] is not rule or hit[1] is not table:
-        if len(_RULE_JSON) > 4096:
-            _RULE_JSON.clear()
-        hit = (rule, table, {
-            "id": rule.id,
-            "version_from": rule.valid_from,
-            "kind": rule.kind,
-            "description": rule.description,
-            "text_nb": rule_text(rule, table),
-            "citation": rule.citation.text(),
-        })
-        _RULE_JSON[key] = hit
-    return dict(hit[2])
-
-
-def _input_json(line: LineInput) -> dict[str, Any]:
-    return {
-        "alis_id": line.alis_id,
-        "kommunenummer": line.kommunenummer,
-        "grant_type": line.grant_type.value,
-        "role": line.role.value,
-        "position_share": str(line.position_share),
-        "start": line.start.isoformat(),
-        "end": line.end.isoformat(),
-        "via_agency": line.via_agency,
-        "private_commercial": line.private_commercial,
-        "new_scheme": line.new_scheme,
-        "agreement_signed": None if line.agreement_signed is None else line.agreement_signed.isoformat(),
-        "centrality_class": line.centrality_class,
-        "first_gp_date": None if line.first_gp_date is None else line.first_gp_date.isoformat(),
-        "centrality_supplement_applied": None if line.centrality_supplement_applied is None else str(line.centrality_supplement_applied),
-        "productivity_applied": None if line.productivity_applied is None else str(line.productivity_applied),
-        "supervision_hours": None if line.supervision_hours is None else str(line.supervision_hours),
-        "expenses": {k: str(v) for k, v in line.expenses.items()},
-    }
+        return line_trace(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +182,7 @@ class LazyLines(Sequence):
     def __init__(self, objects: list[LineResult], table: ResultColumns | None):
         import numpy as np
 
-        from grants.pipeline.columns import day_number
+        from grants.days import day_number
 
         self._objects = objects
         self._table = table
@@ -481,10 +315,11 @@ class GrantResult:
         return sum(r.amount_nok for r in self.line_objects) + sum(int(a) for a in _sums(self.table.amounts))
 
     def _used_tables(self) -> dict[str, "RateTable"]:
+        """The tables the results used, in period order."""
         used = {r.period: r.table for r in self.line_objects}
         if self.table is not None:
             used.update(self.table.tables)
-        return used
+        return dict(sorted(used.items(), key=lambda kv: kv[1].period.first_day))
 
     @property
     def rates_statuses(self) -> dict[str, str]:

@@ -31,9 +31,9 @@ from typing import Any, Callable, Iterable, Mapping, Union
 
 from grants.domain import fold
 from grants.errors import InputFileError
-from grants.pipeline.inputs import (
-    ROW_ERROR, doctor_key, is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality,
-)
+from grants.pipeline.fields import ROW_ERROR
+from grants.pipeline.grammar import is_blank, parse_alis_id, parse_date, parse_hours, parse_municipality
+from grants.pipeline.inputs import doctor_key
 
 SESSION_ALIASES: dict[str, tuple[str, ...]] = {
     "alis_id": ("alis_id", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "doctor"),

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import re
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from grants.domain import CentralityGroup, GrantType, Role
 from grants.errors import RateTableError, UnknownPeriodError
@@ -32,6 +32,18 @@ def _no_text(value: Any) -> Any:
 
 
 Money = Annotated[Decimal, BeforeValidator(_no_text), Field(ge=0)]
+
+
+def _hundredths(value: Decimal) -> Decimal:
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{value} har mer enn to desimaler; en stillingsandel i prosent har høyst to "
+                         "(andelene i søknaden sammenlignes eksakt i hundredeler av en prosent)")
+    return value
+
+
+SharePercent = Annotated[Decimal, BeforeValidator(_no_text), Field(gt=0), AfterValidator(_hundredths)]
+"""A share in percent, as the input's shares: above 0, at most two decimals, so that it is
+compared with a line's share exactly, the same way on every path."""
 
 
 class _Strict(BaseModel):
@@ -143,8 +155,8 @@ class RateTable(_Strict):
     whole_months: Literal["calendar", "anniversary"] = "calendar"
     whole_months_note: str | None = None
     centrality: CentralityChoice
-    minimum_share_percent: Annotated[Decimal, BeforeValidator(_no_text), Field(gt=0, le=100)] | None = None
-    maximum_summed_share_percent: Annotated[Decimal, BeforeValidator(_no_text), Field(gt=0)]
+    minimum_share_percent: Annotated[SharePercent, Field(le=100)] | None = None
+    maximum_summed_share_percent: SharePercent
     share_limits_source: str
     sources: list[Source] = Field(min_length=1)
     annual_rates: dict[GrantType, dict[str, dict[CentralityGroup, Amount]]] | None = None

@@ -7,8 +7,9 @@ from grants.domain import GRANT_TYPE_NB, MONTH_NB, ROLE_NB, Status
 from grants.rules import durable_adapter
 from grants.rules.facts import FACT_NB
 from grants.pipeline.inputs import Rejection
-from grants.money import ROUNDING_RULE_NB, exact, format_exact, format_nok, to_kroner, format_percent
-from grants.pipeline.months import calendar_months, counted_by
+from grants.money import ROUNDING_RULE_NB, exact, format_exact, format_nok, format_percent
+from grants.months import calendar_months
+from grants.rules.rulebook import counted_by
 from grants.pipeline.results import GrantResult, LineResult
 from grants.report.vocabulary_nb import STATUS_NB as STATUS_WORDS
 from grants.report.vocabulary_nb import VALUE_NB

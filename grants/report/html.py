@@ -22,7 +22,8 @@ from grants.pipeline.headers import map_header
 from grants.pipeline.inputs import LineInput, Rejection, doctor_key, validate_row
 from grants.report.explain import MONTH_METHOD_NB, STATUS_NB as RATES_STATUS_NB, explain_line, rates_warning
 from grants.money import format_nok, to_kroner
-from grants.pipeline.months import calendar_months, counted_by
+from grants.months import calendar_months
+from grants.rules.rulebook import counted_by
 from grants.pipeline.results import GrantResult, LineResult
 from grants.rules.rulebook import RuleBook
 from grants.report.vocabulary_nb import (ANY_ROLE_NB, CAP_NB, CENTRALITY_GROUP_NB, DAY_KIND_NB, MONTH_ABBR_NB, REPORT_COLUMN_NB, column_nb,
@@ -204,7 +205,7 @@ def rejected_lines(records: Sequence[Mapping[str, object]], rejections: Sequence
 
 def _days_of(record: Mapping[str, object], header: object) -> DrawnDays | None:
     """A rejected row's doctor and days, when those parse (whatever else is wrong with it)."""
-    from grants.pipeline.inputs import end_before_start, parse_alis_id, parse_date
+    from grants.pipeline.grammar import end_before_start, parse_alis_id, parse_date
 
     columns = getattr(header, "field_to_column", {})
     try:

@@ -34,7 +34,7 @@ class Steps:
         self._timer: threading.Timer | None = None
         self._progress: Progress | None = None
         self._current = None
-        if enabled:  # rich is imported only for a display that may be shown (issue 11: start-up time)
+        if enabled:  # rich is imported only for a display that may be shown (start-up time)
             from rich.console import Console
             from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 

@@ -25,9 +25,10 @@ the results as usual. Both compiled forms implement this explicitly: the durable
 wraps every comparison in `$ex` tests of the facts it names, the numpy form ands every
 comparison with the presence masks of its facts.
 
-Compiled forms: `to_durable` (durable_rules' JSON expression, dates as YYYYMMDD integers,
-decimals as scaled integers), `mask_function` (a numpy boolean mask over fact columns, dates in
-the evaluator's encoding), `describe` (the bokmål sentence). Nothing else interprets a condition.
+Compiled forms: `to_durable` (durable_rules' JSON expression) and `mask_function` (a numpy
+boolean mask over fact columns), both with dates as day numbers (grants.days) and decimals as
+scaled integers, the one encoding of the fact table they both read; `describe` (the bokmål
+sentence). Nothing else interprets a condition.
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ from typing import Any, Callable, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_serializer
 
-from grants.rules.facts import FACTS, Fact, date_int, decimal_int
+from grants.days import day_number
+from grants.rules.facts import FACTS, Fact, decimal_int
 
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 OPS: tuple[str, ...] = ("eq", "ne", "lt", "lte", "gt", "gte")
@@ -205,19 +207,19 @@ def to_yaml(cond: "Condition | FactRef") -> Any:
 # -- (a) durable_rules -------------------------------------------------------------------------
 
 
-def encode_literal(fact: str, value: Any, encode_date: Callable[[date], int] = date_int) -> Any:
-    """A literal in the form the evaluators compare: dates by `encode_date`, decimals as
-    scaled integers, the rest as they are."""
+def encode_literal(fact: str, value: Any) -> Any:
+    """A literal in the form both evaluators compare: dates as day numbers, decimals as scaled
+    integers, the rest as they are."""
     spec = FACTS[fact]
     if spec.kind == "date":
-        return encode_date(value)
+        return day_number(value)
     if spec.kind == "decimal":
         return decimal_int(value, spec.scale)
     return value
 
 
 def to_durable(cond: Condition) -> dict[str, Any]:
-    """durable_rules' JSON expression of the condition (facts posted with dates YYYYMMDD)."""
+    """durable_rules' JSON expression of the condition (facts posted with dates as day numbers)."""
     if isinstance(cond, (All, AnyOf)):
         parts = [to_durable(c) for c in cond.items]
         return parts[0] if len(parts) == 1 else {"$and" if isinstance(cond, All) else "$or": parts}
@@ -245,7 +247,7 @@ class Coded:
     def __init__(self, values: np.ndarray, codes: np.ndarray | None = None, index: dict | None = None):
         self.values = values
         if codes is None:
-            import pandas as pd  # here only: coded columns given whole (grants.rules.fire_columns) need no pandas
+            import pandas as pd  # here only: columns coded by their maker (the fact table) need no pandas
 
             codes, uniques = pd.factorize(values)
             index = {v: i for i, v in enumerate(uniques)}
@@ -309,12 +311,11 @@ def _present(exists: np.ndarray | None, n: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4096)
-def mask_function(cond: Condition, encode_date: Callable[[date], int] = date_int) -> MaskFunction:
-    """The condition as a function from fact columns to a boolean mask. Date columns must be
-    in the encoding `encode_date` gives (YYYYMMDD integers or day numbers), decimal columns
-    scaled integers, enum columns Coded or object arrays."""
+def mask_function(cond: Condition) -> MaskFunction:
+    """The condition as a function from fact columns to a boolean mask. Date columns hold day
+    numbers, decimal columns scaled integers, enum columns Coded or object arrays."""
     if isinstance(cond, All):
-        fns = [mask_function(c, encode_date) for c in cond.items]
+        fns = [mask_function(c) for c in cond.items]
 
         def all_of(cols: FactColumns) -> np.ndarray:
             out = fns[0](cols)
@@ -334,7 +335,7 @@ def mask_function(cond: Condition, encode_date: Callable[[date], int] = date_int
 
         return all_of
     if isinstance(cond, AnyOf):
-        fns = [mask_function(c, encode_date) for c in cond.items]
+        fns = [mask_function(c) for c in cond.items]
 
         def any_of(cols: FactColumns) -> np.ndarray:
             out = fns[0](cols)
@@ -354,7 +355,7 @@ def mask_function(cond: Condition, encode_date: Callable[[date], int] = date_int
 
         return exists
     if isinstance(cond, In):
-        literals = [encode_literal(name, v, encode_date) for v in cond.values]
+        literals = [encode_literal(name, v) for v in cond.values]
 
         def one_of(cols: FactColumns) -> np.ndarray:
             values, present = cols[name]
@@ -378,7 +379,7 @@ def mask_function(cond: Condition, encode_date: Callable[[date], int] = date_int
             return _present(lp, n) & _present(rp, n) & np.asarray(op(left, right), dtype=bool)
 
         return compare_facts
-    literal = encode_literal(name, cond.value, encode_date)
+    literal = encode_literal(name, cond.value)
 
     def compare(cols: FactColumns) -> np.ndarray:
         values, present = cols[name]

@@ -1,24 +1,21 @@
 """The facts a rule may test, each with its declared type, and how they are encoded.
 
 Rules in rules/ name facts from FACTS only, and their literals are checked against the fact's
-type when the rules are loaded (grants.rules.conditions). Dates are posted to the rule engine as
-integers YYYYMMDD so that they compare correctly; decimals as integers in units of
-10**-scale (a share of 80.5 % with scale 2 is 8050), so every comparison is exact.
+type when the rules are loaded (grants.rules.conditions). A batch's facts are one table of
+columns (grants.pipeline.facts): dates as day numbers (grants.days), decimals as integers in
+units of 10**-scale (a share of 80.5 % with scale 2 is 8050), so every comparison is exact; the
+dicts posted to durable_rules and the numpy masks are both read from that table.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from grants.pipeline.months import longer_than_whole_months
-
-if TYPE_CHECKING:
-    from grants.pipeline.inputs import LineInput
-    from grants.rates.tables import RateTable
-
+from grants.days import date_of
 from grants.domain import GrantType, Role
+from grants.months import anniversary_month_counts
 
 FactKind = Literal["date", "integer", "decimal", "bool", "enum"]
 
@@ -67,11 +64,6 @@ FACT_NB: dict[str, str] = {name: f.nb for name, f in FACTS.items()}
 """The facts in plain bokmål, for explanations of rule conditions."""
 
 
-def date_int(d: date) -> int:
-    """A date as the integer YYYYMMDD, the form the rule engine compares."""
-    return d.year * 10000 + d.month * 100 + d.day
-
-
 def decimal_int(value: Decimal, scale: int) -> int:
     """A decimal as the exact integer value * 10**scale; more decimals than `scale` is an error."""
     scaled = Decimal(value).scaleb(scale)
@@ -80,40 +72,32 @@ def decimal_int(value: Decimal, scale: int) -> int:
     return int(scaled)
 
 
-def part_facts(line: "LineInput", table: "RateTable", start: date, end: date, centrality_class: int) -> dict[str, Any]:
-    """The facts posted to the rule engine for the part [start, end] of `line` in `table`'s
-    period: the one derivation, used by the engine and shown by the trace."""
-    n, extra = longer_than_whole_months(line.start, line.end)
-    facts: dict[str, Any] = {
-        "period_first_day": date_int(table.period.first_day),
-        "part_start": date_int(start),
-        "part_end": date_int(end),
-        "line_start": date_int(line.start),
-        "line_end": date_int(line.end),
-        "line_whole_months": n,
-        "line_has_extra_days": extra,
-        "grant_type": line.grant_type,  # StrEnum: serialised as its value
-        "role": line.role,
-        "centrality_class": centrality_class,
-        "position_share": decimal_int(line.position_share, FACTS["position_share"].scale),
-        "via_agency": line.via_agency,
-        "private_commercial": line.private_commercial,
-        "new_scheme": line.new_scheme,
-    }
-    if line.agreement_signed is not None:
-        facts["agreement_signed"] = date_int(line.agreement_signed)
-    if line.first_gp_date is not None:
-        facts["first_gp_date"] = date_int(line.first_gp_date)
-    return facts
-
-
 def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
-    """Facts as a trace shows them: dates in ISO form (not YYYYMMDD), enums as their values."""
+    """Facts as posted (dates as day numbers, shares in hundredths) as a trace shows them:
+    dates in ISO form, enums as their values, the rest as posted."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
         if FACT_TYPES.get(name) is date and isinstance(value, int):
-            value = date(value // 10000, value // 100 % 100, value % 100).isoformat()
+            value = date_of(value).isoformat()
         elif isinstance(value, str):
             value = str(value)
         out[name] = value
     return out
+
+
+def _line_months(facts: Any) -> tuple[Any, Any]:
+    key = "_line_month_count"
+    hit = facts._cache.get(key)
+    if hit is None:
+        hit = anniversary_month_counts(facts["line_start"][0], facts["line_end"][0])
+        facts._cache[key] = hit
+    return hit
+
+
+DERIVED_FACTS = {
+    # the unclipped line's anniversary months, for the vikar rule, over fact columns
+    # (grants.rules.conditions.FactColumns, dates as day numbers): only computed for the rows a
+    # rule's earlier tests leave (role = fastlegevikar), not for every line
+    "line_whole_months": lambda f: (_line_months(f)[0], None),
+    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
+}

@@ -17,8 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Stri
 
 from dateutil.relativedelta import relativedelta
 
+from grants.errors import RulesError
 from grants.money import exact_value, half_up, to_kroner
-from grants.pipeline.months import MonthMethod, whole_months
+from grants.months import MonthMethod, whole_months
 
 if TYPE_CHECKING:
     from grants.rates.tables import Element, RateTable
@@ -139,8 +140,9 @@ Operand = Annotated[Union[StrictInt, Annotated[Decimal, Strict()], str], BeforeV
 
 
 class Expression(BaseModel):
-    """A formula as data: the product of its terms, divided once by `divide` (a number or a
-    term). Evaluated exactly in Decimal; its bokmål text is generated from the same tree."""
+    """A formula as data: the product of its terms, divided once by `divide` (a number above 0;
+    a term as divisor is refused when the rules load). Evaluated exactly; its bokmål text is
+    generated from the same tree."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     product: tuple[Operand, ...] = Field(min_length=1)
@@ -148,7 +150,9 @@ class Expression(BaseModel):
 
     @model_validator(mode="after")
     def _positive_divisor(self) -> "Expression":
-        if self.divide is not None and not isinstance(self.divide, str) and Decimal(self.divide) <= 0:
+        if isinstance(self.divide, str):
+            raise ValueError(f"divide: {self.divide!r} is a term; a formula divides once, by a number above 0")
+        if self.divide is not None and Decimal(self.divide) <= 0:
             raise ValueError(f"divide: {self.divide} must be above 0")
         return self
 
@@ -199,11 +203,8 @@ class Expression(BaseModel):
             num *= n
             if d is not None:
                 den *= d
-        if self.divide is not None:
-            n, d = value(self.divide)
-            den *= n
-            if d is not None:
-                num *= d  # dividing by n/d is multiplying by d
+        if self.divide is not None:  # a number above 0 (checked when the rules load)
+            den *= exact_value(Decimal(self.divide))
         return num / den
 
 
@@ -271,7 +272,9 @@ def element_value(
 
 def model_a_amount(formula: Expression, annual_rate: Decimal, share_percent: Decimal, months: int,
                    table: "RateTable") -> Fraction:
-    """Model A: the amount of one line part by the `formula` rule's expression."""
+    """The reference for model A: the `formula` rule's expression evaluated in exact fractions
+    (Expression.evaluate) for one line part. The engine prices model A over columns
+    (`model_a_amounts`); the tests hold every amount it pays to this."""
     given: dict[str, Value] = {"annual_rate": (annual_rate, None), "share": (share_percent, _HUNDRED),
                                "whole_months": (Decimal(months), None)}
     values: dict[str, Value] = {}
@@ -281,49 +284,68 @@ def model_a_amount(formula: Expression, annual_rate: Decimal, share_percent: Dec
         else:
             number = table.value(term)
             if number is None:
-                raise ValueError(f"{table.file}: {term} is empty, but the model A formula reads it")
+                raise RulesError(f"{table.file}: {term} is empty, but the model A formula reads it")
             values[term] = (number, None)
     return formula.evaluate(values)
 
 
-def model_a_amounts(formula: Expression, annual_c: np.ndarray, share_c: np.ndarray, months: np.ndarray,
-                     table: RateTable) -> np.ndarray:
-    """The formula rule's expression over columns, exactly: every operand as an integer column
-    over an integer scale, one division at the end, half up (as grants.money.to_kroner)."""
-    columns: dict[str, tuple[Any, int]] = {
-        "annual_rate": (annual_c, 100), "share": (share_c, 100 * 100), "whole_months": (months, 1),
-    }
-
+def model_a_terms(formula: Expression, annual_rate: Decimal, share_c: Any, months: Any,
+                  table: "RateTable") -> tuple[Any, int]:
+    """The formula rule's expression as one exact quotient of integers, numerator / denominator:
+    every operand an integer (or a column of integers) over an integer scale, the share in
+    hundredths of a percent, and one division at the end. `share_c` and `months` are integers or
+    numpy columns; the numerator is a column of int64 where every value fits with room to spare,
+    else of exact Python integers."""
     def operand(o: Any) -> tuple[Any, int]:
-        if isinstance(o, str) and o in columns:
-            return columns[o]
-        value = Decimal(o) if not isinstance(o, str) else table.value(o)
-        if value is None:
+        if o == "share":
+            return share_c, 100 * 100
+        if o == "whole_months":
+            return months, 1
+        value = annual_rate if o == "annual_rate" else table.value(o) if isinstance(o, str) else Decimal(o)
+        if value is None:  # refused when the rules load (grants.rules.rulebook)
             raise RulesError(f"{table.file}: {o} is empty, but the model A formula reads it")
-        n, d = value.as_integer_ratio()
-        return n, d
+        return Decimal(value).as_integer_ratio()
 
     ops = [operand(o) for o in formula.product]
     den = 1
     for _, d in ops:
         den *= d
     div_num = 1
-    if formula.divide is not None:
-        n, d = operand(formula.divide)
-        if isinstance(n, np.ndarray):
-            raise RulesError(f"period {table.id}: the vectorised path divides only by a number, not by {formula.divide}")
+    if formula.divide is not None:  # a number: a term as divisor is refused when the rules load
+        n, d = Decimal(formula.divide).as_integer_ratio()
         den *= n
         div_num = d
+    columns = [n for n, _ in ops if isinstance(n, np.ndarray)]
+    if not columns:
+        num = div_num
+        for n, _ in ops:
+            num *= int(n)
+        return num, den
+    size = len(columns[0])
     bound = div_num
     for n, _ in ops:
-        bound *= int(np.abs(n).max()) if isinstance(n, np.ndarray) and n.size else abs(int(n)) if not isinstance(n, np.ndarray) else 0
+        bound *= (int(np.abs(n).max()) if n.size else 0) if isinstance(n, np.ndarray) else abs(int(n))
     dtype: Any = np.int64 if 2 * bound + den < 2**62 else object  # int64 is exact in the usual case
-    num = np.full(len(share_c), div_num, dtype=dtype)
+    num = np.full(size, div_num, dtype=dtype)
     for n, _ in ops:
-        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else n)
+        num = num * (n.astype(dtype) if isinstance(n, np.ndarray) else int(n))
+    return num, den
+
+
+def model_a_amounts(formula: Expression, annual_rate: Decimal, share_c: np.ndarray, months: np.ndarray,
+                    table: "RateTable") -> np.ndarray:
+    """The model A amounts of a plan's parts, in whole kroner: the exact quotient of
+    `model_a_terms` rounded half up (grants.money.half_up, the rule of grants.money.to_kroner);
+    int64, or exact Python integers where an amount is beyond int64."""
+    num, den = model_a_terms(formula, annual_rate, share_c, months, table)
     amounts = half_up(num, den)
-    if dtype is object and any(abs(int(a)) >= 2**63 for a in amounts):
+    if getattr(amounts, "dtype", None) == object and any(abs(int(a)) >= 2**63 for a in amounts):
         return amounts  # exact Python integers: an amount beyond int64 is never wrapped round
     return np.asarray(amounts, dtype=np.int64)
 
 
+def model_a_exact(formula: Expression, annual_rate: Decimal, share_c: int, months: int, table: "RateTable") -> Fraction:
+    """One part's exact model A amount, from the same quotient `model_a_amounts` rounds (for
+    the trace and the explanation)."""
+    num, den = model_a_terms(formula, annual_rate, int(share_c), int(months), table)
+    return Fraction(num, den)

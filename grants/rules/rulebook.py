@@ -14,14 +14,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from grants.rules import conditions
 from grants.errors import RulesError
-from grants.rules.facts import FACT_NB, FACT_TYPES, FACTS, date_int
+from grants.months import MonthMethod
+from grants.rules.facts import FACT_TYPES
 from grants.rules.formulas import TERMS, Expression
 from grants.datafiles.paths import data_dir
 from grants.datafiles.yaml_loader import load_yaml
@@ -132,6 +133,15 @@ class Rule(BaseModel):
     def key(self) -> str:
         """The name of this version inside durable_rules."""
         return f"{self.id}@{self.valid_from}"
+
+
+def counted_by(rules: Iterable[Rule], table: Any) -> MonthMethod:
+    """The whole-month method the line's count_months rule names; `rate_table` (or no such
+    rule, as for a line outside the period) is the table's own whole_months."""
+    for r in rules:
+        if r.kind == "count_months" and r.method not in (None, "rate_table"):
+            return r.method  # type: ignore[return-value]
+    return table.whole_months
 
 
 @dataclass(frozen=True)
@@ -304,6 +314,10 @@ def _check_rule_data(r: Rule, table: Any) -> None:
                 f"{where}: formula: unknown term {', '.join(map(repr, unknown))} in period {table.id} (known: "
                 f"{', '.join(TERMS.get(r.kind, {}))} and the numbers of {table.file}: {', '.join(table.value_names)})"
             )
+        empty = [t for t in r.formula.terms if t in table.value_names and table.value(t) is None]
+        if empty:
+            raise RulesError(f"{where}: formula: {', '.join(map(repr, empty))} is empty in {table.file}, "
+                             f"but the formula reads it in period {table.id}")
         if r.kind == "element" and r.element:
             spec = table.element(r.element)
             for term in r.formula.terms:

@@ -7,9 +7,10 @@ The input line is deliberately loose in its *values* (a share may be 80, 80.5 or
 "2023-01-01" or "01.01.2023"): a bad value is a named rejection of that row, as in a CSV file.
 It is strict in its *shape*: unknown fields and wrong JSON types are refused as a whole.
 
-Its fields are the input columns of grants.pipeline.fields (REQUIRED_COLUMNS, OPTIONAL_COLUMNS,
-and the expenses per element), each typed for JSON; tests/test_every_door.py holds them to that
-table field by field and walks every field through every door. A JSON number is kept exact:
+Its fields are the input fields of the registry grants.pipeline.fields (FIELDS), each typed for
+JSON (a typed public class, so spelled out here); tests/test_field_registry.py holds them to the
+registry field by field (names, which are required, descriptions) and tests/test_every_door.py
+walks every field through every door. A JSON number is kept exact:
 the service reads the body with Decimal numbers, and a number is judged by its exact value
 through the same value grammar as a file's cell (80.50 and 8.05e1 are 80,5 %;
 99.999999999999999999 has more than two decimals and is refused, never rounded by a float).
@@ -19,6 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from grants.pipeline.fields import FIELDS
 from pydantic import BaseModel, ConfigDict, Field, Strict, StrictBool, StrictFloat, StrictInt, StrictStr, WithJsonSchema
 
 ExactNumber = Annotated[Decimal, Strict(), WithJsonSchema({"type": "number"})]
@@ -35,33 +37,32 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _help(name: str) -> str:
+    return FIELDS[name].summary
+
+
 class LineIn(_Closed):
     """One application line as JSON: the input columns (grants.pipeline.fields), with text or
     numbers as values. Names are the canonical English ones (the Norwegian column headers are
     for files)."""
 
-    alis_id: Text = Field(description="the doctor's identifier (ALIS id or HPR number)")
-    kommunenummer: Text = Field(description="municipality number, 2020-2023 or 2024 code; 301 reads as 0301")
-    grant_type: StrictStr = Field(description="alis_avtale or kun_veiledning (Norwegian spellings accepted)")
-    role: StrictStr = Field(description="fastlege, fastlegevikar, introduksjonslege or annet_kommunalt")
-    position_share: Scalar = Field(description="percent, at most two decimals: 80, 80.5, \"80 %\" or \"80,5\"")
-    start: StrictStr = Field(description="first day, 2022-03-01 or 01.03.2022, included")
-    end: StrictStr = Field(description="last day, included")
-    via_agency: Flag | None = Field(default=None, description="ja/nei (or true/false): engaged through a temp agency")
-    private_commercial: Flag | None = Field(default=None, description="ja/nei: works for a private commercial actor")
-    new_scheme: Flag | None = Field(default=None, description="ja/nei (default ja): specialising under the new rules")
-    agreement_signed: StrictStr | None = Field(default=None, description="the day the ALIS-avtale was signed")
-    centrality_class: StrictInt | StrictStr | None = Field(default=None, description="1-6, overrides SSB")
-    first_gp_date: StrictStr | None = Field(default=None, description="the doctor's first day as fastlege or vikar "
-                                            "(produktivitet, model B)")
-    centrality_supplement_applied: Scalar | None = Field(default=None, description="kroner applied for as "
-                                                         "sentralitetstillegg (model B)")
-    productivity_applied: Scalar | None = Field(default=None, description="kroner applied for as produktivitet (model B)")
-    supervision_hours: Scalar | None = Field(default=None, description="documented supervision hours, at most two "
-                                             "decimals (model B); not together with expenses.veiledning")
-    expenses: dict[StrictStr, Scalar] | None = Field(
-        default=None, description="documented expense per element (model B), e.g. {\"veiledning\": 12500}"
-    )
+    alis_id: Text = Field(description=_help("alis_id"))
+    kommunenummer: Text = Field(description=_help("kommunenummer"))
+    grant_type: StrictStr = Field(description=_help("grant_type"))
+    role: StrictStr = Field(description=_help("role"))
+    position_share: Scalar = Field(description=_help("position_share"))
+    start: StrictStr = Field(description=_help("start"))
+    end: StrictStr = Field(description=_help("end"))
+    via_agency: Flag | None = Field(default=None, description=_help("via_agency"))
+    private_commercial: Flag | None = Field(default=None, description=_help("private_commercial"))
+    new_scheme: Flag | None = Field(default=None, description=_help("new_scheme"))
+    agreement_signed: StrictStr | None = Field(default=None, description=_help("agreement_signed"))
+    centrality_class: StrictInt | StrictStr | None = Field(default=None, description=_help("centrality_class"))
+    first_gp_date: StrictStr | None = Field(default=None, description=_help("first_gp_date"))
+    centrality_supplement_applied: Scalar | None = Field(default=None, description=_help("centrality_supplement_applied"))
+    productivity_applied: Scalar | None = Field(default=None, description=_help("productivity_applied"))
+    supervision_hours: Scalar | None = Field(default=None, description=_help("supervision_hours"))
+    expenses: dict[StrictStr, Scalar] | None = Field(default=None, description=_help("expenses"))
 
     def record(self) -> dict[str, Any]:
         """The line as the engine's record (the same door as a CSV row): expenses become

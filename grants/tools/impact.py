@@ -26,7 +26,7 @@ from grants.errors import RateTableError
 from grants.money import format_nok
 from grants.pipeline.engine import Engine
 from grants.pipeline.inputs import LineInput, Rejection
-from grants.pipeline.months import shift_months
+from grants.months import shift_months
 from grants.rates.tables import RateBook, RateTable
 from grants.report.vocabulary_nb import MINUS, TABLE_STATUS_NB, signed_percent_nb, value_nb
 from grants.rules.rulebook import RuleBook
@@ -301,7 +301,7 @@ def _outside(result: Any) -> int:
 
 def _quick_check(path: str | Path) -> list[str]:
     """The titles of the `rates check` properties the table fails, with a few examples each."""
-    from grants.testing import check_rate_table
+    from grants.tools.ratecheck import check_rate_table
 
     report = check_rate_table(path, max_examples=20)
     return [r.title for r in report.results if not r.ok]

@@ -162,8 +162,8 @@ def write_csv(records: list[dict], path: str | Path) -> None:
 
 
 def synthetic_frame(lines: int, seed: int, period: str = "2023") -> "pd.DataFrame":
-    """The same proportions as `synthetic_portfolio`, drawn with numpy into typed columns (the
-    form the vectorised evaluator takes), for million-line benchmarks and impact runs. One line
+    """The same proportions as `synthetic_portfolio`, drawn with numpy into typed columns (a
+    DataFrame the engine reads as any frame), for million-line benchmarks. One line
     per doctor, so no overlapping lines; deterministic for a given seed."""
     import numpy as np
     import pandas as pd

@@ -14,7 +14,7 @@ from typing import Any
 
 
 from grants.report.explain import MONTH_METHOD_NB
-from grants.pipeline.months import shift_months
+from grants.months import shift_months
 from grants.pipeline.engine import Engine
 from grants.money import format_nok
 from grants.rates.tables import RateBook, RateTable, load_rate_table

@@ -1,4 +1,4 @@
-"""Whole months counted here independently of grants.pipeline.months, on purpose: the checks compare the
+"""Whole months counted here independently of grants.months, on purpose: the checks compare the
 engine with a second count."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from grants.tools.ratecheck.context import DAY
 
 def calendar_months_of(start: date, end: date) -> list[tuple[int, int]]:
     """The calendar months [start, end] covers from the 1st to the last day (independent of
-    grants.pipeline.months, on purpose)."""
+    grants.months, on purpose)."""
     out = []
     y, m = start.year, start.month
     while date(y, m, 1) <= end:

@@ -1,15 +1,17 @@
-"""Whole months in an interval, the two readings of DOMAIN.md section 5.
+"""Whole months in an interval, the two readings of DOMAIN.md section 5, and moving a date by
+whole months.
 
 The official definition of "hele måneder" was not found, so each rate table names its method.
-Both functions take an inclusive interval already clipped to the period; an empty interval
-(end before start) has 0 months.
+Both counts take an inclusive interval already clipped to the period; an empty interval (end
+before start) has 0 months. Each count has a form for one interval (dates) and a form over
+columns of day numbers (grants.days) for the batch; tests/test_months.py holds them equal.
 """
 from __future__ import annotations
 
 import calendar
 import functools
 from datetime import date, timedelta
-from typing import Any, Iterable, Literal
+from typing import Literal
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -47,18 +49,24 @@ def anniversary_months(start: date, end: date) -> int:
     if end < start:
         return 0
     n = (end.year - start.year) * 12 + (end.month - start.month) + 1
-    while n > 0 and _month_end(start, n) > end:
+    while n > 0 and _after(_month_end(start, n), end):
         n -= 1
     return n
 
 
-def _month_end(start: date, n: int) -> date:
-    """start + n months - 1 day; past the last representable date (an open-ended line written
-    31.12.9999) it is date.max, which is after any end."""
+def _month_end(start: date, n: int) -> date | None:
+    """start + n months - 1 day; None when that day is after the last representable one (an
+    open-ended line written 31.12.9999 counted from a day other than the 1st)."""
     try:
         return start + relativedelta(months=n) - _ONE_DAY
     except (ValueError, OverflowError):
-        return date.max
+        if start.day == 1 and start.year * 12 + start.month - 1 + n == 10000 * 12:
+            return date.max  # the day before 01.01.10000
+        return None
+
+
+def _after(day: date | None, end: date) -> bool:
+    return day is None or day > end
 
 
 def calendar_month_count(start: date, end: date) -> int:
@@ -91,6 +99,7 @@ def longer_than_whole_months(start: date, end: date) -> tuple[int, bool]:
     """
     n = anniversary_months(start, end)
     covered_to = _month_end(start, n) if n else start - _ONE_DAY
+    assert covered_to is not None  # n months fit before end
     return n, end > covered_to
 
 
@@ -108,15 +117,6 @@ def shift_months(day: date, months: int) -> date:
     if day.day == calendar.monthrange(day.year, day.month)[1]:
         return moved.replace(day=calendar.monthrange(moved.year, moved.month)[1])
     return moved
-
-
-def counted_by(rules: "Iterable[Any]", table: "Any") -> MonthMethod:
-    """The method the line's count_months rule names; `rate_table` (or no such rule, as for a
-    line outside the period) is the table's own whole_months."""
-    for r in rules:
-        if getattr(r, "kind", None) == "count_months" and r.method not in (None, "rate_table"):
-            return r.method
-    return table.whole_months
 
 
 # -- the same counts over columns of day numbers (days since 1970-01-01), for the batch path;
@@ -165,22 +165,3 @@ def anniversary_month_counts(start: np.ndarray, end: np.ndarray) -> tuple[np.nda
     extra = np.where(full, False, np.where(fits, e_day > clamped - 1, True))
     empty = end < start
     return np.where(empty | (n < 0), 0, n), np.where(empty, False, extra)
-
-
-def _line_months(facts: Any) -> tuple[np.ndarray, np.ndarray]:
-    key = "_line_month_count"
-    hit = facts._cache.get(key)
-    if hit is None:
-        hit = anniversary_month_counts(facts["line_start"][0], facts["line_end"][0])
-        facts._cache[key] = hit  # type: ignore[assignment]
-    return hit  # type: ignore[return-value]
-
-
-LINE_MONTH_FACTS = {
-    # the unclipped line's anniversary months, for the vikar rule: only computed for the rows a
-    # rule's earlier tests leave (role = fastlegevikar), not for every line
-    "line_whole_months": lambda f: (_line_months(f)[0], None),
-    "line_has_extra_days": lambda f: (_line_months(f)[1], None),
-}
-
-

@@ -1,6 +1,8 @@
 """The public contract as data: `grants.__all__` with each name's signature, and the JSON
 Schemas of grants.service.api_models. tests/api_snapshot/ holds the committed copy and a test compares;
-its fingerprint must appear in CHANGELOG.md, so no change to the contract goes unrecorded."""
+its fingerprint must appear in CHANGELOG.md, so no change to the contract goes unrecorded. It
+describes the package's face (grants/__init__.py), so it stands above it; `alis-grant schema`
+writes it."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,6 +1,7 @@
-"""Findings of an adversarial review of the columnar batch path (issue 11 item 4): each test is
-a small input on which the batch path, the one-by-one path or the row validator give an answer
-that depends on something it should not (another row's type, the door the batch came in by)."""
+"""A row's outcome depends on its own cells only: not on the type of another row's cell in the
+same column, not on an equal value in another row (a Decimal spelled otherwise, the same instant
+in another time zone), not on the door the batch came in by. Each test is a small input on
+which the batch path, the one-row validator or the coding of equal values once disagreed."""
 from __future__ import annotations
 
 import pandas as pd

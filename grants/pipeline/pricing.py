@@ -1,0 +1,311 @@
+"""Pricing a plan's parts: model A over columns, model B part by part.
+
+Model A: one plan (a period and a set of fired rules) over all its parts at once: the counted
+days and whole months (grants.months), the exclusions and the share minimum, the formula
+rule's expression in exact integers with the one half-up rounding (grants.rules.formulas,
+grants.money), the notes worded once per distinct case. A single line is a batch of one on
+this path. Model B: each part's elements at their maxima by their rules' formulas, capped
+afterwards per line or per doctor (grants.pipeline.caps).
+
+The results keep their row in the batch's fact table, so a trace shows the facts the rules saw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grants.days import NO_DAY, date_of, day_number
+from grants.domain import Status
+from grants.errors import RulesError
+from grants.money import as_decimal, exact
+from grants.months import anniversary_month_counts, calendar_month_counts, whole_months
+from grants.pipeline import notes as words
+from grants.pipeline.caps import line_notes
+from grants.pipeline.codes import combine, groups
+from grants.pipeline.fields import GIVEN, OPTIONAL_FACTS
+from grants.pipeline.results import LineResult, ResultColumns
+from grants.rules.formulas import ElementValue, element_value, model_a_amounts, model_a_exact
+from grants.rules.rulebook import counted_by
+
+if TYPE_CHECKING:
+    from grants.pipeline.columns import InputColumns
+    from grants.pipeline.facts import FactRow, FactTable
+    from grants.pipeline.parts import Parts
+    from grants.pipeline.plans import Plan
+    from grants.pipeline.provenance import Provenance
+    from grants.rates.centrality import Municipality
+    from grants.rates.tables import RateBook, RateTable
+
+_ZERO = Decimal(0)
+
+
+def _one(value: Any) -> np.ndarray:
+    """An object array holding one value, to assign the same tuple to many rows at once."""
+    holder = np.empty(1, dtype=object)
+    holder[0] = value
+    return holder
+
+
+def _given_column(cols: "InputColumns", fact: str) -> np.ndarray:
+    given = OPTIONAL_FACTS[fact]
+    return cols.present(fact) if given.value is GIVEN else cols.flags(fact) == given.value
+
+
+def _given(line: Any, fact: str) -> bool:
+    given = OPTIONAL_FACTS[fact]
+    value = getattr(line, fact)
+    return value is not None if given.value is GIVEN else value == given.value
+
+
+# -- model A ---------------------------------------------------------------------------------
+
+
+def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan",
+                  ratebook: "RateBook", unused: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """One model A plan over its parts (`members`: indices into `parts`, which are the rows of
+    the fact table): counted days, whole months, exclusions and the share minimum, the amount,
+    the reasons and notes. Returns the results as columns."""
+    rows = parts.rows[members]
+    n = members.size
+    part_start, part_end = parts.start[members], parts.end[members]
+    outside = parts.outside[members]
+    counted_start = part_start
+    if plan.counts_from_clip:
+        for name in plan.clip_facts:
+            counted_start = np.maximum(counted_start, cols.days(name)[rows])
+    method = counted_by(plan.rules, table)
+    if method == "calendar":
+        months = calendar_month_counts(counted_start, part_end)
+    else:
+        months = anniversary_month_counts(counted_start, part_end)[0]
+    share_c = cols.share_hundredths()[rows]
+    shares = cols.values("position_share")
+    below = np.zeros(n, dtype=bool)
+    if not plan.reasons and plan.minimum is not None and plan.minimum_percent is not None:
+        below = share_c < int(plan.minimum_percent * 100)  # hundredths, exactly (the table loader allows two decimals)
+    excluded = np.full(n, bool(plan.reasons)) | below
+    eligible = ~excluded & ~outside
+
+    amounts = np.zeros(n, dtype=np.int64)
+    if eligible.any():
+        assert plan.annual is not None and plan.formula is not None
+        computed = model_a_amounts(plan.formula, plan.annual, share_c[eligible], months[eligible], table)
+        if computed.dtype == object:
+            amounts = amounts.astype(object)
+        amounts[eligible] = computed
+
+    # reasons and notes: shared tuples for the usual parts, worded once per distinct case
+    reasons = np.empty(n, dtype=object)
+    notes = np.empty(n, dtype=object)
+    fits = np.empty(n, dtype=object)
+    reasons[:] = [plan.reasons] if plan.reasons else [()]
+    notes[:] = [plan.notes]
+    fits[:] = [()]
+    for i in np.flatnonzero(below).tolist():
+        reasons[i] = (words.minimum_reason(plan.minimum, table, shares[rows[i]]),)
+    override = cols.centrality_override()[rows]
+    ssb = parts.classes[members]
+    unused_given = {f: _given_column(cols, f)[rows] for f, _ in unused}
+    cap_input = cols.cap_input()[rows]
+    note_codes = parts.note_codes[members]
+    overridden = (override > 0) & (override != ssb)
+    fixed_rates = cap_input & eligible
+    special = (note_codes > 0) | overridden | fixed_rates
+    unused_bits = np.zeros(n, dtype=np.int64)
+    for bit, given in enumerate(unused_given.values()):
+        special |= given
+        unused_bits |= given.astype(np.int64) << bit
+    muni_codes = parts.muni_codes[members]
+    chosen = np.flatnonzero(special & ~outside)
+    signature = combine([note_codes[chosen], unused_bits[chosen], fixed_rates[chosen],
+                         np.where(overridden, override, 0)[chosen], np.where(overridden, muni_codes, -1)[chosen]],
+                        chosen.size)
+    for same in groups(signature):
+        i = int(chosen[same[0]])
+        extra = parts.note_texts[int(note_codes[i])] + plan.notes
+        extra += tuple(text for f, text in unused if unused_given[f][i])
+        if fixed_rates[i]:
+            extra += (words.fixed_rates_note(table),)
+        if overridden[i]:
+            extra += (words.override_note(int(override[i]), parts.munis[int(muni_codes[i])]),)
+        notes[chosen[same]] = _one(extra)
+    chosen = np.flatnonzero(outside)
+    line_start, line_end = parts.line_start[members], parts.line_end[members]
+    for same in groups(combine([line_start[chosen], line_end[chosen]], chosen.size)):
+        i = int(chosen[same[0]])
+        reason, fit = words.outside_reason(date_of(line_start[i]), date_of(line_end[i]), table, ratebook)
+        reasons[chosen[same]], notes[chosen[same]], fits[chosen[same]] = _one((reason,)), _one(()), _one(fit)
+    status = np.empty(n, dtype=object)
+    status[:] = Status.OK
+    status[excluded] = Status.INELIGIBLE
+    status[outside] = Status.OUTSIDE_PERIOD
+    plans = np.empty(n, dtype=object)
+    plans[:] = [plan]
+    period = np.empty(n, dtype=object)
+    period[:] = table.id
+    return {
+        "period": period, "split_candidate": (status == Status.OK) & (method == "calendar"),
+        "index": rows, "part": members, "which": parts.which[members],
+        "counted_start": np.where(outside, NO_DAY, counted_start), "counted_end": np.where(outside, NO_DAY, part_end),
+        "months": np.where(outside, 0, months), "share_c": share_c,
+        "amount": amounts, "status": status, "reasons": reasons, "notes": notes, "fits": fits,
+        "muni_codes": muni_codes, "classes": np.where(override > 0, override, ssb), "ssb": ssb,
+        "input_class": override > 0, "plan": plans,
+    }
+
+
+def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
+                   tables: list["RateTable"], provenance: "Provenance | None") -> ResultColumns:
+    """The model A results as GrantResult keeps them, with the builder of one LineResult."""
+    which = c["which"]
+    periods = np.array([t.id for t in tables], dtype=object)[which]
+    firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[which]
+    munis = parts.munis
+    names = np.array([None if m is None else m.name for m in munis] + [None], dtype=object)[c["muni_codes"]]
+
+    @exact
+    def make(i: int) -> LineResult:
+        table, plan, status = tables[int(which[i])], c["plan"][i], c["status"][i]
+        row = int(c["index"][i]) + 1
+        muni = munis[int(c["muni_codes"][i])]
+        outside = status is Status.OUTSIDE_PERIOD
+        months = int(c["months"][i])
+        if status is Status.OK:
+            exact_amount = as_decimal(model_a_exact(plan.formula, plan.annual, int(c["share_c"][i]), months, table))
+        else:
+            exact_amount = _ZERO
+        return LineResult(
+            row=row, line=cols.line(row), period=table.id, table=table,
+            counted_start=None if outside else date_of(c["counted_start"][i]),
+            counted_end=None if outside else date_of(c["counted_end"][i]),
+            whole_months=months, kommunenavn=muni.name, centrality_class=int(c["classes"][i]),
+            centrality_source="input" if c["input_class"][i] else "ssb", ssb_class=muni.centrality_class,
+            code_set=muni.code_set, centrality_group=None if outside else plan.group,
+            rate_path=None if outside else plan.rate_path, annual_rate=None if outside else plan.annual,
+            exact_amount=exact_amount, amount_nok=int(c["amount"][i]), status=status, reasons=c["reasons"][i],
+            rules=() if outside else plan.rules, notes=c["notes"][i], line_periods=c["fits"][i],
+            provenance=provenance, facts=facts.row(int(c["part"][i])),
+        )
+
+    used = {t.id: t for t in (tables[k] for k in np.unique(which).tolist())}
+    return ResultColumns(
+        rows=c["index"] + 1, first_days=firsts, amounts=c["amount"], statuses=c["status"], periods=periods,
+        months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
+        numbers=cols.values("kommunenummer")[c["index"]], names=names, tables=used, make=make,
+    )
+
+
+# -- model B ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One line part as model B prices it: the line, its period and days, its municipality,
+    its own notes, and its row of the fact table."""
+
+    row: int
+    line: Any  # LineInput
+    table: "RateTable"
+    start: date
+    end: date
+    municipality: "Municipality"
+    notes: tuple[str, ...]
+    facts: "FactRow"
+    fits: tuple[str, ...] = ()  # a part outside the period asked for: the periods the line falls in
+    outside: str | None = None  # the reason, when the line has no day in the period asked for
+
+
+def part_at(cols: "InputColumns", parts: "Parts", i: int, facts: "FactTable", tables: list["RateTable"],
+            ratebook: "RateBook") -> Part:
+    row = int(parts.rows[i]) + 1
+    line = cols.line(row)
+    table = tables[int(parts.which[i])]
+    outside, fits = (None, ())
+    if parts.outside[i]:
+        outside, fits = words.outside_reason(line.start, line.end, table, ratebook)
+    return Part(row, line, table, date_of(parts.start[i]), date_of(parts.end[i]), parts.munis[int(parts.muni_codes[i])],
+                parts.notes_of(i), facts.row(i), fits, outside)
+
+
+def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]]) -> LineResult:
+    """One model B part: its elements at their maxima by their rules' formulas (the caps come
+    after, grants.pipeline.caps), or 0 kr with the reasons that exclude it."""
+    line, table = part.line, part.table
+    if part.outside is not None:
+        return _outside_period(part)
+    # the count_months rule says which days are counted and how (checked: exactly one)
+    counted_start = part.start
+    if plan.counts_from_clip:
+        for name in plan.clip_facts:
+            counted_start = max(counted_start, getattr(line, name))
+    method = counted_by(plan.rules, table)
+    months = whole_months(counted_start, part.end, method)
+    notes = part.notes + plan.notes + tuple(text for fact, text in unused if _given(line, fact))
+    reasons = plan.reasons
+    minimum = plan.minimum_percent
+    if not reasons and plan.minimum is not None and minimum is not None and line.position_share < minimum:
+        reasons = (words.minimum_reason(plan.minimum, table, line.position_share),)
+    elements: tuple[ElementValue, ...] = ()
+    if reasons:
+        exact_amount, amount, status = _ZERO, 0, Status.INELIGIBLE
+        notes += line_notes(table, line, False, ())
+    else:
+        elements = _elements(plan, part, counted_start, months, method)
+        notes += line_notes(table, line, True, elements)  # at the maxima; grants.pipeline.caps redoes them for an expense
+        exact_amount = as_decimal(sum((e.granted for e in elements), Fraction(0)))
+        amount, status = sum(e.amount_nok for e in elements), Status.OK
+    cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+    if line.centrality_class is not None and line.centrality_class != part.municipality.centrality_class:
+        notes += (words.override_note(line.centrality_class, part.municipality),)
+    return LineResult(
+        row=part.row, line=line, period=table.id, table=table, counted_start=counted_start, counted_end=part.end,
+        whole_months=months, kommunenavn=part.municipality.name, centrality_class=cls,
+        centrality_source="input" if line.centrality_class is not None else "ssb",
+        ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
+        centrality_group=plan.group, rate_path=plan.rate_path, annual_rate=plan.annual, exact_amount=exact_amount,
+        amount_nok=amount, status=status, reasons=reasons, rules=plan.rules, notes=notes, elements=elements,
+        facts=part.facts,
+    )
+
+
+def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method: str) -> tuple[ElementValue, ...]:
+    """Each element the rules gave, in order, at its maximum, by its rule's formula; a window
+    starts on a date fact of the part's row in the fact table."""
+    line, table = part.line, part.table
+    values: dict[str, ElementValue] = {}
+    for rule in plan.elements:
+        name = rule.element or ""
+        assert rule.formula is not None  # an element rule needs one (grants.rules.rulebook)
+        window_start = None
+        if rule.window_from:
+            day = part.facts.day(rule.window_from)
+            if day is None:
+                raise RulesError(f"{rule.file}: rule {rule.id}: window_from {rule.window_from} is not given for row "
+                                 f"{part.row}; the rule's condition must require it")
+            window_start = date_of(day)
+        values[name] = element_value(
+            name, rule.formula, table.element(name), table, line.position_share, months,
+            (counted_start, part.end), method, window_start, values, None,  # type: ignore[arg-type]
+        )
+    return tuple(values.values())
+
+
+def _outside_period(part: Part) -> LineResult:
+    """A line with no day in the period asked for: status outside_period, 0 kr, no counted
+    dates, and a reason that names the period it fits."""
+    line, table = part.line, part.table
+    cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
+    return LineResult(
+        row=part.row, line=line, period=table.id, table=table, counted_start=None, counted_end=None,
+        whole_months=0, kommunenavn=part.municipality.name, centrality_class=cls,
+        centrality_source="input" if line.centrality_class is not None else "ssb",
+        ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
+        centrality_group=None, rate_path=None, annual_rate=None, exact_amount=_ZERO, amount_nok=0,
+        status=Status.OUTSIDE_PERIOD, reasons=(part.outside,), rules=(), notes=part.notes,
+        line_periods=part.fits, facts=part.facts,
+    )

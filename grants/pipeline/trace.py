@@ -1,0 +1,190 @@
+"""The trace of one line as JSON-ready data: the facts the rules saw (its row of the batch's fact
+table), the rules run with their texts and citations, the constants used with their source,
+the whole months, the arithmetic, the elements of a model B line, and the version and hashes
+of the data that produced it. Built when read (`LineResult.trace()`); the JSON of a period, a
+rule or a constant is built once per table and handed out as a copy."""
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from grants.money import ROUNDING_RULE, as_decimal, exact
+from grants.months import calendar_months
+from grants.pipeline.inputs import LineInput
+from grants.rules.formulas import ElementValue
+from grants.rules.rulebook import Rule, counted_by
+from grants.rules.ruletext import rule_text
+
+if TYPE_CHECKING:
+    from grants.rates.tables import RateTable
+
+
+@exact
+def line_trace(line: Any) -> dict[str, Any]:
+    """The trace of one line (a grants.pipeline.results.LineResult), standing alone."""
+    self = line
+    t = self.table
+    constants = _constants_json(t, self.rate_path, self.centrality_group)
+    counted = self.counted_start is not None and self.counted_end is not None
+    months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []
+    return {
+        "row": self.row,
+        "period": _period_json(t),
+        "status": self.status.value,
+        "input": _input_json(self.line),
+        "centrality": {
+            "class": self.centrality_class,
+            "from": self.centrality_source,
+            "ssb_class": self.ssb_class,
+            "classification": t.centrality.classification,
+            "code_set": self.code_set,
+            "municipality": self.kommunenavn,
+            "group": self.centrality_group,
+        },
+        "interval": {
+            "line": [self.line.start.isoformat(), self.line.end.isoformat()],
+            "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
+        },
+        "rules": [_rule_json(r, t) for r in self.rules if r.kind != "paper_condition"],
+        "assumptions": [_rule_json(r, t) for r in self.assumptions],
+        "months": {"method": counted_by(self.rules, t), "count": self.whole_months, "calendar_months": months},
+        "constants": constants,
+        "calculation": {
+            "share": str(self.line.position_share / 100),
+            "exact_amount": str(self.exact_amount),
+            "amount_nok": self.amount_nok,
+            "rounding": ROUNDING_RULE,
+        },
+        "elements": [_element_json(e) for e in self.elements],
+        "reasons": list(self.reasons),
+        "notes": list(self.notes),
+        "facts": self.derived_facts(),
+        "provenance": None if self.provenance is None else self.provenance.as_json([self.period]),
+    }
+
+
+@functools.lru_cache(maxsize=16384)
+def _month_label_tuple(start: date, end: date) -> tuple[str, ...]:
+    return tuple(f"{y:04d}-{m:02d}" for y, m in calendar_months(start, end))
+
+
+def _month_labels(start: date, end: date) -> list[str]:
+    return list(_month_label_tuple(start, end))
+
+
+_STATIC_JSON: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _period_json(t: "RateTable") -> dict[str, Any]:
+    key = ("period", id(t))
+    entry = _STATIC_JSON.get(key)
+    if entry is None or entry["_table"] is not t:
+        p = t.period
+        entry = {"_table": t, "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
+        _STATIC_JSON[key] = entry
+    return {k: v for k, v in entry.items() if k != "_table"}
+
+
+def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) -> dict[str, Any]:
+    """The constants a line used, with their source; built once per table and rate."""
+    key = ("constants", id(t), rate_path, group)
+    entry = _STATIC_JSON.get(key)
+    if entry is None or entry["_table"] is not t:
+        source = None
+        annual = None
+        if rate_path and group:
+            amount = t.rate(rate_path, group)
+            annual = str(amount.amount)
+            src = t.source(amount.source)
+            source = {"id": src.id, "title": src.title, "url": src.url}
+        entry = {
+            "_table": t,
+            "annual_rate": annual,
+            "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
+            "rate_source": source,
+            "rates_status": t.status,
+            "rates_file": f"rates/{t.id}.yaml",
+        }
+        _STATIC_JSON[key] = entry
+    out = {k: v for k, v in entry.items() if k != "_table"}
+    if out["rate_source"] is not None:
+        out["rate_source"] = dict(out["rate_source"])
+    return out
+
+
+def _element_json(e: ElementValue) -> dict[str, Any]:
+    return {
+        "element": e.element,
+        "formula": e.formula,
+        "months": e.months,
+        "annual_maximum": None if e.annual_maximum is None else str(e.annual_maximum),
+        "maximum": str(as_decimal(e.maximum)),
+        "cap": e.cap,
+        "capped_by": None if e.capped_by is None else str(e.capped_by),
+        "granted": str(as_decimal(e.granted)),
+        "amount_nok": e.amount_nok,
+        "window": None if e.window is None else [e.window[0].isoformat(), e.window[1].isoformat()],
+        "base": None if e.base is None else str(as_decimal(e.base)),
+        "share": None if e.share is None else str(e.share),
+        "hours": None if e.hours is None else str(e.hours),
+        "hourly_rate": None if e.hourly_rate is None else str(e.hourly_rate),
+        "hours_from": e.hours_from,
+        "sharing": None if e.sharing is None else {
+            "carried_by": e.sharing.carried_by,
+            "capped_by": str(e.sharing.capped_by),
+            "rows": list(e.sharing.rows),
+            "maxima": [str(as_decimal(m)) for m in e.sharing.maxima],
+            "maximum_total": str(as_decimal(e.sharing.maximum_total)),
+            "granted_total": str(as_decimal(e.sharing.granted_total)),
+            "kroner_total": e.sharing.kroner_total,
+            "allotments": list(e.sharing.allotments),
+            "method": "largest remainder, in proportion to the lines' maxima (docs/DOMAIN.md section 8)",
+        },
+    }
+
+
+_RULE_JSON: dict[tuple[int, int], tuple[Rule, "RateTable", dict[str, Any]]] = {}
+
+
+def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
+    """A rule as the trace shows it, its text filled from the period's rate table; built once
+    per rule object and table object (kept with them, so a recycled id never matches), and
+    handed out as a fresh copy."""
+    key = (id(rule), id(table))
+    hit = _RULE_JSON.get(key)
+    if hit is None or hit[0] is not rule or hit[1] is not table:
+        if len(_RULE_JSON) > 4096:
+            _RULE_JSON.clear()
+        hit = (rule, table, {
+            "id": rule.id,
+            "version_from": rule.valid_from,
+            "kind": rule.kind,
+            "description": rule.description,
+            "text_nb": rule_text(rule, table),
+            "citation": rule.citation.text(),
+        })
+        _RULE_JSON[key] = hit
+    return dict(hit[2])
+
+
+def _input_json(line: LineInput) -> dict[str, Any]:
+    return {
+        "alis_id": line.alis_id,
+        "kommunenummer": line.kommunenummer,
+        "grant_type": line.grant_type.value,
+        "role": line.role.value,
+        "position_share": str(line.position_share),
+        "start": line.start.isoformat(),
+        "end": line.end.isoformat(),
+        "via_agency": line.via_agency,
+        "private_commercial": line.private_commercial,
+        "new_scheme": line.new_scheme,
+        "agreement_signed": None if line.agreement_signed is None else line.agreement_signed.isoformat(),
+        "centrality_class": line.centrality_class,
+        "first_gp_date": None if line.first_gp_date is None else line.first_gp_date.isoformat(),
+        "centrality_supplement_applied": None if line.centrality_supplement_applied is None else str(line.centrality_supplement_applied),
+        "productivity_applied": None if line.productivity_applied is None else str(line.productivity_applied),
+        "supervision_hours": None if line.supervision_hours is None else str(line.supervision_hours),
+        "expenses": {k: str(v) for k, v in line.expenses.items()},
+    }
