@@ -140,7 +140,7 @@ def test_the_template_offers_only_the_columns_its_periods_rules_read(capsys, tmp
 def test_the_columns_follow_the_rules_not_a_list_of_periods(engine):
     """A rule that starts reading an input in a period puts its column in that period's
     template: the 2023 rules with the private-commercial exclusion valid from 2023 offer it."""
-    from grants.tools.template import fields_read
+    from grants.pipeline.fields import fields_read
 
     table = engine.ratebook.get("2023")
     assert "private_commercial" not in fields_read(table, engine.rulebook)

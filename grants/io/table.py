@@ -63,10 +63,9 @@ class SourceTable:
 def example_header(joiner: str) -> str:
     """The required columns under the headers the template writes (lege_id, kommunenr, ...),
     as an example of a header."""
-    from grants.pipeline.fields import REQUIRED_COLUMNS  # the io layer's one look at the engine's names
-    from grants.report.vocabulary_nb import INPUT_HEADER_NB
+    from grants.pipeline.fields import FIELDS, REQUIRED_COLUMNS  # the io layer's one look at the engine's names
 
-    return joiner.join(INPUT_HEADER_NB[field] for field in REQUIRED_COLUMNS)
+    return joiner.join(FIELDS[field].header_nb for field in REQUIRED_COLUMNS)
 
 
 def finish(

@@ -447,7 +447,7 @@ def _kontroll_sheet(wb: Workbook, result: GrantResult, warning: str | None, name
     `alis-grant verify` joins and reads."""
     import json
 
-    from grants.io.writers import manifest_of
+    from grants.report.kontroll import manifest_of
     from grants.report.kontroll import KONTROLLDATA, MANIFEST_CHUNK, WHAT_VERIFY_PROVES, manifest_facts, verify_command
 
     manifest = manifest_of(result, {"format": "xlsx"})

@@ -11,19 +11,11 @@ from typing import IO, Any, Iterator
 from grants.report.explain import rates_warning
 from grants.io.output import atomic_output, sidecar_path, spreadsheet_safe
 from grants.pipeline.results import GrantResult
+from grants.report.kontroll import manifest_of
 from grants.report.vocabulary_nb import headers_nb, value_nb
 
 
 _DECIMAL_COLUMNS = ("position_share", "annual_rate")
-
-
-def manifest_of(result: GrantResult, output: dict[str, Any]) -> dict[str, Any] | None:
-    """The result's manifest (grants.pipeline.provenance) with the options of the file written
-    (`output`: format, and for CSV the language and separator); None for a result made without
-    an engine's provenance."""
-    if result.provenance is None:
-        return None
-    return result.provenance.manifest(result.rates_statuses, output)
 
 
 def write_result(result: GrantResult, path: str | Path, delimiter: str = ",", lang: str = "en") -> None:

@@ -55,6 +55,12 @@ class Field:
     cap_input: bool = False  # model B: an expense, hours or an amount applied for, read by the rate table's elements
     prefixes: tuple[str, ...] = ()  # expenses: a column per element, a prefix and the element's name
 
+    @property
+    def header_nb(self) -> str:
+        """The Norwegian header people see: the template writes it, messages name the field by
+        it (the second of `headers`; the first is the canonical name)."""
+        return self.headers[1] if len(self.headers) > 1 else self.headers[0]
+
 
 _FLAGS = "ja/nei: `ja`, `j`, `yes`, `true`, `1`, `x` / `nei`, `n`, `no`, `false`, `0`"
 _KRONER = ("kroner, at most two decimals: `12500`, `12 500,50`, `kr 12.500,-`. Not `12,500` (thousands or "
@@ -62,7 +68,7 @@ _KRONER = ("kroner, at most two decimals: `12500`, `12 500,50`, `kr 12.500,-`. N
 
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("alis_id", str, grammar.parse_alis_id,
-          ("alis_id", "alis", "lege_id", "legeid", "lege", "hpr", "hpr_nr", "hpr_nummer", "hprnr", "helsepersonellnummer"),
+          ("alis_id", "lege_id", "alis", "legeid", "lege", "hpr", "hpr_nr", "hpr_nummer", "hprnr", "helsepersonellnummer"),
           "the doctor's identifier (ALIS id or HPR number)",
           "any identifier of the doctor whose letters are Latin (æ, ø, å and the Sami letters are Latin) and whose "
           "digits are 0-9, read as Unicode NFKC (so a full-width `ＡＬＩＳ01` is `ALIS01`); another script (Cyrillic "
@@ -202,25 +208,34 @@ ROW_ERROR = "_row_error"
 """A record key a reader sets when the row as a whole is malformed; the row is rejected."""
 
 
-def periods_reading(name: str, rulebook: "RuleBook") -> list[str]:
-    """The periods (in order) whose rules or rate table read a field: a fact a rule's condition
-    names, or a model B input an element of the period's table is capped by."""
+def reads(name: str, table: Any, rulebook: "RuleBook") -> bool:
+    """Whether a period's rules or rate table read a field: a fact a rule in force names (in
+    its condition, or as the date an element's window starts on), or a model B input an element
+    of the period's table is capped or priced by. Derived from the rules and the table, never
+    from a list of periods."""
     from grants.rules.conditions import facts_named
 
     field = FIELDS[name]
-    out = []
-    for table in rulebook.ratebook.tables:
-        elements = (table.elements or {}).values()
-        if field.fact is not None:
-            reads = any(r.when is not None and field.fact in facts_named(r.when) for r in rulebook.valid_in(table.id))
-        elif name == "expenses":
-            reads = any(e.cap == "expense" for e in elements)
-        elif name == "supervision_hours":
-            reads = table.hours_element is not None
-        elif field.cap_input:
-            reads = any(e.applied_from == name for e in elements)
-        else:
-            reads = True
-        if reads:
-            out.append(table.id)
-    return out
+    elements = (table.elements or {}).values()
+    if field.fact is not None:
+        return any((r.when is not None and field.fact in facts_named(r.when)) or r.window_from == field.fact
+                   for r in rulebook.valid_in(table.id))
+    if name == "expenses":
+        return any(e.cap == "expense" for e in elements)
+    if name == "supervision_hours":
+        return table.hours_element is not None
+    if field.cap_input:
+        return any(e.applied_from == name for e in elements)
+    return True
+
+
+def periods_reading(name: str, rulebook: "RuleBook") -> list[str]:
+    """The periods (in order) whose rules or rate table read a field (`reads`)."""
+    return [t.id for t in rulebook.ratebook.tables if reads(name, t, rulebook)]
+
+
+def fields_read(table: Any, rulebook: "RuleBook") -> set[str]:
+    """The optional input fields a period's rules and rate table read (`reads`): the columns of
+    its template; a rule that starts reading an input in a new period puts its column in that
+    period's template."""
+    return {name for name in OPTIONAL_COLUMNS if reads(name, table, rulebook)}

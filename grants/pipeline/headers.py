@@ -163,11 +163,12 @@ def map_header(columns: Iterable[Any], elements: Iterable[str] | None = None,
         raise ColumnChoiceError(_suspicious_text(name, hits) for name, hits in suspicious)
     missing = [f for f in REQUIRED_COLUMNS if f not in field_to_column]
     if missing:
-        from grants.report.vocabulary_nb import INPUT_HEADER_NB  # the template's headers
+        from grants.pipeline.fields import FIELDS  # the template's headers
 
         raise InputFileError(
             "mangler påkrevd kolonne: "
-            + ", ".join(f"{INPUT_HEADER_NB[f]} (eller {' / '.join(a for a in HEADER_ALIASES[f][:4] if a != INPUT_HEADER_NB[f])})"
+            + ", ".join(f"{FIELDS[f].header_nb} (eller "
+                        f"{' / '.join(a for a in HEADER_ALIASES[f][:4] if a != FIELDS[f].header_nb)})"
                         for f in missing)
         )
     unknown_ignores = ignore - {n.strip() for n in ignored}

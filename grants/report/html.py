@@ -773,7 +773,7 @@ def report_page(result: GrantResult, tables: list["RateTable"], *, rulebook: Rul
     """The page `alis-grant report` writes, with the result's manifest at the bottom; `records`
     are the input's rows (for the rejected rows on the timeline), `name` the report file's name.
     The one road for the command and for `alis-grant verify`, which renders it again."""
-    from grants.io.writers import manifest_of
+    from grants.report.kontroll import manifest_of
 
     manifest = manifest_of(result, {"format": "html"})
     return render_report(result, tables, rulebook=rulebook, source=source, rejected=rejected_lines(records, result.rejections),

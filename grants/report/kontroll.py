@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+def manifest_of(result: Any, output: dict[str, Any]) -> dict[str, Any] | None:
+    """The result's manifest (grants.pipeline.provenance) with the options of the file written
+    (`output`: format, and for CSV the language and separator); None for a result made without
+    an engine's provenance."""
+    if result.provenance is None:
+        return None
+    return result.provenance.manifest(result.rates_statuses, output)
+
+
 MANIFEST_CHUNK = 30_000
 """Characters of the manifest's JSON per spreadsheet cell (Excel holds 32 767 in one): the
 workbook keeps it in consecutive cells labelled KONTROLLDATA, read back in order."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from grants.pipeline.fields import FIELDS
+
 STATUS_NB: dict[str, str] = {
     "ok": "innvilget",
     "ineligible": "ikke rett",
@@ -168,26 +170,9 @@ ANY_ROLE_NB = "alle roller"
 
 # -- the input side: what an officer writes in an application (the template uses these) -------
 
-INPUT_HEADER_NB: dict[str, str] = {
-    "alis_id": "lege_id",
-    "kommunenummer": "kommunenr",
-    "grant_type": "tilskuddstype",
-    "role": "rolle",
-    "position_share": "stillingsandel",
-    "start": "fra",
-    "end": "til",
-    "via_agency": "vikarbyrå",
-    "private_commercial": "privat_kommersiell",
-    "new_scheme": "ny_ordning",
-    "agreement_signed": "avtale_signert",
-    "centrality_class": "sentralitetsklasse",
-    "first_gp_date": "første_dato_fastlege",
-    "centrality_supplement_applied": "sentralitetstillegg_søkt",
-    "productivity_applied": "produktivitet_søkt",
-    "supervision_hours": "veiledning_timer",
-}
-"""Input field -> the Norwegian header the template writes. Each is one of the headers the
-reader accepts (grants.pipeline.inputs.HEADER_ALIASES; a test holds them together). An expense column is
+INPUT_HEADER_NB: dict[str, str] = {name: f.header_nb for name, f in FIELDS.items() if not f.prefixes}
+"""Input field -> the Norwegian header the template writes: the registry's (grants.pipeline.fields,
+`Field.header_nb`), one of the headers the reader accepts. An expense column is
 `utgift_<element>`."""
 
 INPUT_VALUES_NB: dict[str, tuple[str, ...]] = {

@@ -19,8 +19,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from grants.report.explain import rates_warning
-from grants.pipeline.inputs import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from grants.rules.conditions import facts_named
+from grants.pipeline.fields import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, fields_read
 from grants.report.vocabulary_nb import INPUT_VALUES_NB, input_header_nb
 from grants.io.workbook import DATE_FORMAT, KRONER_FORMAT, put_cell
 from grants.io.xlsx import TEMPLATE_SHEETS
@@ -62,26 +61,6 @@ _HELP: dict[str, tuple[str, str]] = {
     "supervision_hours": ("nei", "Dokumenterte veiledningstimer (f.eks. 10 eller 10,5); gir utgiften til veiledning. "
                           "Oppgi ikke også utgift_veiledning."),
 }
-
-
-def fields_read(table: "RateTable", rulebook: "RuleBook") -> set[str]:
-    """The optional input fields the period's rules and rate table read: every fact a rule in
-    force names (its condition, or the date an element's window starts on), the amount applied
-    for that caps an element, and the supervision hours that price one. Derived from the rules
-    and the table, never from a list of periods: a rule that starts reading an input in a new
-    period puts its column in that period's template."""
-    named: set[str] = set()
-    for rule in rulebook.valid_in(table.id):
-        if rule.when is not None:
-            named |= facts_named(rule.when)
-        if rule.window_from is not None:
-            named.add(rule.window_from)
-    for element in (table.elements or {}).values():
-        if element.applied_from:
-            named.add(element.applied_from)
-        if element.expense_from_hours:
-            named.add("supervision_hours")
-    return named & set(OPTIONAL_COLUMNS)
 
 
 def input_fields(table: "RateTable", rulebook: "RuleBook") -> list[str]:
