@@ -204,6 +204,7 @@ class Engine:
         out: list[dict[str, np.ndarray]] = []
         gaps: dict[int, tuple[int, Rejection]] = {}  # row -> (its first part with a gap, the rejection)
         alis, kommune = cols.values("alis_id"), cols.values("kommunenummer")
+        memo: dict = {}  # model B: the elements of each distinct case, computed once per batch
         if parts.n:
             group, keys = factorize(parts.which * (len(names_of) + 1) + codes)
             by_group = np.argsort(group, kind="stable")
@@ -222,7 +223,7 @@ class Engine:
                 elif table.model == "A":
                     out.append(price_model_a(cols, parts, members, table, plan, self.ratebook, unused))
                 else:
-                    objects.extend(price_model_b(part_at(cols, parts, i, facts, tables, self.ratebook), plan, unused)
+                    objects.extend(price_model_b(part_at(cols, parts, i, facts, tables, self.ratebook), plan, unused, memo)
                                    for i in members.tolist())
         columns = None
         if out:

@@ -232,9 +232,12 @@ def part_at(cols: "InputColumns", parts: "Parts", i: int, facts: "FactTable", ta
                 parts.notes_of(i), facts.row(i), fits, outside)
 
 
-def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]]) -> LineResult:
+def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]],
+                  memo: dict[tuple[Any, ...], tuple[ElementValue, ...]] | None = None) -> LineResult:
     """One model B part: its elements at their maxima by their rules' formulas (the caps come
-    after, grants.pipeline.caps), or 0 kr with the reasons that exclude it."""
+    after, grants.pipeline.caps), or 0 kr with the reasons that exclude it. `memo` (one per
+    batch) keeps the elements of each distinct case, so parts that give the rules' formulas the
+    same values share one computation (and one tuple of frozen values)."""
     line, table = part.line, part.table
     if part.outside is not None:
         return _outside_period(part)
@@ -255,7 +258,7 @@ def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]]) -> Li
         exact_amount, amount, status = _ZERO, 0, Status.INELIGIBLE
         notes += line_notes(table, line, False, ())
     else:
-        elements = _elements(plan, part, counted_start, months, method)
+        elements = _elements(plan, part, counted_start, months, method, memo)
         notes += line_notes(table, line, True, elements)  # at the maxima; grants.pipeline.caps redoes them for an expense
         exact_amount = as_decimal(sum((e.granted for e in elements), Fraction(0)))
         amount, status = sum(e.amount_nok for e in elements), Status.OK
@@ -273,10 +276,22 @@ def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]]) -> Li
     )
 
 
-def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method: str) -> tuple[ElementValue, ...]:
+def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method: str,
+              memo: dict[tuple[Any, ...], tuple[ElementValue, ...]] | None = None) -> tuple[ElementValue, ...]:
     """Each element the rules gave, in order, at its maximum, by its rule's formula; a window
-    starts on a date fact of the part's row in the fact table."""
+    starts on a date fact of the part's row in the fact table.
+
+    The formulas read nothing of the part but its plan, its share as written, its whole months
+    and, for a windowed element, the window's start and the counted days; parts alike in those
+    are alike in every value, so `memo` computes each distinct case once."""
     line, table = part.line, part.table
+    windows = tuple(part.facts.day(r.window_from) for r in plan.elements if r.window_from)
+    key = (id(plan), str(line.position_share), months, method,
+           (windows, counted_start, part.end) if windows else None)
+    if memo is not None:
+        found = memo.get(key)
+        if found is not None:
+            return found
     values: dict[str, ElementValue] = {}
     for rule in plan.elements:
         name = rule.element or ""
@@ -292,7 +307,10 @@ def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method
             name, rule.formula, table.element(name), table, line.position_share, months,
             (counted_start, part.end), method, window_start, values, None,  # type: ignore[arg-type]
         )
-    return tuple(values.values())
+    elements = tuple(values.values())
+    if memo is not None:
+        memo[key] = elements
+    return elements
 
 
 def _outside_period(part: Part) -> LineResult:
