@@ -172,7 +172,7 @@ class Engine:
                              evaluator=fired.evaluator, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
                              provenance=self.provenance)
         if columns is not None and len(columns["index"]):
-            result.table = result_columns(cols, columns, parts, facts, tables, self.provenance)
+            result.table = result_columns(cols, columns, parts, facts, self.ratebook, self.provenance)
         return result
 
     # -- stages ------------------------------------------------------------------------------

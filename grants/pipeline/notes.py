@@ -26,24 +26,50 @@ if TYPE_CHECKING:
 _DAY = timedelta(days=1)
 
 
+class _Deferred:
+    """A note or reason kept as a code in a batch's columns and worded from the line's own
+    dates when the line is read or written (`worded`): with real dates each clipped line has
+    its own words, and a million of them are never made for a batch nobody reads line by line."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: worded when read>"
+
+
+CLIPPED = _Deferred("clipped to the period")
+"""The note of a line clipped to the period asked for (`clip_note`)."""
+
+
+def worded(texts: tuple[Any, ...], start: date, end: date, table: "RateTable") -> tuple[str, ...]:
+    """A part's notes with the deferred ones worded from its line's dates."""
+    if CLIPPED not in texts:
+        return texts
+    return tuple(clip_note(start, end, table) if t is CLIPPED else t for t in texts)
+
+
+@functools.lru_cache(maxsize=8192)
+def day_nb(d: date) -> str:
+    """A date as a person reads it (01.09.2023), worded once per day."""
+    return f"{d:%d.%m.%Y}"
+
+
 def outside_reason(start: date, end: date, table: "RateTable", ratebook: "RateBook") -> tuple[str, tuple[str, ...]]:
     """Why a line with no day in the period asked for is not computed, and the periods it fits."""
     first, last = table.period.first_day, table.period.last_day
     fits = tuple(t.id for t in ratebook.overlapping(start, end))
     where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
              if fits else "ingen kjent periode dekker den")
-    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) ligger utenfor perioden "
-            f"{table.id} ({first:%d.%m.%Y}–{last:%d.%m.%Y}) og er ikke beregnet for den; {where}"), fits
+    return (f"linjen ({day_nb(start)}–{day_nb(end)}) ligger utenfor perioden "
+            f"{table.id} ({day_nb(first)}–{day_nb(last)}) og er ikke beregnet for den; {where}"), fits
 
 
 def clip_note(start: date, end: date, table: "RateTable") -> str:
-    return _clip_text(start, end, table.id, table.period.first_day, table.period.last_day)
-
-
-@functools.lru_cache(maxsize=65536)
-def _clip_text(start: date, end: date, period: str, first: date, last: date) -> str:
-    return (f"linjen ({start:%d.%m.%Y}–{end:%d.%m.%Y}) er klippet til perioden {period} "
-            f"({first:%d.%m.%Y}–{last:%d.%m.%Y}); tid utenfor perioden er ikke tatt med")
+    return (f"linjen ({day_nb(start)}–{day_nb(end)}) er klippet til perioden {table.id} "
+            f"({day_nb(table.period.first_day)}–{day_nb(table.period.last_day)}); tid utenfor perioden er ikke tatt med")
 
 
 def boundary_note(day: date, later: str) -> str:

@@ -10,7 +10,8 @@ so is a split line that carries an expense into a model B period (which period i
 
 Each part knows its municipality in its period's classification (looked up once per number
 and period); an unknown number rejects the line. A part's own notes are kept as a code per
-part and each distinct tuple of notes once (`note_texts`).
+part and each distinct tuple of notes once (`note_texts`); a note worded from the line's own
+dates (clipped to the period) is kept as a code and worded when the line is read.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from grants.days import date_of, day_number
 from grants.pipeline import notes
-from grants.pipeline.codes import combine, factorize
+from grants.pipeline.codes import factorize
 from grants.pipeline.inputs import Rejection
 
 if TYPE_CHECKING:
@@ -81,14 +82,9 @@ def split(cols: "InputColumns", alive: np.ndarray, table: "RateTable | None", ra
         part_start, part_end = np.maximum(start, firsts[k]), np.minimum(end, lasts[k])
         outside = (end < firsts[k]) | (start > lasts[k])
         clipped = ~outside & ((start < firsts[k]) | (end > lasts[k]))
-        note_codes = np.zeros(rows.size, dtype=np.int64)
-        chosen = np.flatnonzero(clipped)
-        if chosen.size:  # one note per distinct line span, worded once
-            codes, first = _first_of(combine([start[chosen], end[chosen]], chosen.size))
-            for j in first.tolist():
-                i = int(chosen[j])
-                note_texts.append((notes.clip_note(date_of(start[i]), date_of(end[i]), table),))
-            note_codes[chosen] = codes + 1
+        # a clipped part's note is worded from its line's dates when the line is read (notes.worded)
+        note_texts.append((notes.CLIPPED,))
+        note_codes = clipped.astype(np.int64)
     else:
         touches = (start[:, None] <= lasts[None, :]) & (end[:, None] >= firsts[None, :])
         none = ~touches.any(axis=1)
@@ -126,12 +122,6 @@ def split(cols: "InputColumns", alive: np.ndarray, table: "RateTable | None", ra
     parts = Parts(rows[line_of], which, part_start, part_end, start[line_of], end[line_of], outside, clipped,
                   note_codes, note_texts, classes, muni_codes, munis)
     return parts.take(keep), rejections
-
-
-def _first_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(each row's code renumbered 0..k-1 in order of first appearance, the first row of each)."""
-    renumbered, _ = factorize(codes)
-    return renumbered, np.unique(renumbered, return_index=True)[1]
 
 
 def _municipalities(numbers: np.ndarray, which: np.ndarray, tables: list["RateTable"],

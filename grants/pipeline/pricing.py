@@ -102,10 +102,8 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     # reasons and notes: shared tuples for the usual parts, worded once per distinct case
     reasons = np.empty(n, dtype=object)
     notes = np.empty(n, dtype=object)
-    fits = np.empty(n, dtype=object)
     reasons[:] = [plan.reasons] if plan.reasons else [()]
     notes[:] = [plan.notes]
-    fits[:] = [()]
     for i in np.flatnonzero(below).tolist():
         reasons[i] = (words.minimum_reason(plan.minimum, table, shares[rows[i]]),)
     override = cols.centrality_override()[rows]
@@ -134,12 +132,9 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
         if overridden[i]:
             extra += (words.override_note(int(override[i]), parts.munis[int(muni_codes[i])]),)
         notes[chosen[same]] = _one(extra)
-    chosen = np.flatnonzero(outside)
-    line_start, line_end = parts.line_start[members], parts.line_end[members]
-    for same in groups(combine([line_start[chosen], line_end[chosen]], chosen.size)):
-        i = int(chosen[same[0]])
-        reason, fit = words.outside_reason(date_of(line_start[i]), date_of(line_end[i]), table, ratebook)
-        reasons[chosen[same]], notes[chosen[same]], fits[chosen[same]] = _one((reason,)), _one(()), _one(fit)
+    # a part outside the period: its reason and the periods its line fits are worded from the
+    # line's dates when the line is read (result_columns)
+    reasons[outside], notes[outside] = _one(()), _one(())
     status = np.empty(n, dtype=object)
     status[:] = Status.OK
     status[excluded] = Status.INELIGIBLE
@@ -153,15 +148,17 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
         "index": rows, "part": members, "which": parts.which[members],
         "counted_start": np.where(outside, NO_DAY, counted_start), "counted_end": np.where(outside, NO_DAY, part_end),
         "months": np.where(outside, 0, months), "share_c": share_c,
-        "amount": amounts, "status": status, "reasons": reasons, "notes": notes, "fits": fits,
+        "amount": amounts, "status": status, "reasons": reasons, "notes": notes,
         "muni_codes": muni_codes, "classes": np.where(override > 0, override, ssb), "ssb": ssb,
         "input_class": override > 0, "plan": plans,
     }
 
 
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
-                   tables: list["RateTable"], provenance: "Provenance | None") -> ResultColumns:
-    """The model A results as GrantResult keeps them, with the builder of one LineResult."""
+                   ratebook: "RateBook", provenance: "Provenance | None") -> ResultColumns:
+    """The model A results as GrantResult keeps them, with the builder of one LineResult (which
+    words the texts kept as codes: a clip note, the reason of a part outside the period)."""
+    tables = ratebook.tables
     which = c["which"]
     periods = np.array([t.id for t in tables], dtype=object)[which]
     firsts = np.array([day_number(t.period.first_day) for t in tables], dtype=np.int64)[which]
@@ -175,20 +172,25 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
         muni = munis[int(c["muni_codes"][i])]
         outside = status is Status.OUTSIDE_PERIOD
         months = int(c["months"][i])
+        line = cols.line(row)
+        reasons, notes, fits = c["reasons"][i], words.worded(c["notes"][i], line.start, line.end, table), ()
+        if outside:
+            reason, fits = words.outside_reason(line.start, line.end, table, ratebook)
+            reasons = (reason,) + reasons
         if status is Status.OK:
             exact_amount = as_decimal(model_a_exact(plan.formula, plan.annual, int(c["share_c"][i]), months, table))
         else:
             exact_amount = _ZERO
         return LineResult(
-            row=row, line=cols.line(row), period=table.id, table=table,
+            row=row, line=line, period=table.id, table=table,
             counted_start=None if outside else date_of(c["counted_start"][i]),
             counted_end=None if outside else date_of(c["counted_end"][i]),
             whole_months=months, kommunenavn=muni.name, centrality_class=int(c["classes"][i]),
             centrality_source="input" if c["input_class"][i] else "ssb", ssb_class=muni.centrality_class,
             code_set=muni.code_set, centrality_group=None if outside else plan.group,
             rate_path=None if outside else plan.rate_path, annual_rate=None if outside else plan.annual,
-            exact_amount=exact_amount, amount_nok=int(c["amount"][i]), status=status, reasons=c["reasons"][i],
-            rules=() if outside else plan.rules, notes=c["notes"][i], line_periods=c["fits"][i],
+            exact_amount=exact_amount, amount_nok=int(c["amount"][i]), status=status, reasons=reasons,
+            rules=() if outside else plan.rules, notes=notes, line_periods=fits,
             provenance=provenance, facts=facts.row(int(c["part"][i])),
         )
 
@@ -229,7 +231,7 @@ def part_at(cols: "InputColumns", parts: "Parts", i: int, facts: "FactTable", ta
     if parts.outside[i]:
         outside, fits = words.outside_reason(line.start, line.end, table, ratebook)
     return Part(row, line, table, date_of(parts.start[i]), date_of(parts.end[i]), parts.munis[int(parts.muni_codes[i])],
-                parts.notes_of(i), facts.row(i), fits, outside)
+                words.worded(parts.notes_of(i), line.start, line.end, table), facts.row(i), fits, outside)
 
 
 def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]],
