@@ -235,6 +235,8 @@ def test_the_shipped_rules_fire_alike_on_a_random_fact_table_through_either_eval
             given[name] = (np.array([0 if v is None else int(v) for v in raw], dtype=np.int64), exists)
     table = FactTable(given, len(facts))
     assert table.dicts() == facts
+    # one row read straight from the columns (a trace's facts) is that row of `dicts`, key order too
+    assert [list(table.row_dict(i).items()) for i in range(len(facts))] == [list(d.items()) for d in table.dicts()]
     as_names = lambda fired: [sorted(fired.names[int(c)]) for c in fired.codes]  # noqa: E731
     assert as_names(fire(table, engine.rulebook, None)) == as_names(fire(table, engine.rulebook, engine.runner))
 
