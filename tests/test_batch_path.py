@@ -112,6 +112,14 @@ def _reference_facts(r, part: tuple[date, date]) -> dict:
 
 
 def _hold_to_the_reference(result, period, book) -> None:
+    # the columns totals are summed from are what the lines say (a line kept as columns is made
+    # when read, by the same pricing that gave its column values)
+    lines = list(result.lines)
+    assert list(result.column("amount_nok")) == [r.amount_nok for r in lines]
+    assert list(result.column("whole_months")) == [r.whole_months for r in lines]
+    assert list(result.column("status")) == [r.status.value for r in lines]
+    assert list(result.column("centrality_class")) == [r.centrality_class for r in lines]
+    assert list(result.column("period")) == [r.period for r in lines]
     for r in result.lines:
         if r.status is Status.OUTSIDE_PERIOD:
             assert r.amount_nok == 0 and r.derived_facts() is None

@@ -26,8 +26,11 @@ from fractions import Fraction
 from decimal import Decimal
 from typing import Any, Callable
 
+import numpy as np
+
 from grants.domain import Status
 from grants.rules.formulas import ElementValue, Sharing, largest_remainder
+from grants.pipeline.codes import combine, factorize
 from grants.pipeline.fields import CAP_INPUTS
 from grants.pipeline.inputs import Rejection, doctor_key
 from grants.money import as_decimal, exact_value, format_exact, format_nok, to_kroner
@@ -91,6 +94,27 @@ def _group_key(r: LineResult, place: Place) -> tuple[Any, ...]:
     if r.table.doctor_scope:
         return (r.table.id, doctor_key(r.alis_id), place(r.kommunenummer, r.table))
     return (r.table.id, "row", r.row)
+
+
+def parts_to_cap(cap_input: np.ndarray, doctors: np.ndarray, parts: Any, tables: list[Any],
+                 sessions_given: bool) -> np.ndarray:
+    """The model B parts `apply_caps` may change: every one when a sessions file is given, else
+    those of a (period, doctor, municipality) group (a row, where the expense is the line's own)
+    in which some line gives an expense, hours or an amount applied for. Every other model B part
+    keeps its maxima and the notes the pricing wrote, so it is kept as columns and its line made
+    when read. `cap_input`, `doctors`: per input row (grants.pipeline.columns.InputColumns)."""
+    model_b = np.array([t.model == "B" for t in tables], dtype=bool)[parts.which]
+    if sessions_given:
+        return model_b
+    given = cap_input[parts.rows] & model_b
+    doctor_scope = np.array([bool(t.doctor_scope) for t in tables], dtype=bool)[parts.which]
+    identities: dict[Any, int] = {}
+    place = np.array([-1 if m is None else identities.setdefault(m.identity, len(identities)) for m in parts.munis]
+                     + [-1], dtype=np.int64)[parts.muni_codes]
+    group, _ = factorize(combine([parts.which, doctors[parts.rows] + 1, place + 1], parts.n))
+    group_given = np.zeros(int(group.max()) + 1 if group.size else 0, dtype=bool)
+    group_given[group[given]] = True
+    return model_b & (given | (doctor_scope & group_given[group]))
 
 
 def apply_caps(

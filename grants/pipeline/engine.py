@@ -27,7 +27,7 @@ from grants.domain import Status
 from grants.errors import EvaluatorUnavailableError, RateTableError
 from grants.money import exact
 from grants.pipeline import checks
-from grants.pipeline.caps import apply_caps
+from grants.pipeline.caps import apply_caps, parts_to_cap
 from grants.pipeline.codes import factorize
 from grants.pipeline.columns import InputColumns, normalise
 from grants.pipeline.facts import FactTable, fire
@@ -35,7 +35,7 @@ from grants.pipeline.inputs import Rejection
 from grants.pipeline.overlaps import shared_boundary_days
 from grants.pipeline.parts import Parts, split
 from grants.pipeline.plans import Planner, share_caps, unused_input_notes, verify_every_combination_is_priced
-from grants.pipeline.pricing import part_at, price_model_a, price_model_b, result_columns
+from grants.pipeline.pricing import part_at, price_model_a, price_model_b, price_model_b_columns, result_columns
 from grants.pipeline.provenance import Provenance
 from grants.pipeline.results import GrantResult, LineResult
 from grants.pipeline.sessions import SessionHours, SessionRows, session_hours
@@ -150,7 +150,8 @@ class Engine:
         fired = fire(facts, self.rulebook, runner, labels=lambda a, b: [
             f"row {int(r) + 1}, period {tables[int(w)].id}" for r, w in zip(parts.rows[a:b], parts.which[a:b])])
 
-        objects, columns, refused = self._price(cols, parts, facts, fired.codes, fired.names)
+        to_cap = parts_to_cap(cols.cap_input(), cols.doctor_codes(), parts, tables, sessions is not None)
+        objects, columns, refused, price_b = self._price(cols, parts, facts, fired.codes, fired.names, to_cap)
         objects, cap_rejections, batch_notes = apply_caps(objects, cols, sessions, self._element_rule_text, self._place)
         refused.extend(cap_rejections)
         if refused:  # a row rejected while pricing one of its parts keeps no result in any period
@@ -172,7 +173,7 @@ class Engine:
                              evaluator=fired.evaluator, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
                              provenance=self.provenance)
         if columns is not None and len(columns["index"]):
-            result.table = result_columns(cols, columns, parts, facts, self.ratebook, self.provenance)
+            result.table = result_columns(cols, columns, parts, facts, self.ratebook, self.provenance, price_b)
         return result
 
     # -- stages ------------------------------------------------------------------------------
@@ -194,17 +195,26 @@ class Engine:
         return checks.reject_overlaps(cols, alive, self.shared_days, self.share_caps)
 
     def _price(self, cols: InputColumns, parts: Parts, facts: FactTable, codes: np.ndarray,
-               names_of: list[list[str]]) -> tuple[list[LineResult], dict[str, np.ndarray] | None, list[Rejection]]:
+               names_of: list[list[str]], to_cap: np.ndarray
+               ) -> tuple[list[LineResult], dict[str, np.ndarray] | None, list[Rejection], Any]:
         """Price the parts by plan (one distinct set of fired rules in one period): model A over
-        columns, model B part by part; a gap in the rules rejects the row (naming its first
-        part's period). Returns the model B results, the model A results as columns (in row and
-        period order), and the rejections."""
+        columns; model B over columns too, except the parts whose caps may change them
+        (`to_cap`), priced part by part for grants.pipeline.caps; a gap in the rules rejects the
+        row (naming its first part's period). Returns the model B results made one by one, the
+        others as columns (in row and period order), the rejections, and the function that makes
+        a model B part's LineResult (the same for both)."""
         tables = self.ratebook.tables
         objects: list[LineResult] = []
         out: list[dict[str, np.ndarray]] = []
         gaps: dict[int, tuple[int, Rejection]] = {}  # row -> (its first part with a gap, the rejection)
         alis, kommune = cols.values("alis_id"), cols.values("kommunenummer")
         memo: dict = {}  # model B: the elements of each distinct case, computed once per batch
+
+        def price_b(i: int, plan: Any) -> LineResult:
+            table = tables[int(parts.which[i])]
+            return price_model_b(part_at(cols, parts, i, facts, tables, self.ratebook), plan,
+                                 self._unused_inputs[table.id], memo)
+
         if parts.n:
             group, keys = factorize(parts.which * (len(names_of) + 1) + codes)
             by_group = np.argsort(group, kind="stable")
@@ -223,13 +233,16 @@ class Engine:
                 elif table.model == "A":
                     out.append(price_model_a(cols, parts, members, table, plan, self.ratebook, unused))
                 else:
-                    objects.extend(price_model_b(part_at(cols, parts, i, facts, tables, self.ratebook), plan, unused, memo)
-                                   for i in members.tolist())
+                    capped = to_cap[members]
+                    objects.extend(price_b(i, plan) for i in members[capped].tolist())
+                    if not capped.all():
+                        out.append(price_model_b_columns(cols, parts, members[~capped], table, plan, facts,
+                                                         self.ratebook, unused, memo))
         columns = None
         if out:
             columns = {name: np.concatenate([o[name] for o in out]) for name in out[0]}
             columns = _take(columns, np.argsort(columns["part"], kind="stable"))  # parts are in row and period order
-        return objects, columns, [rej for _, rej in gaps.values()]
+        return objects, columns, [rej for _, rej in gaps.values()], price_b
 
     def _place(self, number: str, table: RateTable) -> Any:
         """The municipality a number names in the table's classification, whatever its code set."""

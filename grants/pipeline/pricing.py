@@ -11,11 +11,11 @@ The results keep their row in the batch's fact table, so a trace shows the facts
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -155,7 +155,8 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
 
 
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
-                   ratebook: "RateBook", provenance: "Provenance | None") -> ResultColumns:
+                   ratebook: "RateBook", provenance: "Provenance | None",
+                   price_b: "Callable[[int, Plan], LineResult] | None" = None) -> ResultColumns:
     """The model A results as GrantResult keeps them, with the builder of one LineResult (which
     words the texts kept as codes: a clip note, the reason of a part outside the period)."""
     tables = ratebook.tables
@@ -169,6 +170,10 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
     def make(i: int) -> LineResult:
         table, plan, status = tables[int(which[i])], c["plan"][i], c["status"][i]
         row = int(c["index"][i]) + 1
+        if table.model == "B":  # its elements by the same function and memo that gave its kroner
+            assert price_b is not None
+            r = price_b(int(c["part"][i]), plan)
+            return replace(r, notes=r.notes + c["notes"][i], provenance=provenance)
         muni = munis[int(c["muni_codes"][i])]
         outside = status is Status.OUTSIDE_PERIOD
         months = int(c["months"][i])
@@ -276,6 +281,73 @@ def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]],
         amount_nok=amount, status=status, reasons=reasons, rules=plan.rules, notes=notes, elements=elements,
         facts=part.facts,
     )
+
+
+def price_model_b_columns(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable",
+                          plan: "Plan", facts: "FactTable", ratebook: "RateBook", unused: list[tuple[str, str]],
+                          memo: dict[tuple[Any, ...], tuple[ElementValue, ...]]) -> dict[str, np.ndarray]:
+    """Model B parts whose caps cannot change them (grants.pipeline.caps.parts_to_cap) as
+    columns, like model A's: counted days, whole months, status and kroner over columns, the
+    elements of each distinct case computed once by `_elements` (the same function, the same
+    memo, as `price_model_b`). The LineResult of such a part is `price_model_b`'s, made when
+    the line is read (result_columns)."""
+    tables = ratebook.tables
+    rows = parts.rows[members]
+    n = members.size
+    part_start, part_end = parts.start[members], parts.end[members]
+    outside = parts.outside[members]
+    counted_start = part_start
+    if plan.counts_from_clip:
+        for name in plan.clip_facts:
+            counted_start = np.maximum(counted_start, cols.days(name)[rows])
+    method = counted_by(plan.rules, table)
+    if method == "calendar":
+        months = calendar_month_counts(counted_start, part_end)
+    else:
+        months = anniversary_month_counts(counted_start, part_end)[0]
+    share_c = cols.share_hundredths()[rows]
+    below = np.zeros(n, dtype=bool)
+    if not plan.reasons and plan.minimum is not None and plan.minimum_percent is not None:
+        below = share_c < int(plan.minimum_percent * 100)  # hundredths, exactly
+    excluded = np.full(n, bool(plan.reasons)) | below
+    eligible = ~excluded & ~outside
+    amounts = np.zeros(n, dtype=np.int64)
+    chosen = np.flatnonzero(eligible)
+    if chosen.size:
+        keys = [share_c[chosen], months[chosen]]
+        windowed = [r.window_from for r in plan.elements if r.window_from]
+        if windowed:
+            for name in windowed:
+                values, exists = facts[name]
+                keys.append(np.where(exists[members[chosen]], values[members[chosen]], NO_DAY) if exists is not None
+                            else values[members[chosen]])
+            keys += [counted_start[chosen], part_end[chosen]]
+        for same in groups(combine(keys, chosen.size)):
+            i = int(chosen[same[0]])
+            part = part_at(cols, parts, int(members[i]), facts, tables, ratebook)
+            elements = _elements(plan, part, date_of(counted_start[i]), int(months[i]), method, memo)
+            amounts[chosen[same]] = sum(e.amount_nok for e in elements)
+    status = np.empty(n, dtype=object)
+    status[:] = Status.OK
+    status[excluded] = Status.INELIGIBLE
+    status[outside] = Status.OUTSIDE_PERIOD
+    plans = np.empty(n, dtype=object)
+    plans[:] = [plan]
+    period = np.empty(n, dtype=object)
+    period[:] = table.id
+    nothing = np.empty(n, dtype=object)
+    nothing[:] = [()]
+    override = cols.centrality_override()[rows]
+    ssb = parts.classes[members]
+    return {
+        "period": period, "split_candidate": (status == Status.OK) & (method == "calendar"),
+        "index": rows, "part": members, "which": parts.which[members],
+        "counted_start": np.where(outside, NO_DAY, counted_start), "counted_end": np.where(outside, NO_DAY, part_end),
+        "months": np.where(outside, 0, months), "share_c": share_c,
+        "amount": amounts, "status": status, "reasons": nothing, "notes": nothing.copy(),
+        "muni_codes": parts.muni_codes[members], "classes": np.where(override > 0, override, ssb), "ssb": ssb,
+        "input_class": override > 0, "plan": plans,
+    }
 
 
 def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method: str,
