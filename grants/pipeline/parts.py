@@ -23,7 +23,7 @@ import numpy as np
 
 from grants.days import date_of, day_number
 from grants.pipeline import notes
-from grants.pipeline.codes import factorize
+from grants.pipeline.codes import combine, factorize, groups
 from grants.pipeline.inputs import Rejection
 
 if TYPE_CHECKING:
@@ -184,30 +184,35 @@ def _split_at_boundaries(line_of: np.ndarray, which: np.ndarray, part_start: np.
     if noted.size == 0:
         return keep
 
+    # each part's notes depend on: its period, the later period and day of a boundary it gave
+    # up, the periods its line was split into, and (for a line with days no period covers, rare)
+    # the line's own dates; worded once per distinct case
     ids = [t.id for t in tables]
-    bounds = np.searchsorted(line_of, np.arange(start.size + 1))  # the parts of line l: bounds[l]:bounds[l + 1]
+    kept_bits = np.zeros(start.size, dtype=np.int64)
+    np.add.at(kept_bits, line_of[keep], np.left_shift(np.int64(1), which[keep]))  # the periods each line kept
+    split_bits = np.where(counts[line_of] > 1, kept_bits[line_of], 0)[noted]
+    own_line = np.where(uncovered[line_of], line_of, -1)[noted]
+    signature = combine([which[noted], boundary[noted] + 1, np.where(boundary >= 0, part_end, 0)[noted], split_bits,
+                         own_line + 1], noted.size)
     index: dict[tuple[str, ...], int] = {}
-    uncovered_text: dict[tuple[int, int, tuple[int, ...]], tuple[str, ...]] = {}
-    for j in noted.tolist():
+    for same in groups(signature):
+        j = int(noted[same[0]])
         line = int(line_of[j])
-        lo, hi = int(bounds[line]), int(bounds[line + 1])
         text: tuple[str, ...] = ()
         if uncovered[line]:
-            key = (int(start[line]), int(end[line]), tuple(which[lo:hi].tolist()))
-            if key not in uncovered_text:
-                uncovered_text[key] = notes.uncovered_notes(date_of(key[0]), date_of(key[1]),
-                                                            [tables[k] for k in key[2]])
-            text = uncovered_text[key]
+            lo, hi = np.searchsorted(line_of, [line, line + 1]).tolist()
+            touched = [tables[k] for k in which[lo:hi].tolist()]
+            text = notes.uncovered_notes(date_of(start[line]), date_of(end[line]), touched)
         if boundary[j] >= 0:
             text += (notes.boundary_note(date_of(part_end[j] + 1), ids[int(boundary[j])]),)
         if counts[line] > 1:
-            periods = tuple(ids[int(k)] for k in which[lo:hi][keep[lo:hi]])
+            periods = tuple(ids[k] for k in range(len(tables)) if int(split_bits[same[0]]) >> k & 1)
             text += (_split_text(periods, ids[int(which[j])]),)
         code = index.get(text)
         if code is None:
             code = index[text] = len(note_texts)
             note_texts.append(text)
-        note_codes[j] = code
+        note_codes[noted[same]] = code
     return keep
 
 
