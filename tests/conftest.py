@@ -64,3 +64,47 @@ def rules_copy(tmp_path) -> Path:
     folder = tmp_path / "rules"
     shutil.copytree(REPO / "rules", folder)
     return folder
+
+
+# --- the real service, once per test module --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service(request, tmp_path_factory):
+    """The real service (`alis-grant serve` on a free loopback port), started once for the test
+    module that asks for it. A module starts it otherwise by setting SERVICE_ARGS (command-line
+    arguments) and SERVICE_ENV (environment variables)."""
+    from .service_process import ServiceProcess
+
+    module = request.module
+    name = module.__name__.rpartition(".")[2]
+    svc = ServiceProcess(tmp_path_factory.mktemp(name) / "server.log", *getattr(module, "SERVICE_ARGS", ()),
+                         env=getattr(module, "SERVICE_ENV", None))
+    yield svc
+    svc.stop()
+
+
+@pytest.fixture(scope="module")
+def client(request, service):
+    """An HTTP client on the module's service (CLIENT_TIMEOUT seconds a request, 30 unless the
+    module sets it)."""
+    import httpx
+
+    with httpx.Client(base_url=service.url, timeout=getattr(request.module, "CLIENT_TIMEOUT", 30)) as c:
+        yield c
+
+
+# --- a real browser, once per test module (tests/browser.py) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory):
+    """The folder the module's browser saves downloads in."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    from .browser import chrome
+
+    yield from chrome(downloads)

@@ -49,7 +49,6 @@ from grants.pipeline.sessions import SESSION_ALIASES
 from grants.service.api_models import LineIn, SessionIn
 
 from .conftest import shipped_book
-from .service_process import ServiceProcess
 
 BOOK = shipped_book()
 TABLE = [t for t in BOOK.tables if t.model == "B" and t.hours_element][-1]
@@ -356,21 +355,11 @@ def _money(doc: dict[str, Any], rows: list[int] | None = None) -> dict[str, Any]
     return {"lines": lines, "rejections": rejections, "notes": doc["notes"], "total_nok": doc["total_nok"]}
 
 
+CLIENT_TIMEOUT = 60
+
+
 def _line(money: dict[str, Any], row: int) -> dict[str, Any]:
     return money["lines"][(row, PERIOD)]
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("doors") / "server.log")
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    with httpx.Client(base_url=service.url, timeout=60) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,12 @@ import csv
 import json
 import unicodedata
 
-import httpx
 import pytest
 
 import grants
 from grants.cli import main
 
 from .conftest import line
-from .service_process import ServiceProcess
 
 YEAR = dict(start="2025-06-01", end="2026-05-31", position_share="100")
 
@@ -98,14 +96,6 @@ def _json_line(rec: dict) -> dict:
         else:
             out[k] = v
     return out
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("evidence") / "server.log")
-    with httpx.Client(base_url=svc.url, timeout=30) as c:
-        yield c
-    svc.stop()
 
 
 @pytest.mark.parametrize("case", list(CASES))

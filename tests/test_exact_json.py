@@ -14,24 +14,10 @@ from grants.cli import main as cli_main
 from grants.io.writers import result_document
 
 from .conftest import line
-from .service_process import ServiceProcess
 
 MODEL_A = "2023"
 MODEL_B = [t for t in grants.default_engine().ratebook.tables if t.model == "B" and t.hours_element][-1]
 B_LINE = dict(start=MODEL_B.period.first_day.isoformat(), end=MODEL_B.period.last_day.isoformat())
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("exact") / "server.log")
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    with httpx.Client(base_url=service.url, timeout=30) as c:
-        yield c
 
 
 def _post(client, text: str, path: str = "/compute") -> httpx.Response:

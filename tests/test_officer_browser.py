@@ -6,35 +6,21 @@ the screenshots are kept under out/ for a person to look at."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from grants.cli import main as cli_main
 
+from .browser import By, Select, WebDriverWait, needs_browser
 from .conftest import FIXTURES, REPO
-from .service_process import ServiceProcess
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
+pytestmark = needs_browser
+
 OUT = REPO / "out"
 WIDTHS = (1024, 1400)
 
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:  # pragma: no cover
-    webdriver = None
-
-pytestmark = pytest.mark.skipif(
-    webdriver is None or not CHROMIUM or not DRIVER,
-    reason="needs chromium and chromium-driver (apt-get install -y chromium chromium-driver) and selenium",
-)
 
 APPLICATION = (
     "lege_id;kommunenr;tilskuddstype;rolle;stillingsandel;fra;til;vikarbyrå;merknad\n"
@@ -43,37 +29,6 @@ APPLICATION = (
     "ALIS-004;1804;ALIS-avtale;fastlege;120;01.01.2023;30.06.2023;nei;andelen er for høy\n"
     "ALIS-005;3822;kun veiledning;fastlege;60;01.08.2022;15.03.2023;nei;starter før perioden\n"
 )
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("officer") / "server.log")
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory):
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def browser(downloads):
-    """No network beyond this machine: every host name resolves to nothing (the service is on
-    127.0.0.1, which needs no resolving), and the page's requests are logged."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--disable-background-networking",
-                "--disable-component-update"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    yield driver
-    driver.quit()
 
 
 def _viewport(browser, width, height=900):

@@ -26,22 +26,10 @@ from .conftest import FIXTURES, REPO, line
 from .service_process import ServiceProcess, free_port
 
 LIMIT = 200_000
+SERVICE_ARGS = ("--max-bytes", str(LIMIT))
+SERVICE_ENV = {"ALIS_GRANT_BODY_TIMEOUT": "2", "ALIS_GRANT_BODY_DEADLINE": "5"}
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
 MARKER = "PERSONNUMMER-7f3a9c"  # must never appear in the server's log
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("svc") / "server.log", "--max-bytes", str(LIMIT),
-                         env={"ALIS_GRANT_BODY_TIMEOUT": "2", "ALIS_GRANT_BODY_DEADLINE": "5"})
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    with httpx.Client(base_url=service.url, timeout=30) as c:
-        yield c
 
 
 def _body(period="2023", lines=None, **extra):

@@ -22,27 +22,13 @@ from grants.pipeline.headers import looks_like_header
 from grants.service.app import DEFAULT_MAX_TRACE_LINES, ServiceConfig
 
 from .conftest import REPO, line
-from .service_process import ServiceProcess
 from .xlsx_parts import HEADER, claim, declare_size, row_xml, sheet_xml, workbook
 
 HEADER_TIMEOUT = 1.0
 TRACE_LIMIT = 50
 LIMIT = 300_000
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("transport") / "server.log", "--max-bytes", str(LIMIT),
-                         env={"ALIS_GRANT_HEADER_TIMEOUT": str(HEADER_TIMEOUT),
-                              "ALIS_GRANT_MAX_TRACE_LINES": str(TRACE_LIMIT)})
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    with httpx.Client(base_url=service.url, timeout=30) as c:
-        yield c
+SERVICE_ARGS = ("--max-bytes", str(LIMIT))
+SERVICE_ENV = {"ALIS_GRANT_HEADER_TIMEOUT": str(HEADER_TIMEOUT), "ALIS_GRANT_MAX_TRACE_LINES": str(TRACE_LIMIT)}
 
 
 def _connect(port: int, first: bytes = b"") -> socket.socket:

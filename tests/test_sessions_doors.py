@@ -11,7 +11,6 @@ import json
 import re
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pandas as pd
 import pytest
@@ -22,7 +21,6 @@ from grants.cli import main as cli_main
 from grants.io.writers import result_document
 
 from .conftest import FIXTURES, line
-from .service_process import ServiceProcess
 
 APPLICATION = FIXTURES / "examples" / "soknad_2025-26_timer.csv"
 SESSIONS = FIXTURES / "examples" / "veiledningsokter_2025-26.csv"
@@ -43,19 +41,6 @@ def _cli(tmp_path: Path, *args: str) -> dict:
 def _money(doc: dict) -> tuple:
     return (doc["total_nok"], [(r["row"], r["status"], r["amount_nok"], r.get("veiledning_nok"), r["reason"])
                                for r in doc["lines"]], doc["rejections"])
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("sessions") / "server.log")
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    with httpx.Client(base_url=service.url, timeout=30) as c:
-        yield c
 
 
 # -- the library --------------------------------------------------------------------------------

@@ -4,61 +4,19 @@ command line's file), statuses in the one bokmål vocabulary, and columns left o
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
-import pytest
 
 from grants.cli import main as cli_main
 from grants.io.reader import read_table
 from grants.report.vocabulary_nb import STATUS_NB
 
+from .browser import By, Select, WebDriverWait, needs_browser
 from .conftest import FIXTURES
-from .service_process import ServiceProcess
+
+pytestmark = needs_browser
 
 EXAMPLE = FIXTURES / "examples" / "soknad_2023.csv"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-
-try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
-except ImportError:  # pragma: no cover
-    webdriver = None
-
-pytestmark = pytest.mark.skipif(
-    webdriver is None or not CHROMIUM or not DRIVER,
-    reason="needs chromium and chromium-driver (apt-get install -y chromium chromium-driver) and selenium",
-)
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    svc = ServiceProcess(tmp_path_factory.mktemp("page") / "server.log")
-    yield svc
-    svc.stop()
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory):
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def browser(downloads):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {
-        "download.default_directory": str(downloads), "download.prompt_for_download": False,
-    })
-    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    yield driver
-    driver.quit()
 
 
 def _digits(text: str) -> int:
