@@ -282,6 +282,62 @@ def mix_frame(n: int, seed: int, period: str = "2023-24") -> pd.DataFrame:
     return pd.DataFrame({HEADERS[f]: pd.array(v, dtype="str") for f, v in out.items()})
 
 
+
+def _shift_day(text: str, days: int) -> str:
+    """A date text moved by `days`, in its own format (2023-09-01 or 01.09.2023); a text that
+    is not a date is kept as it is."""
+    day = _day(text)
+    if day == _BAD:
+        return text
+    moved = date.fromordinal(day + days + _EPOCH)
+    return moved.isoformat() if "-" in text else moved.strftime("%d.%m.%Y")
+
+
+def move_mix(frame: pd.DataFrame, seed: int, to_period: str = "2025-26", from_period: str = "2023-24") -> pd.DataFrame:
+    """The same lines moved from `from_period` into `to_period`, with expenses on some doctors.
+
+    Every date moves by the days between the two periods' first days (01.09.2023 ->
+    01.06.2025: 639 days), each in its own format, so lengths, gaps and overlaps are those of
+    the lines moved, and a line crossing the first day of one crosses the first day of the
+    other. Whole years cannot keep the crossing pattern (2023-24 begins in September, 2025-26
+    in June), and whole months would fold a month's last days onto one (a line ending
+    30.05 and the next starting 31.05 would both touch 28.02). 2023-24 has 366 days and 2025-26
+    365, so a line ending on 2023-24's last day ends the day after 2025-26's: the end boundary
+    is one day off for those few. A date that does not exist stays as written.
+
+    Model B's expenses (the 2025-26 template's columns, MIX_EXPENSES) go on one line of 3
+    doctors in 10 (by doctor key): the doctor's first line that touches `to_period`, each
+    element for 7 of those in 10, in kroner written `48000`, `48 000` or `48000,50`; the other
+    cells are empty."""
+    fa, ta = _period_days(from_period)[0], _period_days(to_period)
+    days = ta[0] - fa
+    out = frame.copy()
+    moved_days = {}
+    for header in (HEADERS["start"], HEADERS["end"]):
+        codes, uniques = pd.factorize(out[header], use_na_sentinel=True)
+        moved = np.array([_shift_day(str(u), days) for u in uniques] + [""], dtype=object)
+        out[header] = pd.array(moved[codes], dtype="str")
+        moved_days[header] = np.array([_day(str(u)) for u in uniques] + [_BAD], dtype=np.int64)[codes]
+    start, end = moved_days[HEADERS["start"]], moved_days[HEADERS["end"]]
+    rng = np.random.default_rng(seed + 25)
+    doctor, _ = _doctor_keys(frame[HEADERS["alis_id"]])
+    n = len(frame)
+    touches = (start != _BAD) & (end != _BAD) & (start <= ta[1]) & (end >= ta[0])
+    first_line = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(touches)
+    first_line[rows[np.unique(doctor[rows], return_index=True)[1]]] = True
+    spends = (rng.random(int(doctor.max()) + 1 if n else 0) < 0.3)[doctor] & first_line
+    for header, (low, high) in MIX_EXPENSES.items():
+        has = spends & (rng.random(n) < 0.7)
+        kroner = rng.integers(low, high, size=n)[has]
+        style = rng.random(n)[has]
+        plain = kroner.astype(str).astype(object)
+        spaced = np.array([f"{k:,}".replace(",", " ") for k in kroner], dtype=object)
+        text = np.full(n, "", dtype=object)
+        text[has] = np.where(style < 0.7, plain, np.where(style < 0.9, spaced, plain + ",50"))
+        out[header] = pd.array(text, dtype="str")
+    return out
+
 # --- what the reference hard-codes, checked against the loaded rules ----------------------------
 
 def _needs_absent_input(rule, absent: set[str]) -> bool:
