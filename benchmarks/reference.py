@@ -283,12 +283,18 @@ def mix_frame(n: int, seed: int, period: str = "2023-24") -> pd.DataFrame:
 
 
 
-def _shift_day(text: str, days: int) -> str:
+def _shift_day(text: str, days: int, fold: int | None = None, is_start: bool = False) -> str:
     """A date text moved by `days`, in its own format (2023-09-01 or 01.09.2023); a text that
-    is not a date is kept as it is."""
+    is not a date is kept as it is. With `fold` (a day), the days after it move one day less:
+    an end on `fold` lands on the day before the day after it moves to, a start on `fold` on
+    the day after the day before (ends move as f(e) = e + days - [e >= fold], starts as
+    f(s - 1) + 1), so lines that follow each other still follow each other without a day's
+    overlap or gap, and lines apart stay apart."""
     day = _day(text)
     if day == _BAD:
         return text
+    if fold is not None:
+        days -= int(day > fold) if is_start else int(day >= fold)
     moved = date.fromordinal(day + days + _EPOCH)
     return moved.isoformat() if "-" in text else moved.strftime("%d.%m.%Y")
 
@@ -302,20 +308,24 @@ def move_mix(frame: pd.DataFrame, seed: int, to_period: str = "2025-26", from_pe
     other. Whole years cannot keep the crossing pattern (2023-24 begins in September, 2025-26
     in June), and whole months would fold a month's last days onto one (a line ending
     30.05 and the next starting 31.05 would both touch 28.02). 2023-24 has 366 days and 2025-26
-    365, so a line ending on 2023-24's last day ends the day after 2025-26's: the end boundary
-    is one day off for those few. A date that does not exist stays as written.
+    365: the days after 2023-24's last day move one day less (`_shift_day`'s fold), so a line
+    ending on 31.08.2024 ends on 31.05.2026 and one starting 01.09.2024 starts 01.06.2026;
+    lines crossing that last day are one day shorter, and a line starting on 31.08.2024 itself
+    starts after 2025-26. A date that does not exist stays as written.
 
     Model B's expenses (the 2025-26 template's columns, MIX_EXPENSES) go on one line of 3
     doctors in 10 (by doctor key): the doctor's first line that touches `to_period`, each
     element for 7 of those in 10, in kroner written `48000`, `48 000` or `48000,50`; the other
     cells are empty."""
-    fa, ta = _period_days(from_period)[0], _period_days(to_period)
-    days = ta[0] - fa
+    fa, ta = _period_days(from_period), _period_days(to_period)
+    days = ta[0] - fa[0]
+    fold = (fa[1] - fa[0]) - (ta[1] - ta[0]) == 1  # one day longer: its last day folds into the day before
     out = frame.copy()
     moved_days = {}
-    for header in (HEADERS["start"], HEADERS["end"]):
+    for header, is_start in ((HEADERS["start"], True), (HEADERS["end"], False)):
         codes, uniques = pd.factorize(out[header], use_na_sentinel=True)
-        moved = np.array([_shift_day(str(u), days) for u in uniques] + [""], dtype=object)
+        moved = np.array([_shift_day(str(u), days, fa[1] if fold else None, is_start) for u in uniques] + [""],
+                         dtype=object)
         out[header] = pd.array(moved[codes], dtype="str")
         moved_days[header] = np.array([_day(str(u)) for u in uniques] + [_BAD], dtype=np.int64)[codes]
     start, end = moved_days[HEADERS["start"]], moved_days[HEADERS["end"]]

@@ -548,6 +548,7 @@ if "c" in want:
     out["c_s"], rc = timed(lambda: grants.compute(frame))
     out["c_evaluator"], out["c_results"], out["c_rejections"] = rc.evaluator, len(rc.lines), len(rc.rejections)
     out["c_periods"] = dict(collections.Counter(rc.column("period").tolist()))
+    out["c_model_b_parts"] = sum(v for k, v in out["c_periods"].items() if engine.ratebook.get(k).model == "B")
     del rc
 if "b" in want:
     moved = reference.move_mix(frame, seed, to, period)
@@ -619,7 +620,8 @@ def bench_ratios(report: Report, workdir: Path, seed: int, quick: bool, kind: st
               f"{child['c_periods']}), {child['c_rejections']:,} rejections")
         report.figure(f"C {kind}: no period / {MIX_PERIOD}, {n:,} lines", child["c_s"] / a, "x",
                       TARGET_NO_PERIOD_RATIO, "lower", note=f"no period {child['c_s']:.2f} s ({n / child['c_s']:,.0f} "
-                      f"lines/s), {MIX_PERIOD} {a:.2f} s", headline=True)
+                      f"lines/s), {MIX_PERIOD} {a:.2f} s" + (f"; NOT model A only: {child['c_model_b_parts']:,} parts in "
+                      "a model B period" if child["c_model_b_parts"] else ""), headline=True)
 
 
 def bench_traces_ratio(report: Report, seed: int, kind: str) -> None:
