@@ -1,7 +1,12 @@
 """Benchmark the engine on synthetic national portfolios: ratios against bare references
 first, then API throughput, memory and the rates check.
 
-    python benchmarks/run.py [--quick] [--seed N] [--json PATH]
+    python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--seed N] [--json PATH]
+
+The issue's ratios first, on the realistic mix (reference.mix_frame) and on today's text data:
+A compute with period 2023-24 vs bare numpy (and its extra peak memory), B the same lines moved
+into 2025-26 (model B) vs A, C the same lines without a period vs A, D compute plus traces vs
+compute. Then the earlier headline figures 1-4 and the others.
 
 Every headline figure is a RATIO measured in this run against a bare reference doing the same
 job (benchmarks/reference.py: numpy/pandas from the same frame of text columns; durable_rules'
