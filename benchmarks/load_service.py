@@ -4,8 +4,10 @@
 
 Starts `alis-grant serve` on a free 127.0.0.1 port and sends 50-line batches (municipality
 sized) from N concurrent clients (threads, one keep-alive connection each). Every response is
-checked byte for byte against the document the same batch gives through `compute()` in this
-process, so a response that is wrong or cut short is counted. Reports requests/s and p50/p99
+checked byte for byte against the answer the service's own code builds for the same request
+in this process (`service_answer`: grants.service.app's schema, `_json_batch` and
+`_compute_document`), so a response that is wrong or cut short is counted, and one that is
+right is not. Reports requests/s and p50/p99
 latency per N, and the ratios to the same batches through `compute()` in-process
 (targets: throughput with 8 clients >= 0.5 x in-process batches/s; p99 <= 4 x p50).
 
@@ -39,7 +41,8 @@ sys.path.insert(0, str(REPO))
 
 import grants  # noqa: E402
 from grants.tools.portfolio import synthetic_portfolio  # noqa: E402
-from grants.io.writers import result_document  # noqa: E402
+from grants.service import app as service_app  # noqa: E402
+from grants.service.api_models import ComputeRequest  # noqa: E402
 from tests.service_process import ServiceProcess  # noqa: E402
 
 PERIOD = "2023"
@@ -55,17 +58,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def service_answer(body: bytes) -> bytes:
+    """The body the service answers a JSON POST /compute with, built in this process by the
+    service's own code: the request read by its schema and turned into a batch as the service
+    does (`_json_batch`), then `_compute_document`, which computes, builds the result document
+    and adds what the service adds (file_notes, warnings, the rejections' names) and serialises
+    it. So a response that differs is a wrong answer, not a second copy of the document gone
+    stale."""
+    req = service_app._parse_model(ComputeRequest, json.loads(body))
+    return service_app._compute_document(grants.default_engine(), service_app._json_batch(req), traces=req.traces)
+
+
 def make_batches(n: int) -> tuple[list[bytes], list[bytes], list[list[dict]]]:
     lines = [synthetic_portfolio(BATCH, seed=1000 + i) for i in range(n)]
     bodies = [json.dumps({"period": PERIOD, "lines": b}).encode() for b in lines]
-    expected = [json.dumps(result_document(grants.compute(b, period=PERIOD), traces=False), ensure_ascii=False).encode()
-                for b in lines]
+    expected = [service_answer(b) for b in bodies]
     return bodies, expected, lines
 
 
-def in_process(lines: list[list[dict]], rounds: int) -> dict[str, float]:
+def in_process(lines: list[list[dict]], rounds: int, bodies: list[bytes] | None = None) -> dict[str, float]:
     """The same batches through compute() in this process, one at a time (batches/s), and
-    with the response document built and serialised as the service does (for reference)."""
+    (given the request bodies) with the service's own answer built from each body in this
+    process (`service_answer`: schema, compute, document, serialised), for reference."""
     for b in lines[:3]:
         grants.compute(b, period=PERIOD)
     t0 = time.perf_counter()
@@ -75,11 +89,13 @@ def in_process(lines: list[list[dict]], rounds: int) -> dict[str, float]:
             grants.compute(b, period=PERIOD)
             n += 1
     compute_s = time.perf_counter() - t0
+    if bodies is None:
+        return {"batches_per_s": n / compute_s}
     t0 = time.perf_counter()
-    for b in lines:
-        json.dumps(result_document(grants.compute(b, period=PERIOD), traces=False), ensure_ascii=False).encode()
+    for body in bodies:
+        service_answer(body)
     doc_s = time.perf_counter() - t0
-    return {"batches_per_s": n / compute_s, "with_document_per_s": len(lines) / doc_s}
+    return {"batches_per_s": n / compute_s, "with_document_per_s": len(bodies) / doc_s}
 
 
 def load(url: str, clients: int, per_client: int, bodies: list[bytes], expected: list[bytes]) -> dict[str, float]:
@@ -105,7 +121,10 @@ def load(url: str, clients: int, per_client: int, bodies: list[bytes], expected:
             content = r.read()
             mine.append(time.perf_counter() - t0)
             if r.status != 200 or content != expected[k]:
-                bad.append(f"batch {k}: status {r.status}, {len(content)} bytes")
+                bad.append(f"batch {k}: status {r.status}, {len(content)} bytes, expected {len(expected[k])}"
+                           + (f"; first difference at byte {_first_difference(content, expected[k])}: "
+                              f"{content[max(0, _first_difference(content, expected[k]) - 40):][:120]!r}"
+                              if r.status == 200 else ""))
         conn.close()
         with lock:
             latencies.extend(mine)
@@ -124,6 +143,10 @@ def load(url: str, clients: int, per_client: int, bodies: list[bytes], expected:
         "p50_ms": percentile(latencies, 0.50) * 1000, "p99_ms": percentile(latencies, 0.99) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
     }
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def _raw(port: int, data: bytes, timeout: float = 30) -> socket.socket:
@@ -209,9 +232,10 @@ def main() -> int:
     args = ap.parse_args()
 
     bodies, expected, lines = make_batches(args.batches)
-    base = in_process(lines, rounds=5)
+    base = in_process(lines, rounds=5, bodies=bodies)
     print(f"in-process compute(): {base['batches_per_s']:.1f} batches/s of {BATCH} lines "
-          f"({base['with_document_per_s']:.1f}/s with the JSON document built and serialised)")
+          f"({base['with_document_per_s']:.1f}/s with the service's answer built in-process: schema, compute, "
+          "document, JSON)")
     out_dir = Path(args.json).parent
     out_dir.mkdir(parents=True, exist_ok=True)
     svc = ServiceProcess(out_dir / "load_service_server.log", "--max-bytes", str(LIMIT), workers=args.workers,
@@ -235,6 +259,7 @@ def main() -> int:
             rounds.sort(key=lambda r: r["throughput_ratio"])
             run = dict(rounds[len(rounds) // 2])
             run["wrong"] = sum(r["wrong"] for r in rounds)
+            run["wrong_examples"] = [e for r in rounds for e in r["wrong_examples"]][:3]
             run["rounds"] = [{k: r[k] for k in ("requests_per_s", "in_process_batches_per_s", "throughput_ratio",
                                                 "p50_ms", "p99_ms", "p99_over_p50")} for r in rounds]
             report["runs"].append(run)
@@ -243,6 +268,8 @@ def main() -> int:
                   f"p99 {run['p99_ms']:6.1f} ms  in-process {run['in_process_batches_per_s']:6.1f} batches/s  "
                   f"ratio {run['throughput_ratio']:.2f}  p99/p50 {run['p99_over_p50']:.2f}  wrong {run['wrong']}"
                   f"  (median of {len(rounds)} rounds; ratios {ratios})")
+            for example in run["wrong_examples"]:
+                print(f"   *** WRONG ANSWER: {example}")
 
         stop = threading.Event()
         seen: dict = {}
@@ -258,6 +285,8 @@ def main() -> int:
         report["faults"] = {k: {str(s): v.count(s) for s in sorted(set(v))} for k, v in seen.items()}
         print(f" 8 clients with faults: {under['requests_per_s']:7.1f} req/s  p50 {under['p50_ms']:6.1f} ms  "
               f"p99 {under['p99_ms']:6.1f} ms  wrong {under['wrong']}")
+        for example in under["wrong_examples"]:
+            print(f"   *** WRONG ANSWER: {example}")
         print("fault statuses:", json.dumps(report["faults"]))
         after = httpx.get(svc.url + "/health", timeout=10)
         report["health_after"] = after.status_code

@@ -1,7 +1,12 @@
 """Benchmark the engine on synthetic national portfolios: ratios against bare references
 first, then API throughput, memory and the rates check.
 
-    python benchmarks/run.py [--quick] [--seed N] [--json PATH]
+    python benchmarks/run.py [--quick] [--only NAME[,NAME]] [--seed N] [--json PATH]
+
+The issue's ratios first, on the realistic mix (reference.mix_frame) and on today's text data:
+A compute with period 2023-24 vs bare numpy (and its extra peak memory), B the same lines moved
+into 2025-26 (model B) vs A, C the same lines without a period vs A, D compute plus traces vs
+compute. Then the earlier headline figures 1-4 and the others.
 
 Every headline figure is a RATIO measured in this run against a bare reference doing the same
 job (benchmarks/reference.py: numpy/pandas from the same frame of text columns; durable_rules'
@@ -449,6 +454,203 @@ def bench_rates_check(report: Report, workdir: Path) -> None:
                       note=f"exit {run['returncode']}")
 
 
+# --- the issue's ratios on the realistic mix and on today's text data ------------------------------
+
+MIX_PERIOD = "2023-24"
+MODEL_B_PERIOD = "2025-26"
+RATIO_LINES = {False: 1_000_000, True: 100_000}
+TRACE_LINES = 20_000
+TARGET_MIX_A_RATIO = 3.0
+TARGET_MIX_A_EXTRA_MB = 1024.0
+TARGET_MODEL_B_RATIO = 2.0
+TARGET_NO_PERIOD_RATIO = 1.5
+TARGET_TRACES_RATIO = 1.5
+DATASETS = {"mix": "reference.mix_frame (the realistic mix)",
+            "text": "reference.text_frame (today's data: lines inside the period)"}
+
+# The child of A, B and C: build the frame, then (each in this one fresh process) A compute with
+# period 2023-24 (its peak memory over the built frame: VmHWM reset after the frame is built), the
+# numpy reference on the same frame (best of 3) checked row by row, C the same frame without a
+# period, B the same lines moved into 2025-26 with expenses (reference.move_mix). At the smaller
+# sizes each engine run is repeated (best of `repeats`); the memory is the first A run's.
+_RATIOS_CHILD = """
+import collections, gc, json, resource, sys, time
+sys.path.insert(0, {bench!r})
+import reference
+import grants
+
+want, kind, n, seed, period, to, repeats = {want!r}, {kind!r}, {lines}, {seed}, {period!r}, {to!r}, {repeats}
+
+def rss_now():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+def peak():
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def build(lines, s):
+    return reference.mix_frame(lines, s, period) if kind == "mix" else reference.text_frame(lines, s, period)
+
+def timed(call):
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        result = None
+        gc.collect()
+        t0 = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+engine = grants.default_engine()
+warm = build(2000, seed + 1)
+grants.compute(warm, period=period)
+if "b" in want:
+    grants.compute(reference.move_mix(warm, seed + 1, to, period), period=to)
+if "c" in want:
+    grants.compute(warm)
+out = {{"lines": n, "kind": kind, "repeats": repeats}}
+t0 = time.perf_counter()
+frame = build(n, seed)
+out["build_s"] = time.perf_counter() - t0
+out["profile"] = reference.mix_profile(frame, period)
+gc.collect()
+out["rss_after_frame_mb"] = rss_now()
+try:
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    out["peak_method"] = "VmHWM reset after the frame was built"
+except OSError:
+    out["peak_method"] = "ru_maxrss of the whole process (VmHWM reset not available)"
+t0 = time.perf_counter()
+result = grants.compute(frame, period=period)
+first_a = time.perf_counter() - t0
+out["peak_mb"] = peak()
+out["a_evaluator"], out["a_results"], out["a_rejections"] = result.evaluator, len(result.lines), len(result.rejections)
+out["a_status"] = dict(collections.Counter(result.column("status").tolist()))
+if "a" in want:
+    bare = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        amount, rejected = reference.bare_reference(frame, engine, period)
+        bare.append(time.perf_counter() - t0)
+    out["bare_s"] = bare
+    out["problems"] = reference.compare(result, amount, rejected)
+    out["assumptions"] = reference.reference_assumptions(engine, period)
+    out["total_nok"] = int(amount.sum())
+del result
+if repeats > 1:
+    again, _ = timed(lambda: grants.compute(frame, period=period))
+    first_a = min(first_a, again)
+out["a_s"] = first_a
+if "c" in want:
+    out["c_s"], rc = timed(lambda: grants.compute(frame))
+    out["c_evaluator"], out["c_results"], out["c_rejections"] = rc.evaluator, len(rc.lines), len(rc.rejections)
+    out["c_periods"] = dict(collections.Counter(rc.column("period").tolist()))
+    out["c_model_b_parts"] = sum(v for k, v in out["c_periods"].items() if engine.ratebook.get(k).model == "B")
+    del rc
+if "b" in want:
+    moved = reference.move_mix(frame, seed, to, period)
+    del frame
+    out["moved_profile"] = reference.mix_profile(moved, to)
+    out["b_s"], rb = timed(lambda: grants.compute(moved, period=to))
+    out["b_evaluator"], out["b_results"], out["b_rejections"] = rb.evaluator, len(rb.lines), len(rb.rejections)
+    out["b_status"] = dict(collections.Counter(rb.column("status").tolist()))
+    out["b_total_nok"] = int(rb.total_nok)
+    del rb
+print(json.dumps(out))
+"""
+
+
+def _profile_text(p: dict) -> str:
+    return (f"{p['lines']:,} lines, {p['doctors']:,} doctors ({p['lines_per_doctor']:.2f} lines each, "
+            f"{p['multi_line_doctor']:.0%} of lines a multi-line doctor's), {p['crossing']:.0%} crossing a boundary, "
+            f"{p['outside']:.1%} wholly outside, {p['overlapping']:.0%} overlapping a line of their doctor, "
+            f"{p['dates_dd_mm_yyyy']:.0%} dates dd.mm.yyyy")
+
+
+def bench_ratios(report: Report, workdir: Path, seed: int, quick: bool, kind: str, want: str) -> None:
+    """A, B and C on one data set (`kind`), in one fresh child process: `want` holds the
+    letters asked for (A is always computed: it is B's and C's denominator)."""
+    n = RATIO_LINES[quick]
+    repeats = 1 if n >= 500_000 else 2
+    print(f"{kind}: A grants.compute(frame, period={MIX_PERIOD!r}) vs bare numpy"
+          f"{', B the same lines moved into ' + MODEL_B_PERIOD + ' (model B, expenses on some doctors)' if 'b' in want else ''}"
+          f"{', C the same lines without a period' if 'c' in want else ''}; {n:,} lines of {DATASETS[kind]}, "
+          f"fresh process{' [--quick size]' if quick else ''}"
+          f"{f', engine runs best of {repeats}' if repeats > 1 else ', one engine run each'}")
+    code = _RATIOS_CHILD.format(bench=str(BENCH_DIR), want=want, kind=kind, lines=n, seed=seed, period=MIX_PERIOD,
+                                to=MODEL_B_PERIOD, repeats=repeats)
+    run = _run_child([sys.executable, "-c", code], workdir, f"ratios_{kind}")
+    if run["returncode"] != 0:
+        raise RuntimeError(f"ratios child exited {run['returncode']}: {run['stderr'].strip()[-1500:]}")
+    child = json.loads(run["stdout"].strip().splitlines()[-1])
+    report.info[f"ratios_{kind}"] = child
+    print(f"  the frame: {_profile_text(child['profile'])}; built in {child['build_s']:.1f} s")
+    a = child["a_s"]
+    print(f"  A ran {child['a_evaluator']}: {child['a_results']:,} results, {child['a_rejections']:,} rejections, "
+          f"status {child['a_status']}")
+    if "a" in want:
+        if child["assumptions"]:
+            report.mismatch(f"the reference's hard-coded rules are out of date for {MIX_PERIOD}", child["assumptions"])
+        if child["problems"]:
+            report.mismatch(f"{kind}: compute(period={MIX_PERIOD!r}) vs reference, {n:,} lines", child["problems"])
+        else:
+            print(f"  amounts equal: the same rows rejected as the reference flags, every amount equal, total "
+                  f"{child['total_nok']:,} kr")
+        bare = min(child["bare_s"])
+        bad = bool(child["problems"] or child["assumptions"])
+        report.figure(f"A {kind}: compute / bare numpy, {n:,} lines", a / bare, "x", TARGET_MIX_A_RATIO, "lower",
+                      note=f"engine {a:.2f} s ({n / a:,.0f} lines/s), bare {bare:.2f} s ({n / bare:,.0f} lines/s, "
+                           "best of 3)", headline=True, mismatch=bad)
+        extra = child["peak_mb"] - child["rss_after_frame_mb"]
+        report.figure(f"A {kind}: compute extra peak RSS over the frame, {n:,} lines", extra, "MB",
+                      TARGET_MIX_A_EXTRA_MB, "lower", note=f"frame built {child['rss_after_frame_mb']:.0f} MB, peak "
+                      f"{child['peak_mb']:.0f} MB; {child['peak_method']}", headline=True)
+    if "b" in want:
+        print(f"  B: moved: {_profile_text(child['moved_profile'])}")
+        print(f"  B ran {child['b_evaluator']}: {child['b_results']:,} results, {child['b_rejections']:,} rejections, "
+              f"status {child['b_status']}, total {child['b_total_nok']:,} kr")
+        report.figure(f"B {kind}: {MODEL_B_PERIOD} (model B) / {MIX_PERIOD}, {n:,} lines", child["b_s"] / a, "x",
+                      TARGET_MODEL_B_RATIO, "lower", note=f"model B {child['b_s']:.2f} s ({n / child['b_s']:,.0f} lines/s), "
+                      f"model A {a:.2f} s ({n / a:,.0f} lines/s)", headline=True)
+    if "c" in want:
+        print(f"  C ran {child['c_evaluator']}: {child['c_results']:,} results (lines split over periods "
+              f"{child['c_periods']}), {child['c_rejections']:,} rejections")
+        report.figure(f"C {kind}: no period / {MIX_PERIOD}, {n:,} lines", child["c_s"] / a, "x",
+                      TARGET_NO_PERIOD_RATIO, "lower", note=f"no period {child['c_s']:.2f} s ({n / child['c_s']:,.0f} "
+                      f"lines/s), {MIX_PERIOD} {a:.2f} s" + (f"; NOT model A only: {child['c_model_b_parts']:,} parts in "
+                      "a model B period" if child["c_model_b_parts"] else ""), headline=True)
+
+
+def bench_traces_ratio(report: Report, seed: int, kind: str) -> None:
+    """D: compute plus every line's trace (result.traces()) / compute alone, in this process,
+    best of 3 each."""
+    import grants
+
+    n = TRACE_LINES
+    print(f"{kind}: D grants.compute(frame, period={MIX_PERIOD!r}) then result.traces() vs compute alone, {n:,} lines "
+          f"of {DATASETS[kind]} (best of 3 each)")
+    build = reference.mix_frame if kind == "mix" else reference.text_frame
+    frame = build(n, seed + 4, MIX_PERIOD)
+    grants.compute(build(500, seed + 5, MIX_PERIOD), period=MIX_PERIOD).traces()
+    alone = min(_timed(lambda: grants.compute(frame, period=MIX_PERIOD)) for _ in range(3))
+    held: list = []
+    both = min(_timed(lambda: held.append(len(grants.compute(frame, period=MIX_PERIOD).traces()))) for _ in range(3))
+    result = grants.compute(frame, period=MIX_PERIOD)
+    report.info[f"traces_{kind}"] = {"lines": n, "traces": held[-1], "compute_s": round(alone, 4),
+                                     "compute_and_traces_s": round(both, 4), "evaluator": result.evaluator}
+    report.figure(f"D {kind}: compute + traces / compute, {n:,} lines", both / alone, "x", TARGET_TRACES_RATIO, "lower",
+                  note=f"compute {alone:.2f} s, with traces {both:.2f} s ({held[-1]:,} traces; {result.evaluator})",
+                  headline=True)
+
+
 def _timed(call) -> float:
     started = time.perf_counter()
     call()
@@ -463,12 +665,38 @@ def _git_head() -> str | None:
         return None
 
 
+SECTIONS = ("mix_a", "mix_b", "mix_c", "mix_d", "text_a", "text_b", "text_c", "text_d",
+            "compute", "durable", "cli", "json", "api", "memory", "rates")
+"""What --only can name, in the order they run: the issue's four ratios on the mix and on today's
+text data (A-C share one child process per data set), then the earlier headline figures 1-4 and
+the other figures."""
+
+
+def _selected(parser: argparse.ArgumentParser, only: str | None) -> set[str]:
+    if only is None:
+        return set(SECTIONS)
+    chosen = set()
+    for name in (x.strip() for x in only.split(",") if x.strip()):
+        if name in DATASETS:
+            chosen |= {f"{name}_{x}" for x in "abcd"}
+        elif name in SECTIONS:
+            chosen.add(name)
+        else:
+            parser.error(f"--only: unknown figure {name!r}; one of {', '.join(SECTIONS)}, mix, text")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="smaller sizes for the ratios (100,000 / 10,000 / 5,000 and 50,000 lines) and no 100,000-line API run")
+    p.add_argument("--quick", action="store_true", help="smaller sizes for the ratios (A-C 100,000 lines; 1: 100,000, "
+                   "2: 10,000, 4: 5,000 and 50,000; D is 20,000 either way) and no 100,000-line API run")
     p.add_argument("--seed", type=int, default=1, help="seed of the synthetic portfolios (default 1)")
     p.add_argument("--json", default=str(BENCH_DIR / "out" / "latest.json"), help="where to write the figures")
+    p.add_argument("--only", default=None, metavar="NAME[,NAME]",
+                   help="run only these figures: " + ", ".join(SECTIONS) + " (mix and text: all four of that data "
+                        "set's ratios)")
     args = p.parse_args(argv)
+    only = _selected(p, args.only)
 
     report = Report()
     started = time.perf_counter()
@@ -476,15 +704,26 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPUs{', --quick' if args.quick else ''}\n")
     with tempfile.TemporaryDirectory(prefix="alis-bench-") as tmp:
         workdir = Path(tmp)
-        for section, call in (
-            ("1. compute vs bare numpy", lambda: bench_compute_ratio(report, workdir, args.seed, args.quick)),
-            ("2. durable path vs durable_rules", lambda: bench_durable_ratio(report, args.seed, args.quick)),
-            ("3. CLI vs import pandas", lambda: bench_cli_ratio(report, workdir, args.seed)),
-            ("4. JSON output memory", lambda: bench_json_memory(report, workdir, args.seed, args.quick)),
-            ("API", lambda: bench_api(report, args.quick, args.seed)),
-            ("memory", lambda: bench_memory(report, workdir, args.seed)),
-            ("rates check", lambda: bench_rates_check(report, workdir)),
+        sections = []
+        for kind in DATASETS:
+            want = "".join(x for x in "abc" if f"{kind}_{x}" in only)
+            if want:
+                sections.append((f"{kind}: ratios {', '.join(want.upper())}", lambda kind=kind, want=want: bench_ratios(
+                    report, workdir, args.seed, args.quick, kind, want)))
+            if f"{kind}_d" in only:
+                sections.append((f"{kind}: D traces", lambda kind=kind: bench_traces_ratio(report, args.seed, kind)))
+        for name, section, call in (
+            ("compute", "1. compute vs bare numpy", lambda: bench_compute_ratio(report, workdir, args.seed, args.quick)),
+            ("durable", "2. durable path vs durable_rules", lambda: bench_durable_ratio(report, args.seed, args.quick)),
+            ("cli", "3. CLI vs import pandas", lambda: bench_cli_ratio(report, workdir, args.seed)),
+            ("json", "4. JSON output memory", lambda: bench_json_memory(report, workdir, args.seed, args.quick)),
+            ("api", "API", lambda: bench_api(report, args.quick, args.seed)),
+            ("memory", "memory", lambda: bench_memory(report, workdir, args.seed)),
+            ("rates", "rates check", lambda: bench_rates_check(report, workdir)),
         ):
+            if name in only:
+                sections.append((section, call))
+        for section, call in sections:
             try:
                 call()
             except Exception as exc:  # a benchmark reports, it does not fail
@@ -506,12 +745,16 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "seed": args.seed,
         "period": PERIOD,
+        "only": sorted(only),
         "sizes": {"compute": COMPUTE_LINES[args.quick], "durable": DURABLE_LINES[args.quick], "cli": CLI_LINES,
-                  "json": list(JSON_LINES[args.quick])},
+                  "json": list(JSON_LINES[args.quick]), "ratios_abc": RATIO_LINES[args.quick], "traces_d": TRACE_LINES},
         "targets": {"compute_vs_bare_numpy": TARGET_COMPUTE_RATIO, "compute_extra_peak_mb": TARGET_COMPUTE_EXTRA_MB,
                     "durable_vs_fire": TARGET_DURABLE_RATIO, "cli_vs_import_pandas": TARGET_CLI_RATIO,
                     "json_peak_large_vs_small": TARGET_JSON_RATIO, "api_lines_per_s": TARGET_API_LPS,
-                    "rss_100k_mb": TARGET_RSS_MB, "rates_check_s": TARGET_RATES_CHECK_S},
+                    "rss_100k_mb": TARGET_RSS_MB, "rates_check_s": TARGET_RATES_CHECK_S,
+                    "a_compute_vs_bare_numpy": TARGET_MIX_A_RATIO, "a_extra_peak_mb": TARGET_MIX_A_EXTRA_MB,
+                    "b_model_b_vs_model_a": TARGET_MODEL_B_RATIO, "c_no_period_vs_period": TARGET_NO_PERIOD_RATIO,
+                    "d_traces_vs_compute": TARGET_TRACES_RATIO},
         "figures": report.figures,
         "info": report.info,
         "mismatches": report.mismatches,
