@@ -9,7 +9,7 @@ orchestrator of one road, the same for a batch of a million lines and for a batc
     facts    one fact table; the rules fire on it (numpy masks, or   grants.pipeline.facts
              durable_rules on its rows as dicts)
     plans    each distinct set of fired rules in a period, read once grants.pipeline.plans
-    pricing  model A over columns, model B part by part              grants.pipeline.pricing
+    pricing  over columns; model B parts the caps may change one by one  grants.pipeline.pricing
     caps     model B expenses per line or per doctor                 grants.pipeline.caps
     results  columns and LineResult objects, notes on the batch, and the proof that every row
              ended as results or exactly one rejection               grants.pipeline.results, checks

@@ -1,11 +1,12 @@
-"""Pricing a plan's parts: model A over columns, model B part by part.
+"""Pricing a plan's parts over columns; model B parts the caps may change one by one.
 
 Model A: one plan (a period and a set of fired rules) over all its parts at once: the counted
 days and whole months (grants.months), the exclusions and the share minimum, the formula
 rule's expression in exact integers with the one half-up rounding (grants.rules.formulas,
 grants.money), the notes worded once per distinct case. A single line is a batch of one on
-this path. Model B: each part's elements at their maxima by their rules' formulas, capped
-afterwards per line or per doctor (grants.pipeline.caps).
+this path. Model B: each part's elements at their maxima by their rules' formulas, each
+distinct case once; over columns where the caps cannot change the part, else one LineResult
+per part, capped afterwards per line or per doctor (grants.pipeline.caps).
 
 The results keep their row in the batch's fact table, so a trace shows the facts the rules saw.
 """
