@@ -245,16 +245,7 @@ COMPUTE_LINES = {False: 1_000_000, True: 100_000}
 DURABLE_LINES = {False: 40_000, True: 10_000}
 JSON_LINES = {False: (20_000, 200_000), True: (5_000, 50_000)}
 
-# The child of the headline run: build the text frame, then compute it, in a fresh process, and
-# run the numpy reference on the same frame. Peak memory: the kernel's high-water mark is reset
-# (/proc/self/clear_refs, Linux) after the frame is built, so the peak is that of compute alone;
-# without the reset the process's ru_maxrss is used and said so.
-_COMPUTE_CHILD = """
-import gc, json, resource, sys, time
-sys.path.insert(0, {bench!r})
-import reference
-import grants
-
+_MEMORY_PROBES = """
 def rss_now():
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
@@ -268,7 +259,21 @@ def peak():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+"""The resident size now and its high-water mark, in MB: the same in every measured child."""
 
+
+# The child of the headline run: build the text frame, then compute it, in a fresh process, and
+# run the numpy reference on the same frame. Peak memory: the kernel's high-water mark is reset
+# (/proc/self/clear_refs, Linux) after the frame is built, so the peak is that of compute alone;
+# without the reset the process's ru_maxrss is used and said so.
+_COMPUTE_CHILD = """
+import gc, json, resource, sys, time
+sys.path.insert(0, {bench!r})
+import reference
+import grants
+
+""" + _MEMORY_PROBES + """
 engine = grants.default_engine()
 grants.compute(reference.text_frame(2000, {seed} + 1, {period!r}), period={period!r})  # warm-up
 t0 = time.perf_counter()
@@ -481,20 +486,7 @@ import grants
 
 want, kind, n, seed, period, to, repeats = {want!r}, {kind!r}, {lines}, {seed}, {period!r}, {to!r}, {repeats}
 
-def rss_now():
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
-
-def peak():
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
+""" + _MEMORY_PROBES + """
 def build(lines, s):
     return reference.mix_frame(lines, s, period) if kind == "mix" else reference.text_frame(lines, s, period)
 

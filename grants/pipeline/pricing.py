@@ -63,19 +63,28 @@ def _given(line: Any, fact: str) -> bool:
     return value is not None if given.value is GIVEN else value == given.value
 
 
-# -- model A ---------------------------------------------------------------------------------
+@dataclass
+class _Counted:
+    """What both models read the same way for a plan's parts: the counted days and whole
+    months, the share, and which parts the plan excludes (its reasons or the share minimum)."""
+
+    rows: np.ndarray
+    outside: np.ndarray
+    counted_start: np.ndarray
+    part_end: np.ndarray
+    method: str
+    months: np.ndarray
+    share_c: np.ndarray
+    below: np.ndarray
+    excluded: np.ndarray
+    eligible: np.ndarray
 
 
-def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan",
-                  ratebook: "RateBook", unused: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """One model A plan over its parts (`members`: indices into `parts`, which are the rows of
-    the fact table): counted days, whole months, exclusions and the share minimum, the amount,
-    the reasons and notes. Returns the results as columns."""
+def _counted(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan") -> _Counted:
     rows = parts.rows[members]
-    n = members.size
-    part_start, part_end = parts.start[members], parts.end[members]
+    part_end = parts.end[members]
     outside = parts.outside[members]
-    counted_start = part_start
+    counted_start = parts.start[members]
     if plan.counts_from_clip:
         for name in plan.clip_facts:
             counted_start = np.maximum(counted_start, cols.days(name)[rows])
@@ -85,12 +94,52 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     else:
         months = anniversary_month_counts(counted_start, part_end)[0]
     share_c = cols.share_hundredths()[rows]
-    shares = cols.values("position_share")
-    below = np.zeros(n, dtype=bool)
+    below = np.zeros(members.size, dtype=bool)
     if not plan.reasons and plan.minimum is not None and plan.minimum_percent is not None:
         below = share_c < int(plan.minimum_percent * 100)  # hundredths, exactly (the table loader allows two decimals)
-    excluded = np.full(n, bool(plan.reasons)) | below
-    eligible = ~excluded & ~outside
+    excluded = np.full(members.size, bool(plan.reasons)) | below
+    return _Counted(rows, outside, counted_start, part_end, method, months, share_c, below, excluded,
+                    ~excluded & ~outside)
+
+
+def _columns(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan",
+             k: _Counted, amounts: np.ndarray, reasons: np.ndarray, notes: np.ndarray) -> dict[str, np.ndarray]:
+    """A plan's parts as the result columns both models keep."""
+    n = members.size
+    status = np.empty(n, dtype=object)
+    status[:] = Status.OK
+    status[k.excluded] = Status.INELIGIBLE
+    status[k.outside] = Status.OUTSIDE_PERIOD
+    plans = np.empty(n, dtype=object)
+    plans[:] = [plan]
+    period = np.empty(n, dtype=object)
+    period[:] = table.id
+    override = cols.centrality_override()[k.rows]
+    ssb = parts.classes[members]
+    outside = k.outside
+    return {
+        "period": period, "split_candidate": (status == Status.OK) & (k.method == "calendar"),
+        "index": k.rows, "part": members, "which": parts.which[members],
+        "counted_start": np.where(outside, NO_DAY, k.counted_start), "counted_end": np.where(outside, NO_DAY, k.part_end),
+        "months": np.where(outside, 0, k.months), "share_c": k.share_c,
+        "amount": amounts, "status": status, "reasons": reasons, "notes": notes,
+        "muni_codes": parts.muni_codes[members], "classes": np.where(override > 0, override, ssb), "ssb": ssb,
+        "input_class": override > 0, "plan": plans,
+    }
+
+
+# -- model A ---------------------------------------------------------------------------------
+
+
+def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan",
+                  ratebook: "RateBook", unused: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """One model A plan over its parts (`members`: indices into `parts`, which are the rows of
+    the fact table): counted days, whole months, exclusions and the share minimum, the amount,
+    the reasons and notes. Returns the results as columns."""
+    k = _counted(cols, parts, members, table, plan)
+    rows, n, outside, months, share_c = k.rows, members.size, k.outside, k.months, k.share_c
+    below, eligible = k.below, k.eligible
+    shares = cols.values("position_share")
 
     amounts = np.zeros(n, dtype=np.int64)
     if eligible.any():
@@ -136,23 +185,7 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     # a part outside the period: its reason and the periods its line fits are worded from the
     # line's dates when the line is read (result_columns)
     reasons[outside], notes[outside] = _one(()), _one(())
-    status = np.empty(n, dtype=object)
-    status[:] = Status.OK
-    status[excluded] = Status.INELIGIBLE
-    status[outside] = Status.OUTSIDE_PERIOD
-    plans = np.empty(n, dtype=object)
-    plans[:] = [plan]
-    period = np.empty(n, dtype=object)
-    period[:] = table.id
-    return {
-        "period": period, "split_candidate": (status == Status.OK) & (method == "calendar"),
-        "index": rows, "part": members, "which": parts.which[members],
-        "counted_start": np.where(outside, NO_DAY, counted_start), "counted_end": np.where(outside, NO_DAY, part_end),
-        "months": np.where(outside, 0, months), "share_c": share_c,
-        "amount": amounts, "status": status, "reasons": reasons, "notes": notes,
-        "muni_codes": muni_codes, "classes": np.where(override > 0, override, ssb), "ssb": ssb,
-        "input_class": override > 0, "plan": plans,
-    }
+    return _columns(cols, parts, members, table, plan, k, amounts, reasons, notes)
 
 
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
@@ -293,62 +326,26 @@ def price_model_b_columns(cols: "InputColumns", parts: "Parts", members: np.ndar
     memo, as `price_model_b`). The LineResult of such a part is `price_model_b`'s, made when
     the line is read (result_columns)."""
     tables = ratebook.tables
-    rows = parts.rows[members]
-    n = members.size
-    part_start, part_end = parts.start[members], parts.end[members]
-    outside = parts.outside[members]
-    counted_start = part_start
-    if plan.counts_from_clip:
-        for name in plan.clip_facts:
-            counted_start = np.maximum(counted_start, cols.days(name)[rows])
-    method = counted_by(plan.rules, table)
-    if method == "calendar":
-        months = calendar_month_counts(counted_start, part_end)
-    else:
-        months = anniversary_month_counts(counted_start, part_end)[0]
-    share_c = cols.share_hundredths()[rows]
-    below = np.zeros(n, dtype=bool)
-    if not plan.reasons and plan.minimum is not None and plan.minimum_percent is not None:
-        below = share_c < int(plan.minimum_percent * 100)  # hundredths, exactly
-    excluded = np.full(n, bool(plan.reasons)) | below
-    eligible = ~excluded & ~outside
-    amounts = np.zeros(n, dtype=np.int64)
-    chosen = np.flatnonzero(eligible)
+    k = _counted(cols, parts, members, table, plan)
+    amounts = np.zeros(members.size, dtype=np.int64)
+    chosen = np.flatnonzero(k.eligible)
     if chosen.size:
-        keys = [share_c[chosen], months[chosen]]
+        keys = [k.share_c[chosen], k.months[chosen]]
         windowed = [r.window_from for r in plan.elements if r.window_from]
         if windowed:
             for name in windowed:
                 values, exists = facts[name]
                 keys.append(np.where(exists[members[chosen]], values[members[chosen]], NO_DAY) if exists is not None
                             else values[members[chosen]])
-            keys += [counted_start[chosen], part_end[chosen]]
+            keys += [k.counted_start[chosen], k.part_end[chosen]]
         for same in groups(combine(keys, chosen.size)):
             i = int(chosen[same[0]])
             part = part_at(cols, parts, int(members[i]), facts, tables, ratebook)
-            elements = _elements(plan, part, date_of(counted_start[i]), int(months[i]), method, memo)
+            elements = _elements(plan, part, date_of(k.counted_start[i]), int(k.months[i]), k.method, memo)
             amounts[chosen[same]] = sum(e.amount_nok for e in elements)
-    status = np.empty(n, dtype=object)
-    status[:] = Status.OK
-    status[excluded] = Status.INELIGIBLE
-    status[outside] = Status.OUTSIDE_PERIOD
-    plans = np.empty(n, dtype=object)
-    plans[:] = [plan]
-    period = np.empty(n, dtype=object)
-    period[:] = table.id
-    nothing = np.empty(n, dtype=object)
+    nothing = np.empty(members.size, dtype=object)
     nothing[:] = [()]
-    override = cols.centrality_override()[rows]
-    ssb = parts.classes[members]
-    return {
-        "period": period, "split_candidate": (status == Status.OK) & (method == "calendar"),
-        "index": rows, "part": members, "which": parts.which[members],
-        "counted_start": np.where(outside, NO_DAY, counted_start), "counted_end": np.where(outside, NO_DAY, part_end),
-        "months": np.where(outside, 0, months), "share_c": share_c,
-        "amount": amounts, "status": status, "reasons": nothing, "notes": nothing.copy(),
-        "muni_codes": parts.muni_codes[members], "classes": np.where(override > 0, override, ssb), "ssb": ssb,
-        "input_class": override > 0, "plan": plans,
-    }
+    return _columns(cols, parts, members, table, plan, k, amounts, nothing, nothing.copy())
 
 
 def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method: str,
