@@ -115,6 +115,11 @@ def reject_overlaps(cols: InputColumns, alive: np.ndarray, shared_days: frozense
         return []
     sweep = rows[np.isin(doctors[rows], suspects)]
     shares = cols.share_hundredths()
+    lowest_cap = min((c.cap for c in caps), default=100 * 100)
+    sweep = sweep[np.isin(doctors[sweep], _summed_above(doctors[sweep], cols.days("start")[sweep],
+                                                        cols.days("end")[sweep], shares[sweep], lowest_cap))]
+    if sweep.size == 0:
+        return []
     clashes = overlapping(
         ((int(doctors[i]), int(i) + 1, date_of(cols.days("start")[i]), date_of(cols.days("end")[i]), int(shares[i]))
          for i in sweep.tolist()),
@@ -135,6 +140,21 @@ def reject_overlaps(cols: InputColumns, alive: np.ndarray, shared_days: frozense
             line.alis_id, line.kommunenummer,
         ))
     return out
+
+
+def _summed_above(doctors: np.ndarray, start: np.ndarray, end: np.ndarray, shares: np.ndarray, cap: int) -> np.ndarray:
+    """The doctors whose lines' shares sum above `cap` on some day (each line counted on every
+    day from its start to its end): a superset of those the exact sweep finds a clash for (it
+    also knows the shared boundary days and each period's own cap, never below the lowest), so
+    only they go through it."""
+    days = np.concatenate([start, end + 1])
+    delta = np.concatenate([shares, -shares])
+    who = np.concatenate([doctors, doctors])
+    order = np.lexsort((days, who))
+    who, days, total = who[order], days[order], np.cumsum(delta[order])  # a doctor's deltas sum to 0
+    last_of_day = np.ones(len(days), dtype=bool)  # every change on one day is in before the sum is read
+    last_of_day[:-1] = (who[1:] != who[:-1]) | (days[1:] != days[:-1])
+    return np.unique(who[last_of_day & (total > cap)])
 
 
 def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndarray, starts: np.ndarray,
