@@ -7,6 +7,7 @@ is read and back into dates only where a person or a file reads them.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import numpy as np
@@ -25,3 +26,9 @@ def day_number(d: date) -> int:
 def date_of(days: int) -> date:
     """The date of a day number."""
     return date.fromordinal(int(days) + _EPOCH_ORDINAL)
+
+
+@functools.lru_cache(maxsize=8192)
+def day_text(d: date) -> str:
+    """A date as a person reads it (01.09.2023), worded once per day."""
+    return f"{d:%d.%m.%Y}"

@@ -17,7 +17,7 @@ from grants.domain import MONTH_NB
 from grants.errors import ConservationError
 from grants.money import format_percent
 from grants.pipeline.codes import combine, factorize, running_max_by_group
-from grants.days import date_of
+from grants.days import date_of, day_text
 from grants.pipeline.columns import InputColumns
 from grants.pipeline.fields import EXPENSE
 from grants.pipeline.inputs import Rejection
@@ -126,18 +126,28 @@ def reject_overlaps(cols: InputColumns, alive: np.ndarray, shared_days: frozense
         shared_days, caps,
     )
     out = []
-    share_values = cols.values("position_share")
+    share_values, alis, kommune = cols.values("position_share"), cols.values("alis_id"), cols.values("kommunenummer")
+    column = cols.name("position_share")
+    worded: dict[tuple[type, str], str] = {}  # each share worded once (80 and 80.0 apart: as written)
+
+    def percent(value: Any) -> str:
+        key = (type(value), str(value))
+        text = worded.get(key)
+        if text is None:
+            text = worded[key] = format_percent(value)
+        return text
+
     for row in sorted(clashes):
         clash = clashes[row]
-        line = cols.line(row)
-        others = ", ".join(f"rad {r} ({format_percent(share_values[r - 1])})" for r in clash.others)
+        share = share_values[row - 1]
+        others = ", ".join(f"rad {r} ({percent(share_values[r - 1])})" for r in clash.others)
         out.append(Rejection(
-            row, cols.name("position_share"), cols.raw(row, "position_share", line.position_share),
-            f"overlapper i tid med {others} for samme lege ({line.alis_id}); i tiden "
-            f"{clash.first_day:%d.%m.%Y}–{clash.last_day:%d.%m.%Y} er stillingsandelene med denne linjens "
-            f"{format_percent(line.position_share)} til sammen {format_percent(Decimal(clash.total) / 100)}, over "
-            f"{format_percent(Decimal(clash.cap) / 100)} (regel {clash.rule})",
-            line.alis_id, line.kommunenummer,
+            row, column, cols.raw(row, "position_share", share),
+            f"overlapper i tid med {others} for samme lege ({alis[row - 1]}); i tiden "
+            f"{day_text(clash.first_day)}–{day_text(clash.last_day)} er stillingsandelene med denne linjens "
+            f"{percent(share)} til sammen {percent(Decimal(clash.total) / 100)}, over "
+            f"{percent(Decimal(clash.cap) / 100)} (regel {clash.rule})",
+            alis[row - 1], kommune[row - 1],
         ))
     return out
 

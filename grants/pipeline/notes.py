@@ -8,11 +8,11 @@ the same inputs give the same words, so each distinct text is worded once per ba
 """
 from __future__ import annotations
 
-import functools
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from grants.days import day_text
 from grants.pipeline.fields import CAP_INPUTS
 from grants.pipeline.inputs import Rejection
 from grants.rules.ruletext import number_nb, rule_text
@@ -51,11 +51,6 @@ def worded(texts: tuple[Any, ...], start: date, end: date, table: "RateTable") -
     return tuple(clip_note(start, end, table) if t is CLIPPED else t for t in texts)
 
 
-@functools.lru_cache(maxsize=8192)
-def day_nb(d: date) -> str:
-    """A date as a person reads it (01.09.2023), worded once per day."""
-    return f"{d:%d.%m.%Y}"
-
 
 def outside_reason(start: date, end: date, table: "RateTable", ratebook: "RateBook") -> tuple[str, tuple[str, ...]]:
     """Why a line with no day in the period asked for is not computed, and the periods it fits."""
@@ -63,13 +58,13 @@ def outside_reason(start: date, end: date, table: "RateTable", ratebook: "RateBo
     fits = tuple(t.id for t in ratebook.overlapping(start, end))
     where = (f"den hører til {'perioden' if len(fits) == 1 else 'periodene'} {', '.join(fits)}"
              if fits else "ingen kjent periode dekker den")
-    return (f"linjen ({day_nb(start)}–{day_nb(end)}) ligger utenfor perioden "
-            f"{table.id} ({day_nb(first)}–{day_nb(last)}) og er ikke beregnet for den; {where}"), fits
+    return (f"linjen ({day_text(start)}–{day_text(end)}) ligger utenfor perioden "
+            f"{table.id} ({day_text(first)}–{day_text(last)}) og er ikke beregnet for den; {where}"), fits
 
 
 def clip_note(start: date, end: date, table: "RateTable") -> str:
-    return (f"linjen ({day_nb(start)}–{day_nb(end)}) er klippet til perioden {table.id} "
-            f"({day_nb(table.period.first_day)}–{day_nb(table.period.last_day)}); tid utenfor perioden er ikke tatt med")
+    return (f"linjen ({day_text(start)}–{day_text(end)}) er klippet til perioden {table.id} "
+            f"({day_text(table.period.first_day)}–{day_text(table.period.last_day)}); tid utenfor perioden er ikke tatt med")
 
 
 def boundary_note(day: date, later: str) -> str:

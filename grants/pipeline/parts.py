@@ -188,8 +188,10 @@ def _split_at_boundaries(line_of: np.ndarray, which: np.ndarray, part_start: np.
     # up, the periods its line was split into, and (for a line with days no period covers, rare)
     # the line's own dates; worded once per distinct case
     ids = [t.id for t in tables]
-    kept_bits = np.zeros(start.size, dtype=np.int64)
-    np.add.at(kept_bits, line_of[keep], np.left_shift(np.int64(1), which[keep]))  # the periods each line kept
+    bit_type: Any = np.int64 if len(tables) < 63 else object  # Python integers beyond 62 tables
+    bits = np.array([1 << k for k in range(len(tables))], dtype=bit_type)
+    kept_bits = np.zeros(start.size, dtype=bit_type)
+    np.add.at(kept_bits, line_of[keep], bits[which[keep]])  # the periods each line kept, one bit each
     split_bits = np.where(counts[line_of] > 1, kept_bits[line_of], 0)[noted]
     own_line = np.where(uncovered[line_of], line_of, -1)[noted]
     signature = combine([which[noted], boundary[noted] + 1, np.where(boundary >= 0, part_end, 0)[noted], split_bits,

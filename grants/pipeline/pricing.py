@@ -358,7 +358,7 @@ def _elements(plan: "Plan", part: Part, counted_start: date, months: int, method
     are alike in every value, so `memo` computes each distinct case once."""
     line, table = part.line, part.table
     windows = tuple(part.facts.day(r.window_from) for r in plan.elements if r.window_from)
-    key = (id(plan), str(line.position_share), months, method,
+    key = (id(plan), str(line.position_share), months, method,  # the Planner keeps every plan it made
            (windows, counted_start, part.end) if windows else None)
     if memo is not None:
         found = memo.get(key)
