@@ -98,7 +98,7 @@ def _reference_facts(r, part: tuple[date, date]) -> dict:
     line = r.line
     n, extra = longer_than_whole_months(line.start, line.end)
     facts = {
-        "period_first_day": r.table.period.first_day.isoformat(), "part_start": part[0].isoformat(),
+        "period_first_day": r.rate_table.period.first_day.isoformat(), "part_start": part[0].isoformat(),
         "part_end": part[1].isoformat(), "line_start": line.start.isoformat(), "line_end": line.end.isoformat(),
         "line_whole_months": n, "line_has_extra_days": extra, "grant_type": line.grant_type.value,
         "role": line.role.value, "centrality_class": r.centrality_class,
@@ -127,11 +127,11 @@ def _hold_to_the_reference(result, period, book) -> None:
         part = _reference_parts(r.line.start, r.line.end, period, book)[r.period]
         assert r.derived_facts() == _reference_facts(r, part), (r.row, r.period)
         assert r.counted_end == part[1]
-        method = counted_by(r.rules, r.table)
+        method = counted_by(r.rules, r.rate_table)
         assert r.whole_months == whole_months(r.counted_start, r.counted_end, method)
-        if r.table.model == "A" and r.status is Status.OK:
+        if r.rate_table.model == "A" and r.status is Status.OK:
             formula = next(rule.formula for rule in r.rules if rule.kind == "formula")
-            exact = model_a_amount(formula, r.annual_rate, r.line.position_share, r.whole_months, r.table)
+            exact = model_a_amount(formula, r.annual_rate, r.line.position_share, r.whole_months, r.rate_table)
             assert r.amount_nok == to_kroner(exact) and r.exact_amount == Decimal(exact.numerator) / exact.denominator
 
 
@@ -211,7 +211,7 @@ def test_a_row_the_column_check_and_the_row_check_disagree_on_stops_the_run(engi
 def test_a_million_row_result_is_columns_until_a_line_is_asked_for(engine):
     """The batch path keeps its results as columns: no LineResult exists until one is read."""
     result = engine.compute([line(alis_id=f"D{i}") for i in range(2000)], "2023")
-    assert result.table is not None and len(result.table) == 2000 and result.line_objects == []
+    assert len(result.result_columns) == 2000 and result.lines._kept is None
     assert result.lines[1999].row == 2000 and result.lines[5].amount_nok == result.column("amount_nok")[5]
     assert result.total_nok == int(result.column("amount_nok").sum())
 

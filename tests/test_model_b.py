@@ -53,7 +53,8 @@ def _b(rec):
 @given(b_lines())
 def test_elements_are_capped_non_negative_and_sum_to_the_total(rec):
     r = _b(rec)
-    assert r.table.model == "B" and r.rates_status == "provisional"
+    assert r.rate_table.model == "B" and r.rates_status == "provisional"
+    assert r.table is r.rate_table  # the former name still reads the rate table
     for e in r.elements:
         assert Decimal(0) <= e.granted <= e.maximum
         if e.capped_by is not None:
@@ -105,8 +106,8 @@ def test_the_prototypes_off_by_one_is_not_copied():
 def test_line_spanning_2024_25_and_2025_26_splits_into_model_a_and_model_b():
     result = compute([line(start="2025-01-01", end="2025-12-31")])
     a, b = result.lines
-    assert (a.period, a.table.model, a.whole_months, a.amount_nok) == ("2024-25", "A", 5, 125000)  # 300000*5/12
-    assert (b.period, b.table.model, b.whole_months) == ("2025-26", "B", 7)
+    assert (a.period, a.rate_table.model, a.whole_months, a.amount_nok) == ("2024-25", "A", 5, 125000)  # 300000*5/12
+    assert (b.period, b.rate_table.model, b.whole_months) == ("2025-26", "B", 7)
     assert a.elements == () and b.elements
     # 132000*7/12 + 14000*7/12 + 91317.1875*7/12, then 5 % of their unrounded sum (no first_gp_date)
     assert [to_kroner(e.granted) for e in b.elements] == [77000, 8167, 53268, 6922]
@@ -190,7 +191,7 @@ def test_a_new_model_b_period_is_a_data_only_change(tmp_path):
     engine = Engine(book, RuleBook.load(book))
     result = engine.compute([line(grant_type="kun_veiledning", start="2026-06-01", end="2027-05-31")], "2026-27")
     (r,) = result.lines
-    assert r.table.model == "B" and [e.element for e in r.elements] == ["veiledning"]
+    assert r.rate_table.model == "B" and [e.element for e in r.elements] == ["veiledning"]
     assert r.amount_nok == to_kroner(Decimal(1400) * Decimal("1.15") * Decimal("57.75"))  # 92977.5 -> 92978
 
 

@@ -118,7 +118,7 @@ def test_no_month_is_paid_in_two_periods(engine, rec):
     seen: list[tuple[int, int]] = []
     span_start, span_end = None, None
     for part in parts:
-        if part.table.whole_months == "calendar":
+        if part.rate_table.whole_months == "calendar":
             months = calendar_months(part.counted_start, part.counted_end)
             assert len(months) == part.whole_months
             seen.extend(months)

@@ -98,7 +98,7 @@ def test_full_year_fails_when_a_year_is_not_the_annual_rate(monkeypatch):
 ], ids=["calendar", "anniversary"])
 def test_no_month_paid_twice_fails_when_a_part_counts_a_month_too_many(monkeypatch, table, method, said):
     def change(r):
-        wrong = r.counted_start is not None and r.table.whole_months == method
+        wrong = r.counted_start is not None and r.rate_table.whole_months == method
         return replace(r, whole_months=r.whole_months + 1) if wrong else r
 
     _break_results(monkeypatch, change)

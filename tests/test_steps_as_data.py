@@ -139,7 +139,7 @@ def _reference(result) -> list[int]:
         if r.status.value != "ok" or formula is None:
             out.append(r.amount_nok if r.status.value != "ok" else None)
             continue
-        out.append(to_kroner(model_a_amount(formula, r.annual_rate, r.line.position_share, r.whole_months, r.table)))
+        out.append(to_kroner(model_a_amount(formula, r.annual_rate, r.line.position_share, r.whole_months, r.rate_table)))
     return out
 
 

@@ -68,7 +68,7 @@ def test_the_facts_differ_where_the_lines_do(posted):
     assert (t2["part_start"], t2["line_start"]) == ("2022-11-15", "2022-11-15")
     parts = [r for r in result.lines if r.row == 3]
     assert [p.trace()["facts"]["part_start"] for p in parts] == [
-        max(parts[0].line.start, p.table.period.first_day).isoformat() for p in parts]
+        max(parts[0].line.start, p.rate_table.period.first_day).isoformat() for p in parts]
     b = result.line(4, "2025-26").trace()["facts"]
     assert b["first_gp_date"] == "2024-01-10" and "first_gp_date" not in result.line(1).trace()["facts"]
 

@@ -6,6 +6,7 @@ expected amounts in tests/test_cli.py.
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -204,12 +205,10 @@ def test_rejections_sheet_names_row_column_value(engine, tmp_path):
 
 def test_no_warning_row_for_official_rates(engine, tmp_path):
     result = engine.compute([line()], "2023")
-    result._tables.clear()
+    result._rate_tables.clear()
     lines = list(result.lines)
-    official = lines[0].table.model_copy(update={"status": "official"})
-    lines[0] = lines[0].__class__(**{
-        f: getattr(lines[0], f) for f in lines[0].__dataclass_fields__ if f != "table"
-    }, table=official)
+    official = lines[0].rate_table.model_copy(update={"status": "official"})
+    lines[0] = replace(lines[0], rate_table=official)
     result.lines = lines  # the result's lines replaced whole (a LineResult is frozen)
     wb = _book(result, tmp_path)
     for ws in wb.worksheets:

@@ -261,16 +261,10 @@ def build_workbook(result: GrantResult, rulebook: "RuleBook | None" = None,
     _lines_sheet(wb, result, warning)
     _summary_sheet(wb, result, warning)
     _explanation_sheet(wb, result, warning, rulebook, progress)
-    _rates_sheet(wb, _tables(result), warning)
+    _rates_sheet(wb, result.rate_tables(), warning)
     _rejections_sheet(wb, result, warning)
     _kontroll_sheet(wb, result, warning, name)
     return wb
-
-
-def _tables(result: GrantResult) -> list["RateTable"]:
-    tables = {r.table.id: r.table for r in result.lines}
-    tables.update(result._tables)
-    return sorted(tables.values(), key=lambda t: t.period.first_day)
 
 
 def _lines_sheet(wb: Workbook, result: GrantResult, warning: str | None) -> None:

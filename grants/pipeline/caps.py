@@ -91,9 +91,9 @@ same for its 2020-2023 and its 2024 code (grants.rates.centrality.Municipality.i
 
 def _group_key(r: LineResult, place: Place) -> tuple[Any, ...]:
     """(period, doctor, municipality): whose one expense an element's cap is."""
-    if r.table.doctor_scope:
-        return (r.table.id, doctor_key(r.alis_id), place(r.kommunenummer, r.table))
-    return (r.table.id, "row", r.row)
+    if r.rate_table.doctor_scope:
+        return (r.rate_table.id, doctor_key(r.alis_id), place(r.kommunenummer, r.rate_table))
+    return (r.rate_table.id, "row", r.row)
 
 
 def parts_to_cap(cap_input: np.ndarray, doctors: np.ndarray, parts: Any, tables: list[Any],
@@ -130,15 +130,15 @@ def apply_caps(
     for the batch (sessions that no line could take, doctors the sessions file does not name)."""
     groups: dict[tuple[Any, ...], list[LineResult]] = {}
     extra: dict[tuple[int, str], list[str]] = {}  # notes for one result, whatever happens to its group
-    for r in sorted((r for r in results if r.table.model == "B"), key=lambda r: r.row):  # the earlier row first
-        given = cap_inputs(r.row, r.line, r.table)
+    for r in sorted((r for r in results if r.rate_table.model == "B"), key=lambda r: r.row):  # the earlier row first
+        given = cap_inputs(r.row, r.line, r.rate_table)
         if r.status is Status.OUTSIDE_PERIOD:
             if given:
                 extra.setdefault((r.row, r.period), []).append(
                     f"{_given_words(given)} på linjen er ikke brukt: linjen ligger utenfor perioden {r.period}, "
                     "og en utgift eller et søkt beløp hører til perioden linjen ligger i")
             continue
-        p = r.table.period
+        p = r.rate_table.period
         if given and (r.line.start < p.first_day or r.line.end > p.last_day):
             extra.setdefault((r.row, r.period), []).append(
                 f"linjen går utover perioden {r.period}; {_given_words(given)} på linjen er regnet for perioden "
@@ -149,7 +149,7 @@ def apply_caps(
     for key, group in groups.items():
         per: dict[str, list[CapInput]] = {}
         for r in group:
-            for name, ci in cap_inputs(r.row, r.line, r.table).items():
+            for name, ci in cap_inputs(r.row, r.line, r.rate_table).items():
                 per.setdefault(name, []).append(ci)
         carriers[key] = per
 
@@ -168,8 +168,8 @@ def apply_caps(
                 if ci.row == SESSIONS:
                     continue
                 r = lines_by_row[ci.row]
-                title = r.table.element(name).title_nb
-                noun = "det søkte beløpet" if r.table.element(name).cap == "applied" else "utgiften"
+                title = r.rate_table.element(name).title_nb
+                noun = "det søkte beløpet" if r.rate_table.element(name).cap == "applied" else "utgiften"
                 if from_sessions is not None:
                     message = (
                         f"{_what(ci)} til {title} er oppgitt, men {from_sessions.where} har rader for samme lege "
@@ -228,9 +228,9 @@ def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: 
     sessions no line could take, and the doctors with hours-priced lines the file does not name."""
     evidence: dict[tuple[Any, ...], Evidence] = {}
     for key, group in groups.items():
-        if group[0].table.hours_element is None:
+        if group[0].rate_table.hours_element is None:
             continue
-        table = group[0].table
+        table = group[0].rate_table
         found = sessions.evidence(key[1], key[0], lambda number: place(number, table) == key[2])
         if found is not None:
             evidence[key] = found
@@ -258,7 +258,7 @@ def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: 
 
     for key, found in evidence.items():
         group = groups[key]
-        table = group[0].table
+        table = group[0].rate_table
         element = table.hours_element
         rate = table.product(table.element(element).expense_from_hours)
         carriers[key].setdefault(element, []).append(CapInput(
@@ -275,7 +275,7 @@ def _attach_sessions(groups: dict[tuple[Any, ...], list[LineResult]], carriers: 
              for s in sessions.sessions if s.row not in named]
     unnamed: dict[tuple[str, Any], str] = {}  # (doctor, municipality) -> words: hours-priced lines, nothing given
     for key, group in groups.items():
-        element = group[0].table.hours_element
+        element = group[0].rate_table.hours_element
         if element is None or key in has_rows or element in carriers[key]:
             continue
         if any(any(e.element == element for e in r.elements) for r in group):
@@ -294,7 +294,7 @@ def _cap_group(
 ) -> list[LineResult]:
     """Re-price one group's lines (in row order): shares of elements recomputed, capped
     elements capped, the doctor's amount shared back exactly."""
-    table = group[0].table
+    table = group[0].rate_table
     values: dict[int, dict[str, ElementValue]] = {r.row: {e.element: e for e in r.elements} for r in group}
     notes: dict[int, list[str]] = {r.row: [] for r in group}
     specs = table.elements or {}

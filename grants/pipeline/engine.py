@@ -37,7 +37,7 @@ from grants.pipeline.parts import Parts, split
 from grants.pipeline.plans import Planner, share_caps, unused_input_notes, verify_every_combination_is_priced
 from grants.pipeline.pricing import part_at, price_model_a, price_model_b, price_model_b_columns, result_columns
 from grants.pipeline.provenance import Provenance
-from grants.pipeline.results import GrantResult, LineResult
+from grants.pipeline.results import GrantResult, LineResult, ResultColumns
 from grants.pipeline.sessions import SessionHours, SessionRows, session_hours
 from grants.rates.centrality import CentralityRegistry
 from grants.rates.tables import RateBook, RateTable
@@ -162,19 +162,21 @@ class Engine:
                 columns = _take(columns, ~np.isin(columns["index"] + 1, dropped))
             rejections.extend(refused)
 
-        objects.sort(key=lambda r: (r.row, r.table.period.first_day))
+        objects.sort(key=lambda r: (r.row, r.rate_table.period.first_day))
         objects, columns = _name_split_months_and_spellings(objects, columns, cols)
         rejections.sort(key=lambda r: r.row)
         _prove_conservation(cols.n, objects, columns, rejections)
         used = {table.id: table} if table is not None else {}
         if sessions is not None:
             batch_notes = sessions.file_notes + batch_notes
-        result = GrantResult(objects, rejections, cols.n, cols.header.ignored if cols.header else (), used,
-                             evaluator=fired.evaluator, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
-                             provenance=self.provenance)
+        for r in objects:  # the lines made one by one carry the provenance as those made when read do
+            object.__setattr__(r, "provenance", self.provenance)
+        store = ResultColumns.of_lines(objects)
         if columns is not None and len(columns["index"]):
-            result.table = result_columns(cols, columns, parts, facts, self.ratebook, self.provenance, price_b)
-        return result
+            store = result_columns(cols, columns, parts, facts, self.ratebook, self.provenance, price_b).merged(store)
+        return GrantResult(store, rejections, cols.n, cols.header.ignored if cols.header else (), used,
+                           evaluator=fired.evaluator, notes=batch_notes, passthrough=_passthrough(cols, self._elements),
+                           provenance=self.provenance)
 
     # -- stages ------------------------------------------------------------------------------
 
@@ -282,7 +284,7 @@ def _name_split_months_and_spellings(results: list[LineResult], c: dict[str, np.
     rows = np.array([r.row for r in results], dtype=np.int64)
     periods = np.array([r.period for r in results], dtype=object)
     candidates = np.array([r.status is Status.OK and r.counted_start is not None
-                           and counted_by(r.rules, r.table) == "calendar" for r in results], dtype=bool)
+                           and counted_by(r.rules, r.rate_table) == "calendar" for r in results], dtype=bool)
     starts = np.array([day_number(r.counted_start) if r.counted_start else NO_DAY for r in results], dtype=np.int64)
     ends = np.array([day_number(r.counted_end) if r.counted_end else NO_DAY for r in results], dtype=np.int64)
     if c is not None:

@@ -221,7 +221,7 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
         else:
             exact_amount = _ZERO
         return LineResult(
-            row=row, line=line, period=table.id, table=table,
+            row=row, line=line, period=table.id, rate_table=table,
             counted_start=None if outside else date_of(c["counted_start"][i]),
             counted_end=None if outside else date_of(c["counted_end"][i]),
             whole_months=months, kommunenavn=muni.name, centrality_class=int(c["classes"][i]),
@@ -307,7 +307,7 @@ def price_model_b(part: Part, plan: "Plan", unused: list[tuple[str, str]],
     if line.centrality_class is not None and line.centrality_class != part.municipality.centrality_class:
         notes += (words.override_note(line.centrality_class, part.municipality),)
     return LineResult(
-        row=part.row, line=line, period=table.id, table=table, counted_start=counted_start, counted_end=part.end,
+        row=part.row, line=line, period=table.id, rate_table=table, counted_start=counted_start, counted_end=part.end,
         whole_months=months, kommunenavn=part.municipality.name, centrality_class=cls,
         centrality_source="input" if line.centrality_class is not None else "ssb",
         ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,
@@ -391,7 +391,7 @@ def _outside_period(part: Part) -> LineResult:
     line, table = part.line, part.table
     cls = line.centrality_class if line.centrality_class is not None else part.municipality.centrality_class
     return LineResult(
-        row=part.row, line=line, period=table.id, table=table, counted_start=None, counted_end=None,
+        row=part.row, line=line, period=table.id, rate_table=table, counted_start=None, counted_end=None,
         whole_months=0, kommunenavn=part.municipality.name, centrality_class=cls,
         centrality_source="input" if line.centrality_class is not None else "ssb",
         ssb_class=part.municipality.centrality_class, code_set=part.municipality.code_set,

@@ -30,7 +30,7 @@ class LineResult:
     row: int
     line: LineInput
     period: str
-    table: "RateTable"
+    rate_table: "RateTable"  # the period's rate table the line was priced by
     counted_start: date | None  # None: the line has no day in the period (status outside_period)
     counted_end: date | None
     whole_months: int
@@ -60,6 +60,11 @@ class LineResult:
                 f"status={self.status.value!r}, whole_months={self.whole_months}, amount_nok={self.amount_nok})")
 
     @property
+    def table(self) -> "RateTable":
+        """The rate table (the former name of `rate_table`, kept for programs that read it)."""
+        return self.rate_table
+
+    @property
     def alis_id(self) -> str:
         return self.line.alis_id
 
@@ -69,7 +74,7 @@ class LineResult:
 
     @property
     def rates_status(self) -> str:
-        return self.table.status
+        return self.rate_table.status
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -111,7 +116,7 @@ class LineResult:
     @property
     def basis(self) -> str:
         """What the amount is: a fixed rate (model A), the maximum, or a refund of expenses."""
-        if self.table.model == "A":
+        if self.rate_table.model == "A":
             return "fast sats"
         if any(e.cap == "expense" and e.capped_by is not None for e in self.elements):
             return "refusjon"
@@ -119,7 +124,7 @@ class LineResult:
 
     def element_columns(self) -> dict[str, Any]:
         """Model B: one column per element (kroner, rounded per element) and the basis."""
-        if self.table.model == "A":
+        if self.rate_table.model == "A":
             return {}
         cols: dict[str, Any] = {f"{e.element}_nok": e.amount_nok for e in self.elements}
         cols["basis"] = self.basis
@@ -151,9 +156,11 @@ class Total:
 
 @dataclass
 class ResultColumns:
-    """Results kept as columns (the batch path): what totals, sorting and the output need, per
-    result in row and period order, and `make(i)`, which builds the i-th LineResult when one is
-    asked for. A batch of a million lines never holds a million LineResult objects."""
+    """The one store of a batch's results: one row per result, in row and period order, with
+    what totals, sorting and the output need as columns, and `make(i)`, which gives the i-th
+    LineResult (a view of that row, made when asked for). A batch of a million lines never holds
+    a million LineResult objects; lines made one by one (the model B lines the caps re-priced)
+    are rows of the same store, their `make` handing back the line itself."""
 
     rows: Any  # numpy int64: the input row of each result
     first_days: Any  # numpy int64: the first day of the result's period (ordering within a row)
@@ -165,51 +172,80 @@ class ResultColumns:
     alis_ids: Any  # numpy object
     numbers: Any  # numpy object: kommunenummer
     names: Any  # numpy object: kommunenavn
-    tables: dict[str, "RateTable"]  # period id -> table, for every period in `periods`
+    tables: dict[str, "RateTable"]  # period id -> rate table, for every period in `periods`
     make: Any  # Callable[[int], LineResult]
 
     def __len__(self) -> int:
         return len(self.rows)
 
-
-class LazyLines(Sequence):
-    """The results of a batch as a sequence of LineResult: objects made by the row path, and
-    results kept as columns, merged in row and period order. Lines kept as columns are built
-    when read; a small batch keeps them once built."""
-
-    KEEP = 50_000
-
-    def __init__(self, objects: list[LineResult], table: ResultColumns | None):
+    @classmethod
+    def of_lines(cls, lines: "Sequence[LineResult]") -> "ResultColumns":
+        """Lines already made, as a store (in the order given)."""
         import numpy as np
 
         from grants.days import day_number
 
-        self._objects = objects
-        self._table = table
-        n_table = 0 if table is None else len(table)
-        self._n = len(objects) + n_table
-        if n_table == 0:
-            self._order = None
-        else:
-            rows = np.concatenate([np.fromiter((r.row for r in objects), dtype=np.int64, count=len(objects)),
-                                   np.asarray(table.rows, dtype=np.int64)])
-            firsts = np.concatenate([
-                np.fromiter((day_number(r.table.period.first_day) for r in objects), dtype=np.int64,
-                            count=len(objects)),
-                np.asarray(table.first_days, dtype=np.int64)])
-            self._order = None if not objects else np.lexsort((firsts, rows))
+        kept = list(lines)
+
+        def column(get: Any, dtype: Any) -> Any:
+            values = [get(r) for r in kept]
+            if dtype is None:  # kroner: int64 unless an amount is beyond it
+                dtype = np.int64 if all(-2**63 <= v < 2**63 for v in values) else object
+            return np.array(values, dtype=dtype) if values else np.zeros(0, dtype=dtype)
+
+        return cls(
+            rows=column(lambda r: r.row, np.int64),
+            first_days=column(lambda r: day_number(r.rate_table.period.first_day), np.int64),
+            amounts=column(lambda r: r.amount_nok, None), statuses=column(lambda r: r.status, object),
+            periods=column(lambda r: r.period, object), months=column(lambda r: r.whole_months, np.int64),
+            classes=column(lambda r: r.centrality_class, np.int64), alis_ids=column(lambda r: r.alis_id, object),
+            numbers=column(lambda r: r.kommunenummer, object), names=column(lambda r: r.kommunenavn, object),
+            tables={r.period: r.rate_table for r in kept}, make=kept.__getitem__,
+        )
+
+    def merged(self, other: "ResultColumns") -> "ResultColumns":
+        """Two stores as one, in row and period order."""
+        import numpy as np
+
+        if not len(other):
+            return self
+        if not len(self):
+            return other
+        n = len(self)
+        order = np.lexsort((np.concatenate([self.first_days, other.first_days]),
+                            np.concatenate([self.rows, other.rows])))
+
+        def both(name: str) -> Any:
+            a, b = getattr(self, name), getattr(other, name)
+            if a.dtype != b.dtype:
+                a, b = a.astype(object), b.astype(object)
+            return np.concatenate([a, b])[order]
+
+        first, second = self.make, other.make
+
+        def make(i: int) -> LineResult:
+            k = int(order[i])
+            return first(k) if k < n else second(k - n)
+
+        names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
+                 "names")
+        return ResultColumns(**{name: both(name) for name in names}, tables={**self.tables, **other.tables},
+                             make=make)
+
+
+class LazyLines(Sequence):
+    """The results of a batch as a sequence of LineResult, each made from its row of the store
+    when read; a small batch keeps them once made."""
+
+    KEEP = 50_000
+
+    def __init__(self, store: ResultColumns):
+        self._store = store
+        self._n = len(store)
         self._kept: list[LineResult] | None = None
 
     def __len__(self) -> int:
         return self._n
-
-    def _build(self, i: int) -> LineResult:
-        if self._table is None:
-            return self._objects[i]
-        if self._order is None:
-            return self._table.make(i)
-        k = int(self._order[i])
-        return self._objects[k] if k < len(self._objects) else self._table.make(k - len(self._objects))
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
@@ -220,17 +256,15 @@ class LazyLines(Sequence):
             raise IndexError(i)
         if self._kept is not None:
             return self._kept[i]
-        return self._build(i)
+        return self._store.make(i)
 
     def __iter__(self) -> Iterator[LineResult]:
         if self._kept is not None:
             return iter(self._kept)
-        if self._table is None:
-            return iter(self._objects)
         if self._n <= self.KEEP:
-            self._kept = [self._build(i) for i in range(self._n)]
+            self._kept = [self._store.make(i) for i in range(self._n)]
             return iter(self._kept)
-        return (self._build(i) for i in range(self._n))
+        return (self._store.make(i) for i in range(self._n))
 
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, (list, Sequence)) else NotImplemented
@@ -249,13 +283,14 @@ class LazyLines(Sequence):
 class GrantResult:
     """The whole batch: results, rejections, totals, and the status of the rates used."""
 
-    line_objects: list[LineResult]
-    """Results made one by one (model B, lines split across periods); the batch path keeps the
-    others in `table`. Read them all through `lines`."""
+    result_columns: ResultColumns
+    """Every result, one row each, in row and period order (LineResult objects are made from it
+    when read: `lines`). A list of LineResult is taken too, as a store of those lines."""
     rejections: list[Rejection]
     input_rows: int
     ignored_columns: tuple[str, ...] = ()
-    _tables: dict[str, "RateTable"] = field(default_factory=dict)
+    _rate_tables: dict[str, "RateTable"] = field(default_factory=dict)
+    """The rate tables asked for (a period named), whether or not a line used them."""
     evaluator: str = "durable_rules"  # or "vectorised": which implementation ran the rules
     passthrough: dict[str, list[str | None]] = field(default_factory=dict)
     """The officer's own columns (name, comment, case number ...), carried unchanged beside their
@@ -268,21 +303,18 @@ class GrantResult:
     blank_rows: int = 0  # empty or separator-only rows in the file, skipped (not data rows)
     notes: list[str] = field(default_factory=list)
     """Notes on the batch as a whole, in bokmål (sessions not paid, possible duplicates)."""
-    table: ResultColumns | None = None
-    """Results kept as columns by the batch path (LineResult objects are built on demand)."""
 
     @property
     def lines(self) -> LazyLines:
         """Every result, in row and period order."""
         lazy = self.__dict__.get("_lazy")
         if lazy is None:
-            lazy = self.__dict__["_lazy"] = LazyLines(self.line_objects, self.table)
+            lazy = self.__dict__["_lazy"] = LazyLines(self.result_columns)
         return lazy
 
     @lines.setter
-    def lines(self, value: list[LineResult]) -> None:
-        self.line_objects = list(value)
-        self.table = None
+    def lines(self, value: "Sequence[LineResult]") -> None:
+        self.result_columns = ResultColumns.of_lines(list(value))
         self.__dict__.pop("_lazy", None)
 
     def attach_source(self, positions: list[int], kind: str, sheet: str | None, blank_rows: int,
@@ -299,32 +331,26 @@ class GrantResult:
     """The package version and the SHA-256 of the rules files and rate tables that produced this."""
 
     def __post_init__(self) -> None:
-        # Each line carries the provenance too, so that its trace stands alone. The lines were
-        # just built by the engine for this result; setting the field here (rather than in every
-        # place a LineResult is made) is one assignment per line. (Lines kept as columns get it
-        # when they are built.)
-        if self.provenance is not None:
-            for r in self.line_objects:
-                if r.provenance is None:
-                    object.__setattr__(r, "provenance", self.provenance)
+        if not isinstance(self.result_columns, ResultColumns):
+            self.result_columns = ResultColumns.of_lines(list(self.result_columns))
 
     @property
     def total_nok(self) -> int:
-        if self.table is None:
-            return sum(r.amount_nok for r in self.line_objects)
-        return sum(r.amount_nok for r in self.line_objects) + sum(int(a) for a in _sums(self.table.amounts))
+        return sum(int(a) for a in _sums(self.result_columns.amounts))
 
     def _used_tables(self) -> dict[str, "RateTable"]:
         """The tables the results used, in period order."""
-        used = {r.period: r.table for r in self.line_objects}
-        if self.table is not None:
-            used.update(self.table.tables)
-        return dict(sorted(used.items(), key=lambda kv: kv[1].period.first_day))
+        return dict(sorted(self.result_columns.tables.items(), key=lambda kv: kv[1].period.first_day))
+
+    def rate_tables(self) -> list["RateTable"]:
+        """The rate tables the results used and the ones asked for, in period order."""
+        tables = {**self._used_tables(), **self._rate_tables}
+        return sorted(tables.values(), key=lambda t: t.period.first_day)
 
     @property
     def rates_statuses(self) -> dict[str, str]:
         """Period id -> status (official / provisional / illustrative) of every table used."""
-        return {k: t.status for k, t in self._used_tables().items()} | {k: v.status for k, v in self._tables.items()}
+        return {k: t.status for k, t in self._used_tables().items()} | {k: v.status for k, v in self._rate_tables.items()}
 
     def provenance_json(self) -> dict[str, Any] | None:
         """Version and hashes of the rules files and of the rate tables this result used."""
@@ -387,7 +413,7 @@ class GrantResult:
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """The same rows one at a time, so a large batch can be written without a copy."""
         results = (r.as_row() for r in self.lines)  # engine keeps lines sorted by row, then period
-        table = next(iter(self._tables.values())) if len(self._tables) == 1 else None
+        table = next(iter(self._rate_tables.values())) if len(self._rate_tables) == 1 else None
         rejected = (_rejection_row(rej, table) for rej in self.rejections)  # sorted by row
         merged = heapq.merge(results, rejected, key=lambda d: d["row"])
         if not self.passthrough and self.file_positions is None:
@@ -434,37 +460,14 @@ class GrantResult:
         """One output field over the results (not the rejections), in row and period order, as a
         numpy array: row, amount_nok, whole_months, centrality_class (int64), status, period,
         alis_id, kommunenummer (object)."""
-        import numpy as np
-
-        objects, table = self.line_objects, self.table
-        getters = {
-            "row": (lambda r: r.row, "rows", np.int64),
-            "amount_nok": (lambda r: r.amount_nok, "amounts", None),
-            "whole_months": (lambda r: r.whole_months, "months", np.int64),
-            "centrality_class": (lambda r: r.centrality_class, "classes", np.int64),
-            "status": (lambda r: r.status.value, "statuses", object),
-            "period": (lambda r: r.period, "periods", object),
-            "alis_id": (lambda r: r.alis_id, "alis_ids", object),
-            "kommunenummer": (lambda r: r.kommunenummer, "numbers", object),
-            "kommunenavn": (lambda r: r.kommunenavn, "names", object),
-        }
-        if name not in getters:
+        store = self.result_columns
+        attrs = {"row": "rows", "amount_nok": "amounts", "whole_months": "months", "centrality_class": "classes",
+                 "status": "statuses", "period": "periods", "alis_id": "alis_ids", "kommunenummer": "numbers",
+                 "kommunenavn": "names"}
+        if name not in attrs:
             raise KeyError(name)
-        get, attr, dtype = getters[name]
-        values = [get(r) for r in objects]
-        if dtype is None:  # kroner: int64 unless an amount is beyond it
-            dtype = np.int64 if all(-2**63 <= v < 2**63 for v in values) else object
-        first = np.array(values, dtype=dtype) if values else np.zeros(0, dtype=dtype)
-        if table is None:
-            return first
-        second = getattr(table, attr)
-        if name == "status":
-            second = _status_values(second)
-        if second.dtype == object and dtype is not object:
-            first = first.astype(object)
-        both = np.concatenate([first, second]) if len(first) else np.asarray(second)
-        order = self.lines._order
-        return both if order is None else both[order]
+        values = getattr(store, attrs[name])
+        return _status_values(values) if name == "status" else values
 
     def traces(self) -> list[dict[str, Any]]:
         """The trace of every line, each with the version and data hashes that produced it."""

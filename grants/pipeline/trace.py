@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def line_trace(line: Any) -> dict[str, Any]:
     """The trace of one line (a grants.pipeline.results.LineResult), standing alone."""
     self = line
-    t = self.table
+    t = self.rate_table
     constants = _constants_json(t, self.rate_path, self.centrality_group)
     counted = self.counted_start is not None and self.counted_end is not None
     months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []

@@ -46,7 +46,7 @@ def _d(day) -> str:
 @exact
 def explain_line(result: LineResult, rulebook: RuleBook | None = None) -> str:
     """The computation of one line part, step by step."""
-    line, t = result.line, result.table
+    line, t = result.line, result.rate_table
     out = []
     out.append(f"Rad {result.row}, lege {line.alis_id}, periode {t.id} ({_d(t.period.first_day)}–{_d(t.period.last_day)})")
     out.append("=" * len(out[0]))
@@ -160,7 +160,7 @@ def _hours(value: Decimal) -> str:
 
 def _explain_elements(result: LineResult) -> list[str]:
     """Model B: every element with its formula, numbers, cap and rounded amount."""
-    t, line = result.table, result.line
+    t, line = result.rate_table, result.line
     basis = "refusjon av dokumenterte utgifter" if result.basis == "refusjon" else "maksimalt tilskudd: ingen utgifter oppgitt"
     out = [f"  Tilskuddet er summen av elementene ({basis}):"]
     for e in result.elements:

@@ -101,7 +101,7 @@ def render_report(
     result's manifest) puts the manifest at the bottom (`kontroll_section`)."""
     by_id = {t.id: t for t in tables}
     for r in result.lines:
-        by_id.setdefault(r.table.id, r.table)
+        by_id.setdefault(r.rate_table.id, r.rate_table)
     tables = sorted(by_id.values(), key=lambda t: t.period.first_day)
     statuses = {t.id: t.status for t in tables} | result.rates_statuses
     warning = rates_warning(statuses)

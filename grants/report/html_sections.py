@@ -202,7 +202,7 @@ def _rates_section(result: GrantResult, tables: list["RateTable"]) -> list[str]:
         out.append(f"<p>Satstabell rates/{_e(t.id)}.yaml, modell {_e(t.model)}. Status: <strong>{_e(RATES_STATUS_NB[t.status])}</strong>."
                    + (f" {_e(t.status_note)}" if t.status != "official" else "")
                    + f" Hele måneder telles som {_e(MONTH_METHOD_NB[t.whole_months])}.</p>")
-        used = [r for r in result.lines if r.table is t]
+        used = [r for r in result.lines if r.rate_table is t]
         if t.model == "A":
             rates = sorted({(r.rate_path, r.centrality_group) for r in used if r.rate_path and r.centrality_group})
             if not rates:

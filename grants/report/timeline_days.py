@@ -49,8 +49,8 @@ def _subtract(spans: list[tuple[date, date]], cut: tuple[date, date]) -> list[tu
 def part_span(r: LineResult) -> tuple[date, date]:
     """The days of the line that belong to this part's period (before any agreement date)."""
     if r.counted_end is None:  # outside the period: an empty span
-        return r.table.period.first_day, r.table.period.first_day - _DAY
-    return max(r.line.start, r.table.period.first_day), r.counted_end
+        return r.rate_table.period.first_day, r.rate_table.period.first_day - _DAY
+    return max(r.line.start, r.rate_table.period.first_day), r.counted_end
 
 
 def month_cells(r: LineResult) -> list[tuple[date, date]]:
@@ -58,7 +58,7 @@ def month_cells(r: LineResult) -> list[tuple[date, date]]:
     line's count_months rule (the table's, unless the rule names another)."""
     if r.counted_start is None or r.counted_end is None or r.counted_end < r.counted_start or r.whole_months <= 0:
         return []
-    if counted_by(r.rules, r.table) == "calendar":
+    if counted_by(r.rules, r.rate_table) == "calendar":
         cells = []
         for y, m in calendar_months(r.counted_start, r.counted_end):
             first = date(y, m, 1)
@@ -104,8 +104,8 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     for span in same_row:
         outside = [s for piece in outside for s in _subtract([piece], span)]
     for a, b in outside:
-        out.append(Segment("clipped", a, b, f"utenfor perioden {r.period} ({date_nb(r.table.period.first_day)}–"
-                                            f"{date_nb(r.table.period.last_day)})"))
+        out.append(Segment("clipped", a, b, f"utenfor perioden {r.period} ({date_nb(r.rate_table.period.first_day)}–"
+                                            f"{date_nb(r.rate_table.period.last_day)})"))
     if last < first or r.counted_start is None or r.counted_end is None:  # outside the period
         return out
     if r.counted_start > first:
@@ -118,7 +118,7 @@ def segments(r: LineResult, doctor_parts: Iterable[LineResult] = ()) -> list[Seg
     cells = month_cells(r)
     kind = "paid" if r.status is Status.OK else "counted_unpaid"
     for a, b in cells:
-        out.append(Segment(kind, a, b, f"{MONTH_ABBR_NB[a.month - 1]} {a.year}" if counted_by(r.rules, r.table) == "calendar" else ""))
+        out.append(Segment(kind, a, b, f"{MONTH_ABBR_NB[a.month - 1]} {a.year}" if counted_by(r.rules, r.rate_table) == "calendar" else ""))
     for a, b in _not_whole((r.counted_start, r.counted_end), cells):
         months = _months_touched(a, b)
         sharing = sorted({o.row for o in other_rows

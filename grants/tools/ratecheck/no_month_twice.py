@@ -34,11 +34,11 @@ def check_no_month_twice(ctx: Context) -> PropertyResult:
                         f"({b.counted_start}–{b.counted_end}) overlapper"), rec
         seen: dict[tuple[int, int], str] = {}
         for part in parts:
-            fp = part.table.period
+            fp = part.rate_table.period
             if part.counted_start < fp.first_day or part.counted_end > fp.last_day:
                 return (f"delen for perioden {part.period} ({part.counted_start}–{part.counted_end}) går "
                         f"utenfor perioden ({fp.first_day}–{fp.last_day})"), rec
-            if part.table.whole_months != "calendar":
+            if part.rate_table.whole_months != "calendar":
                 # months counted from the start date: the part's own count, redone independently
                 # (this check once skipped such periods, so it could not fail on them)
                 n = anniversary_count(part.counted_start, part.counted_end)
