@@ -42,6 +42,7 @@ class FactTable:
         derived = {name: how for name, how in DERIVED_FACTS.items() if name not in given}
         self.columns = FactColumns(dict(given), derived)
         self.n = n
+        self._row_plan: list[tuple[str, Any, Any, Any]] | None = None
 
     @classmethod
     def of_parts(cls, parts: "Parts", cols: "InputColumns", first_days: np.ndarray) -> "FactTable":
@@ -114,18 +115,19 @@ class FactTable:
         """Row i as `dicts` gives it (the same keys in the same order, the same values), read
         straight from the columns: a trace reads one row, and slicing every column for one row
         costs more than the row."""
+        if self._row_plan is None:  # each fact's column and how its value is read, once per table
+            plan = []
+            for name, spec in FACTS.items():
+                values, exists = self.columns[name]
+                if isinstance(values, Coded):
+                    values = values.values
+                plan.append((name, bool if spec.kind == "bool" else None if spec.kind == "enum" else int, values,
+                             exists))
+            self._row_plan = plan
         out: dict[str, Any] = {}
         optional: list[tuple[str, Any]] = []
-        for name, spec in FACTS.items():
-            values, exists = self.columns[name]
-            if isinstance(values, Coded):
-                values = values.values
-            if spec.kind == "bool":
-                value: Any = bool(values[i])
-            elif spec.kind == "enum":
-                value = values[i]
-            else:
-                value = int(values[i])
+        for name, kind, values, exists in self._row_plan:
+            value = values[i] if kind is None else kind(values[i])
             if exists is None:
                 out[name] = value
             elif exists[i]:

@@ -200,6 +200,8 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
     munis = parts.munis
     names = np.array([None if m is None else m.name for m in munis] + [None], dtype=object)[c["muni_codes"]]
 
+    exacts: dict[tuple[int, int, int], Decimal] = {}  # the Planner keeps every plan it made
+
     @exact
     def make(i: int) -> LineResult:
         table, plan, status = tables[int(which[i])], c["plan"][i], c["status"][i]
@@ -217,7 +219,10 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
             reason, fits = words.outside_reason(line.start, line.end, table, ratebook)
             reasons = (reason,) + reasons
         if status is Status.OK:
-            exact_amount = as_decimal(model_a_exact(plan.formula, plan.annual, int(c["share_c"][i]), months, table))
+            key = (id(plan), int(c["share_c"][i]), months)  # the plan's inputs to its formula: worked once
+            exact_amount = exacts.get(key)
+            if exact_amount is None:
+                exact_amount = exacts[key] = as_decimal(model_a_exact(plan.formula, plan.annual, key[1], months, table))
         else:
             exact_amount = _ZERO
         return LineResult(

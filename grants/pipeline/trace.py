@@ -1,8 +1,11 @@
 """The trace of one line as JSON-ready data: the facts the rules saw (its row of the batch's fact
 table), the rules run with their texts and citations, the constants used with their source,
 the whole months, the arithmetic, the elements of a model B line, and the version and hashes
-of the data that produced it. Built when read (`LineResult.trace()`); the JSON of a period, a
-rule or a constant is built once per table and handed out as a copy."""
+of the data that produced it. Built when read (`LineResult.trace()`).
+
+A trace is its plan's part plus the line's own: the period, the rules and assumptions, the
+constants and the provenance are built once per plan and table and shared by every trace of
+that plan (read them; a program that edits a trace copies it first, e.g. `copy.deepcopy`)."""
 from __future__ import annotations
 
 import functools
@@ -26,6 +29,7 @@ def line_trace(line: Any) -> dict[str, Any]:
     self = line
     t = self.rate_table
     constants = _constants_json(t, self.rate_path, self.centrality_group)
+    rules, assumptions = _rules_json(self.rules, t)
     counted = self.counted_start is not None and self.counted_end is not None
     months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []
     return {
@@ -46,8 +50,8 @@ def line_trace(line: Any) -> dict[str, Any]:
             "line": [self.line.start.isoformat(), self.line.end.isoformat()],
             "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
         },
-        "rules": [_rule_json(r, t) for r in self.rules if r.kind != "paper_condition"],
-        "assumptions": [_rule_json(r, t) for r in self.assumptions],
+        "rules": rules,
+        "assumptions": assumptions,
         "months": {"method": counted_by(self.rules, t), "count": self.whole_months, "calendar_months": months},
         "constants": constants,
         "calculation": {
@@ -60,8 +64,37 @@ def line_trace(line: Any) -> dict[str, Any]:
         "reasons": list(self.reasons),
         "notes": list(self.notes),
         "facts": self.derived_facts(),
-        "provenance": None if self.provenance is None else self.provenance.as_json([self.period]),
+        "provenance": None if self.provenance is None else _provenance_json(self.provenance, self.period),
     }
+
+
+_SHARED: dict[int, tuple[Any, Any, dict[Any, Any]]] = {}
+"""Plan parts of traces: by the id of what they are made from (kept with it, so a recycled id
+never matches), then by what else they depend on."""
+
+
+def _shared(owner: Any, other: Any, key: Any, build: Any) -> Any:
+    hit = _SHARED.get(id(owner))
+    if hit is None or hit[0] is not owner or hit[1] is not other:
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        hit = _SHARED[id(owner)] = (owner, other, {})
+    parts = hit[2]
+    value = parts.get(key)
+    if value is None:
+        value = parts[key] = build()
+    return value
+
+
+def _rules_json(rules: tuple[Rule, ...], t: "RateTable") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rules run and the assumptions (paper conditions) of a plan, as its traces share them."""
+    return _shared(rules, t, "rules", lambda: (
+        [_rule_json(r, t) for r in rules if r.kind != "paper_condition"],
+        [_rule_json(r, t) for r in rules if r.kind == "paper_condition"]))
+
+
+def _provenance_json(provenance: Any, period: str) -> dict[str, Any]:
+    return _shared(provenance, None, period, lambda: provenance.as_json([period]))
 
 
 @functools.lru_cache(maxsize=16384)
@@ -73,24 +106,15 @@ def _month_labels(start: date, end: date) -> list[str]:
     return list(_month_label_tuple(start, end))
 
 
-_STATIC_JSON: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-
 def _period_json(t: "RateTable") -> dict[str, Any]:
-    key = ("period", id(t))
-    entry = _STATIC_JSON.get(key)
-    if entry is None or entry["_table"] is not t:
-        p = t.period
-        entry = {"_table": t, "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
-        _STATIC_JSON[key] = entry
-    return {k: v for k, v in entry.items() if k != "_table"}
+    p = t.period
+    return _shared(t, None, "period", lambda: {
+        "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()})
 
 
 def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) -> dict[str, Any]:
     """The constants a line used, with their source; built once per table and rate."""
-    key = ("constants", id(t), rate_path, group)
-    entry = _STATIC_JSON.get(key)
-    if entry is None or entry["_table"] is not t:
+    def build() -> dict[str, Any]:
         source = None
         annual = None
         if rate_path and group:
@@ -98,19 +122,14 @@ def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) ->
             annual = str(amount.amount)
             src = t.source(amount.source)
             source = {"id": src.id, "title": src.title, "url": src.url}
-        entry = {
-            "_table": t,
+        return {
             "annual_rate": annual,
             "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
             "rate_source": source,
             "rates_status": t.status,
             "rates_file": f"rates/{t.id}.yaml",
         }
-        _STATIC_JSON[key] = entry
-    out = {k: v for k, v in entry.items() if k != "_table"}
-    if out["rate_source"] is not None:
-        out["rate_source"] = dict(out["rate_source"])
-    return out
+    return _shared(t, None, ("constants", rate_path, group), build)
 
 
 def _element_json(e: ElementValue) -> dict[str, Any]:

@@ -8,6 +8,8 @@ dicts posted to durable_rules and the numpy masks are both read from that table.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -77,12 +79,20 @@ def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
     dates in ISO form, enums as their values, the rest as posted."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
-        if FACT_TYPES.get(name) is date and isinstance(value, int):
-            value = date_of(value).isoformat()
+        if name in _DATE_FACTS and isinstance(value, int):
+            value = _iso_day(value)
         elif isinstance(value, str):
             value = str(value)
         out[name] = value
     return out
+
+
+_DATE_FACTS = frozenset(name for name, kind in FACT_TYPES.items() if kind is date)
+
+
+@functools.lru_cache(maxsize=16384)
+def _iso_day(days: int) -> str:
+    return date_of(days).isoformat()
 
 
 def _line_months(facts: Any) -> tuple[Any, Any]:
