@@ -407,3 +407,35 @@ def test_agreement_date_rules_concern_alis_avtale_only():
                            agreement_signed="2024-03-01")], period="2023-24")
     (r,) = result.lines
     assert r.whole_months == 12 and r.status.value == "ok"
+
+
+_CLIP_WHEN = """    when:
+      all:
+        - {fact: grant_type, eq: alis_avtale}
+        - {fact: agreement_signed, exists: true}
+        - {fact: agreement_signed, gt: {fact: part_start}}
+        - {fact: agreement_signed, lte: {fact: part_end}}"""
+
+
+def test_a_clip_rule_that_fires_without_its_date_is_refused_when_the_rules_load(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "eligibility.yaml", _CLIP_WHEN, """    when:
+      all:
+        - {fact: grant_type, eq: alis_avtale}""")
+    with pytest.raises(RulesError, match="counts from agreement_signed, but it also applies to a line without"):
+        _engine(rules, rates)
+
+
+def test_a_clip_rule_that_fires_without_its_date_on_a_case_no_probe_has_stops_the_run_naming_the_row(tmp_path):
+    rules, rates = _copy(tmp_path)
+    _edit(rules / "eligibility.yaml", _CLIP_WHEN, """    when:
+      all:
+        - {fact: grant_type, eq: alis_avtale}
+        - {fact: via_agency, eq: true}""")
+    engine = _engine(rules, rates)  # the probes give no line via an agency: not seen on load
+    for period, start, end in (("2023-24", "2023-09-01", "2024-08-31"), ("2025-26", "2025-06-01", "2026-05-31")):
+        lines = [line(alis_id="A", start=start, end=end), line(alis_id="B", start=start, end=end, via_agency="ja")]
+        for evaluator in ("vectorised",) + (("durable",) if engine.runner is not None else ()):
+            with pytest.raises(RulesError, match=r"counts from agreement_signed, but it also applies to row 2 "
+                                                 rf"\(period {period}\)"):
+                engine.compute(lines, period, evaluator=evaluator)

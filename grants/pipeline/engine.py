@@ -24,7 +24,7 @@ import numpy as np
 
 from grants.days import NO_DAY, day_number
 from grants.domain import Status
-from grants.errors import EvaluatorUnavailableError, RateTableError
+from grants.errors import EvaluatorUnavailableError, RateTableError, RulesError
 from grants.money import exact
 from grants.pipeline import checks
 from grants.pipeline.caps import apply_caps, parts_to_cap
@@ -221,11 +221,13 @@ class Engine:
             group, keys = factorize(parts.which * (len(names_of) + 1) + codes)
             by_group = np.argsort(group, kind="stable")
             bounds = np.cumsum(np.bincount(group, minlength=len(keys)))
+            plans = []
             for g, key in enumerate(keys.tolist()):
                 k, code = divmod(int(key), len(names_of) + 1)
-                table = tables[k]
-                plan = self.planner.plan(table, names_of[code])
-                members = by_group[(bounds[g - 1] if g else 0):bounds[g]]
+                plans.append((tables[k], self.planner.plan(tables[k], names_of[code]),
+                              by_group[(bounds[g - 1] if g else 0):bounds[g]]))
+            _require_clip_facts(cols, parts, plans)
+            for table, plan, members in plans:
                 unused = self._unused_inputs[table.id]
                 if plan.gap is not None:
                     for i in members.tolist():
@@ -261,6 +263,28 @@ class Engine:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _require_clip_facts(cols: InputColumns, parts: Parts, plans: list[tuple[RateTable, Any, np.ndarray]]) -> None:
+    """A clip_start rule counts from a date the line gives; one that also fires on a line
+    without it is a defect of the rules (its condition must require the date), refused here
+    for every part before any is priced, naming the earliest part (whichever evaluator ran),
+    never priced as if the rule had not fired."""
+    found: list[tuple[int, Any, str, RateTable]] = []
+    for table, plan, members in plans:
+        if plan.gap is not None or not plan.counts_from_clip:
+            continue
+        for name in plan.clip_facts:
+            missing = members[~parts.outside[members] & ~cols.present(name)[parts.rows[members]]]
+            if missing.size:
+                rule = next(r for r in plan.rules if r.kind == "clip_start" and r.to_fact == name)
+                found.append((int(missing.min()), rule, name, table))
+    if found:
+        i, rule, name, table = min(found, key=lambda f: f[0])
+        raise RulesError(
+            f"{rule.file}: rule {rule.id}: it counts from {name}, but it also applies to row {int(parts.rows[i]) + 1} "
+            f"(period {table.id}), which does not give {name}; its condition must require {name} (exists: true)")
+
 
 
 def _take(columns: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:

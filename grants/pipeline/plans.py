@@ -187,7 +187,12 @@ def verify_every_combination_is_priced(planner: Planner, ratebook: "RateBook") -
             raise RulesError(f"period {period.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {exc}") from None
         if gap is not None:
             raise RulesError(f"period {period.id}, {label[0]}, {label[1]}, centrality class {label[2]}: {gap}")
-        for r in rules:  # an element whose window starts on a date the line may not give
+        for r in rules:  # a rule that reads a date the line may not give (a clip, an element's window)
+            if r.kind == "clip_start" and r.to_fact and table.row(i).day(r.to_fact) is None:
+                raise RulesError(
+                    f"{r.file}: rule {r.id}: it counts from {r.to_fact}, but it also applies to a line without "
+                    f"{r.to_fact} (period {period.id}, {label[0]}, {label[1]}); its condition must require "
+                    f"{r.to_fact} (exists: true)")
             if r.kind == "element" and r.window_from and table.row(i).day(r.window_from) is None:
                 raise RulesError(
                     f"{r.file}: rule {r.id}: its window starts on {r.window_from}, but it also applies to a "
