@@ -235,7 +235,7 @@ class Engine:
                         if r + 1 not in gaps or gaps[r + 1][0] > i:
                             gaps[r + 1] = (i, Rejection(r + 1, None, None, plan.gap, alis[r], kommune[r]))
                 elif table.model == "A":
-                    out.append(price_model_a(cols, parts, members, table, plan, self.ratebook, unused))
+                    out.append(price_model_a(cols, parts, members, table, plan, unused))
                 else:
                     capped = to_cap[members]
                     objects.extend(price_b(i, plan) for i in members[capped].tolist())

@@ -132,7 +132,7 @@ def _columns(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "
 
 
 def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, table: "RateTable", plan: "Plan",
-                  ratebook: "RateBook", unused: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+                  unused: list[tuple[str, str]]) -> dict[str, np.ndarray]:
     """One model A plan over its parts (`members`: indices into `parts`, which are the rows of
     the fact table): counted days, whole months, exclusions and the share minimum, the amount,
     the reasons and notes. Returns the results as columns."""
@@ -191,8 +191,10 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
                    ratebook: "RateBook", provenance: "Provenance | None",
                    price_b: "Callable[[int, Plan], LineResult] | None" = None) -> ResultColumns:
-    """The model A results as GrantResult keeps them, with the builder of one LineResult (which
-    words the texts kept as codes: a clip note, the reason of a part outside the period)."""
+    """The results priced over columns (model A, and the model B parts the caps cannot change)
+    as the store keeps them, with the builder of one LineResult: model A's here (wording the
+    texts kept as codes: a clip note, the reason of a part outside the period), model B's by
+    `price_b` (grants.pipeline.pricing.price_model_b, with the batch's memo)."""
     tables = ratebook.tables
     which = c["which"]
     periods = np.array([t.id for t in tables], dtype=object)[which]
