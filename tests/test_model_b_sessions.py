@@ -94,7 +94,16 @@ def test_sessions_price_the_doctors_veiledning():
     (r,) = result.lines
     (e,) = r.elements
     assert e.hours == Decimal(10) and e.hours_from == "sessions" and e.amount_nok == 15_813
-    assert any("10 timer fra øktfilen" in n for n in r.notes)
+    assert any("10 timer fra øktfilen (1 økt, rad 1)" in n for n in r.notes)
+
+
+def test_one_hour_in_one_session_reads_as_one_in_the_reason():
+    book = default_engine().ratebook
+    for sessions, words in (([_s(1, "2025-09-01", "1")], "1 time fra øktfilen (1 økt, rad 1)"),
+                            ([_s(1, "2025-09-01", "1"), _s(2, "2025-09-08", "1.5")], "2,5 timer fra øktfilen (2 økter, rader 1, 2)")):
+        result = default_engine().compute([line(alis_id="A", grant_type="kun_veiledning", **FULL_YEAR)], "2025-26",
+                                          sessions=aggregate(sessions, book, "2025-26"))
+        assert any(words in n for n in result.lines[0].notes), result.lines[0].notes
 
 
 def test_sessions_and_an_expense_in_the_application_are_ambiguous():

@@ -92,7 +92,9 @@ class Evidence:
         if not self.counted:
             return f"0 timer fra øktfilen (ingen økt datert i perioden {self.period})"
         rows = ", ".join(str(s.row) for s in self.counted)
-        return f"{_hours(self.hours)} timer fra øktfilen ({len(self.counted)} økter, rad {rows})"
+        n = len(self.counted)
+        return (f"{_hours(self.hours)} {'time' if self.hours == 1 else 'timer'} fra øktfilen "
+                f"({n} {'økt' if n == 1 else 'økter'}, {'rad' if n == 1 else 'rader'} {rows})")
 
 
 @dataclass
