@@ -225,6 +225,20 @@ def test_an_amount_edited_by_hand_is_named_cell_by_cell(fmt, tmp_path):
     assert "ANNEN PROGRAMVERSJON" not in text
 
 
+def test_a_line_deleted_from_the_workbook_is_named_as_itself_not_every_line_after_it(tmp_path):
+    out, _ = _write(tmp_path, "xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Linjer"]
+    assert ws.cell(4, 1).value == 2  # the second line of the example: row 2 of the input
+    ws.delete_rows(4)
+    wb.save(out)
+    code, text = _verify(out)
+    assert code == 1, text
+    listed = [line for line in text.splitlines() if line.startswith("  ark «Linjer»")]
+    assert listed and all("(rad 2, «" in line and "i filen (finnes ikke)" in line for line in listed), text
+    assert "ark «Linjer», celle A4 (rad 2, «Rad»): i filen (finnes ikke), beregnet på nytt «2»" in text
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_another_input_file_is_not_the_one(fmt, tmp_path):
     out, _ = _write(tmp_path, fmt)

@@ -40,13 +40,17 @@ class _ResultFile:
         raise NotImplementedError
 
 
-def _differences(mine: dict[str, tuple[str, str | None]], theirs: dict[str, tuple[str, str | None]]) -> list[Difference]:
-    """Items are location label -> (text, column name); compared by label."""
+def _differences(mine: dict[str, tuple[Any, ...]], theirs: dict[str, tuple[Any, ...]]) -> list[Difference]:
+    """Items are key -> (text, column name[, where]); compared by key. `where` (a cell of a
+    workbook's line, keyed by the line so that a row deleted or moved is named as itself) is
+    said as the file has it, else as the new computation has it; without it the key is said."""
     out = []
-    for label in dict.fromkeys([*mine, *theirs]):
-        a, b = mine.get(label), theirs.get(label)
+    for key in dict.fromkeys([*mine, *theirs]):
+        a, b = mine.get(key), theirs.get(key)
         if (a and a[0]) != (b and b[0]):
-            out.append(Difference(label, a[0] if a else None, b[0] if b else None, (a or b)[1]))
+            item = a or b
+            out.append(Difference(item[2] if len(item) > 2 else key, a[0] if a else None, b[0] if b else None,
+                                  item[1]))
     return out
 
 
@@ -239,7 +243,7 @@ class _Workbook(_ResultFile):
             raise _Cannot(f"{name} kan ikke leses: {exc}") from None
 
     @classmethod
-    def _cells(cls, sheets: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    def _cells(cls, sheets: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
         from grants.io.xlsx import column_letters
 
         out: dict[str, tuple[str, str | None]] = {}
@@ -253,14 +257,25 @@ class _Workbook(_ResultFile):
                     break
             out[f"ark «{name}»"] = ("finnes", None)
             row_col = next((col for col, title in header.items() if title == "Rad"), None)
+            period_col = next((col for col, title in header.items() if title == "Periode"), None)
+            seen: dict[tuple[str, str | None], int] = {}
             for row, cells in sheet.rows:
                 data_row = next((text for col, text, _ in cells if col == row_col), None) if row_col else None
+                line = None  # a line's cells are keyed by the line (row, period, repeat), not by their address
+                if data_row and data_row.isdigit():
+                    period = next((text for col, text, _ in cells if col == period_col), None) if period_col else None
+                    repeat = seen[(data_row, period)] = seen.get((data_row, period), -1) + 1
+                    line = f"ark «{name}», rad {data_row}" + (f" ({period})" if period else "") + (
+                        f" #{repeat + 1}" if repeat else "")
                 for col, text, _ in cells:
                     title = header.get(col)
                     where = (f"ark «{name}», celle {column_letters(col)}{row}"
                              + (f" (rad {data_row}, «{title}»)" if data_row and title and data_row.isdigit() else
                                 f" («{title}»)" if title else ""))
-                    out[where] = (text, _COLUMN_OF.get(title or ""))
+                    if line is not None and title:
+                        out[f"{line}, «{title}»"] = (text, _COLUMN_OF.get(title), where)
+                    else:
+                        out[where] = (text, _COLUMN_OF.get(title or ""))
         return out
 
     def items(self) -> dict[str, tuple[str, str | None]]:
