@@ -63,8 +63,9 @@ class Field:
 
 
 _FLAGS = "ja/nei: `ja`, `j`, `yes`, `true`, `1`, `x` / `nei`, `n`, `no`, `false`, `0`"
-_KRONER = ("kroner, at most two decimals: `12500`, `12 500,50`, `kr 12.500,-`. Not `12,500` (thousands or "
-           "decimals?) or `1e5`")
+_KRONER = ("kroner, at most two decimals: `12500`, `12 500,50`, `kr 12.500,-`. In text a point before three digits "
+           "is the Norwegian thousands point (`12.500` is 12 500 kr; a program writing 12,5 kr writes `12.5`); a number "
+           "cell or a JSON number is read by its value. Not `12,500` (thousands or decimals?) or `1e5`")
 
 FIELDS: dict[str, Field] = {f.name: f for f in (
     Field("alis_id", str, grammar.parse_alis_id,
