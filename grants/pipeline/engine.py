@@ -11,8 +11,9 @@ orchestrator of one road, the same for a batch of a million lines and for a batc
     plans    each distinct set of fired rules in a period, read once grants.pipeline.plans
     pricing  over columns; model B parts the caps may change one by one  grants.pipeline.pricing
     caps     model B expenses per line or per doctor                 grants.pipeline.caps
-    results  columns and LineResult objects, notes on the batch, and the proof that every row
-             ended as results or exactly one rejection               grants.pipeline.results, checks
+    results  one store of columns (a LineResult made from its row when read), notes on the
+             batch, and the proof that every row ended as results or exactly one rejection
+                                                                     grants.pipeline.results, checks
 """
 from __future__ import annotations
 
