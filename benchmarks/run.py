@@ -304,6 +304,18 @@ print(json.dumps({{"lines": len(frame), "build_s": build_s, "engine_s": engine_s
 """
 
 
+def _held_to_reference(report: Report, child: dict, stale_rules: str, against: str, equal: str) -> bool:
+    """Print how the engine's run compared with the bare reference (MISMATCH loudly); True
+    when the figure cannot be trusted."""
+    if child["assumptions"]:
+        report.mismatch(stale_rules, child["assumptions"])
+    if child["problems"]:
+        report.mismatch(against, child["problems"])
+    else:
+        print(f"  amounts equal: {equal}")
+    return bool(child["problems"] or child["assumptions"])
+
+
 def bench_compute_ratio(report: Report, workdir: Path, seed: int, quick: bool) -> None:
     """Target 1: grants.compute on a frame of text columns vs the numpy reference, and the
     extra peak memory of compute over the built frame, in one fresh child process."""
@@ -316,15 +328,11 @@ def bench_compute_ratio(report: Report, workdir: Path, seed: int, quick: bool) -
         raise RuntimeError(f"compute child exited {run['returncode']}: {run['stderr'].strip()[-800:]}")
     child = json.loads(run["stdout"].strip().splitlines()[-1])
     report.info["compute_ratio"] = child
-    if child["assumptions"]:
-        report.mismatch("the reference's hard-coded 2023 rules are out of date", child["assumptions"])
-    if child["problems"]:
-        report.mismatch(f"compute vs reference, {n:,} lines", child["problems"])
-    else:
-        print(f"  amounts equal: {child['results']:,} results and {child['rejections']:,} rejections, the same rows the "
-              f"reference flags, total {child['total_nok']:,} kr (engine ran {child['evaluator']})")
+    bad = _held_to_reference(
+        report, child, "the reference's hard-coded 2023 rules are out of date", f"compute vs reference, {n:,} lines",
+        f"{child['results']:,} results and {child['rejections']:,} rejections, the same rows the reference flags, "
+        f"total {child['total_nok']:,} kr (engine ran {child['evaluator']})")
     bare = min(child["bare_s"])
-    bad = bool(child["problems"] or child["assumptions"])
     report.figure(f"compute / bare numpy, {n:,} lines", child["engine_s"] / bare, "x", TARGET_COMPUTE_RATIO, "lower",
                   note=f"engine {child['engine_s']:.2f} s ({n / child['engine_s']:,.0f} lines/s), bare {bare:.2f} s "
                        f"({n / bare:,.0f} lines/s, best of 3)", headline=True, mismatch=bad)
@@ -589,15 +597,11 @@ def bench_ratios(report: Report, workdir: Path, seed: int, quick: bool, kind: st
     print(f"  A ran {child['a_evaluator']}: {child['a_results']:,} results, {child['a_rejections']:,} rejections, "
           f"status {child['a_status']}")
     if "a" in want:
-        if child["assumptions"]:
-            report.mismatch(f"the reference's hard-coded rules are out of date for {MIX_PERIOD}", child["assumptions"])
-        if child["problems"]:
-            report.mismatch(f"{kind}: compute(period={MIX_PERIOD!r}) vs reference, {n:,} lines", child["problems"])
-        else:
-            print(f"  amounts equal: the same rows rejected as the reference flags, every amount equal, total "
-                  f"{child['total_nok']:,} kr")
+        bad = _held_to_reference(
+            report, child, f"the reference's hard-coded rules are out of date for {MIX_PERIOD}",
+            f"{kind}: compute(period={MIX_PERIOD!r}) vs reference, {n:,} lines",
+            f"the same rows rejected as the reference flags, every amount equal, total {child['total_nok']:,} kr")
         bare = min(child["bare_s"])
-        bad = bool(child["problems"] or child["assumptions"])
         report.figure(f"A {kind}: compute / bare numpy, {n:,} lines", a / bare, "x", TARGET_MIX_A_RATIO, "lower",
                       note=f"engine {a:.2f} s ({n / a:,.0f} lines/s), bare {bare:.2f} s ({n / bare:,.0f} lines/s, "
                            "best of 3)", headline=True, mismatch=bad)
