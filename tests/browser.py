@@ -26,7 +26,7 @@ needs_browser = pytest.mark.skipif(
     reason="needs chromium and chromium-driver (apt-get install -y chromium chromium-driver) and selenium",
 )
 
-__all__ = ["By", "Select", "WebDriverWait", "chrome", "needs_browser"]
+__all__ = ["By", "Select", "WebDriverWait", "chrome", "needs_browser", "upload"]
 
 
 def chrome(downloads: Path) -> Iterator[Any]:
@@ -46,3 +46,13 @@ def chrome(downloads: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def upload(browser: Any, url: str, application: Path, period: str) -> None:
+    """As an officer does: open the page, choose the file and the period, compute, and wait
+    until the page shows the total."""
+    browser.get(url + "/")
+    browser.find_element(By.ID, "file").send_keys(str(application))
+    Select(browser.find_element(By.ID, "period")).select_by_value(period)
+    browser.find_element(By.ID, "submit").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())

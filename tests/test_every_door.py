@@ -256,24 +256,24 @@ def _json_text(value: Any) -> str:
     return re.sub('"\\\\u0000(\\d+)\\\\u0000"', lambda m: marks[int(m.group(1))], text)
 
 
-def _json_line(row: dict[str, V]) -> dict[str, Any]:
+def _nested(row: dict[str, V], form: str) -> dict[str, Any]:
+    """A row as a JSON line or a LineInput takes it: the expense columns under `expenses`, each
+    value in `form` (json or native)."""
     out: dict[str, Any] = {}
     for f, v in row.items():
         if f.startswith(EXPENSE):
-            out.setdefault("expenses", {})[f[len(EXPENSE):]] = v.json
+            out.setdefault("expenses", {})[f[len(EXPENSE):]] = getattr(v, form)
         else:
-            out[f] = v.json
+            out[f] = getattr(v, form)
     return out
 
 
+def _json_line(row: dict[str, V]) -> dict[str, Any]:
+    return _nested(row, "json")
+
+
 def _typed(row: dict[str, V]) -> LineInput:
-    values: dict[str, Any] = {}
-    for f, v in row.items():
-        if f.startswith(EXPENSE):
-            values.setdefault("expenses", {})[f[len(EXPENSE):]] = v.native
-        else:
-            values[f] = v.native
-    return LineInput(**values)
+    return LineInput(**_nested(row, "native"))
 
 
 def _frame(rows: list[dict[str, V]]) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import openpyxl
 
 from grants.cli import main as cli_main
 
-from .browser import By, Select, WebDriverWait, needs_browser
+from .browser import By, WebDriverWait, needs_browser, upload
 from .conftest import FIXTURES, REPO
 
 pytestmark = needs_browser
@@ -88,11 +88,7 @@ def test_the_page_gives_the_officers_outputs(service, browser, downloads, tmp_pa
     path = tmp_path / "soknad.csv"
     path.write_text(APPLICATION, encoding="utf-8")
     _viewport(browser, 1400)
-    browser.get(service.url + "/")
-    browser.find_element(By.ID, "file").send_keys(str(path))
-    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
-    browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    upload(browser, service.url, path, "2023")
     cli_json = tmp_path / "cli.json"
     assert cli_main(["compute", str(path), "--period", "2023", "-o", str(cli_json), "--quiet"]) == 1
     want = json.loads(cli_json.read_text(encoding="utf-8"))
@@ -136,11 +132,7 @@ def test_the_page_gives_the_officers_outputs(service, browser, downloads, tmp_pa
 def test_most_lines_outside_the_period_warn_on_the_page(service, browser, tmp_path):
     path = tmp_path / "feil_periode.csv"
     path.write_text(APPLICATION, encoding="utf-8")
-    browser.get(service.url + "/")
-    browser.find_element(By.ID, "file").send_keys(str(path))
-    Select(browser.find_element(By.ID, "period")).select_by_value("2024-25")
-    browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    upload(browser, service.url, path, "2024-25")
     warnings = browser.find_element(By.ID, "warnings")
     assert warnings.is_displayed() and "utenfor perioden 2024-25" in warnings.text and "2023" in warnings.text
 
@@ -156,11 +148,7 @@ def test_the_page_and_the_report_fit_at_1024_and_1400_px(service, browser, tmp_p
     shots = []
     for width in WIDTHS:
         _viewport(browser, width)
-        browser.get(service.url + "/")
-        browser.find_element(By.ID, "file").send_keys(str(path))
-        Select(browser.find_element(By.ID, "period")).select_by_value("2023")
-        browser.find_element(By.ID, "submit").click()
-        WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+        upload(browser, service.url, path, "2023")
         scroll, client = _overflow(browser)
         assert scroll <= client, f"the page is {scroll} px wide in a {client} px viewport"
         shots.append(_keep(browser, f"page_{width}.png"))

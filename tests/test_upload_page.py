@@ -11,7 +11,7 @@ from grants.cli import main as cli_main
 from grants.io.reader import read_table
 from grants.report.vocabulary_nb import STATUS_NB
 
-from .browser import By, Select, WebDriverWait, needs_browser
+from .browser import By, Select, WebDriverWait, needs_browser, upload
 from .conftest import FIXTURES
 
 pytestmark = needs_browser
@@ -87,11 +87,7 @@ def test_values_from_the_file_are_shown_as_text_never_as_html(service, browser, 
         "<img src=x onerror=document.title='pwned'>;0301;alis_avtale;fastlege;100;01.10.2022;31.08.2023\n",
         encoding="utf-8",
     )
-    browser.get(service.url + "/")
-    browser.find_element(By.ID, "file").send_keys(str(hostile))
-    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
-    browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    upload(browser, service.url, hostile, "2023")
     cell = browser.find_element(By.CSS_SELECTOR, "#results tbody tr td.id")
     assert cell.text == "<img src=x onerror=document.title='pwned'>"
     assert not browser.find_elements(By.CSS_SELECTOR, "#results img")
@@ -142,18 +138,10 @@ def test_the_readers_notes_on_the_file_are_shown(service, browser, tmp_path):
     """A title line above the header is skipped, and the page says so, as the command line does."""
     titled = tmp_path / "tittel.csv"
     titled.write_text("Søknad om ALIS-tilskudd 2023\n" + EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
-    browser.get(service.url + "/")
-    browser.find_element(By.ID, "file").send_keys(str(titled))
-    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
-    browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    upload(browser, service.url, titled, "2023")
     notes = browser.find_element(By.ID, "notes")
     assert notes.is_displayed() and "Merk: linje 1 står over overskriften" in notes.text, notes.text
-    browser.get(service.url + "/")
-    browser.find_element(By.ID, "file").send_keys(str(EXAMPLE))
-    Select(browser.find_element(By.ID, "period")).select_by_value("2023")
-    browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "total").text.strip())
+    upload(browser, service.url, EXAMPLE, "2023")
     assert not browser.find_element(By.ID, "notes").is_displayed()
 
 
