@@ -163,28 +163,17 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
     }
 
 
-_RULE_JSON: dict[tuple[int, int], tuple[Rule, "RateTable", dict[str, Any]]] = {}
-
-
 def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
-    """A rule as the trace shows it, its text filled from the period's rate table; built once
-    per rule object and table object (kept with them, so a recycled id never matches), and
-    handed out as a fresh copy."""
-    key = (id(rule), id(table))
-    hit = _RULE_JSON.get(key)
-    if hit is None or hit[0] is not rule or hit[1] is not table:
-        if len(_RULE_JSON) > 4096:
-            _RULE_JSON.clear()
-        hit = (rule, table, {
-            "id": rule.id,
-            "version_from": rule.valid_from,
-            "kind": rule.kind,
-            "description": rule.description,
-            "text_nb": rule_text(rule, table),
-            "citation": rule.citation.text(),
-        })
-        _RULE_JSON[key] = hit
-    return dict(hit[2])
+    """A rule as the trace shows it, its text filled from the period's rate table (built once
+    per plan and table with the plan's other rules: `_rules_json`)."""
+    return {
+        "id": rule.id,
+        "version_from": rule.valid_from,
+        "kind": rule.kind,
+        "description": rule.description,
+        "text_nb": rule_text(rule, table),
+        "citation": rule.citation.text(),
+    }
 
 
 def _input_json(line: LineInput) -> dict[str, Any]:
