@@ -350,7 +350,7 @@ class GrantResult:
     @property
     def rates_statuses(self) -> dict[str, str]:
         """Period id -> status (official / provisional / illustrative) of every table used."""
-        return {k: t.status for k, t in self._used_tables().items()} | {k: v.status for k, v in self._rate_tables.items()}
+        return {t.id: t.status for t in self.rate_tables()}
 
     def provenance_json(self) -> dict[str, Any] | None:
         """Version and hashes of the rules files and of the rate tables this result used."""
