@@ -19,6 +19,7 @@ import numpy as np
 
 from grants.days import NO_DAY, day_number
 from grants.errors import ConservationError
+from grants.pipeline.blocks import RowReader
 from grants.pipeline.codes import codable, factorize, strip_texts, value_types
 from grants.pipeline.fields import CAP_INPUTS, DEFAULTS, EXPENSE, PARSERS, REQUIRED_COLUMNS, ROW_ERROR
 from grants.pipeline.headers import Header, map_header
@@ -261,16 +262,20 @@ class InputColumns:
         """The LineInput of one valid row, built when asked for."""
         if self.lines is not None:
             return self.lines[row - 1]
-        i = row - 1
+        reader = self._cache.get("line_reader")
+        if reader is None:  # each field's value where it is given (not blank, not in error)
+            reader = self._cache["line_reader"] = RowReader(
+                [c for p in self.fields.values() for c in (p.blank | p.error, p.values)])
         values = dict(DEFAULTS)
         expenses: dict[str, Decimal] = {}
-        for name, parsed in self.fields.items():
-            if parsed.blank[i] or parsed.error[i]:
+        read = reader.row(row - 1)
+        for name, absent, value in zip(self.fields, read[::2], read[1::2]):
+            if absent:
                 continue
             if name.startswith(EXPENSE):
-                expenses[name[len(EXPENSE):]] = parsed.values[i]
+                expenses[name[len(EXPENSE):]] = value
             else:
-                values[name] = parsed.values[i]
+                values[name] = value
         values["expenses"] = expenses
         return _construct(values)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 
 from grants.errors import ConservationError
+from grants.pipeline.blocks import RowReader
 from grants.pipeline.codes import combine, factorize
 from grants.rules.conditions import Coded, FactColumns, mask_function
 from grants.rules.facts import DERIVED_FACTS, FACTS, facts_json
@@ -42,7 +43,7 @@ class FactTable:
         derived = {name: how for name, how in DERIVED_FACTS.items() if name not in given}
         self.columns = FactColumns(dict(given), derived)
         self.n = n
-        self._row_plan: list[tuple[str, Any, Any, Any]] | None = None
+        self._row_plan: tuple[Any, Any, RowReader] | None = None
 
     @classmethod
     def of_parts(cls, parts: "Parts", cols: "InputColumns", first_days: np.ndarray) -> "FactTable":
@@ -113,26 +114,30 @@ class FactTable:
 
     def row_dict(self, i: int) -> dict[str, Any]:
         """Row i as `dicts` gives it (the same keys in the same order, the same values), read
-        straight from the columns: a trace reads one row, and slicing every column for one row
-        costs more than the row."""
-        if self._row_plan is None:  # each fact's column and how its value is read, once per table
-            plan = []
+        straight from the columns; rows read in order are read a block at a time
+        (grants.pipeline.blocks)."""
+        if self._row_plan is None:  # the columns, as `dicts` converts them, once per table
+            always: list[tuple[str, int]] = []
+            optional: list[tuple[str, int, int]] = []
+            columns: list[np.ndarray] = []
             for name, spec in FACTS.items():
                 values, exists = self.columns[name]
                 if isinstance(values, Coded):
                     values = values.values
-                plan.append((name, bool if spec.kind == "bool" else None if spec.kind == "enum" else int, values,
-                             exists))
-            self._row_plan = plan
-        out: dict[str, Any] = {}
-        optional: list[tuple[str, Any]] = []
-        for name, kind, values, exists in self._row_plan:
-            value = values[i] if kind is None else kind(values[i])
-            if exists is None:
-                out[name] = value
-            elif exists[i]:
-                optional.append((name, value))
-        out.update(optional)
+                columns.append(values if spec.kind == "enum" else
+                               np.asarray(values, dtype=bool if spec.kind == "bool" else np.int64))
+                if exists is None:
+                    always.append((name, len(columns) - 1))
+                else:
+                    columns.append(np.asarray(exists, dtype=bool))
+                    optional.append((name, len(columns) - 2, len(columns) - 1))
+            self._row_plan = (always, optional, RowReader(columns))
+        always, optional, reader = self._row_plan
+        values = reader.row(i)
+        out = {name: values[k] for name, k in always}
+        for name, k, given in optional:
+            if values[given]:
+                out[name] = values[k]
         return out
 
 
