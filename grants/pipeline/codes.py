@@ -97,11 +97,26 @@ def value_types(values: np.ndarray) -> set[type]:
 
 def combine(keys: "list[np.ndarray]", n: int) -> np.ndarray:
     """One integer per row that is equal exactly when every key column is equal."""
+    if not n:
+        return np.zeros(0, dtype=np.int64)
     out = np.zeros(n, dtype=np.int64)
+    size = 1  # every code in out is below it
     for key in keys:
-        key = factorize(np.asarray(key))[0]  # 0 .. k-1 (an int column has no blanks)
-        out = factorize(out * (int(key.max()) + 1 if n else 1) + key)[0]
-    return out
+        key = np.asarray(key)
+        low = high = 0
+        if key.dtype.kind in "biu":
+            key = key.astype(np.int64)
+            low, high = int(key.min()), int(key.max())
+        if key.dtype.kind not in "biu" or high - low >= 4 * n:  # not integers, or sparse ones: numbered
+            key = factorize(key)[0]  # -1 for a blank
+            low, high = -1, int(key.max())
+        k = high - low + 1
+        if size * k >= 2**62:  # renumbered before the product could overflow
+            out = factorize(out)[0]
+            size = int(out.max()) + 1
+        out = out * k + (key - low)
+        size *= k
+    return factorize(out)[0]  # in order of first appearance
 
 
 def groups(codes: np.ndarray) -> list[np.ndarray]:
