@@ -45,15 +45,13 @@ def reject_copies(cols: InputColumns, alive: np.ndarray) -> list[Rejection]:
     for name in cols.compared_fields():
         keys.append(cols.value_codes(name)[candidates])
     group = combine(keys, candidates.size)
-    first_of = {}
+    _, first_at, which = np.unique(group, return_index=True, return_inverse=True)  # candidates ascend: the earliest row
+    firsts = candidates[first_at[which.reshape(-1)]]
+    copies = np.flatnonzero(firsts != candidates)
     out = []
     alis = cols.values("alis_id")
     kommune = cols.values("kommunenummer")
-    for i, g in zip(candidates.tolist(), group.tolist()):
-        first = first_of.get(g)
-        if first is None:
-            first_of[g] = i
-            continue
+    for i, first in zip(candidates[copies].tolist(), firsts[copies].tolist()):
         spelled = "" if alis[first] == alis[i] else (
             f"; legen er skrevet «{alis[first]}» der og «{alis[i]}» her, som er samme lege-id")
         out.append(Rejection(
@@ -168,18 +166,20 @@ def _summed_above(doctors: np.ndarray, start: np.ndarray, end: np.ndarray, share
 
 
 def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray, cols: InputColumns) -> dict[int, list[str]]:
-    """Notes on results that only the batch shows, by result index:
+                 ends: np.ndarray, cols: InputColumns) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Notes on results that only the batch shows, as layers (result indices, the note of
+    each), to be added to the results' notes in order:
 
     - a doctor's share changes inside a month (one line ends on the 15th, the next starts on
       the 16th): with calendar months that month is whole in neither line, so neither pays it.
       No source says whether it should be paid pro rata (docs/DOMAIN.md §5): the month is named
       in both lines' reason so the officer sees it and can ask;
-    - lines whose doctor is written in more than one way name the spellings.
+    - lines whose doctor is written in more than one way name the spellings (worded once per
+      doctor).
     `split_candidate`: results with status ok counted in calendar months."""
-    notes: dict[int, list[str]] = {}
+    layers: list[tuple[np.ndarray, np.ndarray]] = []
     if len(rows) < 2:
-        return notes
+        return layers
     doctors = cols.doctor_codes()[rows - 1]
     period_codes = factorize(periods)[0]
     cand = np.flatnonzero(split_candidate)
@@ -188,6 +188,7 @@ def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndar
         a, b = order[:-1], order[1:]
         same = (doctors[a] == doctors[b]) & (period_codes[a] == period_codes[b])
         hit = same & (starts[b] == ends[a] + 1)
+        earlier, later = [], []  # a result can be the later line of one split and the earlier of the next
         for ia, ib in zip(a[hit].tolist(), b[hit].tolist()):
             start, end = date_of(starts[ib]), date_of(ends[ia])
             if start.day == 1:
@@ -196,23 +197,39 @@ def result_notes(rows: np.ndarray, periods: np.ndarray, split_candidate: np.ndar
             text = (f"måneden {month} er delt mellom rad {rows[ia]} (til {end:%d.%m.%Y}) og rad {rows[ib]} "
                     f"(fra {start:%d.%m.%Y}) og er hel på ingen av linjene, så den er ikke betalt på noen av dem; "
                     "ingen kilde sier om en slik måned skal betales forholdsmessig")
-            notes.setdefault(ia, []).append(text)
-            notes.setdefault(ib, []).append(text)
+            earlier.append((ia, text))
+            later.append((ib, text))
+        by_result: dict[int, list[str]] = {}
+        for i, text in sorted(later + earlier, key=lambda p: p[0]):
+            by_result.setdefault(i, []).append(text)
+        for depth in range(max((len(v) for v in by_result.values()), default=0)):
+            chosen = [(i, v[depth]) for i, v in by_result.items() if len(v) > depth]
+            layers.append((np.array([i for i, _ in chosen], dtype=np.int64), _objects([t for _, t in chosen])))
     spellings = cols.spelling_codes()[rows - 1]
-    pairs = np.unique(doctors * (int(spellings.max()) + 1) + spellings) // (int(spellings.max()) + 1)
-    doctor_ids, counts = np.unique(pairs, return_counts=True)
+    width = int(spellings.max()) + 1
+    pairs = np.unique(doctors * width + spellings)
+    doctor_ids, counts = np.unique(pairs // width, return_counts=True)
     mixed = doctor_ids[counts > 1]
     if mixed.size:
         alis = cols.values("alis_id")
+        chosen = np.flatnonzero(np.isin(doctors, mixed))
+        written = np.unique(doctors[chosen] * width + spellings[chosen], return_index=True)[1]
         names: dict[int, list[str]] = {}
-        for i in np.flatnonzero(np.isin(doctors, mixed)).tolist():
-            names.setdefault(int(doctors[i]), []).append(alis[rows[i] - 1])
-        for i in np.flatnonzero(np.isin(doctors, mixed)).tolist():
-            listed = ", ".join(f"«{n}»" for n in sorted(set(names[int(doctors[i])])))
-            notes.setdefault(i, []).append(
-                f"legen er skrevet på flere måter i filen ({listed}); de er regnet som samme lege i kontrollen "
-                "av kopier og overlapp, i utgiftstakene, i øktfilen og i summene per lege")
-    return notes
+        for doctor, row in zip(doctors[chosen][written].tolist(), rows[chosen][written].tolist()):
+            names.setdefault(doctor, []).append(alis[row - 1])
+        who, at = np.unique(doctors[chosen], return_inverse=True)
+        texts = _objects([
+            f"legen er skrevet på flere måter i filen ({', '.join(f'«{n}»' for n in sorted(set(names[d])))}); de er "
+            "regnet som samme lege i kontrollen av kopier og overlapp, i utgiftstakene, i øktfilen og i summene per "
+            "lege" for d in who.tolist()])
+        layers.append((chosen, texts[at.reshape(-1)]))
+    return layers
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def prove_conservation(n_rows: int, computed_rows: np.ndarray, rejected_rows: list[int]) -> None:

@@ -318,13 +318,16 @@ def _name_split_months_and_spellings(results: list[LineResult], c: dict[str, np.
         candidates = np.concatenate([candidates, c["split_candidate"]])
         starts = np.concatenate([starts, c["counted_start"]])
         ends = np.concatenate([ends, c["counted_end"]])
-    notes = checks.result_notes(rows, periods, candidates, starts, ends, cols)
-    for i, extra in sorted(notes.items()):
-        if i < k:
-            results[i] = replace(results[i], notes=results[i].notes + tuple(extra))
-        else:
+    for at, texts in checks.result_notes(rows, periods, candidates, starts, ends, cols):
+        made = at < k
+        for i, text in zip(at[made].tolist(), texts[made].tolist()):
+            results[i] = replace(results[i], notes=results[i].notes + (text,))
+        if not made.all():
             assert c is not None
-            c["notes"][i - k] = c["notes"][i - k] + tuple(extra)
+            kept = at[~made] - k
+            added = np.empty(kept.size, dtype=object)  # tuples, one per row (a list of tuples would be read as rows)
+            added[:] = [notes + (text,) for notes, text in zip(c["notes"][kept].tolist(), texts[~made].tolist())]
+            c["notes"][kept] = added
     return results, c
 
 
