@@ -120,6 +120,7 @@ def _hold_to_the_reference(result, period, book) -> None:
     assert list(result.column("status")) == [r.status.value for r in lines]
     assert list(result.column("centrality_class")) == [r.centrality_class for r in lines]
     assert list(result.column("period")) == [r.period for r in lines]
+    assert result.traces() == [r.trace() for r in lines]  # read from the store = read from the line
     for r in result.lines:
         if r.status is Status.OUTSIDE_PERIOD:
             assert r.amount_nok == 0 and r.derived_facts() is None

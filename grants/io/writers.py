@@ -113,7 +113,7 @@ def write_json_stream(result: GrantResult, fh: IO[str]) -> None:
     doc = _head(result)
     doc["lines"] = _Stream(result.iter_rows())
     doc.update(_tail(result, stream=True))
-    doc["traces"] = _Stream(line.trace() for line in result.iter_lines())
+    doc["traces"] = _Stream(result.iter_traces())
     _write_value(fh, doc, 0)
 
 

@@ -26,10 +26,12 @@ from grants.errors import RulesError
 from grants.money import as_decimal, exact
 from grants.months import anniversary_month_counts, calendar_month_counts, whole_months
 from grants.pipeline import notes as words
+from grants.pipeline.blocks import RowReader
 from grants.pipeline.caps import line_notes
 from grants.pipeline.codes import combine, groups
 from grants.pipeline.fields import GIVEN, OPTIONAL_FACTS
 from grants.pipeline.results import LineResult, ResultColumns
+from grants.pipeline.trace import field_values
 from grants.rules.formulas import ElementValue, element_value, model_a_amounts, model_a_exact
 from grants.rules.rulebook import counted_by
 
@@ -188,6 +190,11 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     return _columns(cols, parts, members, table, plan, k, amounts, reasons, notes)
 
 
+_MADE_FROM = ("which", "plan", "status", "index", "part", "muni_codes", "months", "reasons", "notes", "share_c",
+              "counted_start", "counted_end", "classes", "input_class", "amount")
+"""The result columns a LineResult is made from (read a row at a time: grants.pipeline.blocks)."""
+
+
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
                    ratebook: "RateBook", provenance: "Provenance | None",
                    price_b: "Callable[[int, Plan], LineResult] | None" = None) -> ResultColumns:
@@ -203,48 +210,64 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
     names = np.array([None if m is None else m.name for m in munis] + [None], dtype=object)[c["muni_codes"]]
 
     exacts: dict[tuple[int, int, int], Decimal] = {}  # the Planner keeps every plan it made
+    outsides: dict[tuple[date, date, int], tuple[str, tuple[str, ...]]] = {}
+    reader = RowReader([c[name] for name in _MADE_FROM])
 
     @exact
-    def make(i: int) -> LineResult:
-        table, plan, status = tables[int(which[i])], c["plan"][i], c["status"][i]
-        row = int(c["index"][i]) + 1
+    def row(i: int) -> "dict[str, Any] | LineResult":
+        """The i-th result's fields by name (model A), or its LineResult (model B)."""
+        (w, plan, status, index, part, muni_code, months, reasons, notes, share_c, counted_start, counted_end,
+         cls, input_class, amount) = reader.row(i)
+        table = tables[w]
         if table.model == "B":  # its elements by the same function and memo that gave its kroner
             assert price_b is not None
-            r = price_b(int(c["part"][i]), plan)
-            return replace(r, notes=r.notes + c["notes"][i], provenance=provenance)
-        muni = munis[int(c["muni_codes"][i])]
+            r = price_b(part, plan)
+            return replace(r, notes=r.notes + notes, provenance=provenance)
+        muni = munis[muni_code]
         outside = status is Status.OUTSIDE_PERIOD
-        months = int(c["months"][i])
-        line = cols.line(row)
-        reasons, notes, fits = c["reasons"][i], words.worded(c["notes"][i], line.start, line.end, table), ()
+        line = cols.line(index + 1)
+        notes, fits = words.worded(notes, line.start, line.end, table), ()
         if outside:
-            reason, fits = words.outside_reason(line.start, line.end, table, ratebook)
+            key = (line.start, line.end, w)
+            hit = outsides.get(key)
+            if hit is None:
+                hit = outsides[key] = words.outside_reason(line.start, line.end, table, ratebook)
+            reason, fits = hit
             reasons = (reason,) + reasons
         if status is Status.OK:
-            key = (id(plan), int(c["share_c"][i]), months)  # the plan's inputs to its formula: worked once
+            key = (id(plan), share_c, months)  # the plan's inputs to its formula: worked once
             exact_amount = exacts.get(key)
             if exact_amount is None:
-                exact_amount = exacts[key] = as_decimal(model_a_exact(plan.formula, plan.annual, key[1], months, table))
+                exact_amount = exacts[key] = as_decimal(model_a_exact(plan.formula, plan.annual, share_c, months, table))
         else:
             exact_amount = _ZERO
-        return LineResult(
-            row=row, line=line, period=table.id, rate_table=table,
-            counted_start=None if outside else date_of(c["counted_start"][i]),
-            counted_end=None if outside else date_of(c["counted_end"][i]),
-            whole_months=months, kommunenavn=muni.name, centrality_class=int(c["classes"][i]),
-            centrality_source="input" if c["input_class"][i] else "ssb", ssb_class=muni.centrality_class,
-            code_set=muni.code_set, centrality_group=None if outside else plan.group,
-            rate_path=None if outside else plan.rate_path, annual_rate=None if outside else plan.annual,
-            exact_amount=exact_amount, amount_nok=int(c["amount"][i]), status=status, reasons=reasons,
-            rules=() if outside else plan.rules, notes=notes, line_periods=fits,
-            provenance=provenance, facts=facts.row(int(c["part"][i])),
-        )
+        return {
+            "row": index + 1, "line": line, "period": table.id, "rate_table": table,
+            "counted_start": None if outside else date_of(counted_start),
+            "counted_end": None if outside else date_of(counted_end),
+            "whole_months": months, "kommunenavn": muni.name, "centrality_class": cls,
+            "centrality_source": "input" if input_class else "ssb", "ssb_class": muni.centrality_class,
+            "code_set": muni.code_set, "centrality_group": None if outside else plan.group,
+            "rate_path": None if outside else plan.rate_path, "annual_rate": None if outside else plan.annual,
+            "exact_amount": exact_amount, "amount_nok": amount, "status": status, "reasons": reasons,
+            "rules": () if outside else plan.rules, "notes": notes, "elements": (), "line_periods": fits,
+            "provenance": provenance, "facts": facts.row(part),
+        }
+
+    def make(i: int) -> LineResult:
+        r = row(i)
+        return r if isinstance(r, LineResult) else LineResult(**r)
+
+    def values(i: int) -> dict[str, Any]:
+        r = row(i)
+        return field_values(r) if isinstance(r, LineResult) else r
 
     used = {t.id: t for t in (tables[k] for k in np.unique(which).tolist())}
     return ResultColumns(
         rows=c["index"] + 1, first_days=firsts, amounts=c["amount"], statuses=c["status"], periods=periods,
         months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
         numbers=cols.values("kommunenummer")[c["index"]], names=names, tables=used, make=make,
+        values=values,
     )
 
 

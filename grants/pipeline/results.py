@@ -174,6 +174,17 @@ class ResultColumns:
     names: Any  # numpy object: kommunenavn
     tables: dict[str, "RateTable"]  # period id -> rate table, for every period in `periods`
     make: Any  # Callable[[int], LineResult]
+    values: Any = None
+    """Callable[[int], dict]: the fields of the i-th LineResult by name, without making it (what
+    a trace reads: grants.pipeline.trace.trace_of); None: read from the line `make` gives."""
+
+    def row_values(self, i: int) -> dict[str, Any]:
+        """The fields of the i-th result by name (grants.pipeline.trace.field_values)."""
+        if self.values is not None:
+            return self.values(i)
+        from grants.pipeline.trace import field_values
+
+        return field_values(self.make(i))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -222,15 +233,20 @@ class ResultColumns:
             return np.concatenate([a, b])[order]
 
         first, second = self.make, other.make
+        first_values, second_values = self.row_values, other.row_values
 
         def make(i: int) -> LineResult:
             k = int(order[i])
             return first(k) if k < n else second(k - n)
 
+        def values(i: int) -> dict[str, Any]:
+            k = int(order[i])
+            return first_values(k) if k < n else second_values(k - n)
+
         names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
                  "names")
         return ResultColumns(**{name: both(name) for name in names}, tables={**self.tables, **other.tables},
-                             make=make)
+                             make=make, values=values)
 
 
 class LazyLines(Sequence):
@@ -471,7 +487,15 @@ class GrantResult:
 
     def traces(self) -> list[dict[str, Any]]:
         """The trace of every line, each with the version and data hashes that produced it."""
-        return [r.trace() for r in self.lines]
+        return list(self.iter_traces())
+
+    def iter_traces(self) -> Iterator[dict[str, Any]]:
+        """The traces one at a time, in row and period order, each read from its row of the store
+        (the same trace as `LineResult.trace()`, without making the LineResult)."""
+        from grants.pipeline.trace import trace_of
+
+        store = self.result_columns
+        return (trace_of(store.row_values(i)) for i in range(len(store)))
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         """The result of one input row (in `period`, when the row was split), or None."""

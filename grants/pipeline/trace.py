@@ -9,8 +9,9 @@ that plan (read them; a program that edits a trace copies it first, e.g. `copy.d
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from grants.money import ROUNDING_RULE, as_decimal, exact
 from grants.months import calendar_months
@@ -23,49 +24,101 @@ if TYPE_CHECKING:
     from grants.rates.tables import RateTable
 
 
-@exact
 def line_trace(line: Any) -> dict[str, Any]:
     """The trace of one line (a grants.pipeline.results.LineResult), standing alone."""
-    self = line
-    t = self.rate_table
-    constants = _constants_json(t, self.rate_path, self.centrality_group)
-    rules, assumptions = _rules_json(self.rules, t)
-    counted = self.counted_start is not None and self.counted_end is not None
-    months = _month_labels(self.counted_start, self.counted_end) if counted_by(self.rules, t) == "calendar" and counted else []
+    return trace_of(field_values(line))
+
+
+def field_values(line: Any) -> dict[str, Any]:
+    """A LineResult's fields by name: what `trace_of` reads (a batch's store gives the same
+    mapping for each of its rows without making the LineResult: ResultColumns.values)."""
+    return {name: getattr(line, name) for name in _LINE_FIELDS}
+
+
+_LINE_FIELDS = ("row", "line", "period", "rate_table", "counted_start", "counted_end", "whole_months", "kommunenavn",
+                "centrality_class", "centrality_source", "ssb_class", "code_set", "centrality_group", "rate_path",
+                "exact_amount", "amount_nok", "status", "reasons", "rules", "notes", "elements", "provenance",
+                "facts")
+
+
+@exact
+def trace_of(v: Mapping[str, Any]) -> dict[str, Any]:
+    """The trace of one line from its fields (`field_values`): its plan's part, shared by
+    every trace of the plan (`_plan_part`), and the line's own facts."""
+    t = v["rate_table"]
+    line = v["line"]
+    part = _plan_part(v["rules"], t, v["rate_path"], v["centrality_group"])
+    start, end = v["counted_start"], v["counted_end"]
+    counted = start is not None and end is not None
+    facts = v["facts"]
+    provenance = v["provenance"]
+    elements = v["elements"]
     return {
-        "row": self.row,
-        "period": _period_json(t),
-        "status": self.status.value,
-        "input": _input_json(self.line),
+        "row": v["row"],
+        "period": part.period,
+        "status": v["status"].value,
+        "input": _input_json(line),
         "centrality": {
-            "class": self.centrality_class,
-            "from": self.centrality_source,
-            "ssb_class": self.ssb_class,
-            "classification": t.centrality.classification,
-            "code_set": self.code_set,
-            "municipality": self.kommunenavn,
-            "group": self.centrality_group,
+            "class": v["centrality_class"],
+            "from": v["centrality_source"],
+            "ssb_class": v["ssb_class"],
+            "classification": part.classification,
+            "code_set": v["code_set"],
+            "municipality": v["kommunenavn"],
+            "group": v["centrality_group"],
         },
         "interval": {
-            "line": [self.line.start.isoformat(), self.line.end.isoformat()],
-            "counted": [self.counted_start.isoformat(), self.counted_end.isoformat()] if counted else None,
+            "line": [line.start.isoformat(), line.end.isoformat()],
+            "counted": [start.isoformat(), end.isoformat()] if counted else None,
         },
-        "rules": rules,
-        "assumptions": assumptions,
-        "months": {"method": counted_by(self.rules, t), "count": self.whole_months, "calendar_months": months},
-        "constants": constants,
+        "rules": part.rules,
+        "assumptions": part.assumptions,
+        "months": {"method": part.method, "count": v["whole_months"],
+                   "calendar_months": _month_labels(start, end) if part.method == "calendar" and counted else []},
+        "constants": part.constants,
         "calculation": {
-            "share": str(self.line.position_share / 100),
-            "exact_amount": str(self.exact_amount),
-            "amount_nok": self.amount_nok,
+            "share": str(line.position_share / 100),
+            "exact_amount": str(v["exact_amount"]),
+            "amount_nok": v["amount_nok"],
             "rounding": ROUNDING_RULE,
         },
-        "elements": [_element_json(e) for e in self.elements],
-        "reasons": list(self.reasons),
-        "notes": list(self.notes),
-        "facts": self.derived_facts(),
-        "provenance": None if self.provenance is None else _provenance_json(self.provenance, self.period),
+        "elements": [_element_json(e) for e in elements] if elements else [],
+        "reasons": list(v["reasons"]),
+        "notes": list(v["notes"]),
+        "facts": None if not counted or facts is None else facts.json(),
+        "provenance": None if provenance is None else _provenance_json(provenance, v["period"]),
     }
+
+
+@dataclass(frozen=True)
+class _PlanPart:
+    """What every trace of a plan (its rules, on its period's table, at its rate) shows alike."""
+
+    period: dict[str, Any]
+    classification: Any
+    rules: list[dict[str, Any]]
+    assumptions: list[dict[str, Any]]
+    method: str
+    constants: dict[str, Any]
+
+
+_PARTS: dict[tuple[int, int, Any, Any], tuple[Any, Any, _PlanPart]] = {}
+"""The plan parts made, by the ids of the rules and table they are made of (kept with them, so
+a recycled id never matches) and the rate."""
+
+
+def _plan_part(rules: tuple[Rule, ...], t: "RateTable", rate_path: str | None, group: str | None) -> _PlanPart:
+    key = (id(rules), id(t), rate_path, group)
+    hit = _PARTS.get(key)
+    if hit is not None and hit[0] is rules and hit[1] is t:
+        return hit[2]
+    rules_json, assumptions = _rules_json(rules, t)
+    part = _PlanPart(_period_json(t), t.centrality.classification, rules_json, assumptions, counted_by(rules, t),
+                     _constants_json(t, rate_path, group))
+    if len(_PARTS) > 4096:
+        _PARTS.clear()
+    _PARTS[key] = (rules, t, part)
+    return part
 
 
 _SHARED: dict[int, tuple[Any, Any, dict[Any, Any]]] = {}
