@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, reject, settings, strategies a
 
 from grants import Engine, RulesError
 from grants.days import day_number
-from grants.rules.facts import FACTS
+from grants.rules.facts import facts_json, FACTS
 from grants.rates.tables import RateBook
 from grants.rules.rulebook import RuleBook
 from grants.datafiles.yaml_loader import load_yaml
@@ -237,6 +237,10 @@ def test_the_shipped_rules_fire_alike_on_a_random_fact_table_through_either_eval
     assert table.dicts() == facts
     # one row read straight from the columns (a trace's facts) is that row of `dicts`, key order too
     assert [list(table.row_dict(i).items()) for i in range(len(facts))] == [list(d.items()) for d in table.dicts()]
+    # rows as a trace shows them, read column by column, are those dicts in trace form
+    order = list(range(len(facts)))[::-1]
+    posted = table.dicts()
+    assert [list(d.items()) for d in table.rows_json(order)] == [list(facts_json(posted[i]).items()) for i in order]
     as_names = lambda fired: [sorted(fired.names[int(c)]) for c in fired.codes]  # noqa: E731
     assert as_names(fire(table, engine.rulebook, None)) == as_names(fire(table, engine.rulebook, engine.runner))
 

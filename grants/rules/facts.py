@@ -79,19 +79,19 @@ def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
     dates in ISO form, enums as their values, the rest as posted."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
-        if name in _DATE_FACTS and isinstance(value, int):
-            value = _iso_day(value)
+        if name in DATE_FACTS and isinstance(value, int):
+            value = iso_day(value)
         elif isinstance(value, str):
             value = str(value)
         out[name] = value
     return out
 
 
-_DATE_FACTS = frozenset(name for name, kind in FACT_TYPES.items() if kind is date)
+DATE_FACTS = frozenset(name for name, kind in FACT_TYPES.items() if kind is date)
 
 
 @functools.lru_cache(maxsize=16384)
-def _iso_day(days: int) -> str:
+def iso_day(days: int) -> str:
     return date_of(days).isoformat()
 
 
