@@ -61,3 +61,25 @@ def test_every_trace_of_a_large_batch_read_from_its_store_is_its_line_s(engine):
         for i in rng.permutation(len(lines))[:300].tolist():
             assert traces[i] == lines[i].trace(), i
         assert traces == [r.trace() for r in result.iter_lines()]
+
+
+def test_the_inputs_read_as_columns_are_the_lines_read_one_by_one(engine):
+    """InputColumns.input_columns (what traces read) = the fields of InputColumns.line(row)."""
+    import sys
+    from pathlib import Path
+
+    from grants.pipeline.columns import normalise
+    from grants.pipeline.inputs import LineInput
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import reference
+
+    frame = reference.move_mix(reference.mix_frame(1_200, 7, "2023-24"), 7, "2025-26", "2023-24")
+    frame["supervision_hours"] = ["" if i % 5 else "12,5" for i in range(len(frame))]
+    cols = normalise(frame, list(engine.ratebook.get("2025-26").elements or {}))
+    rows = (np.flatnonzero(cols.valid) + 1)[::-1]
+    got = cols.input_columns(rows)
+    for k, row in enumerate(rows.tolist()):
+        line = cols.line(row)
+        assert {name: got[name][k] for name in LineInput.model_fields} == line.__dict__, row
+        assert list(got["expenses"][k]) == list(line.expenses), row

@@ -258,6 +258,40 @@ class InputColumns:
             values = self.values(name)
         return factorize(np.asarray(values, dtype=object))[0]
 
+    def input_columns(self, rows: np.ndarray) -> dict[str, list[Any]]:
+        """The fields of the LineInputs of some valid rows (1-based), one list per field, as
+        `line(row)` has them: a field's value where given, its default where not."""
+        if self.lines is not None or len(rows) == 1:  # the lines themselves
+            made = [self.line(r) for r in rows.tolist()]
+            return {name: [getattr(line, name) for line in made] for name in LineInput.model_fields}
+        at = rows - 1
+        out: dict[str, list[Any]] = {}
+        for name in LineInput.model_fields:
+            parsed = self.fields.get(name)
+            if name == "expenses":
+                out[name] = self._expenses_at(at)
+            elif parsed is None:
+                out[name] = [DEFAULTS.get(name)] * len(at)
+            else:
+                values = parsed.values[at]
+                absent = (parsed.blank | parsed.error)[at]
+                if absent.any():
+                    values = values.copy()
+                    values[absent] = DEFAULTS.get(name)
+                out[name] = values.tolist()
+        return out
+
+    def _expenses_at(self, at: np.ndarray) -> list[dict[str, Decimal]]:
+        out: list[dict[str, Decimal]] = [{} for _ in range(len(at))]
+        for name, parsed in self.fields.items():
+            if not name.startswith(EXPENSE):
+                continue
+            given = ~(parsed.blank | parsed.error)[at]
+            element = name[len(EXPENSE):]
+            for k, value in zip(np.flatnonzero(given).tolist(), parsed.values[at][given].tolist()):
+                out[k][element] = value
+        return out
+
     def line(self, row: int) -> LineInput:
         """The LineInput of one valid row, built when asked for."""
         if self.lines is not None:

@@ -26,12 +26,10 @@ from grants.errors import RulesError
 from grants.money import as_decimal, exact
 from grants.months import anniversary_month_counts, calendar_month_counts, whole_months
 from grants.pipeline import notes as words
-from grants.pipeline.blocks import RowReader
 from grants.pipeline.caps import line_notes
 from grants.pipeline.codes import combine, groups
 from grants.pipeline.fields import GIVEN, OPTIONAL_FACTS
 from grants.pipeline.results import LineResult, ResultColumns
-from grants.pipeline.trace import field_values
 from grants.rules.formulas import ElementValue, element_value, model_a_amounts, model_a_exact
 from grants.rules.rulebook import counted_by
 
@@ -190,9 +188,12 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     return _columns(cols, parts, members, table, plan, k, amounts, reasons, notes)
 
 
-_MADE_FROM = ("which", "plan", "status", "index", "part", "muni_codes", "months", "reasons", "notes", "share_c",
-              "counted_start", "counted_end", "classes", "input_class", "amount")
-"""The result columns a LineResult is made from (read a row at a time: grants.pipeline.blocks)."""
+def _dates(days: list[int], outside: list[bool]) -> list[date | None]:
+    """Day numbers as dates (grants.days), None for a part outside the period."""
+    if len(days) == 1:
+        return [None if outside[0] else date_of(days[0])]
+    made = np.asarray(days, dtype=np.int64).astype("datetime64[D]").tolist()
+    return [None if o else d for d, o in zip(made, outside)]
 
 
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
@@ -211,63 +212,105 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
 
     exacts: dict[tuple[int, int, int], Decimal] = {}  # the Planner keeps every plan it made
     outsides: dict[tuple[date, date, int], tuple[str, tuple[str, ...]]] = {}
-    reader = RowReader([c[name] for name in _MADE_FROM])
+    model_b = np.array([t.model == "B" for t in tables] + [False], dtype=bool)[which]
+
+    def line_b(i: int) -> LineResult:
+        """A model B part's line: its elements by the same function and memo that gave its kroner."""
+        assert price_b is not None
+        r = price_b(int(c["part"][i]), c["plan"][i])
+        return replace(r, notes=r.notes + c["notes"][i], provenance=provenance)
 
     @exact
-    def row(i: int) -> "dict[str, Any] | LineResult":
-        """The i-th result's fields by name (model A), or its LineResult (model B)."""
-        (w, plan, status, index, part, muni_code, months, reasons, notes, share_c, counted_start, counted_end,
-         cls, input_class, amount) = reader.row(i)
-        table = tables[w]
-        if table.model == "B":  # its elements by the same function and memo that gave its kroner
-            assert price_b is not None
-            r = price_b(part, plan)
-            return replace(r, notes=r.notes + notes, provenance=provenance)
-        muni = munis[muni_code]
-        outside = status is Status.OUTSIDE_PERIOD
-        line = cols.line(index + 1)
-        notes, fits = words.worded(notes, line.start, line.end, table), ()
-        if outside:
-            key = (line.start, line.end, w)
-            hit = outsides.get(key)
-            if hit is None:
-                hit = outsides[key] = words.outside_reason(line.start, line.end, table, ratebook)
-            reason, fits = hit
-            reasons = (reason,) + reasons
-        if status is Status.OK:
-            key = (id(plan), share_c, months)  # the plan's inputs to its formula: worked once
-            exact_amount = exacts.get(key)
-            if exact_amount is None:
-                exact_amount = exacts[key] = as_decimal(model_a_exact(plan.formula, plan.annual, share_c, months, table))
-        else:
-            exact_amount = _ZERO
-        return {
-            "row": index + 1, "line": line, "period": table.id, "rate_table": table,
-            "counted_start": None if outside else date_of(counted_start),
-            "counted_end": None if outside else date_of(counted_end),
-            "whole_months": months, "kommunenavn": muni.name, "centrality_class": cls,
-            "centrality_source": "input" if input_class else "ssb", "ssb_class": muni.centrality_class,
-            "code_set": muni.code_set, "centrality_group": None if outside else plan.group,
-            "rate_path": None if outside else plan.rate_path, "annual_rate": None if outside else plan.annual,
-            "exact_amount": exact_amount, "amount_nok": amount, "status": status, "reasons": reasons,
-            "rules": () if outside else plan.rules, "notes": notes, "elements": (), "line_periods": fits,
-            "provenance": provenance, "facts": facts.row(part),
+    def fields_at(at: np.ndarray, with_inputs: bool = True) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The fields of results `at` as columns (grants.pipeline.trace.RESULT_FIELDS) and
+        their inputs' fields: the one reading of a result's row, for a line and for a trace."""
+        at = np.asarray(at, dtype=np.int64)
+
+        def take(name: str) -> list[Any]:
+            return [c[name].item(int(at[0]))] if len(at) == 1 else c[name][at].tolist()
+
+        index = take("index")
+        rows = [i + 1 for i in index]
+        inputs = cols.input_columns(np.asarray(rows, dtype=np.int64)) if with_inputs else {
+            "start": cols.values("start")[np.asarray(index, dtype=np.int64)].tolist(),
+            "end": cols.values("end")[np.asarray(index, dtype=np.int64)].tolist()}
+        w = take("which")
+        table = [tables[k] for k in w]
+        plan = take("plan")
+        status = take("status")
+        outside = [s is Status.OUTSIDE_PERIOD for s in status]
+        muni = [munis[k] for k in take("muni_codes")]
+        months = take("months")
+        share_c = take("share_c")
+        reasons = take("reasons")
+        notes = take("notes")
+        fits: list[tuple[str, ...]] = [()] * len(at)
+        exact_amount = [_ZERO] * len(at)
+        is_b = [bool(model_b[k]) for k in at.tolist()]
+        for k, (o, s, p, t) in enumerate(zip(outside, status, plan, table)):
+            if is_b[k]:
+                continue
+            start, end = inputs["start"][k], inputs["end"][k]
+            notes[k] = words.worded(notes[k], start, end, t)
+            if o:
+                key = (start, end, w[k])
+                hit = outsides.get(key)
+                if hit is None:
+                    hit = outsides[key] = words.outside_reason(start, end, t, ratebook)
+                reasons[k] = (hit[0],) + reasons[k]
+                fits[k] = hit[1]
+            elif s is Status.OK:
+                key = (id(p), share_c[k], months[k])  # the plan's inputs to its formula: worked once
+                found = exacts.get(key)
+                if found is None:
+                    found = exacts[key] = as_decimal(model_a_exact(p.formula, p.annual, key[1], key[2], t))
+                exact_amount[k] = found
+        fields = {
+            "row": rows, "period": [t.id for t in table], "rate_table": table,
+            "counted_start": _dates(take("counted_start"), outside), "counted_end": _dates(take("counted_end"), outside),
+            "whole_months": months, "kommunenavn": [m.name for m in muni], "centrality_class": take("classes"),
+            "centrality_source": ["input" if given else "ssb" for given in take("input_class")],
+            "ssb_class": [m.centrality_class for m in muni], "code_set": [m.code_set for m in muni],
+            "centrality_group": [None if o else p.group for o, p in zip(outside, plan)],
+            "rate_path": [None if o else p.rate_path for o, p in zip(outside, plan)],
+            "annual_rate": [None if o else p.annual for o, p in zip(outside, plan)],
+            "exact_amount": exact_amount, "amount_nok": take("amount"), "status": status,
+            "reasons": reasons, "rules": [() if o else p.rules for o, p in zip(outside, plan)], "notes": notes,
+            "elements": [()] * len(at), "line_periods": fits, "provenance": [provenance] * len(at),
+            "facts": [facts.row(k) for k in take("part")],
         }
+        for k in (k for k, b in enumerate(is_b) if b):  # model B: the fields of its line
+            r = line_b(int(at[k]))
+            for name in fields:
+                fields[name][k] = getattr(r, name)
+        return fields, inputs
+
+    def lines_at(at: np.ndarray) -> list[LineResult]:
+        """The LineResults of results `at`, made from the same reading of their rows."""
+        at = np.asarray(at, dtype=np.int64)
+        if len(at) == 1 and model_b[at[0]]:
+            return [line_b(int(at[0]))]
+        b = model_b[at]
+        out: list[Any] = [None] * len(at)
+        chosen = np.flatnonzero(~b)
+        if chosen.size:
+            fields, _ = fields_at(at[chosen], with_inputs=False)
+            names = list(fields)
+            for pos, row, values in zip(chosen.tolist(), fields["row"], zip(*fields.values())):
+                out[pos] = LineResult(line=cols.line(row), **dict(zip(names, values)))
+        for pos in np.flatnonzero(b).tolist():
+            out[pos] = line_b(int(at[pos]))
+        return out
 
     def make(i: int) -> LineResult:
-        r = row(i)
-        return r if isinstance(r, LineResult) else LineResult(**r)
-
-    def values(i: int) -> dict[str, Any]:
-        r = row(i)
-        return field_values(r) if isinstance(r, LineResult) else r
+        return lines_at(np.array([i]))[0]
 
     used = {t.id: t for t in (tables[k] for k in np.unique(which).tolist())}
     return ResultColumns(
         rows=c["index"] + 1, first_days=firsts, amounts=c["amount"], statuses=c["status"], periods=periods,
         months=c["months"], classes=c["classes"], alis_ids=cols.values("alis_id")[c["index"]],
         numbers=cols.values("kommunenummer")[c["index"]], names=names, tables=used, make=make,
-        values=values,
+        fields_at=fields_at, lines_at=lines_at,
     )
 
 

@@ -174,17 +174,29 @@ class ResultColumns:
     names: Any  # numpy object: kommunenavn
     tables: dict[str, "RateTable"]  # period id -> rate table, for every period in `periods`
     make: Any  # Callable[[int], LineResult]
-    values: Any = None
-    """Callable[[int], dict]: the fields of the i-th LineResult by name, without making it (what
-    a trace reads: grants.pipeline.trace.trace_of); None: read from the line `make` gives."""
+    fields_at: Any = None
+    """Callable[[ndarray], tuple[dict, dict]]: the fields of results `at` as columns
+    (grants.pipeline.trace.RESULT_FIELDS, and their inputs' fields), without making their
+    LineResults (what traces read: grants.pipeline.trace.traces_of); None: read from the lines
+    `make` gives."""
 
-    def row_values(self, i: int) -> dict[str, Any]:
-        """The fields of the i-th result by name (grants.pipeline.trace.field_values)."""
-        if self.values is not None:
-            return self.values(i)
-        from grants.pipeline.trace import field_values
+    lines_at: Any = None
+    """Callable[[ndarray], list[LineResult]]: the lines of results `at`, made together (rows
+    read in order cost less together); None: one by one by `make`."""
 
-        return field_values(self.make(i))
+    def made_at(self, at: Any) -> list[LineResult]:
+        """The LineResults of results `at` (indices)."""
+        if self.lines_at is not None:
+            return self.lines_at(at)
+        return [self.make(int(i)) for i in at]
+
+    def columns_at(self, at: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The fields of results `at` (indices) as columns, and their inputs' fields."""
+        if self.fields_at is not None:
+            return self.fields_at(at)
+        from grants.pipeline.trace import line_columns
+
+        return line_columns([self.make(int(i)) for i in at])
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -233,20 +245,31 @@ class ResultColumns:
             return np.concatenate([a, b])[order]
 
         first, second = self.make, other.make
-        first_values, second_values = self.row_values, other.row_values
 
         def make(i: int) -> LineResult:
             k = int(order[i])
             return first(k) if k < n else second(k - n)
 
-        def values(i: int) -> dict[str, Any]:
-            k = int(order[i])
-            return first_values(k) if k < n else second_values(k - n)
+        def fields_at(at: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+            ks = order[np.asarray(at, dtype=np.int64)]
+            mine = ks < n
+            if mine.all() or not mine.any():
+                return self.columns_at(ks) if mine.all() else other.columns_at(ks - n)
+            a, b = self.columns_at(ks[mine]), other.columns_at(ks[~mine] - n)
+            where = np.cumsum(mine) - 1, np.cumsum(~mine) - 1
+            return tuple({name: [a[j][name][where[0][k]] if m else b[j][name][where[1][k]]  # type: ignore[misc]
+                                 for k, m in enumerate(mine.tolist())] for name in a[j]} for j in (0, 1))
 
         names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
                  "names")
+        def lines_at(at: Any) -> list[LineResult]:
+            ks = order[np.asarray(at, dtype=np.int64)]
+            mine = ks < n
+            a, b = iter(self.made_at(ks[mine])), iter(other.made_at(ks[~mine] - n))
+            return [next(a) if m else next(b) for m in mine.tolist()]
+
         return ResultColumns(**{name: both(name) for name in names}, tables={**self.tables, **other.tables},
-                             make=make, values=values)
+                             make=make, fields_at=fields_at, lines_at=lines_at)
 
 
 class LazyLines(Sequence):
@@ -278,9 +301,16 @@ class LazyLines(Sequence):
         if self._kept is not None:
             return iter(self._kept)
         if self._n <= self.KEEP:
-            self._kept = [self._store.make(i) for i in range(self._n)]
+            self._kept = list(self._made())
             return iter(self._kept)
-        return (self._store.make(i) for i in range(self._n))
+        return self._made()
+
+    def _made(self) -> Iterator[LineResult]:
+        """Every line in order, made a chunk at a time."""
+        import numpy as np
+
+        for a in range(0, self._n, _CHUNK):
+            yield from self._store.made_at(np.arange(a, min(a + _CHUNK, self._n)))
 
     def __eq__(self, other: object) -> bool:
         return list(self) == list(other) if isinstance(other, (list, Sequence)) else NotImplemented
@@ -492,10 +522,13 @@ class GrantResult:
     def iter_traces(self) -> Iterator[dict[str, Any]]:
         """The traces one at a time, in row and period order, each read from its row of the store
         (the same trace as `LineResult.trace()`, without making the LineResult)."""
-        from grants.pipeline.trace import trace_of
+        import numpy as np
+
+        from grants.pipeline.trace import traces_of
 
         store = self.result_columns
-        return (trace_of(store.row_values(i)) for i in range(len(store)))
+        for a in range(0, len(store), _CHUNK):
+            yield from traces_of(*store.columns_at(np.arange(a, min(a + _CHUNK, len(store)))))
 
     def line(self, row: int, period: str | None = None) -> LineResult | None:
         """The result of one input row (in `period`, when the row was split), or None."""
@@ -531,6 +564,9 @@ def _rejection_row(rej: Rejection, table: "RateTable | None") -> dict[str, Any]:
         "rates_status": table.status if table is not None else None,
     }
 
+
+_CHUNK = 1024
+"""Lines or traces made at a time (their rows read together)."""
 
 LINE_COLUMNS = (
     "row", "alis_id", "kommunenummer", "kommunenavn", "period", "grant_type", "role", "position_share",

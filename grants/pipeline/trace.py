@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from grants.money import ROUNDING_RULE, as_decimal, exact
 from grants.months import calendar_months
@@ -26,68 +26,124 @@ if TYPE_CHECKING:
 
 def line_trace(line: Any) -> dict[str, Any]:
     """The trace of one line (a grants.pipeline.results.LineResult), standing alone."""
-    return trace_of(field_values(line))
+    fields, inputs = line_columns([line])
+    return traces_of(fields, inputs)[0]
 
 
-def field_values(line: Any) -> dict[str, Any]:
-    """A LineResult's fields by name: what `trace_of` reads (a batch's store gives the same
-    mapping for each of its rows without making the LineResult: ResultColumns.values)."""
-    return {name: getattr(line, name) for name in _LINE_FIELDS}
+RESULT_FIELDS = ("row", "period", "rate_table", "counted_start", "counted_end", "whole_months", "kommunenavn",
+                 "centrality_class", "centrality_source", "ssb_class", "code_set", "centrality_group", "rate_path",
+                 "annual_rate", "exact_amount", "amount_nok", "status", "reasons", "rules", "notes", "elements",
+                 "line_periods", "provenance", "facts")
+"""A LineResult's fields but its line, as a store gives them in columns
+(grants.pipeline.results.ResultColumns.columns)."""
+INPUT_FIELDS = tuple(LineInput.model_fields)
+"""The fields of a line's input (LineInput), as columns beside them."""
 
 
-_LINE_FIELDS = ("row", "line", "period", "rate_table", "counted_start", "counted_end", "whole_months", "kommunenavn",
-                "centrality_class", "centrality_source", "ssb_class", "code_set", "centrality_group", "rate_path",
-                "exact_amount", "amount_nok", "status", "reasons", "rules", "notes", "elements", "provenance",
-                "facts")
+def line_columns(lines: Sequence[Any]) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """LineResults as the columns `traces_of` reads: their fields, and their inputs' fields."""
+    fields = {name: [getattr(r, name) for r in lines] for name in RESULT_FIELDS}
+    inputs = {name: [getattr(r.line, name) for r in lines] for name in INPUT_FIELDS}
+    return fields, inputs
 
 
 @exact
-def trace_of(v: Mapping[str, Any]) -> dict[str, Any]:
-    """The trace of one line from its fields (`field_values`): its plan's part, shared by
-    every trace of the plan (`_plan_part`), and the line's own facts."""
-    t = v["rate_table"]
-    line = v["line"]
-    part = _plan_part(v["rules"], t, v["rate_path"], v["centrality_group"])
-    start, end = v["counted_start"], v["counted_end"]
-    counted = start is not None and end is not None
-    facts = v["facts"]
-    provenance = v["provenance"]
-    elements = v["elements"]
-    return {
-        "row": v["row"],
-        "period": part.period,
-        "status": v["status"].value,
-        "input": _input_json(line),
-        "centrality": {
-            "class": v["centrality_class"],
-            "from": v["centrality_source"],
-            "ssb_class": v["ssb_class"],
-            "classification": part.classification,
-            "code_set": v["code_set"],
-            "municipality": v["kommunenavn"],
-            "group": v["centrality_group"],
-        },
-        "interval": {
-            "line": [line.start.isoformat(), line.end.isoformat()],
-            "counted": [start.isoformat(), end.isoformat()] if counted else None,
-        },
-        "rules": part.rules,
-        "assumptions": part.assumptions,
-        "months": {"method": part.method, "count": v["whole_months"],
-                   "calendar_months": _month_labels(start, end) if part.method == "calendar" and counted else []},
-        "constants": part.constants,
-        "calculation": {
-            "share": str(line.position_share / 100),
-            "exact_amount": str(v["exact_amount"]),
-            "amount_nok": v["amount_nok"],
-            "rounding": ROUNDING_RULE,
-        },
-        "elements": [_element_json(e) for e in elements] if elements else [],
-        "reasons": list(v["reasons"]),
-        "notes": list(v["notes"]),
-        "facts": None if not counted or facts is None else facts.json(),
-        "provenance": None if provenance is None else _provenance_json(provenance, v["period"]),
+def traces_of(f: Mapping[str, Sequence[Any]], inputs: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The traces of n lines from their fields and their inputs' fields as columns (one value
+    per line: `line_columns`, or a batch's store): each its plan's part, shared by every trace of
+    the plan (`_plan_part`), and the line's own values, converted column by column."""
+    n = len(f["row"])
+    tables, starts, ends = f["rate_table"], f["counted_start"], f["counted_end"]
+    parts = [_plan_part(rules, t, path, group)
+             for rules, t, path, group in zip(f["rules"], tables, f["rate_path"], f["centrality_group"])]
+    counted = [a is not None and b is not None for a, b in zip(starts, ends)]
+    iso = _Iso()
+    lines = [[iso[a], iso[b]] for a, b in zip(inputs["start"], inputs["end"])]
+    spans = [[iso[a], iso[b]] if c else None for a, b, c in zip(starts, ends, counted)]
+    months = [_month_labels(a, b) if c and p.method == "calendar" else []
+              for a, b, c, p in zip(starts, ends, counted, parts)]
+    facts = [None] * n
+    by_table: dict[int, tuple[Any, list[int]]] = {}
+    for k, (row, c) in enumerate(zip(f["facts"], counted)):
+        if c and row is not None:
+            by_table.setdefault(id(row.table), (row.table, []))[1].append(k)
+    for table, ks in by_table.values():
+        for k, made in zip(ks, table.rows_json([f["facts"][k].index for k in ks])):
+            facts[k] = made
+    shares = [str(share / 100) for share in inputs["position_share"]]
+    provenance = [None if p is None else _provenance_json(p, period) for p, period in zip(f["provenance"], f["period"])]
+    out = []
+    for k, (part, given, t) in enumerate(zip(parts, _inputs_json(inputs, iso), tables)):
+        elements = f["elements"][k]
+        out.append({
+            "row": f["row"][k],
+            "period": part.period,
+            "status": f["status"][k].value,
+            "input": given,
+            "centrality": {
+                "class": f["centrality_class"][k],
+                "from": f["centrality_source"][k],
+                "ssb_class": f["ssb_class"][k],
+                "classification": part.classification,
+                "code_set": f["code_set"][k],
+                "municipality": f["kommunenavn"][k],
+                "group": f["centrality_group"][k],
+            },
+            "interval": {"line": lines[k], "counted": spans[k]},
+            "rules": part.rules,
+            "assumptions": part.assumptions,
+            "months": {"method": part.method, "count": f["whole_months"][k], "calendar_months": months[k]},
+            "constants": part.constants,
+            "calculation": {
+                "share": shares[k],
+                "exact_amount": str(f["exact_amount"][k]),
+                "amount_nok": f["amount_nok"][k],
+                "rounding": ROUNDING_RULE,
+            },
+            "elements": [_element_json(e) for e in elements] if elements else [],
+            "reasons": list(f["reasons"][k]),
+            "notes": list(f["notes"][k]),
+            "facts": facts[k],
+            "provenance": provenance[k],
+        })
+    return out
+
+
+class _Iso(dict):
+    """A date (or None) in ISO form, each distinct date worded once per call of traces_of."""
+
+    def __missing__(self, day: Any) -> Any:
+        text = self[day] = None if day is None else day.isoformat()
+        return text
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _inputs_json(inputs: Mapping[str, Sequence[Any]], iso: _Iso) -> list[dict[str, Any]]:
+    """Each line's input as its trace shows it, converted column by column."""
+    columns = {
+        "alis_id": inputs["alis_id"],
+        "kommunenummer": inputs["kommunenummer"],
+        "grant_type": [v.value for v in inputs["grant_type"]],
+        "role": [v.value for v in inputs["role"]],
+        "position_share": [str(v) for v in inputs["position_share"]],
+        "start": [iso[v] for v in inputs["start"]],
+        "end": [iso[v] for v in inputs["end"]],
+        "via_agency": inputs["via_agency"],
+        "private_commercial": inputs["private_commercial"],
+        "new_scheme": inputs["new_scheme"],
+        "agreement_signed": [iso[v] for v in inputs["agreement_signed"]],
+        "centrality_class": inputs["centrality_class"],
+        "first_gp_date": [iso[v] for v in inputs["first_gp_date"]],
+        "centrality_supplement_applied": [_text(v) for v in inputs["centrality_supplement_applied"]],
+        "productivity_applied": [_text(v) for v in inputs["productivity_applied"]],
+        "supervision_hours": [_text(v) for v in inputs["supervision_hours"]],
+        "expenses": [{k: str(v) for k, v in e.items()} if e else {} for e in inputs["expenses"]],
     }
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*columns.values())]
 
 
 @dataclass(frozen=True)
@@ -226,26 +282,4 @@ def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
         "description": rule.description,
         "text_nb": rule_text(rule, table),
         "citation": rule.citation.text(),
-    }
-
-
-def _input_json(line: LineInput) -> dict[str, Any]:
-    return {
-        "alis_id": line.alis_id,
-        "kommunenummer": line.kommunenummer,
-        "grant_type": line.grant_type.value,
-        "role": line.role.value,
-        "position_share": str(line.position_share),
-        "start": line.start.isoformat(),
-        "end": line.end.isoformat(),
-        "via_agency": line.via_agency,
-        "private_commercial": line.private_commercial,
-        "new_scheme": line.new_scheme,
-        "agreement_signed": None if line.agreement_signed is None else line.agreement_signed.isoformat(),
-        "centrality_class": line.centrality_class,
-        "first_gp_date": None if line.first_gp_date is None else line.first_gp_date.isoformat(),
-        "centrality_supplement_applied": None if line.centrality_supplement_applied is None else str(line.centrality_supplement_applied),
-        "productivity_applied": None if line.productivity_applied is None else str(line.productivity_applied),
-        "supervision_hours": None if line.supervision_hours is None else str(line.supervision_hours),
-        "expenses": {k: str(v) for k, v in line.expenses.items()},
     }
