@@ -72,41 +72,42 @@ def traces_of(f: Mapping[str, Sequence[Any]], inputs: Mapping[str, Sequence[Any]
             facts[k] = made
     shares = [str(share / 100) for share in inputs["position_share"]]
     provenance = [None if p is None else _provenance_json(p, period) for p, period in zip(f["provenance"], f["period"])]
-    out = []
-    for k, (part, given, t) in enumerate(zip(parts, _inputs_json(inputs, iso), tables)):
-        elements = f["elements"][k]
-        out.append({
-            "row": f["row"][k],
-            "period": part.period,
-            "status": f["status"][k].value,
-            "input": given,
-            "centrality": {
-                "class": f["centrality_class"][k],
-                "from": f["centrality_source"][k],
-                "ssb_class": f["ssb_class"][k],
-                "classification": part.classification,
-                "code_set": f["code_set"][k],
-                "municipality": f["kommunenavn"][k],
-                "group": f["centrality_group"][k],
-            },
-            "interval": {"line": lines[k], "counted": spans[k]},
-            "rules": part.rules,
-            "assumptions": part.assumptions,
-            "months": {"method": part.method, "count": f["whole_months"][k], "calendar_months": months[k]},
-            "constants": part.constants,
-            "calculation": {
-                "share": shares[k],
-                "exact_amount": str(f["exact_amount"][k]),
-                "amount_nok": f["amount_nok"][k],
-                "rounding": ROUNDING_RULE,
-            },
-            "elements": [_element_json(e) for e in elements] if elements else [],
-            "reasons": list(f["reasons"][k]),
-            "notes": list(f["notes"][k]),
-            "facts": facts[k],
-            "provenance": provenance[k],
-        })
-    return out
+    each = zip(f["row"], parts, f["status"], _inputs_json(inputs, iso), f["centrality_class"], f["centrality_source"],
+               f["ssb_class"], f["code_set"], f["kommunenavn"], f["centrality_group"], lines, spans, f["whole_months"],
+               months, shares, f["exact_amount"], f["amount_nok"], f["elements"], f["reasons"], f["notes"], facts,
+               provenance)
+    return [{
+        "row": row,
+        "period": part.period,
+        "status": status.value,
+        "input": given,
+        "centrality": {
+            "class": cls,
+            "from": source,
+            "ssb_class": ssb_class,
+            "classification": part.classification,
+            "code_set": code_set,
+            "municipality": name,
+            "group": group,
+        },
+        "interval": {"line": line, "counted": span},
+        "rules": part.rules,
+        "assumptions": part.assumptions,
+        "months": {"method": part.method, "count": count, "calendar_months": labels},
+        "constants": part.constants,
+        "calculation": {
+            "share": share,
+            "exact_amount": str(exact_amount),
+            "amount_nok": amount,
+            "rounding": ROUNDING_RULE,
+        },
+        "elements": [_element_json(e) for e in elements] if elements else [],
+        "reasons": list(reasons),
+        "notes": list(notes),
+        "facts": fact,
+        "provenance": source_of,
+    } for (row, part, status, given, cls, source, ssb_class, code_set, name, group, line, span, count, labels, share,
+           exact_amount, amount, elements, reasons, notes, fact, source_of) in each]
 
 
 class _Iso(dict):
