@@ -217,3 +217,19 @@ def test_an_applied_supplement_alone_is_not_a_refund():
     (r,) = result.lines
     assert r.basis == "maksimalt tilskudd"
     assert {e.element: e.granted for e in r.elements}["sentralitetstillegg"] == Decimal(50000)
+
+
+def test_a_first_gp_date_in_the_year_9999_gives_an_empty_window_not_an_internal_error():
+    """The produktivitet window runs from the first GP date for some months; written 31.12.9999
+    it would end after the last day a date can name, so it ends on that day: no month of it lies
+    in the period, as for any first GP date after the line."""
+    import grants
+
+    def line(first_gp):
+        return dict(alis_id="E6", kommunenummer="0301", grant_type="alis_avtale", role="fastlege",
+                    position_share="100", start="2025-06-01", end="2026-05-31", first_gp_date=first_gp)
+
+    far, later = (grants.compute([line(d)], period="2025-26") for d in ("31.12.9999", "01.01.2030"))
+    assert not far.rejections and far.lines[0].amount_nok == later.lines[0].amount_nok
+    assert {e.element: e.amount_nok for e in far.lines[0].elements} == {e.element: e.amount_nok for e in later.lines[0].elements}
+    assert far.lines[0].trace()["elements"]  # the trace is made too

@@ -29,8 +29,12 @@ _DAY = timedelta(days=1)
 
 
 def window(first_day: date, months: int) -> tuple[date, date]:
-    """[first_day, the day before the same date `months` months later]."""
-    return first_day, first_day + relativedelta(months=months) - _DAY
+    """[first_day, the day before the same date `months` months later]; a window that would end
+    after the last day a date can name (a first day written in 9999) ends on that day."""
+    try:
+        return first_day, first_day + relativedelta(months=months) - _DAY
+    except (ValueError, OverflowError):
+        return first_day, date.max
 
 
 @dataclass(frozen=True, slots=True)
