@@ -83,3 +83,13 @@ def test_the_inputs_read_as_columns_are_the_lines_read_one_by_one(engine):
         line = cols.line(row)
         assert {name: got[name][k] for name in LineInput.model_fields} == line.__dict__, row
         assert list(got["expenses"][k]) == list(line.expenses), row
+
+
+def test_a_row_outside_the_columns_is_refused():
+    reader = RowReader([np.arange(1000)])
+    for i in (-1, 1000, -1, 1000):  # a second read of a block is read from its lists
+        try:
+            reader.row(i)
+        except IndexError:
+            continue
+        raise AssertionError(f"row {i} was read")

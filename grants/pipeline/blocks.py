@@ -24,7 +24,12 @@ class RowReader:
         self._block: tuple[int, list[list[Any]]] = (-1, [])  # replaced whole, never edited
         self._seen = -1
 
+    def __len__(self) -> int:
+        return len(self._columns[0]) if self._columns else 0
+
     def row(self, i: int) -> list[Any]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"row {i} of {len(self)}")
         b, lists = self._block
         first = i - i % BLOCK
         if b == first:

@@ -258,38 +258,38 @@ class InputColumns:
             values = self.values(name)
         return factorize(np.asarray(values, dtype=object))[0]
 
+    def _given(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Each parsed field, the rows that do not give it (blank or in error) and its values:
+        what a row's LineInput is read from (`line` a row at a time, `input_columns` a column at
+        a time), a field's value where given, its default (DEFAULTS) where not, an expense under
+        its element."""
+        hit = self._cache.get("given")
+        if hit is None:
+            hit = self._cache["given"] = [(name, p.blank | p.error, p.values) for name, p in self.fields.items()]
+        return hit
+
     def input_columns(self, rows: np.ndarray) -> dict[str, list[Any]]:
         """The fields of the LineInputs of some valid rows (1-based), one list per field, as
-        `line(row)` has them: a field's value where given, its default where not."""
+        `line(row)` has them."""
         if self.lines is not None or len(rows) == 1:  # the lines themselves
             made = [self.line(r) for r in rows.tolist()]
             return {name: [getattr(line, name) for line in made] for name in LineInput.model_fields}
         at = rows - 1
-        out: dict[str, list[Any]] = {}
-        for name in LineInput.model_fields:
-            parsed = self.fields.get(name)
-            if name == "expenses":
-                out[name] = self._expenses_at(at)
-            elif parsed is None:
-                out[name] = [DEFAULTS.get(name)] * len(at)
+        out: dict[str, list[Any]] = {name: [DEFAULTS.get(name)] * len(at) for name in LineInput.model_fields}
+        expenses: list[dict[str, Decimal]] = [{} for _ in range(len(at))]
+        for name, absent, values in self._given():
+            given = np.flatnonzero(~absent[at])
+            taken = values[at[given]].tolist()
+            if name.startswith(EXPENSE):
+                for k, value in zip(given.tolist(), taken):
+                    expenses[k][name[len(EXPENSE):]] = value
+            elif given.size == len(at):
+                out[name] = taken
             else:
-                values = parsed.values[at]
-                absent = (parsed.blank | parsed.error)[at]
-                if absent.any():
-                    values = values.copy()
-                    values[absent] = DEFAULTS.get(name)
-                out[name] = values.tolist()
-        return out
-
-    def _expenses_at(self, at: np.ndarray) -> list[dict[str, Decimal]]:
-        out: list[dict[str, Decimal]] = [{} for _ in range(len(at))]
-        for name, parsed in self.fields.items():
-            if not name.startswith(EXPENSE):
-                continue
-            given = ~(parsed.blank | parsed.error)[at]
-            element = name[len(EXPENSE):]
-            for k, value in zip(np.flatnonzero(given).tolist(), parsed.values[at][given].tolist()):
-                out[k][element] = value
+                column = out[name]
+                for k, value in zip(given.tolist(), taken):
+                    column[k] = value
+        out["expenses"] = expenses
         return out
 
     def line(self, row: int) -> LineInput:
@@ -297,13 +297,13 @@ class InputColumns:
         if self.lines is not None:
             return self.lines[row - 1]
         reader = self._cache.get("line_reader")
-        if reader is None:  # each field's value where it is given (not blank, not in error)
+        if reader is None:
             reader = self._cache["line_reader"] = RowReader(
-                [c for p in self.fields.values() for c in (p.blank | p.error, p.values)])
+                [c for _, absent, values in self._given() for c in (absent, values)])
         values = dict(DEFAULTS)
         expenses: dict[str, Decimal] = {}
         read = reader.row(row - 1)
-        for name, absent, value in zip(self.fields, read[::2], read[1::2]):
+        for (name, _, _), absent, value in zip(self._given(), read[::2], read[1::2]):
             if absent:
                 continue
             if name.startswith(EXPENSE):

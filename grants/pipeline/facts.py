@@ -18,7 +18,7 @@ from grants.errors import ConservationError
 from grants.pipeline.blocks import RowReader
 from grants.pipeline.codes import combine, factorize
 from grants.rules.conditions import Coded, FactColumns, mask_function
-from grants.rules.facts import DATE_FACTS, DERIVED_FACTS, FACTS, iso_day
+from grants.rules.facts import DERIVED_FACTS, FACT_JSON, FACTS, facts_json
 
 if TYPE_CHECKING:
     from grants.pipeline.columns import InputColumns
@@ -111,9 +111,10 @@ class FactTable:
 
     def rows_json(self, rows: Sequence[int]) -> list[dict[str, Any]]:
         """Rows as a trace shows them (`facts_json` of `row_dict`: the same keys in the same
-        order, dates in ISO form), read column by column."""
-        if not len(rows):
-            return []
+        order, each value shown by FACT_JSON), read column by column; one row alone as
+        `facts_json(row_dict(i))`."""
+        if len(rows) <= 1:
+            return [facts_json(self.row_dict(int(i))) for i in rows]
         at = np.asarray(rows, dtype=np.int64)
         always: list[str] = []
         columns: list[list[Any]] = []
@@ -122,14 +123,11 @@ class FactTable:
             values, exists = self.columns[name]
             if isinstance(values, Coded):
                 values = values.values
-            if spec.kind == "enum":
-                taken = [str(v) for v in values[at].tolist()]
-            elif spec.kind == "bool":
-                taken = np.asarray(values, dtype=bool)[at].tolist()
-            else:
-                taken = np.asarray(values, dtype=np.int64)[at].tolist()
-                if name in DATE_FACTS:
-                    taken = [iso_day(v) for v in taken]
+            taken = (values[at] if spec.kind == "enum" else
+                     np.asarray(values, dtype=bool if spec.kind == "bool" else np.int64)[at]).tolist()
+            convert = FACT_JSON[name]
+            if convert is not None:
+                taken = [convert(v) for v in taken]
             if exists is None:
                 always.append(name)
                 columns.append(taken)

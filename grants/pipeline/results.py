@@ -253,23 +253,25 @@ class ResultColumns:
         def fields_at(at: Any) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
             ks = order[np.asarray(at, dtype=np.int64)]
             mine = ks < n
-            if mine.all() or not mine.any():
-                return self.columns_at(ks) if mine.all() else other.columns_at(ks - n)
             a, b = self.columns_at(ks[mine]), other.columns_at(ks[~mine] - n)
-            where = np.cumsum(mine) - 1, np.cumsum(~mine) - 1
-            return tuple({name: [a[j][name][where[0][k]] if m else b[j][name][where[1][k]]  # type: ignore[misc]
-                                 for k, m in enumerate(mine.tolist())] for name in a[j]} for j in (0, 1))
+            fields, inputs = ({name: _interleave(mine, a[j][name], b[j][name]) for name in a[j]} for j in (0, 1))
+            return fields, inputs
 
-        names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
-                 "names")
         def lines_at(at: Any) -> list[LineResult]:
             ks = order[np.asarray(at, dtype=np.int64)]
             mine = ks < n
-            a, b = iter(self.made_at(ks[mine])), iter(other.made_at(ks[~mine] - n))
-            return [next(a) if m else next(b) for m in mine.tolist()]
+            return _interleave(mine, self.made_at(ks[mine]), other.made_at(ks[~mine] - n))
 
+        names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
+                 "names")
         return ResultColumns(**{name: both(name) for name in names}, tables={**self.tables, **other.tables},
                              make=make, fields_at=fields_at, lines_at=lines_at)
+
+
+def _interleave(mine: Any, ours: list[Any], theirs: list[Any]) -> list[Any]:
+    """Two stores' values in the merged order: ours where `mine`, theirs elsewhere."""
+    a, b = iter(ours), iter(theirs)
+    return [next(a) if m else next(b) for m in mine.tolist()]
 
 
 class LazyLines(Sequence):
@@ -520,8 +522,9 @@ class GrantResult:
         return list(self.iter_traces())
 
     def iter_traces(self) -> Iterator[dict[str, Any]]:
-        """The traces one at a time, in row and period order, each read from its row of the store
-        (the same trace as `LineResult.trace()`, without making the LineResult)."""
+        """The traces one at a time, in row and period order, read from the store a chunk at a
+        time (`ResultColumns.columns_at`: for a batch the engine computed, without making the
+        LineResults); each is the trace `LineResult.trace()` gives."""
         import numpy as np
 
         from grants.pipeline.trace import traces_of

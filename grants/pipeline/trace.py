@@ -35,7 +35,7 @@ RESULT_FIELDS = ("row", "period", "rate_table", "counted_start", "counted_end", 
                  "annual_rate", "exact_amount", "amount_nok", "status", "reasons", "rules", "notes", "elements",
                  "line_periods", "provenance", "facts")
 """A LineResult's fields but its line, as a store gives them in columns
-(grants.pipeline.results.ResultColumns.columns)."""
+(grants.pipeline.results.ResultColumns.columns_at)."""
 INPUT_FIELDS = tuple(LineInput.model_fields)
 """The fields of a line's input (LineInput), as columns beside them."""
 

@@ -76,14 +76,11 @@ def decimal_int(value: Decimal, scale: int) -> int:
 
 def facts_json(facts: dict[str, Any]) -> dict[str, Any]:
     """Facts as posted (dates as day numbers, shares in hundredths) as a trace shows them:
-    dates in ISO form, enums as their values, the rest as posted."""
+    dates in ISO form, enums as their values, the rest as posted (`FACT_JSON`)."""
     out: dict[str, Any] = {}
     for name, value in facts.items():
-        if name in DATE_FACTS and isinstance(value, int):
-            value = iso_day(value)
-        elif isinstance(value, str):
-            value = str(value)
-        out[name] = value
+        convert = FACT_JSON.get(name)
+        out[name] = value if convert is None else convert(value)
     return out
 
 
@@ -93,6 +90,12 @@ DATE_FACTS = frozenset(name for name, kind in FACT_TYPES.items() if kind is date
 @functools.lru_cache(maxsize=16384)
 def iso_day(days: int) -> str:
     return date_of(days).isoformat()
+
+
+FACT_JSON: dict[str, Any] = {
+    name: iso_day if name in DATE_FACTS else str if f.kind == "enum" else None for name, f in FACTS.items()}
+"""How a posted fact's value is shown in a trace, by fact (None: as posted); one row
+(`facts_json`) or a column of them (grants.pipeline.facts.FactTable.rows_json)."""
 
 
 def _line_months(facts: Any) -> tuple[Any, Any]:
