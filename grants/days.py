@@ -28,6 +28,13 @@ def date_of(days: int) -> date:
     return date.fromordinal(int(days) + _EPOCH_ORDINAL)
 
 
+def dates_of(days: "list[int] | np.ndarray") -> list[date | None]:
+    """Day numbers as dates, many at once; NO_DAY (an absent date) as None."""
+    if len(days) == 1:
+        return [None if int(days[0]) == NO_DAY else date_of(days[0])]
+    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").tolist()  # NO_DAY is NaT: None
+
+
 @functools.lru_cache(maxsize=8192)
 def day_text(d: date) -> str:
     """A date as a person reads it (01.09.2023), worded once per day."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from grants.days import NO_DAY, date_of, day_number
+from grants.days import NO_DAY, date_of, dates_of, day_number
 from grants.domain import Status
 from grants.errors import RulesError
 from grants.money import as_decimal, exact
@@ -29,7 +29,8 @@ from grants.pipeline import notes as words
 from grants.pipeline.caps import line_notes
 from grants.pipeline.codes import combine, groups
 from grants.pipeline.fields import GIVEN, OPTIONAL_FACTS
-from grants.pipeline.results import LineResult, ResultColumns
+from grants.pipeline.results import LineResult, ResultColumns, interleave
+from grants.pipeline.trace import line_columns
 from grants.rules.formulas import ElementValue, element_value, model_a_amounts, model_a_exact
 from grants.rules.rulebook import counted_by
 
@@ -188,12 +189,9 @@ def price_model_a(cols: "InputColumns", parts: "Parts", members: np.ndarray, tab
     return _columns(cols, parts, members, table, plan, k, amounts, reasons, notes)
 
 
-def _dates(days: list[int], outside: list[bool]) -> list[date | None]:
-    """Day numbers as dates (grants.days), None for a part outside the period."""
-    if len(days) == 1:
-        return [None if outside[0] else date_of(days[0])]
-    made = np.asarray(days, dtype=np.int64).astype("datetime64[D]").tolist()
-    return [None if o else d for d, o in zip(made, outside)]
+def _counted_days(days: list[int], outside: list[bool]) -> list[date | None]:
+    """Counted days as dates, None for a part outside the period."""
+    return [None if o else d for d, o in zip(dates_of(days), outside)]
 
 
 def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts", facts: "FactTable",
@@ -220,11 +218,21 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
         r = price_b(int(c["part"][i]), c["plan"][i])
         return replace(r, notes=r.notes + c["notes"][i], provenance=provenance)
 
-    @exact
-    def fields_at(at: np.ndarray, with_inputs: bool = True) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
-        """The fields of results `at` as columns (grants.pipeline.trace.RESULT_FIELDS) and
-        their inputs' fields: the one reading of a result's row, for a line and for a trace."""
+    def fields_at(at: np.ndarray) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The fields of results `at` as columns (grants.pipeline.trace.RESULT_FIELDS) and their
+        inputs' fields, for traces: a model B part's read from its line."""
         at = np.asarray(at, dtype=np.int64)
+        b = model_b[at]
+        if not b.any():
+            return fields_a(at, True)
+        ours, theirs = fields_a(at[~b], True), line_columns([line_b(i) for i in at[b].tolist()])
+        fields, inputs = ({name: interleave(~b, ours[j][name], theirs[j][name]) for name in ours[j]} for j in (0, 1))
+        return fields, inputs
+
+    @exact
+    def fields_a(at: np.ndarray, with_inputs: bool) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+        """The fields of model A results `at` as columns and, `with_inputs`, their inputs'
+        fields: the one reading of a model A result's row, for a line and for a trace."""
 
         def take(name: str) -> list[Any]:
             return [c[name].item(int(at[0]))] if len(at) == 1 else c[name][at].tolist()
@@ -246,10 +254,7 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
         notes = take("notes")
         fits: list[tuple[str, ...]] = [()] * len(at)
         exact_amount = [_ZERO] * len(at)
-        is_b = [bool(model_b[k]) for k in at.tolist()]
         for k, (o, s, p, t) in enumerate(zip(outside, status, plan, table)):
-            if is_b[k]:
-                continue
             start, end = inputs["start"][k], inputs["end"][k]
             notes[k] = words.worded(notes[k], start, end, t)
             if o:
@@ -267,7 +272,8 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
                 exact_amount[k] = found
         fields = {
             "row": rows, "period": [t.id for t in table], "rate_table": table,
-            "counted_start": _dates(take("counted_start"), outside), "counted_end": _dates(take("counted_end"), outside),
+            "counted_start": _counted_days(take("counted_start"), outside),
+            "counted_end": _counted_days(take("counted_end"), outside),
             "whole_months": months, "kommunenavn": [m.name for m in muni], "centrality_class": take("classes"),
             "centrality_source": ["input" if given else "ssb" for given in take("input_class")],
             "ssb_class": [m.centrality_class for m in muni], "code_set": [m.code_set for m in muni],
@@ -279,10 +285,6 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
             "elements": [()] * len(at), "line_periods": fits, "provenance": [provenance] * len(at),
             "facts": [facts.row(k) for k in take("part")],
         }
-        for k in (k for k, b in enumerate(is_b) if b):  # model B: the fields of its line
-            r = line_b(int(at[k]))
-            for name in fields:
-                fields[name][k] = getattr(r, name)
         return fields, inputs
 
     def lines_at(at: np.ndarray) -> list[LineResult]:
@@ -294,7 +296,7 @@ def result_columns(cols: "InputColumns", c: dict[str, np.ndarray], parts: "Parts
         out: list[Any] = [None] * len(at)
         chosen = np.flatnonzero(~b)
         if chosen.size:
-            fields, _ = fields_at(at[chosen], with_inputs=False)
+            fields, _ = fields_a(at[chosen], False)
             names = list(fields)
             for pos, row, values in zip(chosen.tolist(), fields["row"], zip(*fields.values())):
                 out[pos] = LineResult(line=cols.line(row), **dict(zip(names, values)))

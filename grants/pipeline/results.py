@@ -254,13 +254,13 @@ class ResultColumns:
             ks = order[np.asarray(at, dtype=np.int64)]
             mine = ks < n
             a, b = self.columns_at(ks[mine]), other.columns_at(ks[~mine] - n)
-            fields, inputs = ({name: _interleave(mine, a[j][name], b[j][name]) for name in a[j]} for j in (0, 1))
+            fields, inputs = ({name: interleave(mine, a[j][name], b[j][name]) for name in a[j]} for j in (0, 1))
             return fields, inputs
 
         def lines_at(at: Any) -> list[LineResult]:
             ks = order[np.asarray(at, dtype=np.int64)]
             mine = ks < n
-            return _interleave(mine, self.made_at(ks[mine]), other.made_at(ks[~mine] - n))
+            return interleave(mine, self.made_at(ks[mine]), other.made_at(ks[~mine] - n))
 
         names = ("rows", "first_days", "amounts", "statuses", "periods", "months", "classes", "alis_ids", "numbers",
                  "names")
@@ -268,7 +268,7 @@ class ResultColumns:
                              make=make, fields_at=fields_at, lines_at=lines_at)
 
 
-def _interleave(mine: Any, ours: list[Any], theirs: list[Any]) -> list[Any]:
+def interleave(mine: Any, ours: list[Any], theirs: list[Any]) -> list[Any]:
     """Two stores' values in the merged order: ours where `mine`, theirs elsewhere."""
     a, b = iter(ours), iter(theirs)
     return [next(a) if m else next(b) for m in mine.tolist()]

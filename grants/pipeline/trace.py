@@ -159,48 +159,30 @@ class _PlanPart:
     constants: dict[str, Any]
 
 
-_PARTS: dict[tuple[int, int, Any, Any], tuple[Any, Any, _PlanPart]] = {}
-"""The plan parts made, by the ids of the rules and table they are made of (kept with them, so
-a recycled id never matches) and the rate."""
-
-
 def _plan_part(rules: tuple[Rule, ...], t: "RateTable", rate_path: str | None, group: str | None) -> _PlanPart:
-    key = (id(rules), id(t), rate_path, group)
-    hit = _PARTS.get(key)
-    if hit is not None and hit[0] is rules and hit[1] is t:
-        return hit[2]
-    rules_json, assumptions = _rules_json(rules, t)
-    part = _PlanPart(_period_json(t), t.centrality.classification, rules_json, assumptions, counted_by(rules, t),
-                     _constants_json(t, rate_path, group))
-    if len(_PARTS) > 4096:
-        _PARTS.clear()
-    _PARTS[key] = (rules, t, part)
-    return part
+    def build() -> _PlanPart:
+        return _PlanPart(_period_json(t), t.centrality.classification,
+                         [_rule_json(r, t) for r in rules if r.kind != "paper_condition"],
+                         [_rule_json(r, t) for r in rules if r.kind == "paper_condition"],
+                         counted_by(rules, t), _constants_json(t, rate_path, group))
+    return _shared(rules, t, (rate_path, group), build)
 
 
-_SHARED: dict[int, tuple[Any, Any, dict[Any, Any]]] = {}
-"""Plan parts of traces: by the id of what they are made from (kept with it, so a recycled id
-never matches), then by what else they depend on."""
+_SHARED: dict[tuple[int, int, Any], tuple[Any, Any, Any]] = {}
+"""The parts traces share, by the ids of the two things each is made from (kept with it, so a
+recycled id never matches) and what else it depends on."""
 
 
 def _shared(owner: Any, other: Any, key: Any, build: Any) -> Any:
-    hit = _SHARED.get(id(owner))
-    if hit is None or hit[0] is not owner or hit[1] is not other:
-        if len(_SHARED) > 4096:
-            _SHARED.clear()
-        hit = _SHARED[id(owner)] = (owner, other, {})
-    parts = hit[2]
-    value = parts.get(key)
-    if value is None:
-        value = parts[key] = build()
+    at = (id(owner), id(other), key)
+    hit = _SHARED.get(at)
+    if hit is not None and hit[0] is owner and hit[1] is other:
+        return hit[2]
+    value = build()
+    if len(_SHARED) > 4096:
+        _SHARED.clear()
+    _SHARED[at] = (owner, other, value)
     return value
-
-
-def _rules_json(rules: tuple[Rule, ...], t: "RateTable") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rules run and the assumptions (paper conditions) of a plan, as its traces share them."""
-    return _shared(rules, t, "rules", lambda: (
-        [_rule_json(r, t) for r in rules if r.kind != "paper_condition"],
-        [_rule_json(r, t) for r in rules if r.kind == "paper_condition"]))
 
 
 def _provenance_json(provenance: Any, period: str) -> dict[str, Any]:
@@ -218,28 +200,25 @@ def _month_labels(start: date, end: date) -> list[str]:
 
 def _period_json(t: "RateTable") -> dict[str, Any]:
     p = t.period
-    return _shared(t, None, "period", lambda: {
-        "id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()})
+    return {"id": t.id, "first_day": p.first_day.isoformat(), "last_day": p.last_day.isoformat()}
 
 
 def _constants_json(t: "RateTable", rate_path: str | None, group: str | None) -> dict[str, Any]:
-    """The constants a line used, with their source; built once per table and rate."""
-    def build() -> dict[str, Any]:
-        source = None
-        annual = None
-        if rate_path and group:
-            amount = t.rate(rate_path, group)
-            annual = str(amount.amount)
-            src = t.source(amount.source)
-            source = {"id": src.id, "title": src.title, "url": src.url}
-        return {
-            "annual_rate": annual,
-            "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
-            "rate_source": source,
-            "rates_status": t.status,
-            "rates_file": f"rates/{t.id}.yaml",
-        }
-    return _shared(t, None, ("constants", rate_path, group), build)
+    """The constants a line used, with their source."""
+    source = None
+    annual = None
+    if rate_path and group:
+        amount = t.rate(rate_path, group)
+        annual = str(amount.amount)
+        src = t.source(amount.source)
+        source = {"id": src.id, "title": src.title, "url": src.url}
+    return {
+        "annual_rate": annual,
+        "rate_path": None if rate_path is None else f"annual_rates.{rate_path}.{group}",
+        "rate_source": source,
+        "rates_status": t.status,
+        "rates_file": f"rates/{t.id}.yaml",
+    }
 
 
 def _element_json(e: ElementValue) -> dict[str, Any]:
@@ -275,7 +254,7 @@ def _element_json(e: ElementValue) -> dict[str, Any]:
 
 def _rule_json(rule: Rule, table: "RateTable") -> dict[str, Any]:
     """A rule as the trace shows it, its text filled from the period's rate table (built once
-    per plan and table with the plan's other rules: `_rules_json`)."""
+    per plan and table with the plan's other rules: `_plan_part`)."""
     return {
         "id": rule.id,
         "version_from": rule.valid_from,
